@@ -1,0 +1,214 @@
+/**
+ * A run handle on the page. Logging calls are synchronous: each is checked
+ * at once (so a bad value throws at the line that logged it and is never
+ * stored) and appended to this run's buffer, which the tracker sends to the
+ * worker in batches.
+ */
+import type { MetricColumns, RunBatch } from '../protocol.js';
+import type { EndStatus, FileInfo } from '../schema/entities.js';
+import { MlflowEdgeError } from '../schema/errors.js';
+import {
+  paramConflict,
+  stringifyValue,
+  validateArtifactPath,
+  validateKey,
+  validateMetricValue,
+  validateParamValue,
+  validateStep,
+  validateTagValue,
+  validateTimestamp,
+  type EntityKind,
+  type TextValue,
+} from '../schema/validation.js';
+import type { ArtifactData } from '../protocol.js';
+
+export interface MetricOptions {
+  /** Default 0. */
+  step?: number;
+  /** Milliseconds since the epoch; default: now, fixed at this call. */
+  timestamp?: number;
+}
+
+export interface EndOptions {
+  /** Default 'FINISHED'. */
+  status?: EndStatus;
+}
+
+/** What a Run needs from its tracker. */
+export interface RunHost {
+  enqueue(run: Run, items: number): void;
+  flush(): Promise<void>;
+  logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
+  endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
+}
+
+const validKeys: Record<EntityKind, Set<string>> = { metric: new Set(), param: new Set(), tag: new Set() };
+
+function checkKey(key: unknown, kind: EntityKind): asserts key is string {
+  if (typeof key === 'string' && validKeys[kind].has(key)) return;
+  validateKey(key, kind);
+  validKeys[kind].add(key);
+}
+
+export class Run {
+  /** 32 lowercase hex characters. */
+  readonly runId: string;
+  readonly runName: string;
+  readonly experimentId: string;
+  private ended = false;
+  /** Params this page knows are stored (or buffered) for the run: conflicts throw at the call. */
+  private readonly params: Map<string, string>;
+  private metrics: MetricColumns = { keys: [], values: [], steps: [], timestamps: [] };
+  private paramBuffer: [string, string][] = [];
+  private tagBuffer: [string, string][] = [];
+
+  /** @internal Runs come from `tracker.startRun()`. */
+  constructor(
+    private readonly host: RunHost,
+    info: { runId: string; runName: string; experimentId: string },
+    params: Record<string, string>,
+  ) {
+    this.runId = info.runId;
+    this.runName = info.runName;
+    this.experimentId = info.experimentId;
+    this.params = new Map(Object.entries(params));
+  }
+
+  logMetric(key: string, value: number, options?: MetricOptions): void {
+    this.assertRunning();
+    checkKey(key, 'metric');
+    validateMetricValue(key, value);
+    const step = options?.step ?? 0;
+    const timestamp = options?.timestamp ?? Date.now();
+    if (options !== undefined) {
+      validateStep(key, step);
+      validateTimestamp(key, timestamp);
+    }
+    const m = this.metrics;
+    m.keys.push(key);
+    m.values.push(value);
+    m.steps.push(step);
+    m.timestamps.push(timestamp);
+    this.host.enqueue(this, 1);
+  }
+
+  /** Logs several metrics at one step and one timestamp; all are checked before any is logged. */
+  logMetrics(metrics: Record<string, number>, options?: MetricOptions): void {
+    this.assertRunning();
+    const step = options?.step ?? 0;
+    const timestamp = options?.timestamp ?? Date.now();
+    const entries = Object.entries(metrics);
+    for (const [key, value] of entries) {
+      checkKey(key, 'metric');
+      validateMetricValue(key, value);
+      validateStep(key, step);
+      validateTimestamp(key, timestamp);
+    }
+    const m = this.metrics;
+    for (const [key, value] of entries) {
+      m.keys.push(key);
+      m.values.push(value);
+      m.steps.push(step);
+      m.timestamps.push(timestamp);
+    }
+    this.host.enqueue(this, entries.length);
+  }
+
+  logParam(key: string, value: TextValue): void {
+    this.logParams({ [key]: value });
+  }
+
+  /** Params are write-once: the same value again is a no-op, another value throws. All are checked before any is logged. */
+  logParams(params: Record<string, TextValue>): void {
+    this.assertRunning();
+    const fresh = new Map<string, string>();
+    for (const [key, raw] of Object.entries(params)) {
+      checkKey(key, 'param');
+      const value = stringifyValue(raw, 'param', key);
+      validateParamValue(key, value);
+      const old = this.params.get(key) ?? fresh.get(key);
+      if (old !== undefined && old !== value) throw paramConflict(this.runId, key, old, value);
+      if (old === undefined) fresh.set(key, value);
+    }
+    for (const [key, value] of fresh) {
+      this.params.set(key, value);
+      this.paramBuffer.push([key, value]);
+    }
+    if (fresh.size > 0) this.host.enqueue(this, fresh.size);
+  }
+
+  setTag(key: string, value: TextValue): void {
+    this.setTags({ [key]: value });
+  }
+
+  /** Tags are upserts: a new value replaces the old one. All are checked before any is set. */
+  setTags(tags: Record<string, TextValue>): void {
+    this.assertRunning();
+    const checked: [string, string][] = [];
+    for (const [key, raw] of Object.entries(tags)) {
+      checkKey(key, 'tag');
+      const value = stringifyValue(raw, 'tag', key);
+      validateTagValue(key, value);
+      checked.push([key, value]);
+    }
+    this.tagBuffer.push(...checked);
+    if (checked.length > 0) this.host.enqueue(this, checked.length);
+  }
+
+  /** Stores a file under the run's artifacts at `path` (run-relative, `/`-separated); resolves when it is on disk. */
+  async logArtifact(path: string, data: ArtifactData): Promise<FileInfo> {
+    this.assertRunning();
+    validateArtifactPath(path);
+    return this.host.logArtifact(this.runId, path, data);
+  }
+
+  /** Resolves when everything logged before the call is on disk; rejects with what the worker refused. */
+  flush(): Promise<void> {
+    return this.host.flush();
+  }
+
+  /** Ends the run once everything logged before is on disk. Logging after this throws. */
+  async end(options: EndOptions = {}): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    const status = options.status ?? 'FINISHED';
+    const endTime = Date.now();
+    try {
+      await this.host.flush();
+    } finally {
+      await this.host.endRun(this.runId, status, endTime);
+    }
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** @internal Hands the buffered items to the tracker and starts a new buffer. */
+  takeBatch(): RunBatch {
+    const batch: RunBatch = { runId: this.runId };
+    if (this.metrics.keys.length > 0) {
+      batch.metrics = this.metrics;
+      this.metrics = { keys: [], values: [], steps: [], timestamps: [] };
+    }
+    if (this.paramBuffer.length > 0) {
+      batch.params = this.paramBuffer;
+      this.paramBuffer = [];
+    }
+    if (this.tagBuffer.length > 0) {
+      batch.tags = this.tagBuffer;
+      this.tagBuffer = [];
+    }
+    return batch;
+  }
+
+  private assertRunning(): void {
+    if (this.ended) {
+      throw new MlflowEdgeError(
+        'INVALID_STATE',
+        `Run ${this.runId} has ended; nothing more can be logged to it. Resume it with tracker.startRun({ runId: '${this.runId}' }) or start a new run.`,
+        { runId: this.runId },
+      );
+    }
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * The page-side tracker: owns the worker, batches what runs log into one
+ * message per flush, and answers queries from the local store.
+ */
+import { wrap, type Remote } from 'comlink';
+import { installErrorTransfer } from '../comlink-errors.js';
+import type { LogBatch, TrackerWorkerApi } from '../protocol.js';
+import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
+import { MlflowEdgeError, reviveError } from '../schema/errors.js';
+import {
+  stringifyValue,
+  validateArtifactDir,
+  validateArtifactPath,
+  validateExperimentName,
+  validateKey,
+  validateRunId,
+  validateRunName,
+  validateTagValue,
+  type TextValue,
+} from '../schema/validation.js';
+import { Run, type RunHost } from './run.js';
+import { startWorker } from './worker-url.js';
+
+export interface TrackerOptions {
+  /** IndexedDB database name. Default "mlflow-edge". */
+  dbName?: string;
+  /** How long logged items may wait on the page before they are sent to the worker. Default 100 ms. */
+  flushIntervalMs?: number;
+  /** Items that trigger a send at once. Default 500. */
+  maxBatchItems?: number;
+  /** Written to each new run as the `mlflow.user` tag. */
+  user?: string;
+  /** Where the worker script is; default: worker.js next to this library file. */
+  workerUrl?: string | URL;
+  /** Reserved for syncing to a remote MLflow server. */
+  remote?: unknown;
+}
+
+export interface StartRunOptions {
+  /** Default "Default", created on first use. */
+  experimentName?: string;
+  runName?: string;
+  tags?: Record<string, TextValue>;
+  /** Makes this a nested run of that parent (tag `mlflow.parentRunId`). */
+  parentRunId?: string;
+  /** Resume this existing local run (status back to RUNNING). */
+  runId?: string;
+}
+
+export interface SearchRunsOptions {
+  /** Default: every experiment. */
+  experimentName?: string;
+  experimentNames?: string[];
+  /** MLflow filter syntax, e.g. `params.lr = '0.1' AND metrics.acc > 0.9`. */
+  filter?: string;
+  /** e.g. `['metrics.acc DESC']`. Default start time, newest first. */
+  orderBy?: string[];
+  /** Default 1000, at most 50000. */
+  maxResults?: number;
+}
+
+export interface StorageInfo {
+  /** Bytes used by this origin, as the browser estimates it. */
+  usage: number;
+  /** Bytes this origin may use. */
+  quota: number;
+  /** Whether the browser promised not to evict this origin's data. */
+  persisted: boolean;
+}
+
+export type ErrorListener = (error: Error) => void;
+
+export async function openTracker(options: TrackerOptions = {}): Promise<Tracker> {
+  installErrorTransfer();
+  const dbName = options.dbName ?? 'mlflow-edge';
+  if (typeof dbName !== 'string' || dbName === '') {
+    throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'dbName must be a non-empty string (default "mlflow-edge").');
+  }
+  const worker = startWorker(options.workerUrl);
+  const api = wrap<TrackerWorkerApi>(worker);
+  let onError: ((event: ErrorEvent) => void) | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onError = (event: ErrorEvent) => {
+      event.preventDefault();
+      reject(
+        new MlflowEdgeError(
+          'INTERNAL_ERROR',
+          `The mlflow-edge worker failed to start (${event.message || 'script error'}). Check that worker.js is served next to the library file, or pass workerUrl.`,
+        ),
+      );
+    };
+    worker.addEventListener('error', onError);
+  });
+  try {
+    await Promise.race([api.open({ dbName }), failed]);
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  } finally {
+    worker.removeEventListener('error', onError!);
+  }
+  return new Tracker(worker, api, options);
+}
+
+export class Tracker implements RunHost {
+  private readonly flushIntervalMs: number;
+  private readonly maxBatchItems: number;
+  private readonly user: string | undefined;
+  private dirty = new Set<Run>();
+  private bufferedItems = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inFlight = new Set<Promise<void>>();
+  private unreported: Error[] = [];
+  private listeners = new Set<ErrorListener>();
+  private closed = false;
+  private readonly onHide = () => {
+    if (document.visibilityState !== 'visible') this.send();
+  };
+
+  /** @internal Use `openTracker()`. */
+  constructor(
+    private readonly worker: Worker,
+    private readonly api: Remote<TrackerWorkerApi>,
+    options: TrackerOptions,
+  ) {
+    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.maxBatchItems = options.maxBatchItems ?? 500;
+    this.user = options.user;
+    if (typeof document !== 'undefined') {
+      addEventListener('pagehide', this.onHide);
+      document.addEventListener('visibilitychange', this.onHide);
+    }
+  }
+
+  async startRun(options: StartRunOptions = {}): Promise<Run> {
+    this.assertOpen();
+    if (options.experimentName !== undefined) validateExperimentName(options.experimentName);
+    if (options.runName !== undefined) validateRunName(options.runName);
+    if (options.parentRunId !== undefined) validateRunId(options.parentRunId);
+    if (options.runId !== undefined) validateRunId(options.runId);
+    const tags: Record<string, string> = {};
+    if (options.runId === undefined) Object.assign(tags, this.systemTags());
+    for (const [key, raw] of Object.entries(options.tags ?? {})) {
+      validateKey(key, 'tag');
+      const value = stringifyValue(raw, 'tag', key);
+      validateTagValue(key, value);
+      tags[key] = value;
+    }
+    const request: Parameters<TrackerWorkerApi['startRun']>[0] = { tags, startTime: Date.now() };
+    if (options.experimentName !== undefined) request.experimentName = options.experimentName;
+    if (options.runName !== undefined) request.runName = options.runName;
+    if (options.parentRunId !== undefined) request.parentRunId = options.parentRunId;
+    if (options.runId !== undefined) request.runId = options.runId;
+    const { run } = await this.api.startRun(request);
+    return new Run(this, run.info, run.data.params);
+  }
+
+  private systemTags(): Record<string, string> {
+    const tags: Record<string, string> = { 'mlflow.source.type': 'LOCAL' };
+    const here = globalThis.location;
+    if (here !== undefined) tags['mlflow.source.name'] = `${here.origin}${here.pathname}`;
+    if (this.user !== undefined) tags['mlflow.user'] = this.user;
+    return tags;
+  }
+
+  /** @internal */
+  enqueue(run: Run, items: number): void {
+    this.dirty.add(run);
+    this.bufferedItems += items;
+    if (this.bufferedItems >= this.maxBatchItems) this.send();
+    else if (this.timer === undefined) this.timer = setTimeout(() => this.send(), this.flushIntervalMs);
+  }
+
+  /** Sends what is buffered as one message. Failures are kept for the next flush() and told to onError listeners. */
+  private send(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.dirty.size === 0 || this.closed) return;
+    const batch: LogBatch = { runs: [...this.dirty].map((run) => run.takeBatch()) };
+    this.dirty.clear();
+    this.bufferedItems = 0;
+    const sent = this.api.logBatch(batch).then(
+      (result) => {
+        for (const error of result.rejected) this.report(reviveError(error));
+      },
+      (error: unknown) => this.report(error instanceof Error ? error : new Error(String(error))),
+    );
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+  }
+
+  private report(error: Error): void {
+    this.unreported.push(error);
+    for (const listener of this.listeners) {
+      try {
+        listener(error);
+      } catch (listenerError) {
+        console.error('mlflow-edge: an onError listener threw', listenerError);
+      }
+    }
+  }
+
+  /**
+   * Resolves when everything logged before the call is on disk. Rejects with
+   * the first error since the previous flush (a param changed by another tab,
+   * a full disk, …); every error also went to onError listeners.
+   */
+  async flush(): Promise<void> {
+    this.send();
+    await Promise.all([...this.inFlight]);
+    const [first] = this.unreported;
+    this.unreported = [];
+    if (first !== undefined) throw first;
+  }
+
+  /** Calls `listener` with each failure that happens after a fire-and-forget call returned. Returns an unsubscribe function. */
+  onError(listener: ErrorListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal */
+  logArtifact(runId: string, path: string, data: Parameters<TrackerWorkerApi['logArtifact']>[2]): Promise<FileInfo> {
+    this.assertOpen();
+    return this.api.logArtifact(runId, path, data);
+  }
+
+  /** @internal */
+  endRun(runId: string, status: Parameters<TrackerWorkerApi['endRun']>[1], endTime: number): Promise<void> {
+    this.assertOpen();
+    return this.api.endRun(runId, status, endTime);
+  }
+
+  async getRun(runId: string): Promise<RunRecord> {
+    this.assertOpen();
+    validateRunId(runId);
+    return this.api.getRun(runId);
+  }
+
+  async searchRuns(options: SearchRunsOptions = {}): Promise<RunRecord[]> {
+    this.assertOpen();
+    const names = [...(options.experimentNames ?? []), ...(options.experimentName !== undefined ? [options.experimentName] : [])];
+    const request: Parameters<TrackerWorkerApi['searchRuns']>[0] = {};
+    if (names.length > 0) request.experimentNames = names;
+    if (options.filter !== undefined) request.filter = options.filter;
+    if (options.orderBy !== undefined) request.orderBy = options.orderBy;
+    if (options.maxResults !== undefined) request.maxResults = options.maxResults;
+    return this.api.searchRuns(request);
+  }
+
+  /** Every point logged for `key`, in the order logged. */
+  async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
+    this.assertOpen();
+    validateRunId(runId);
+    validateKey(key, 'metric');
+    const { steps, values, timestamps } = await this.api.getMetricHistory(runId, key);
+    const points: MetricPoint[] = new Array(values.length);
+    for (let i = 0; i < values.length; i++) points[i] = { step: steps[i]!, value: values[i]!, timestamp: timestamps[i]! };
+    return points;
+  }
+
+  async listExperiments(): Promise<Experiment[]> {
+    this.assertOpen();
+    return this.api.listExperiments();
+  }
+
+  /** Files and directories directly under `dir` (default: the run's root). */
+  async listArtifacts(runId: string, dir = ''): Promise<FileInfo[]> {
+    this.assertOpen();
+    validateRunId(runId);
+    validateArtifactDir(dir);
+    return this.api.listArtifacts(runId, dir);
+  }
+
+  async readArtifact(runId: string, path: string): Promise<Blob> {
+    this.assertOpen();
+    validateRunId(runId);
+    validateArtifactPath(path);
+    return this.api.readArtifact(runId, path);
+  }
+
+  /** This origin's storage use and quota, and whether it is persisted. */
+  async storage(): Promise<StorageInfo> {
+    const storage = globalThis.navigator?.storage;
+    if (storage === undefined) return { usage: 0, quota: 0, persisted: false };
+    const [estimate, persisted] = await Promise.all([storage.estimate(), storage.persisted?.() ?? false]);
+    return { usage: estimate.usage ?? 0, quota: estimate.quota ?? 0, persisted };
+  }
+
+  /**
+   * Asks the browser to keep this origin's data under storage pressure.
+   * Only a page can ask (not a worker); browsers grant it by engagement or a
+   * prompt, so call it after a user action. Resolves to whether it is persisted.
+   */
+  async requestPersistence(): Promise<boolean> {
+    const storage = globalThis.navigator?.storage;
+    if (typeof storage?.persist !== 'function') return false;
+    return storage.persist();
+  }
+
+  /** Flushes, then stops the worker. The tracker cannot be used afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      if (typeof document !== 'undefined') {
+        removeEventListener('pagehide', this.onHide);
+        document.removeEventListener('visibilitychange', this.onHide);
+      }
+      await this.api.close().catch(() => undefined);
+      this.worker.terminate();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MlflowEdgeError('INVALID_STATE', 'This tracker is closed. Call openTracker() again.');
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * mlflow-edge: offline-first MLflow tracking for the browser.
+ * @packageDocumentation
+ */
+export { openTracker, Tracker } from './client/tracker.js';
+export type { TrackerOptions, StartRunOptions, SearchRunsOptions, StorageInfo, ErrorListener } from './client/tracker.js';
+export { Run } from './client/run.js';
+export type { MetricOptions, EndOptions } from './client/run.js';
+export { MlflowEdgeError } from './schema/errors.js';
+export type { ErrorCode } from './schema/errors.js';
+export type {
+  Experiment,
+  FileInfo,
+  LifecycleStage,
+  Metric,
+  MetricPoint,
+  Run as RunRecord,
+  RunData,
+  RunInfo,
+  RunStatus,
+  EndStatus,
+} from './schema/entities.js';
+export type { ArtifactData } from './protocol.js';
+export type { TextValue } from './schema/validation.js';

@@ -1,0 +1,111 @@
+/**
+ * The worker's check of a batch that crossed postMessage. The page already
+ * validated every item at its call, so this is the trust boundary, not the
+ * user's error path: an item that fails is dropped and reported, the rest
+ * of the batch is kept. Keys seen valid once are remembered (the hot path).
+ */
+import type { LogBatch, RunBatch } from '../protocol.js';
+import { MlflowEdgeError } from '../schema/errors.js';
+import {
+  validateKey,
+  validateMetricValue,
+  validateParamValue,
+  validateRunId,
+  validateStep,
+  validateTagValue,
+  validateTimestamp,
+  type EntityKind,
+} from '../schema/validation.js';
+import type { RunWrites } from '../store/batch.js';
+
+const validKeys: Record<EntityKind, Set<string>> = { metric: new Set(), param: new Set(), tag: new Set() };
+
+function checkKey(key: unknown, kind: EntityKind): asserts key is string {
+  if (typeof key === 'string' && validKeys[kind].has(key)) return;
+  validateKey(key, kind);
+  validKeys[kind].add(key);
+}
+
+export interface Merged {
+  writes: RunWrites[];
+  /** Items refused before any write, by the batch they came from. */
+  invalid: { origin: number; error: MlflowEdgeError }[];
+}
+
+/** Validates and merges batches (in arrival order) into one write per run. */
+export function mergeBatches(batches: readonly LogBatch[]): Merged {
+  const byRun = new Map<string, RunWrites>();
+  const invalid: Merged['invalid'] = [];
+  batches.forEach((batch, origin) => {
+    for (const run of batch.runs) {
+      try {
+        validateRunId(run.runId);
+      } catch (error) {
+        invalid.push({ origin, error: error as MlflowEdgeError });
+        continue;
+      }
+      let w = byRun.get(run.runId);
+      if (w === undefined) {
+        w = { runId: run.runId, origins: [], params: [], tags: new Map(), metrics: new Map() };
+        byRun.set(run.runId, w);
+      }
+      w.origins.push(origin);
+      mergeRun(w, run, origin, invalid);
+    }
+  });
+  return { writes: [...byRun.values()], invalid };
+}
+
+function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['invalid']): void {
+  const guard = (fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      if (!(error instanceof MlflowEdgeError)) throw error;
+      invalid.push({ origin, error });
+    }
+  };
+  for (const [key, value] of run.params ?? []) {
+    guard(() => {
+      checkKey(key, 'param');
+      if (typeof value !== 'string') throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Param '${key}' must be sent as text.`);
+      validateParamValue(key, value);
+      w.params.push({ key, value, origin });
+    });
+  }
+  for (const [key, value] of run.tags ?? []) {
+    guard(() => {
+      checkKey(key, 'tag');
+      if (typeof value !== 'string') throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Tag '${key}' must be sent as text.`);
+      validateTagValue(key, value);
+      w.tags.set(key, value);
+    });
+  }
+  const m = run.metrics;
+  if (m === undefined) return;
+  const n = m.keys.length;
+  if (m.values.length !== n || m.steps.length !== n || m.timestamps.length !== n) {
+    invalid.push({ origin, error: new MlflowEdgeError('BAD_REQUEST', 'Malformed metric columns: keys, values, steps and timestamps differ in length.') });
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const key = m.keys[i];
+    guard(() => {
+      checkKey(key, 'metric');
+      const value = m.values[i];
+      const step = m.steps[i];
+      const timestamp = m.timestamps[i];
+      validateMetricValue(key, value);
+      validateStep(key, step);
+      validateTimestamp(key, timestamp);
+      let series = w.metrics.get(key);
+      if (series === undefined) {
+        series = { steps: [], values: [], timestamps: [] };
+        w.metrics.set(key, series);
+      }
+      series.steps.push(step);
+      series.values.push(value);
+      series.timestamps.push(timestamp);
+    });
+  }
+}

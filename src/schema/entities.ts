@@ -1,0 +1,68 @@
+/**
+ * MLflow's tracking entities as this library returns them. Field names follow
+ * MLflow's Python entities in camelCase (`run.info.runId`, `run.data.params`).
+ */
+
+export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** The statuses a run can be ended with. */
+export type EndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+export type LifecycleStage = 'active' | 'deleted';
+
+export interface Experiment {
+  experimentId: string;
+  name: string;
+  lifecycleStage: LifecycleStage;
+  creationTime: number;
+  lastUpdateTime: number;
+  tags: Record<string, string>;
+}
+
+export interface RunInfo {
+  /** 32 lowercase hex characters, minted locally like MLflow's `uuid4().hex`. */
+  runId: string;
+  runName: string;
+  experimentId: string;
+  experimentName: string;
+  status: RunStatus;
+  /** Milliseconds since the Unix epoch. */
+  startTime: number;
+  /** Milliseconds since the Unix epoch; absent while the run has not ended. */
+  endTime?: number;
+  lifecycleStage: LifecycleStage;
+  userId: string;
+}
+
+export interface RunData {
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  /** Latest value per key, picked the way MLflow's SQL store does: max of (step, timestamp, value). */
+  metrics: Record<string, number>;
+}
+
+export interface Run {
+  info: RunInfo;
+  data: RunData;
+}
+
+export interface Metric {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+/** One point of a metric history, as `getMetricHistory` returns it. */
+export interface MetricPoint {
+  step: number;
+  value: number;
+  timestamp: number;
+}
+
+export interface FileInfo {
+  /** Run-relative path, `/`-separated. */
+  path: string;
+  isDir: boolean;
+  /** Bytes; absent for directories. */
+  fileSize?: number;
+}

@@ -1,0 +1,69 @@
+/**
+ * Errors carry MLflow's error codes (mlflow/protos/databricks.proto) so code
+ * written against MLflow's Python client can branch on the same names, and a
+ * message that says what to do next.
+ */
+export type ErrorCode =
+  | 'INVALID_PARAMETER_VALUE'
+  | 'RESOURCE_DOES_NOT_EXIST'
+  | 'RESOURCE_ALREADY_EXISTS'
+  | 'INVALID_STATE'
+  | 'RESOURCE_EXHAUSTED'
+  | 'BAD_REQUEST'
+  | 'INTERNAL_ERROR';
+
+export class MlflowEdgeError extends Error {
+  override name = 'MlflowEdgeError';
+  readonly code: ErrorCode;
+  /** Extra, structured facts about the failure (e.g. the param key, old and new value). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}
+
+export const invalidParameter = (message: string, details?: Record<string, unknown>) =>
+  new MlflowEdgeError('INVALID_PARAMETER_VALUE', message, details);
+
+export const doesNotExist = (message: string, details?: Record<string, unknown>) =>
+  new MlflowEdgeError('RESOURCE_DOES_NOT_EXIST', message, details);
+
+/** Plain data that survives postMessage; see `reviveError`. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: ErrorCode;
+  details?: Record<string, unknown>;
+  stack?: string;
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof MlflowEdgeError) {
+    const out: SerializedError = { name: error.name, message: error.message, code: error.code };
+    if (error.details !== undefined) out.details = error.details;
+    if (error.stack !== undefined) out.stack = error.stack;
+    return out;
+  }
+  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
+    const e = error as Error;
+    const out: SerializedError = { name: String(e.name ?? 'Error'), message: String(e.message) };
+    if (e.stack !== undefined) out.stack = e.stack;
+    return out;
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+export function reviveError(data: SerializedError): Error {
+  if (data.code !== undefined) {
+    const error = new MlflowEdgeError(data.code, data.message, data.details);
+    if (data.stack !== undefined) error.stack = data.stack;
+    return error;
+  }
+  const error = new Error(data.message);
+  error.name = data.name;
+  if (data.stack !== undefined) error.stack = data.stack;
+  return error;
+}

@@ -1,0 +1,13 @@
+/** MLflow's limits (mlflow/utils/validation.py, 3.x); see shared/reference/mlflow.md §2.1. */
+export const MAX_ENTITY_KEY_LENGTH = 250;
+export const MAX_PARAM_VAL_LENGTH = 6000;
+export const MAX_TAG_VAL_LENGTH = 8000;
+export const MAX_EXPERIMENT_NAME_LENGTH = 500;
+export const MAX_RUN_NAME_LENGTH = 250;
+export const MAX_METRICS_PER_BATCH = 1000;
+export const MAX_PARAMS_TAGS_PER_BATCH = 100;
+export const MAX_ENTITIES_PER_BATCH = 1000;
+export const MAX_SEARCH_RESULTS = 50000;
+export const DEFAULT_SEARCH_RESULTS = 1000;
+export const DEFAULT_EXPERIMENT_NAME = 'Default';
+export const DEFAULT_EXPERIMENT_ID = '0';

@@ -1,0 +1,128 @@
+/**
+ * Artifact bytes live in OPFS, written through the worker's sync access
+ * handle, with one metadata record per file in IndexedDB; where OPFS is
+ * missing (Node, some private modes) the bytes go into the record as a Blob.
+ * A file is written before its record commits, so a record never points at
+ * missing bytes; a crash in between leaves only an orphan file.
+ */
+import type { FileInfo } from '../schema/entities.js';
+import { doesNotExist } from '../schema/errors.js';
+import { runRange, type ArtifactRecord, type Db } from './schema.js';
+import { takeSeq } from './runs.js';
+import { toStorageError } from './storage-errors.js';
+
+const OPFS_DIR = 'mlflow-edge-artifacts';
+
+interface SyncAccessHandle {
+  write(buffer: BufferSource, options?: { at?: number }): number;
+  flush(): void;
+  close(): void;
+}
+type SyncFileHandle = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncAccessHandle> };
+
+async function opfsRoot(dbName: string): Promise<FileSystemDirectoryHandle | undefined> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (typeof storage?.getDirectory !== 'function') return undefined;
+  if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
+    return undefined;
+  }
+  try {
+    const root = await storage.getDirectory();
+    const base = await root.getDirectoryHandle(OPFS_DIR, { create: true });
+    return await base.getDirectoryHandle(encodeURIComponent(dbName), { create: true });
+  } catch {
+    return undefined;
+  }
+}
+
+export class ArtifactStore {
+  private root: Promise<FileSystemDirectoryHandle | undefined>;
+
+  constructor(
+    private readonly db: Db,
+    dbName: string,
+  ) {
+    this.root = opfsRoot(dbName);
+  }
+
+  /** Stores the bytes at `path` of the run, replacing a file of that path. Runs must exist and be checked by the caller. */
+  async write(runId: string, path: string, bytes: Uint8Array, now: number): Promise<FileInfo> {
+    const sha256 = await digest(bytes);
+    const root = await this.root;
+    let location: ArtifactRecord['location'];
+    let fileName: string | undefined;
+    if (root !== undefined) {
+      fileName = `${runId}-${crypto.randomUUID()}`;
+      await writeOpfs(root, fileName, bytes);
+      location = { kind: 'opfs', file: fileName };
+    } else {
+      location = { kind: 'idb', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) };
+    }
+    let replaced: ArtifactRecord | undefined;
+    try {
+      const tx = this.db.transaction(['meta', 'artifacts'], 'readwrite');
+      replaced = await tx.objectStore('artifacts').get([runId, path]);
+      const seq = await takeSeq(tx, 1);
+      void tx.objectStore('artifacts').put({ runId, path, size: bytes.byteLength, sha256, createdAt: now, location, seq });
+      await tx.done;
+    } catch (error) {
+      if (root !== undefined && fileName !== undefined) await root.removeEntry(fileName).catch(() => undefined);
+      throw toStorageError(error, `artifact '${path}'`);
+    }
+    if (root !== undefined && replaced?.location.kind === 'opfs') {
+      await root.removeEntry(replaced.location.file).catch(() => undefined);
+    }
+    return { path, isDir: false, fileSize: bytes.byteLength };
+  }
+
+  /** The files and directories directly under `dir` ('' = the run's root), like MLflow's list_artifacts. */
+  async list(runId: string, dir: string): Promise<FileInfo[]> {
+    const records = await this.db.getAll('artifacts', runRange(runId));
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const files: FileInfo[] = [];
+    const dirs = new Set<string>();
+    for (const r of records) {
+      if (!r.path.startsWith(prefix)) continue;
+      const rest = r.path.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash === -1) files.push({ path: r.path, isDir: false, fileSize: r.size });
+      else dirs.add(prefix + rest.slice(0, slash));
+    }
+    const out = [...[...dirs].map((path): FileInfo => ({ path, isDir: true })), ...files];
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async read(runId: string, path: string): Promise<Blob> {
+    const record = await this.db.get('artifacts', [runId, path]);
+    if (record === undefined) {
+      throw doesNotExist(`No artifact '${path}' in run ${runId}. List what the run has with tracker.listArtifacts(runId).`);
+    }
+    if (record.location.kind === 'idb') return record.location.blob;
+    const root = await this.root;
+    if (root === undefined) throw doesNotExist(`Artifact '${path}' of run ${runId} is in OPFS, which this context cannot open.`);
+    const handle = await root.getFileHandle(record.location.file);
+    return handle.getFile();
+  }
+}
+
+async function writeOpfs(root: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
+  const handle = (await root.getFileHandle(name, { create: true })) as SyncFileHandle;
+  const access = await handle.createSyncAccessHandle();
+  try {
+    let at = 0;
+    while (at < bytes.byteLength) at += access.write(bytes.subarray(at) as Uint8Array<ArrayBuffer>, { at });
+    access.flush();
+  } catch (error) {
+    access.close();
+    await root.removeEntry(name).catch(() => undefined);
+    throw toStorageError(error, 'the artifact');
+  }
+  access.close();
+}
+
+async function digest(bytes: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  let hex = '';
+  for (const b of hash) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}

@@ -1,0 +1,176 @@
+import type { EndStatus, Run } from '../schema/entities.js';
+import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
+import { DEFAULT_EXPERIMENT_NAME } from '../schema/limits.js';
+import { newRunId } from '../schema/ids.js';
+import { generateRunName } from '../schema/run-names.js';
+import { compileFilter, compileOrderBy } from '../schema/search.js';
+import { getOrCreateExperiment } from './experiments.js';
+import { runRange, type Db, type RunRecord, type WriteTx } from './schema.js';
+
+export interface StartRun {
+  experimentName?: string;
+  runName?: string;
+  tags?: Record<string, string>;
+  parentRunId?: string;
+  runId?: string;
+  startTime: number;
+}
+
+/** Reserves `count` consecutive sequence numbers in the caller's transaction; returns the first. */
+export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
+  const meta = tx.objectStore('meta');
+  const first = Number((await meta.get('seq')) ?? 0) + 1;
+  void meta.put(first + count - 1, 'seq');
+  return first;
+}
+
+export async function startRun(db: Db, request: StartRun): Promise<Run> {
+  const tx = db.transaction(['meta', 'experiments', 'runs', 'tags'], 'readwrite');
+  const runs = tx.objectStore('runs');
+  const tags = { ...request.tags };
+  let record: RunRecord;
+  if (request.runId !== undefined) {
+    const existing = await runs.get(request.runId);
+    if (existing === undefined) {
+      throw doesNotExist(
+        `Run with id=${request.runId} not found in the local store. Check the id, or call startRun() without runId to create a new run.`,
+      );
+    }
+    assertActive(existing);
+    record = { ...existing, status: 'RUNNING' };
+    delete record.endTime;
+    if (tags['mlflow.runName'] !== undefined) record.runName = tags['mlflow.runName'];
+  } else {
+    const runName = request.runName ?? tags['mlflow.runName'] ?? generateRunName();
+    if (tags['mlflow.runName'] !== undefined && tags['mlflow.runName'] !== runName) {
+      throw invalidParameter(
+        `Both 'runName' and the 'mlflow.runName' tag are specified, but with different values (runName='${runName}', mlflow.runName='${tags['mlflow.runName']}'). Pass only one of them.`,
+      );
+    }
+    tags['mlflow.runName'] = runName;
+    if (request.parentRunId !== undefined) {
+      const parent = await runs.get(request.parentRunId);
+      if (parent === undefined) {
+        throw doesNotExist(`Parent run with id=${request.parentRunId} not found. Start the parent run first and pass its runId.`);
+      }
+      tags['mlflow.parentRunId'] = request.parentRunId;
+    }
+    const experiment = await getOrCreateExperiment(tx, request.experimentName ?? DEFAULT_EXPERIMENT_NAME, request.startTime);
+    if (experiment.lifecycleStage !== 'active') {
+      throw new MlflowEdgeError(
+        'INVALID_STATE',
+        `The experiment ${experiment.experimentId} ('${experiment.name}') must be in the 'active' state. Current state is ${experiment.lifecycleStage}. Use another experiment name.`,
+      );
+    }
+    record = {
+      runId: newRunId(),
+      experimentId: experiment.experimentId,
+      runName,
+      status: 'RUNNING',
+      startTime: request.startTime,
+      lifecycleStage: 'active',
+      userId: tags['mlflow.user'] ?? 'unknown',
+      seq: 0,
+    };
+  }
+  const entries = Object.entries(tags);
+  const seq = await takeSeq(tx, entries.length + 1);
+  record.seq = seq;
+  void runs.put(record);
+  entries.forEach(([key, value], i) => void tx.objectStore('tags').put({ runId: record.runId, key, value, seq: seq + 1 + i }));
+  await tx.done;
+  return getRun(db, record.runId);
+}
+
+export function assertActive(run: RunRecord): void {
+  if (run.lifecycleStage !== 'active') {
+    throw new MlflowEdgeError(
+      'INVALID_STATE',
+      `The run ${run.runId} must be in the 'active' state. Current state is ${run.lifecycleStage}. Start a new run instead.`,
+    );
+  }
+}
+
+export async function endRun(db: Db, runId: string, status: EndStatus, endTime: number): Promise<void> {
+  const tx = db.transaction(['meta', 'runs'], 'readwrite');
+  const run = await tx.objectStore('runs').get(runId);
+  if (run === undefined) throw doesNotExist(`Run with id=${runId} not found in the local store.`);
+  const seq = await takeSeq(tx, 1);
+  void tx.objectStore('runs').put({ ...run, status, endTime, seq });
+  await tx.done;
+}
+
+export async function getRun(db: Db, runId: string): Promise<Run> {
+  const [run] = await readRuns(db, [runId]);
+  if (run === undefined) {
+    throw doesNotExist(`Run with id=${runId} not found in the local store. Check the id (runs are listed by tracker.searchRuns()).`);
+  }
+  return run;
+}
+
+/** Runs assembled from their records; ids with no run are skipped. One read transaction. */
+async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
+  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series'], 'readonly');
+  const experimentNames = new Map<string, string>();
+  for (const e of await tx.objectStore('experiments').getAll()) experimentNames.set(e.experimentId, e.name);
+  const runs = await Promise.all(
+    runIds.map(async (runId): Promise<Run | undefined> => {
+      const range = runRange(runId);
+      const [record, params, tags, series] = await Promise.all([
+        tx.objectStore('runs').get(runId),
+        tx.objectStore('params').getAll(range),
+        tx.objectStore('tags').getAll(range),
+        tx.objectStore('series').getAll(range),
+      ]);
+      if (record === undefined) return undefined;
+      const info: Run['info'] = {
+        runId: record.runId,
+        runName: record.runName,
+        experimentId: record.experimentId,
+        experimentName: experimentNames.get(record.experimentId) ?? '',
+        status: record.status,
+        startTime: record.startTime,
+        lifecycleStage: record.lifecycleStage,
+        userId: record.userId,
+      };
+      if (record.endTime !== undefined) info.endTime = record.endTime;
+      return {
+        info,
+        data: {
+          params: Object.fromEntries(params.map((p) => [p.key, p.value])),
+          tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+          metrics: Object.fromEntries(series.map((s) => [s.key, s.latest.value])),
+        },
+      };
+    }),
+  );
+  await tx.done;
+  return runs.filter((r): r is Run => r !== undefined);
+}
+
+export interface SearchRuns {
+  experimentNames?: readonly string[];
+  filter?: string;
+  orderBy?: readonly string[];
+  maxResults: number;
+}
+
+export async function searchRuns(db: Db, request: SearchRuns): Promise<Run[]> {
+  // Compile first: a bad filter fails before any read.
+  const matches = compileFilter(request.filter);
+  const compare = compileOrderBy(request.orderBy);
+  const experiments = await db.getAll('experiments');
+  const wanted =
+    request.experimentNames === undefined
+      ? experiments
+      : experiments.filter((e) => request.experimentNames!.includes(e.name));
+  const runIds: string[] = [];
+  for (const experiment of wanted) {
+    runIds.push(...(await db.getAllKeysFromIndex('runs', 'byExperiment', experiment.experimentId)));
+  }
+  const runs = await readRuns(db, runIds);
+  return runs
+    .filter((run) => run.info.lifecycleStage === 'active' && matches(run))
+    .sort(compare)
+    .slice(0, request.maxResults);
+}

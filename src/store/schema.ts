@@ -1,0 +1,138 @@
+/**
+ * The IndexedDB layout, in types (so a wrong store or key fails to compile)
+ * and in migrations (so every database ever written opens in this version).
+ *
+ * Invariants:
+ * - Metric points live in chunks of at most CHUNK_POINTS, numbered from 0 per
+ *   series, in the order they were logged; `series.count` is the total.
+ * - Every param, tag and run change gets the next `seq` from `meta`, inside
+ *   the transaction that writes it: the log is the outbox sync reads.
+ */
+import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
+
+export const CHUNK_POINTS = 2048;
+
+export interface ExperimentRecord {
+  experimentId: string;
+  name: string;
+  lifecycleStage: LifecycleStage;
+  creationTime: number;
+  lastUpdateTime: number;
+  tags: Record<string, string>;
+}
+
+export interface RunRecord {
+  runId: string;
+  experimentId: string;
+  runName: string;
+  status: RunStatus;
+  startTime: number;
+  endTime?: number;
+  lifecycleStage: LifecycleStage;
+  userId: string;
+  seq: number;
+}
+
+export interface ParamRecord {
+  runId: string;
+  key: string;
+  value: string;
+  seq: number;
+}
+
+export type TagRecord = ParamRecord;
+
+export interface SeriesRecord {
+  runId: string;
+  key: string;
+  /** Points in the series; chunk n holds points [n·CHUNK_POINTS, (n+1)·CHUNK_POINTS). */
+  count: number;
+  /** The point MLflow reports as the run's metric value: max of (step, timestamp, value). */
+  latest: MetricPoint;
+  /** Points already acknowledged by the remote server (schema v2). */
+  syncedCount: number;
+}
+
+export interface ChunkRecord {
+  runId: string;
+  key: string;
+  chunkNo: number;
+  steps: Float64Array;
+  values: Float64Array;
+  timestamps: Float64Array;
+}
+
+export type ArtifactLocation = { kind: 'opfs'; file: string } | { kind: 'idb'; blob: Blob };
+
+export interface ArtifactRecord {
+  runId: string;
+  path: string;
+  size: number;
+  sha256: string;
+  createdAt: number;
+  location: ArtifactLocation;
+  seq: number;
+}
+
+export interface EdgeDB extends DBSchema {
+  meta: { key: string; value: number | string };
+  experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
+  runs: {
+    key: string;
+    value: RunRecord;
+    indexes: { byExperiment: string; byExperimentStart: [string, number] };
+  };
+  params: { key: [string, string]; value: ParamRecord };
+  tags: { key: [string, string]; value: TagRecord };
+  series: { key: [string, string]; value: SeriesRecord };
+  metricChunks: { key: [string, string, number]; value: ChunkRecord };
+  artifacts: { key: [string, string]; value: ArtifactRecord };
+}
+
+export type Db = IDBPDatabase<EdgeDB>;
+export type StoreName = StoreNames<EdgeDB>;
+/** A readwrite transaction over some stores, for helpers that run inside their caller's transaction. */
+export type WriteTx = IDBPTransaction<EdgeDB, StoreName[], 'readwrite'>;
+export type UpgradeTx = IDBPTransaction<EdgeDB, StoreName[], 'versionchange'>;
+
+type Migration = (db: Db, tx: UpgradeTx) => Promise<void> | void;
+
+/**
+ * migrations[i] takes a database from version i to version i + 1. Never edit
+ * a shipped migration: databases in users' browsers were built by it.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  // v1: the first layout.
+  (db) => {
+    db.createObjectStore('meta');
+    db.createObjectStore('experiments', { keyPath: 'experimentId' }).createIndex('byName', 'name', { unique: true });
+    db.createObjectStore('runs', { keyPath: 'runId' }).createIndex('byExperiment', 'experimentId');
+    db.createObjectStore('params', { keyPath: ['runId', 'key'] });
+    db.createObjectStore('tags', { keyPath: ['runId', 'key'] });
+    db.createObjectStore('series', { keyPath: ['runId', 'key'] });
+    db.createObjectStore('metricChunks', { keyPath: ['runId', 'key', 'chunkNo'] });
+    db.createObjectStore('artifacts', { keyPath: ['runId', 'path'] });
+  },
+  // v2: runs listed by experiment in start order; series carry the sync watermark.
+  async (_db, tx) => {
+    tx.objectStore('runs').createIndex('byExperimentStart', ['experimentId', 'startTime']);
+    let cursor = await tx.objectStore('series').openCursor();
+    while (cursor) {
+      const record = cursor.value as Partial<SeriesRecord> & SeriesRecord;
+      if (record.syncedCount === undefined) await cursor.update({ ...record, syncedCount: 0 });
+      cursor = await cursor.continue();
+    }
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Key range of every `[runId, …]` key of one run: arrays sort after strings and numbers. */
+export function runRange(runId: string): IDBKeyRange {
+  return IDBKeyRange.bound([runId], [runId, []]);
+}
+
+export function seriesRange(runId: string, key: string): IDBKeyRange {
+  return IDBKeyRange.bound([runId, key], [runId, key, []]);
+}

@@ -1,0 +1,148 @@
+/**
+ * The worker side of the protocol: checks arguments that crossed
+ * postMessage, then hands each call to ingest/ or store/.
+ */
+import { transfer } from 'comlink';
+import type {
+  ArtifactData,
+  LogBatch,
+  LogBatchResult,
+  MetricHistoryColumns,
+  OpenRequest,
+  SearchRunsRequest,
+  StartRunRequest,
+  StartRunResult,
+  TrackerWorkerApi,
+} from '../protocol.js';
+import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
+import { invalidParameter, MlflowEdgeError } from '../schema/errors.js';
+import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
+import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId } from '../schema/validation.js';
+import { GroupCommitWriter } from '../ingest/group-commit.js';
+import { ArtifactStore } from '../store/artifacts.js';
+import { refuse } from '../store/batch.js';
+import { readHistory } from '../store/metrics.js';
+import { listExperiments } from '../store/experiments.js';
+import { openDatabase } from '../store/open.js';
+import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
+import { SCHEMA_VERSION, type Db } from '../store/schema.js';
+
+const END_STATUSES: readonly string[] = ['FINISHED', 'FAILED', 'KILLED'];
+
+interface Opened {
+  db: Db;
+  writer: GroupCommitWriter;
+  artifacts: ArtifactStore;
+}
+
+export class TrackerService implements TrackerWorkerApi {
+  private opened: Opened | undefined;
+
+  private get state(): Opened {
+    if (this.opened === undefined) {
+      throw new MlflowEdgeError('INVALID_STATE', 'The tracker is closed (or was never opened). Call openTracker() again.');
+    }
+    return this.opened;
+  }
+
+  async open({ dbName }: OpenRequest): Promise<{ schemaVersion: number }> {
+    if (this.opened !== undefined) return { schemaVersion: SCHEMA_VERSION };
+    const db = await openDatabase(dbName, {
+      onVersionChange: () => {
+        this.opened = undefined;
+      },
+    });
+    this.opened = { db, writer: new GroupCommitWriter(db), artifacts: new ArtifactStore(db, dbName) };
+    return { schemaVersion: SCHEMA_VERSION };
+  }
+
+  logBatch(batch: LogBatch): Promise<LogBatchResult> {
+    if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.runs)) {
+      throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: expected { runs: [...] }.');
+    }
+    return this.state.writer.write(batch);
+  }
+
+  startRun(request: StartRunRequest): Promise<StartRunResult> {
+    if (request.runId !== undefined) validateRunId(request.runId);
+    if (request.parentRunId !== undefined) validateRunId(request.parentRunId);
+    return startRun(this.state.db, request).then((run) => ({ run }));
+  }
+
+  async endRun(runId: string, status: EndStatus, endTime: number): Promise<void> {
+    validateRunId(runId);
+    if (!END_STATUSES.includes(status)) {
+      throw invalidParameter(`Invalid run status '${String(status)}'. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`);
+    }
+    await endRun(this.state.db, runId, status, endTime);
+  }
+
+  getRun(runId: string): Promise<Run> {
+    validateRunId(runId);
+    return getRun(this.state.db, runId);
+  }
+
+  searchRuns(request: SearchRunsRequest): Promise<Run[]> {
+    const maxResults = request.maxResults ?? DEFAULT_SEARCH_RESULTS;
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_SEARCH_RESULTS) {
+      throw invalidParameter(
+        `Invalid value ${String(maxResults)} for parameter 'max_results' supplied. It must be a positive integer at most ${MAX_SEARCH_RESULTS}.`,
+      );
+    }
+    const query: Parameters<typeof searchRuns>[1] = { maxResults };
+    if (request.experimentNames !== undefined) query.experimentNames = request.experimentNames;
+    if (request.filter !== undefined) query.filter = request.filter;
+    if (request.orderBy !== undefined) query.orderBy = request.orderBy;
+    return searchRuns(this.state.db, query);
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<MetricHistoryColumns> {
+    validateRunId(runId);
+    validateKey(key, 'metric');
+    await getRun(this.state.db, runId); // RESOURCE_DOES_NOT_EXIST for an unknown run
+    const h = await readHistory(this.state.db, runId, key);
+    return transfer(h, [h.steps.buffer, h.values.buffer, h.timestamps.buffer]);
+  }
+
+  listExperiments(): Promise<Experiment[]> {
+    return listExperiments(this.state.db);
+  }
+
+  async logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo> {
+    validateRunId(runId);
+    validateArtifactPath(path);
+    const bytes = await toBytes(data, path);
+    const { db, artifacts } = this.state;
+    const refusal = refuse(runId, await db.get('runs', runId));
+    if (refusal !== undefined) throw refusal;
+    return artifacts.write(runId, path, bytes, Date.now());
+  }
+
+  async listArtifacts(runId: string, dir: string): Promise<FileInfo[]> {
+    validateRunId(runId);
+    validateArtifactDir(dir);
+    await getRun(this.state.db, runId);
+    return this.state.artifacts.list(runId, dir);
+  }
+
+  async readArtifact(runId: string, path: string): Promise<Blob> {
+    validateRunId(runId);
+    validateArtifactPath(path);
+    return this.state.artifacts.read(runId, path);
+  }
+
+  async close(): Promise<void> {
+    this.opened?.db.close();
+    this.opened = undefined;
+  }
+}
+
+async function toBytes(data: ArtifactData, path: string): Promise<Uint8Array> {
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  throw invalidParameter(
+    `Invalid artifact data for '${path}': pass a Blob, ArrayBuffer, Uint8Array or string (JSON.stringify objects first).`,
+  );
+}

@@ -1,0 +1,19 @@
+/**
+ * A Tracker whose "worker" is the real TrackerService in this process: the
+ * whole API over fake-indexeddb, without postMessage.
+ */
+import type { Remote } from 'comlink';
+import { Tracker, type TrackerOptions } from '../../src/client/tracker.js';
+import type { TrackerWorkerApi } from '../../src/protocol.js';
+import { TrackerService } from '../../src/worker/service.js';
+
+let counter = 0;
+
+export async function openInProcess(options: TrackerOptions = {}): Promise<{ tracker: Tracker; service: TrackerService; dbName: string }> {
+  const dbName = options.dbName ?? `test-${process.pid}-${++counter}`;
+  const service = new TrackerService();
+  await service.open({ dbName });
+  const fakeWorker = { terminate() {} } as unknown as Worker;
+  const tracker = new Tracker(fakeWorker, service as unknown as Remote<TrackerWorkerApi>, { ...options, dbName });
+  return { tracker, service, dbName };
+}

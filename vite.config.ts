@@ -1,0 +1,24 @@
+import { defineConfig } from 'vite';
+
+// The library: dist/index.js (the page API) and dist/worker.js (the tracker
+// worker), ES modules with shared code in chunks beside them, so that
+// `new URL('./worker.js', import.meta.url)` finds the worker from any file.
+export default defineConfig({
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    minify: true,
+    lib: {
+      entry: { index: 'src/index.ts', worker: 'src/worker/entry.ts' },
+      formats: ['es'],
+    },
+    rollupOptions: {
+      output: {
+        entryFileNames: '[name].js',
+        chunkFileNames: '[name]-[hash].js',
+      },
+    },
+  },
+});
