@@ -1,0 +1,33 @@
+import { defineConfig } from '@playwright/test';
+
+// Tier 2: the built library (dist/) in Debian's Chromium. Pages come from
+// one origin (PAGE); the cross-origin test loads the library from another
+// (LIBRARY), as a notebook importing it from a CDN would.
+export const PAGE = 'http://127.0.0.1:4310';
+export const LIBRARY = 'http://127.0.0.1:4311';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export default defineConfig({
+  testDir: 'test/browser',
+  timeout: 60_000,
+  workers: 1,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL: PAGE,
+    headless: true,
+    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+  },
+  webServer: [
+    { command: 'node scripts/serve.mjs --port 4310', url: `${PAGE}/package.json`, reuseExistingServer: !process.env.CI },
+    { command: 'node scripts/serve.mjs --port 4311 --cors', url: `${LIBRARY}/package.json`, reuseExistingServer: !process.env.CI },
+  ],
+});

@@ -1,0 +1,58 @@
+import { chromium, expect, test as base, type BrowserContext, type Page } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS, PAGE } from '../../playwright.config.js';
+
+export { expect };
+export const BLANK = `${PAGE}/test/browser/blank.html`;
+
+/** Collects console errors and uncaught page errors; a test passes only with none. */
+export function watchErrors(page: Page, allowed: RegExp[] = []): string[] {
+  const errors: string[] = [];
+  const keep = (text: string) => {
+    if (!allowed.some((re) => re.test(text))) errors.push(text);
+  };
+  page.on('console', (m) => {
+    if (m.type() === 'error') keep(m.text());
+  });
+  page.on('pageerror', (e) => keep(String(e)));
+  return errors;
+}
+
+/** Opens the blank page with the library loaded as `window.edge`. */
+export async function openLibrary(page: Page, from = '/dist/index.js'): Promise<void> {
+  await page.goto(BLANK);
+  await page.evaluate(async (src) => {
+    (window as unknown as { edge: unknown }).edge = await import(src);
+  }, from);
+}
+
+export const test = base.extend<{ errors: string[] }>({
+  errors: async ({ page }, use) => {
+    const errors = watchErrors(page);
+    await use(errors);
+    expect(errors, 'console errors').toEqual([]);
+  },
+  page: async ({ page }, use) => {
+    await openLibrary(page);
+    await use(page);
+  },
+});
+
+/** A Chromium with an on-disk profile: IndexedDB and OPFS survive closing it. */
+export class Profile {
+  readonly dir = mkdtempSync(join(tmpdir(), 'mlflow-edge-profile-'));
+
+  launch(): Promise<BrowserContext> {
+    return chromium.launchPersistentContext(this.dir, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
