@@ -202,6 +202,16 @@ export class Run {
     return batch;
   }
 
+  /** @internal The flush carrying these params failed: forget them, so logging them again stores them. */
+  unlearnParams(params: readonly (readonly [string, string])[]): void {
+    for (const [key, value] of params) if (this.params.get(key) === value) this.params.delete(key);
+  }
+
+  /** @internal The store holds this value (another writer logged it first). */
+  learnParam(key: string, value: string): void {
+    this.params.set(key, value);
+  }
+
   private assertRunning(): void {
     if (this.ended) {
       throw new MlflowEdgeError(

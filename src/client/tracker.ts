@@ -178,14 +178,26 @@ export class Tracker implements RunHost {
       this.timer = undefined;
     }
     if (this.dirty.size === 0 || this.closed) return;
-    const batch: LogBatch = { runs: [...this.dirty].map((run) => run.takeBatch()) };
+    const runs = [...this.dirty];
+    const batch: LogBatch = { runs: runs.map((run) => run.takeBatch()) };
     this.dirty.clear();
     this.bufferedItems = 0;
     const sent = this.api.logBatch(batch).then(
       (result) => {
-        for (const error of result.rejected) this.report(reviveError(error));
+        for (const data of result.rejected) {
+          const error = reviveError(data);
+          const d = data.details;
+          if (typeof d?.runId === 'string' && typeof d.key === 'string' && typeof d.oldValue === 'string') {
+            runs.find((run) => run.runId === d.runId)?.learnParam(d.key, d.oldValue);
+          }
+          this.report(error);
+        }
       },
-      (error: unknown) => this.report(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => {
+        // Nothing of the batch was stored.
+        runs.forEach((run, i) => run.unlearnParams(batch.runs[i]?.params ?? []));
+        this.report(error instanceof Error ? error : new Error(String(error)));
+      },
     );
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));

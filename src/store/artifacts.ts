@@ -105,19 +105,23 @@ export class ArtifactStore {
   }
 }
 
+/** Writes the whole file or, on any failure (a full disk included), removes it and throws. */
 async function writeOpfs(root: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
-  const handle = (await root.getFileHandle(name, { create: true })) as SyncFileHandle;
-  const access = await handle.createSyncAccessHandle();
+  let access: SyncAccessHandle | undefined;
   try {
+    const handle = (await root.getFileHandle(name, { create: true })) as SyncFileHandle;
+    access = await handle.createSyncAccessHandle();
     let at = 0;
     while (at < bytes.byteLength) at += access.write(bytes.subarray(at) as Uint8Array<ArrayBuffer>, { at });
     access.flush();
   } catch (error) {
-    access.close();
+    access?.close();
+    access = undefined;
     await root.removeEntry(name).catch(() => undefined);
     throw toStorageError(error, 'the artifact');
+  } finally {
+    access?.close();
   }
-  access.close();
 }
 
 async function digest(bytes: Uint8Array): Promise<string> {

@@ -6,6 +6,7 @@ import { CHROMIUM_ARGS, PAGE } from '../../playwright.config.js';
 
 export { expect };
 export const BLANK = `${PAGE}/test/browser/blank.html`;
+export const PAGE_ORIGIN = new URL(PAGE).origin;
 
 /** Collects console errors and uncaught page errors; a test passes only with none. */
 export function watchErrors(page: Page, allowed: RegExp[] = []): string[] {
@@ -28,15 +29,13 @@ export async function openLibrary(page: Page, from = '/dist/index.js'): Promise<
   }, from);
 }
 
-export const test = base.extend<{ errors: string[] }>({
-  errors: async ({ page }, use) => {
-    const errors = watchErrors(page);
-    await use(errors);
-    expect(errors, 'console errors').toEqual([]);
-  },
+/** `page` has the library loaded; every test fails on a console error or an uncaught page error. */
+export const test = base.extend({
   page: async ({ page }, use) => {
+    const errors = watchErrors(page);
     await openLibrary(page);
     await use(page);
+    expect(errors, 'console errors').toEqual([]);
   },
 });
 

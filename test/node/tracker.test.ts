@@ -240,6 +240,9 @@ describe('logging', () => {
     expect(stored.data.params).toEqual({ x: '1', y: 'tab-b', z: 'kept' });
     await blind.flush(); // the error was reported once
     expect(errors).toEqual([]);
+    // The page now knows the stored value: the same again is a no-op, the rejected one throws at the call.
+    blind.logParam('y', 'tab-b');
+    expect(thrown(() => blind.logParam('y', 'tab-c')).code).toBe('INVALID_PARAMETER_VALUE');
   });
 
   it('refuses writes to unknown runs in the worker, typed', async () => {
