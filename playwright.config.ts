@@ -19,7 +19,7 @@ export default defineConfig({
   testDir: 'test/browser',
   timeout: 60_000,
   workers: 1,
-  reporter: [['list']],
+  reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],
   outputDir: 'test-results',
   use: {
     baseURL: PAGE,

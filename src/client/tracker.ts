@@ -4,7 +4,7 @@
  */
 import { wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
-import type { LogBatch, TrackerWorkerApi } from '../protocol.js';
+import type { LogBatch, MetricHistoryColumns, TrackerWorkerApi } from '../protocol.js';
 import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
 import { MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
@@ -264,13 +264,21 @@ export class Tracker implements RunHost {
 
   /** Every point logged for `key`, in the order logged. */
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
-    this.assertOpen();
-    validateRunId(runId);
-    validateKey(key, 'metric');
-    const { steps, values, timestamps } = await this.api.getMetricHistory(runId, key);
+    const { steps, values, timestamps } = await this.getMetricHistoryColumns(runId, key);
     const points: MetricPoint[] = new Array(values.length);
     for (let i = 0; i < values.length; i++) points[i] = { step: steps[i]!, value: values[i]!, timestamp: timestamps[i]! };
     return points;
+  }
+
+  /**
+   * The same history as three parallel columns, without one object per point:
+   * the fastest read, and the shape charting libraries such as uPlot take.
+   */
+  async getMetricHistoryColumns(runId: string, key: string): Promise<MetricHistoryColumns> {
+    this.assertOpen();
+    validateRunId(runId);
+    validateKey(key, 'metric');
+    return this.api.getMetricHistory(runId, key);
   }
 
   async listExperiments(): Promise<Experiment[]> {

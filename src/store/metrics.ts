@@ -1,10 +1,11 @@
 /**
- * Metric series stored as columnar chunks: one IndexedDB record per
- * CHUNK_POINTS points instead of one per point (about 100× the write rate
- * measured here). Appends fill the last chunk, then open new ones.
+ * Metric series stored as columnar chunks: one IndexedDB record per block of
+ * points instead of one per point (about 100× the write rate measured here).
+ * Appends fill the open tail chunk, then add tail chunks; a block that fills
+ * up is sealed into one record in the same transaction.
  */
 import type { MetricPoint } from '../schema/entities.js';
-import { CHUNK_POINTS, seriesRange, type ChunkRecord, type Db, type SeriesRecord, type WriteTx } from './schema.js';
+import { BLOCK_POINTS, TAIL_POINTS, seriesRange, type ChunkRecord, type Db, type SeriesRecord, type WriteTx } from './schema.js';
 
 /** Points of one series in log order. */
 export interface PointColumns {
@@ -33,20 +34,31 @@ export async function appendPoints(tx: WriteTx, runId: string, key: string, poin
   const series = (await seriesStore.get([runId, key])) ?? newSeries(runId, key, points);
   let count = series.count;
   let taken = 0;
-  const fill = count % CHUNK_POINTS;
-  if (fill !== 0) {
-    const chunkNo = Math.floor(count / CHUNK_POINTS);
-    const last = await chunkStore.get([runId, key, chunkNo]);
-    if (last === undefined) throw new Error(`mlflow-edge: metric chunk ${chunkNo} of '${key}' in run ${runId} is missing`);
-    taken = Math.min(n, CHUNK_POINTS - fill);
-    void chunkStore.put(concatChunk(last, points, 0, taken));
-    count += taken;
-  }
-  while (taken < n) {
-    const size = Math.min(n - taken, CHUNK_POINTS);
-    void chunkStore.put(sliceChunk(runId, key, count / CHUNK_POINTS, points, taken, taken + size));
+  const toSeal: number[] = [];
+  const write = (size: number, merge?: ChunkRecord) => {
+    const chunk = merge === undefined ? sliceChunk(runId, key, count / TAIL_POINTS, points, taken, taken + size) : concatChunk(merge, points, taken, taken + size);
+    void chunkStore.put(chunk);
     taken += size;
     count += size;
+    if (size < BLOCK_POINTS && count % BLOCK_POINTS === 0) toSeal.push(count / BLOCK_POINTS - 1);
+  };
+  if (count % TAIL_POINTS !== 0) {
+    const tailNo = Math.floor(count / TAIL_POINTS);
+    const tail = await chunkStore.get([runId, key, tailNo]);
+    if (tail === undefined) throw new Error(`mlflow-edge: metric chunk ${tailNo} of '${key}' in run ${runId} is missing`);
+    write(Math.min(n, TAIL_POINTS - (count % TAIL_POINTS)), tail);
+  }
+  while (taken < n) {
+    // At a block boundary with a whole block to write, write it sealed at once.
+    if (count % BLOCK_POINTS === 0 && n - taken >= BLOCK_POINTS) write(BLOCK_POINTS);
+    else write(Math.min(n - taken, TAIL_POINTS));
+  }
+  for (const block of toSeal) {
+    const first = (block * BLOCK_POINTS) / TAIL_POINTS;
+    const range = IDBKeyRange.bound([runId, key, first], [runId, key, first + BLOCK_POINTS / TAIL_POINTS - 1]);
+    const parts = await chunkStore.getAll(range);
+    void chunkStore.delete(range);
+    void chunkStore.put(mergeChunks(parts));
   }
   let latest = series.latest;
   for (let i = 0; i < n; i++) {
@@ -75,6 +87,21 @@ function sliceChunk(runId: string, key: string, chunkNo: number, p: PointColumns
     values: Float64Array.from(p.values.slice(from, to)),
     timestamps: Float64Array.from(p.timestamps.slice(from, to)),
   };
+}
+
+function mergeChunks(parts: ChunkRecord[]): ChunkRecord {
+  const first = parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.values.length;
+  const out: ChunkRecord = { ...first, steps: new Float64Array(n), values: new Float64Array(n), timestamps: new Float64Array(n) };
+  let at = 0;
+  for (const p of parts) {
+    out.steps.set(p.steps, at);
+    out.values.set(p.values, at);
+    out.timestamps.set(p.timestamps, at);
+    at += p.values.length;
+  }
+  return out;
 }
 
 function concatChunk(last: ChunkRecord, p: PointColumns, from: number, to: number): ChunkRecord {

@@ -3,15 +3,20 @@
  * and in migrations (so every database ever written opens in this version).
  *
  * Invariants:
- * - Metric points live in chunks of at most CHUNK_POINTS, numbered from 0 per
- *   series, in the order they were logged; `series.count` is the total.
+ * - Metric points live in chunks, in the order they were logged; a chunk's
+ *   `chunkNo` is the index of its first point / TAIL_POINTS. The open end of
+ *   a series is a run of small tail chunks (≤ TAIL_POINTS, cheap to rewrite on
+ *   each flush); each completed block of BLOCK_POINTS is sealed into one
+ *   record (fewer, larger records read about twice as fast here).
+ *   `series.count` is the total.
  * - Every param, tag and run change gets the next `seq` from `meta`, inside
  *   the transaction that writes it: the log is the outbox sync reads.
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
 
-export const CHUNK_POINTS = 2048;
+export const TAIL_POINTS = 1024;
+export const BLOCK_POINTS = 8 * TAIL_POINTS;
 
 export interface ExperimentRecord {
   experimentId: string;
@@ -46,7 +51,7 @@ export type TagRecord = ParamRecord;
 export interface SeriesRecord {
   runId: string;
   key: string;
-  /** Points in the series; chunk n holds points [n·CHUNK_POINTS, (n+1)·CHUNK_POINTS). */
+  /** Points in the series. */
   count: number;
   /** The point MLflow reports as the run's metric value: max of (step, timestamp, value). */
   latest: MetricPoint;

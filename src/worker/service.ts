@@ -15,7 +15,7 @@ import type {
   TrackerWorkerApi,
 } from '../protocol.js';
 import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
-import { invalidParameter, MlflowEdgeError } from '../schema/errors.js';
+import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
 import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
 import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId } from '../schema/validation.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
@@ -99,8 +99,11 @@ export class TrackerService implements TrackerWorkerApi {
   async getMetricHistory(runId: string, key: string): Promise<MetricHistoryColumns> {
     validateRunId(runId);
     validateKey(key, 'metric');
-    await getRun(this.state.db, runId); // RESOURCE_DOES_NOT_EXIST for an unknown run
-    const h = await readHistory(this.state.db, runId, key);
+    const { db } = this.state;
+    if ((await db.getKey('runs', runId)) === undefined) {
+      throw doesNotExist(`Run with id=${runId} not found in the local store. Check the id (runs are listed by tracker.searchRuns()).`);
+    }
+    const h = await readHistory(db, runId, key);
     return transfer(h, [h.steps.buffer, h.values.buffer, h.timestamps.buffer]);
   }
 

@@ -163,6 +163,9 @@ describe('logging', () => {
     expect(h.every((p, i) => p.step === i && p.value === i * 0.5 && p.timestamp === 1 + i)).toBe(true);
     expect((await t.getRun(run.runId)).data.metrics.s).toBe(9999 * 0.5);
     expect(await t.getMetricHistory(run.runId, 'never')).toEqual([]);
+    const columns = await t.getMetricHistoryColumns(run.runId, 's');
+    expect(columns.steps).toBeInstanceOf(Float64Array);
+    expect([columns.steps[9999], columns.values[9999], columns.timestamps[9999]]).toEqual([9999, 9999 * 0.5, 10_000]);
   });
 
   it('throws at the call for bad input and stores nothing of that call', async () => {

@@ -1,0 +1,65 @@
+// `npm run bench`: the figures of the core budgets, measured in headless
+// Chromium with an on-disk profile, printed side by side in one table.
+// Each suite runs REPEAT times on a fresh page; the table shows medians.
+import { chromium } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '../scripts/serve.mjs';
+
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const PORT = 4390;
+const server = await serve({ port: PORT });
+const profile = mkdtempSync(join(tmpdir(), 'mlflow-edge-bench-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+async function run(suite) {
+  const results = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${PORT}/bench/bench.html?suite=${suite}`);
+    const out = await page.waitForFunction(() => window.__bench, null, { timeout: 300_000 }).then((h) => h.jsonValue());
+    await page.close();
+    if (!out.ok) throw new Error(`${suite}: ${out.error}`);
+    results.push(out.result);
+  }
+  return results;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pick = (results, key) => median(results.map((r) => r[key]));
+
+const open = pick(await run('open'), 'ms');
+const cost = pick(await run('pageCost'), 'usPerCall');
+const sustainedRuns = await run('sustained');
+for (const r of sustainedRuns) if (r.stored !== r.n) throw new Error(`sustained: stored ${r.stored} of ${r.n} points`);
+const sustained = pick(sustainedRuns, 'pointsPerSecond');
+const perPoint = pick(await run('rawPerPoint'), 'pointsPerSecond');
+const chunked = pick(await run('rawChunked'), 'pointsPerSecond');
+const reads = await run('readHistory');
+const read = pick(reads, 'ms');
+const readColumns = pick(reads, 'columnsMs');
+
+await context.close();
+server.close();
+rmSync(profile, { recursive: true, force: true });
+
+const k = (x) => `${Math.round(x / 1000).toLocaleString('en')}k points/s`;
+const rows = [
+  ['page cost of logMetric (100k calls)', `${cost.toFixed(2)} µs/call`, '≤ 2 µs', cost <= 2 ? 'yes' : 'NO'],
+  ['page API → disk, sustained (1M points)', k(sustained), '≥ 300k points/s', sustained >= 300_000 ? 'yes' : 'NO'],
+  ['  raw IndexedDB, one record per point (100k)', k(perPoint), `mlflow-edge = ${(sustained / perPoint).toFixed(1)}×`, ''],
+  ['  raw IndexedDB, 2048-point chunks (1M)', k(chunked), `mlflow-edge = ${(sustained / chunked).toFixed(2)}×`, ''],
+  ['read a 100k-point metric history', `${read.toFixed(1)} ms`, '≤ 50 ms', read <= 50 ? 'yes' : 'NO'],
+  ['  the same as columns (getMetricHistoryColumns)', `${readColumns.toFixed(1)} ms`, `${(read / readColumns).toFixed(1)}× faster`, ''],
+  ['worker start + database open, cold', `${open.toFixed(1)} ms`, '(reported)', ''],
+];
+const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['what', 'measured', 'target / ratio', 'met'][i].length));
+const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(`\nmlflow-edge bench: headless Chromium, on-disk profile, median of ${REPEAT}\n`);
+console.log(line(['what', 'measured', 'target / ratio', 'met']));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows) console.log(line(r));

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `npm test`: everything a fresh machine needs, then every test tier.
+#   1. npm packages (npm ci), Debian's chromium when /usr/bin/chromium is missing
+#   2. typecheck and build the library (the browser tests load dist/)
+#   3. tier 1: Node + fake-indexeddb (Vitest)
+#   4. tier 2: real Chromium (Playwright)
+# Ends with one line "tests: N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  echo "Installing Debian's chromium (browser tests need it)…"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+mkdir -p reports
+npm run --silent typecheck
+npm run --silent build >/dev/null
+
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json || status=1
+npx playwright test || status=1
+
+node scripts/test-summary.mjs reports/vitest.json reports/playwright.json
+exit $status
