@@ -19,6 +19,7 @@ import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/error
 import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
 import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId } from '../schema/validation.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
+import { parseSearchRuns, parseStartRun } from './requests.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { readHistory } from '../store/metrics.js';
@@ -56,14 +57,15 @@ export class TrackerService implements TrackerWorkerApi {
     return { schemaVersion: SCHEMA_VERSION };
   }
 
-  logBatch(batch: LogBatch): Promise<LogBatchResult> {
+  async logBatch(batch: LogBatch): Promise<LogBatchResult> {
     if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.runs)) {
       throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: expected { runs: [...] }.');
     }
     return this.state.writer.write(batch);
   }
 
-  startRun(request: StartRunRequest): Promise<StartRunResult> {
+  async startRun(untrusted: StartRunRequest): Promise<StartRunResult> {
+    const request = parseStartRun(untrusted);
     if (request.runId !== undefined) validateRunId(request.runId);
     if (request.parentRunId !== undefined) validateRunId(request.parentRunId);
     return startRun(this.state.db, request).then((run) => ({ run }));
@@ -77,12 +79,13 @@ export class TrackerService implements TrackerWorkerApi {
     await endRun(this.state.db, runId, status, endTime);
   }
 
-  getRun(runId: string): Promise<Run> {
+  async getRun(runId: string): Promise<Run> {
     validateRunId(runId);
     return getRun(this.state.db, runId);
   }
 
-  searchRuns(request: SearchRunsRequest): Promise<Run[]> {
+  async searchRuns(untrusted: SearchRunsRequest): Promise<Run[]> {
+    const request = parseSearchRuns(untrusted);
     const maxResults = request.maxResults ?? DEFAULT_SEARCH_RESULTS;
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_SEARCH_RESULTS) {
       throw invalidParameter(
@@ -107,7 +110,7 @@ export class TrackerService implements TrackerWorkerApi {
     return transfer(h, [h.steps.buffer, h.values.buffer, h.timestamps.buffer]);
   }
 
-  listExperiments(): Promise<Experiment[]> {
+  async listExperiments(): Promise<Experiment[]> {
     return listExperiments(this.state.db);
   }
 

@@ -320,3 +320,16 @@ describe('queries', () => {
     expect((await rejection(t.startRun())).code).toBe('INVALID_STATE');
   });
 });
+
+describe('the worker boundary', () => {
+  it('refuses malformed requests with BAD_REQUEST, naming the field', async () => {
+    const { service } = await tracker();
+    await expect(service.startRun({ startTime: -1 } as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(service.startRun({ startTime: 1, tags: { a: 1 } } as never)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('tags.a'),
+    });
+    await expect(service.searchRuns({ orderBy: 'metrics.a' } as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(service.logBatch(null as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Shapes of the cold-path requests that cross postMessage, checked with zod
+ * at the worker boundary (the hot logBatch path has hand-written guards).
+ * jitless: no `new Function`, so pages with a strict CSP work too.
+ */
+import * as z from 'zod/mini';
+import { MlflowEdgeError } from '../schema/errors.js';
+import type { SearchRunsRequest, StartRunRequest } from '../protocol.js';
+
+z.config({ jitless: true });
+
+const textRecord = z.record(z.string(), z.string());
+
+const startRun = z.object({
+  experimentName: z.optional(z.string()),
+  runName: z.optional(z.string()),
+  tags: z.optional(textRecord),
+  parentRunId: z.optional(z.string()),
+  runId: z.optional(z.string()),
+  startTime: z.number().check(z.int(), z.nonnegative()),
+});
+
+const searchRuns = z.object({
+  experimentNames: z.optional(z.array(z.string())),
+  filter: z.optional(z.string()),
+  orderBy: z.optional(z.array(z.string())),
+  maxResults: z.optional(z.number()),
+});
+
+function parse<T>(schema: z.ZodMiniType, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data as T;
+  const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new MlflowEdgeError('BAD_REQUEST', `Malformed ${what} request (${issues}). Call the tracker through its public API.`, { issues });
+}
+
+export const parseStartRun = (value: unknown) => parse<StartRunRequest>(startRun, value, 'startRun');
+export const parseSearchRuns = (value: unknown) => parse<SearchRunsRequest>(searchRuns, value, 'searchRuns');
