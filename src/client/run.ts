@@ -11,13 +11,12 @@ import {
   paramConflict,
   stringifyValue,
   validateArtifactPath,
-  validateKey,
+  validateKeyCached,
   validateMetricValue,
   validateParamValue,
   validateStep,
   validateTagValue,
   validateTimestamp,
-  type EntityKind,
   type TextValue,
 } from '../schema/validation.js';
 import type { ArtifactData } from '../protocol.js';
@@ -40,14 +39,6 @@ export interface RunHost {
   flush(): Promise<void>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
-}
-
-const validKeys: Record<EntityKind, Set<string>> = { metric: new Set(), param: new Set(), tag: new Set() };
-
-function checkKey(key: unknown, kind: EntityKind): asserts key is string {
-  if (typeof key === 'string' && validKeys[kind].has(key)) return;
-  validateKey(key, kind);
-  validKeys[kind].add(key);
 }
 
 export class Run {
@@ -76,7 +67,7 @@ export class Run {
 
   logMetric(key: string, value: number, options?: MetricOptions): void {
     this.assertRunning();
-    checkKey(key, 'metric');
+    validateKeyCached(key, 'metric');
     validateMetricValue(key, value);
     const step = options?.step ?? 0;
     const timestamp = options?.timestamp ?? Date.now();
@@ -99,7 +90,7 @@ export class Run {
     const timestamp = options?.timestamp ?? Date.now();
     const entries = Object.entries(metrics);
     for (const [key, value] of entries) {
-      checkKey(key, 'metric');
+      validateKeyCached(key, 'metric');
       validateMetricValue(key, value);
       validateStep(key, step);
       validateTimestamp(key, timestamp);
@@ -123,7 +114,7 @@ export class Run {
     this.assertRunning();
     const fresh = new Map<string, string>();
     for (const [key, raw] of Object.entries(params)) {
-      checkKey(key, 'param');
+      validateKeyCached(key, 'param');
       const value = stringifyValue(raw, 'param', key);
       validateParamValue(key, value);
       const old = this.params.get(key) ?? fresh.get(key);
@@ -146,7 +137,7 @@ export class Run {
     this.assertRunning();
     const checked: [string, string][] = [];
     for (const [key, raw] of Object.entries(tags)) {
-      checkKey(key, 'tag');
+      validateKeyCached(key, 'tag');
       const value = stringifyValue(raw, 'tag', key);
       validateTagValue(key, value);
       checked.push([key, value]);

@@ -7,24 +7,15 @@
 import type { LogBatch, RunBatch } from '../protocol.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import {
-  validateKey,
+  validateKeyCached,
   validateMetricValue,
   validateParamValue,
   validateRunId,
   validateStep,
   validateTagValue,
   validateTimestamp,
-  type EntityKind,
 } from '../schema/validation.js';
 import type { RunWrites } from '../store/batch.js';
-
-const validKeys: Record<EntityKind, Set<string>> = { metric: new Set(), param: new Set(), tag: new Set() };
-
-function checkKey(key: unknown, kind: EntityKind): asserts key is string {
-  if (typeof key === 'string' && validKeys[kind].has(key)) return;
-  validateKey(key, kind);
-  validKeys[kind].add(key);
-}
 
 export interface Merged {
   writes: RunWrites[];
@@ -67,7 +58,7 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   };
   for (const [key, value] of run.params ?? []) {
     guard(() => {
-      checkKey(key, 'param');
+      validateKeyCached(key, 'param');
       if (typeof value !== 'string') throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Param '${key}' must be sent as text.`);
       validateParamValue(key, value);
       w.params.push({ key, value, origin });
@@ -75,7 +66,7 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   }
   for (const [key, value] of run.tags ?? []) {
     guard(() => {
-      checkKey(key, 'tag');
+      validateKeyCached(key, 'tag');
       if (typeof value !== 'string') throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Tag '${key}' must be sent as text.`);
       validateTagValue(key, value);
       w.tags.set(key, value);
@@ -91,7 +82,7 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   for (let i = 0; i < n; i++) {
     const key = m.keys[i];
     guard(() => {
-      checkKey(key, 'metric');
+      validateKeyCached(key, 'metric');
       const value = m.values[i];
       const step = m.steps[i];
       const timestamp = m.timestamps[i];

@@ -62,6 +62,15 @@ export function validateKey(key: unknown, kind: EntityKind): asserts key is stri
   }
 }
 
+const validKeys: Record<EntityKind, Set<string>> = { metric: new Set(), param: new Set(), tag: new Set() };
+
+/** validateKey, remembering keys once seen valid: the logging hot path checks each key once. */
+export function validateKeyCached(key: unknown, kind: EntityKind): asserts key is string {
+  if (typeof key === 'string' && validKeys[kind].has(key)) return;
+  validateKey(key, kind);
+  validKeys[kind].add(key);
+}
+
 /** A value MLflow stores as text: strings as they are, other primitives as Python's `str()` would print them. */
 export type TextValue = string | number | boolean | bigint | null;
 

@@ -90,18 +90,7 @@ function sliceChunk(runId: string, key: string, chunkNo: number, p: PointColumns
 }
 
 function mergeChunks(parts: ChunkRecord[]): ChunkRecord {
-  const first = parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.values.length;
-  const out: ChunkRecord = { ...first, steps: new Float64Array(n), values: new Float64Array(n), timestamps: new Float64Array(n) };
-  let at = 0;
-  for (const p of parts) {
-    out.steps.set(p.steps, at);
-    out.values.set(p.values, at);
-    out.timestamps.set(p.timestamps, at);
-    at += p.values.length;
-  }
-  return out;
+  return { ...parts[0]!, ...concatColumns(parts) };
 }
 
 function concatChunk(last: ChunkRecord, p: PointColumns, from: number, to: number): ChunkRecord {
@@ -122,7 +111,11 @@ export interface HistoryColumns {
 
 /** The whole series in log order, as three columns (empty when the key was never logged). */
 export async function readHistory(db: Db, runId: string, key: string): Promise<HistoryColumns> {
-  const chunks = await db.getAll('metricChunks', seriesRange(runId, key));
+  return concatColumns(await db.getAll('metricChunks', seriesRange(runId, key)));
+}
+
+/** The columns of consecutive chunks, joined in order. */
+function concatColumns(chunks: readonly ChunkRecord[]): HistoryColumns {
   let total = 0;
   for (const c of chunks) total += c.values.length;
   const out: HistoryColumns = {
