@@ -20,5 +20,5 @@ export type {
   RunStatus,
   EndStatus,
 } from './schema/entities.js';
-export type { ArtifactData, MetricHistoryColumns } from './protocol.js';
+export type { ArtifactData, DeadLetter, MetricHistoryColumns, RemoteOptions, SyncCounts, SyncStatus } from './protocol.js';
 export type { TextValue } from './schema/validation.js';

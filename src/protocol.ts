@@ -63,6 +63,52 @@ export type ArtifactData = Blob | ArrayBuffer | Uint8Array | string;
 
 export interface OpenRequest {
   dbName: string;
+  remote?: RemoteOptions;
+}
+
+/** Items recorded locally that the server does not have yet. */
+export interface SyncCounts {
+  runs: number;
+  params: number;
+  tags: number;
+  metrics: number;
+  artifacts: number;
+  /** Artifact bytes. */
+  bytes: number;
+}
+
+export interface DeadLetter {
+  runId: string;
+  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run';
+  key: string;
+  /** The server's answer. */
+  message: string;
+  at: number;
+}
+
+export interface SyncStatus {
+  /** A remote tracking server is set. */
+  configured: boolean;
+  trackingUri?: string;
+  /** The browser reports a network connection. */
+  online: boolean;
+  /** This tab's worker is the one that uploads (one per origin and database). */
+  leader: boolean;
+  /** disabled: no remote; paused: the server refused the credentials; waiting: retrying after a failure. */
+  state: 'disabled' | 'idle' | 'syncing' | 'waiting' | 'paused';
+  pending: SyncCounts;
+  /** Requests under way. */
+  inFlight: number;
+  lastSuccessTime?: number;
+  lastError?: { code: string; message: string; at: number };
+  deadLetters: DeadLetter[];
+}
+
+export interface RemoteOptions {
+  trackingUri: string;
+  auth?: { token: string } | { username: string; password: string };
+  /** Upload in the background whenever something is pending. Default true. */
+  autoSync?: boolean;
 }
 
 export interface TrackerWorkerApi {
@@ -77,5 +123,11 @@ export interface TrackerWorkerApi {
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
   listArtifacts(runId: string, dir: string): Promise<FileInfo[]>;
   readArtifact(runId: string, path: string): Promise<Blob>;
+  setRemote(remote: RemoteOptions | null): Promise<void>;
+  sync(): Promise<void>;
+  syncStatus(): Promise<SyncStatus>;
+  /** `listener` is a comlink proxy; the returned id unsubscribes it. */
+  onSyncStatus(listener: (status: SyncStatus) => void): Promise<number>;
+  offSyncStatus(id: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,9 +2,9 @@
  * The page-side tracker: owns the worker, batches what runs log into one
  * message per flush, and answers queries from the local store.
  */
-import { wrap, type Remote } from 'comlink';
+import { proxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
-import type { LogBatch, MetricHistoryColumns, TrackerWorkerApi } from '../protocol.js';
+import type { LogBatch, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
 import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
 import { MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
@@ -32,8 +32,8 @@ export interface TrackerOptions {
   user?: string;
   /** Where the worker script is; default: worker.js next to this library file. */
   workerUrl?: string | URL;
-  /** Reserved for syncing to a remote MLflow server. */
-  remote?: unknown;
+  /** An MLflow tracking server to upload everything to. */
+  remote?: RemoteOptions;
 }
 
 export interface StartRunOptions {
@@ -92,7 +92,7 @@ export async function openTracker(options: TrackerOptions = {}): Promise<Tracker
     worker.addEventListener('error', onError);
   });
   try {
-    await Promise.race([api.open({ dbName }), failed]);
+    await Promise.race([api.open(options.remote === undefined ? { dbName } : { dbName, remote: options.remote }), failed]);
   } catch (error) {
     worker.terminate();
     throw error;
@@ -299,6 +299,39 @@ export class Tracker implements RunHost {
     validateRunId(runId);
     validateArtifactPath(path);
     return this.api.readArtifact(runId, path);
+  }
+
+  /**
+   * Sets (or, with null, removes) the MLflow server to upload to. Pointing at
+   * another server than before uploads everything again there. Also the way
+   * to resume after the server refused the credentials.
+   */
+  async setRemote(remote: RemoteOptions | null): Promise<void> {
+    this.assertOpen();
+    await this.api.setRemote(remote);
+  }
+
+  /**
+   * Resolves when everything recorded before the call is on the server;
+   * rejects with a typed error saying why not (UNAUTHENTICATED,
+   * TEMPORARILY_UNAVAILABLE, …). Nothing is dropped either way.
+   */
+  async sync(): Promise<void> {
+    this.assertOpen();
+    await this.flush();
+    await this.api.sync();
+  }
+
+  async syncStatus(): Promise<SyncStatus> {
+    this.assertOpen();
+    return this.api.syncStatus();
+  }
+
+  /** Calls `listener` with the sync status whenever it changes (at most 4 times a second). Returns an unsubscribe function. */
+  onSyncStatus(listener: (status: SyncStatus) => void): () => void {
+    this.assertOpen();
+    const id = this.api.onSyncStatus(proxy(listener));
+    return () => void id.then((n) => this.api.offSyncStatus(n)).catch(() => undefined);
   }
 
   /** This origin's storage use and quota, and whether it is persisted. */

@@ -31,6 +31,8 @@ export interface RunInfo {
   endTime?: number;
   lifecycleStage: LifecycleStage;
   userId: string;
+  /** The run's id on the remote MLflow server, once sync has created it there. */
+  remoteRunId?: string;
 }
 
 export interface RunData {

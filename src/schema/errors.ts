@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'INVALID_STATE'
   | 'RESOURCE_EXHAUSTED'
   | 'BAD_REQUEST'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'TEMPORARILY_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export class MlflowEdgeError extends Error {

@@ -110,17 +110,18 @@ export async function getRun(db: Db, runId: string): Promise<Run> {
 
 /** Runs assembled from their records; ids with no run are skipped. One read transaction. */
 async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
-  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series'], 'readonly');
+  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series', 'runSync'], 'readonly');
   const experimentNames = new Map<string, string>();
   for (const e of await tx.objectStore('experiments').getAll()) experimentNames.set(e.experimentId, e.name);
   const runs = await Promise.all(
     runIds.map(async (runId): Promise<Run | undefined> => {
       const range = runRange(runId);
-      const [record, params, tags, series] = await Promise.all([
+      const [record, params, tags, series, sync] = await Promise.all([
         tx.objectStore('runs').get(runId),
         tx.objectStore('params').getAll(range),
         tx.objectStore('tags').getAll(range),
         tx.objectStore('series').getAll(range),
+        tx.objectStore('runSync').get(runId),
       ]);
       if (record === undefined) return undefined;
       const info: Run['info'] = {
@@ -134,6 +135,7 @@ async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
         userId: record.userId,
       };
       if (record.endTime !== undefined) info.endTime = record.endTime;
+      if (sync?.remoteRunId !== undefined) info.remoteRunId = sync.remoteRunId;
       return {
         info,
         data: {

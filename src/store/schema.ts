@@ -25,6 +25,8 @@ export interface ExperimentRecord {
   creationTime: number;
   lastUpdateTime: number;
   tags: Record<string, string>;
+  /** The experiment's id on the remote server. */
+  remoteId?: string;
 }
 
 export interface RunRecord {
@@ -68,6 +70,30 @@ export interface ChunkRecord {
   timestamps: Float64Array;
 }
 
+/** What the remote server has of a run (schema v3). */
+export interface RunSyncRecord {
+  runId: string;
+  remoteRunId?: string;
+  /** The run's artifact root on the server, e.g. `mlflow-artifacts:/1/<id>/artifacts`. */
+  artifactUri?: string;
+  /** Set durably before runs/create is sent: afterwards, search by client id before creating again. */
+  createAttempted: boolean;
+  /** Every param and tag with seq ≤ this is on the server. */
+  syncedSeq: number;
+  /** The status and end time last sent with runs/update. */
+  endSynced?: { status: RunStatus; endTime?: number };
+}
+
+/** An item the server refused for good (a 4xx other than auth); sync went on without it. */
+export interface DeadLetterRecord {
+  id?: number;
+  runId: string;
+  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run';
+  key: string;
+  message: string;
+  at: number;
+}
+
 export type ArtifactLocation = { kind: 'opfs'; file: string } | { kind: 'idb'; blob: Blob };
 
 export interface ArtifactRecord {
@@ -78,6 +104,8 @@ export interface ArtifactRecord {
   createdAt: number;
   location: ArtifactLocation;
   seq: number;
+  /** The sha256 of the content last uploaded to the server. */
+  syncedSha256?: string;
 }
 
 export interface EdgeDB extends DBSchema {
@@ -93,6 +121,8 @@ export interface EdgeDB extends DBSchema {
   series: { key: [string, string]; value: SeriesRecord };
   metricChunks: { key: [string, string, number]; value: ChunkRecord };
   artifacts: { key: [string, string]; value: ArtifactRecord };
+  runSync: { key: string; value: RunSyncRecord };
+  deadLetters: { key: number; value: DeadLetterRecord };
 }
 
 export type Db = IDBPDatabase<EdgeDB>;
@@ -128,6 +158,11 @@ export const MIGRATIONS: readonly Migration[] = [
       if (record.syncedCount === undefined) await cursor.update({ ...record, syncedCount: 0 });
       cursor = await cursor.continue();
     }
+  },
+  // v3: what the remote server has of each run, and refused items.
+  (db) => {
+    db.createObjectStore('runSync', { keyPath: 'runId' });
+    db.createObjectStore('deadLetters', { keyPath: 'id', autoIncrement: true });
   },
 ];
 

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { MlflowEdgeError } from '../schema/errors.js';
-import type { SearchRunsRequest, StartRunRequest } from '../protocol.js';
+import type { RemoteOptions, SearchRunsRequest, StartRunRequest } from '../protocol.js';
 
 z.config({ jitless: true });
 
@@ -27,6 +27,12 @@ const searchRuns = z.object({
   maxResults: z.optional(z.number()),
 });
 
+const remote = z.object({
+  trackingUri: z.string().check(z.regex(/^https?:\/\//)),
+  auth: z.optional(z.union([z.object({ token: z.string() }), z.object({ username: z.string(), password: z.string() })])),
+  autoSync: z.optional(z.boolean()),
+});
+
 function parse<T>(schema: z.ZodMiniType, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data as T;
@@ -36,3 +42,4 @@ function parse<T>(schema: z.ZodMiniType, value: unknown, what: string): T {
 
 export const parseStartRun = (value: unknown) => parse<StartRunRequest>(startRun, value, 'startRun');
 export const parseSearchRuns = (value: unknown) => parse<SearchRunsRequest>(searchRuns, value, 'searchRuns');
+export const parseRemote = (value: unknown) => parse<RemoteOptions>(remote, value, 'remote (trackingUri must be an http(s) URL; auth is { token } or { username, password })');

@@ -9,6 +9,8 @@ import type {
   LogBatchResult,
   MetricHistoryColumns,
   OpenRequest,
+  RemoteOptions,
+  SyncStatus,
   SearchRunsRequest,
   StartRunRequest,
   StartRunResult,
@@ -19,7 +21,8 @@ import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/error
 import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
 import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId } from '../schema/validation.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
-import { parseSearchRuns, parseStartRun } from './requests.js';
+import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
+import { SyncController } from '../sync/controller.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { readHistory } from '../store/metrics.js';
@@ -34,6 +37,7 @@ interface Opened {
   db: Db;
   writer: GroupCommitWriter;
   artifacts: ArtifactStore;
+  sync: SyncController;
 }
 
 export class TrackerService implements TrackerWorkerApi {
@@ -46,14 +50,18 @@ export class TrackerService implements TrackerWorkerApi {
     return this.opened;
   }
 
-  async open({ dbName }: OpenRequest): Promise<{ schemaVersion: number }> {
+  async open({ dbName, remote }: OpenRequest): Promise<{ schemaVersion: number }> {
     if (this.opened !== undefined) return { schemaVersion: SCHEMA_VERSION };
     const db = await openDatabase(dbName, {
       onVersionChange: () => {
+        this.opened?.sync.close();
         this.opened = undefined;
       },
     });
-    this.opened = { db, writer: new GroupCommitWriter(db), artifacts: new ArtifactStore(db, dbName) };
+    const artifacts = new ArtifactStore(db, dbName);
+    const sync = new SyncController(db, dbName, artifacts);
+    this.opened = { db, writer: new GroupCommitWriter(db), artifacts, sync };
+    if (remote !== undefined) await this.setRemote(remote);
     return { schemaVersion: SCHEMA_VERSION };
   }
 
@@ -61,14 +69,19 @@ export class TrackerService implements TrackerWorkerApi {
     if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.runs)) {
       throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: expected { runs: [...] }.');
     }
-    return this.state.writer.write(batch);
+    const { writer, sync } = this.state;
+    const result = await writer.write(batch);
+    sync.changed();
+    return result;
   }
 
   async startRun(untrusted: StartRunRequest): Promise<StartRunResult> {
     const request = parseStartRun(untrusted);
     if (request.runId !== undefined) validateRunId(request.runId);
     if (request.parentRunId !== undefined) validateRunId(request.parentRunId);
-    return startRun(this.state.db, request).then((run) => ({ run }));
+    const run = await startRun(this.state.db, request);
+    this.state.sync.changed();
+    return { run };
   }
 
   async endRun(runId: string, status: EndStatus, endTime: number): Promise<void> {
@@ -77,6 +90,7 @@ export class TrackerService implements TrackerWorkerApi {
       throw invalidParameter(`Invalid run status '${String(status)}'. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`);
     }
     await endRun(this.state.db, runId, status, endTime);
+    this.state.sync.changed();
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -121,7 +135,9 @@ export class TrackerService implements TrackerWorkerApi {
     const { db, artifacts } = this.state;
     const refusal = refuse(runId, await db.get('runs', runId));
     if (refusal !== undefined) throw refusal;
-    return artifacts.write(runId, path, bytes, Date.now());
+    const info = await artifacts.write(runId, path, bytes, Date.now());
+    this.state.sync.changed();
+    return info;
   }
 
   async listArtifacts(runId: string, dir: string): Promise<FileInfo[]> {
@@ -137,7 +153,29 @@ export class TrackerService implements TrackerWorkerApi {
     return this.state.artifacts.read(runId, path);
   }
 
+  async setRemote(remote: RemoteOptions | null): Promise<void> {
+    if (remote !== null) parseRemote(remote);
+    await this.state.sync.configure(remote);
+  }
+
+  sync(): Promise<void> {
+    return this.state.sync.sync();
+  }
+
+  syncStatus(): Promise<SyncStatus> {
+    return this.state.sync.status();
+  }
+
+  async onSyncStatus(listener: (status: SyncStatus) => void): Promise<number> {
+    return this.state.sync.subscribe(listener);
+  }
+
+  async offSyncStatus(id: number): Promise<void> {
+    this.opened?.sync.unsubscribe(id);
+  }
+
   async close(): Promise<void> {
+    this.opened?.sync.close();
     this.opened?.db.close();
     this.opened = undefined;
   }

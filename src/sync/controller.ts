@@ -1,0 +1,318 @@
+/**
+ * Runs sync in the worker: one uploader per origin and database (the holder
+ * of a Web Lock), passes triggered by local writes, other tabs' writes, the
+ * `online` event, a retry timer and `sync()`. Other tabs' workers only write;
+ * they reach the uploader over a BroadcastChannel.
+ */
+import type { RemoteOptions, SyncCounts, SyncStatus } from '../protocol.js';
+import { MlflowEdgeError, reviveError, serializeError, type ErrorCode, type SerializedError } from '../schema/errors.js';
+import type { ArtifactStore } from '../store/artifacts.js';
+import type { Db } from '../store/schema.js';
+import { changeSeq, listDeadLetters, pendingRuns, useRemote } from '../store/sync-state.js';
+import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
+import { MlflowRest, RestError } from './rest.js';
+
+type Message =
+  | { type: 'changed' }
+  | { type: 'sync-request'; id: string }
+  | { type: 'sync-result'; id: string; error?: SerializedError }
+  | { type: 'status'; inFlight: number; state: SyncStatus['state']; lastSuccessTime?: number; lastError?: SyncStatus['lastError'] };
+
+const DEBOUNCE_MS = 200;
+const MAX_WAIT_MS = 60_000;
+
+export function toSyncError(error: unknown): Error {
+  if (error instanceof MlflowEdgeError) return error;
+  if (error instanceof RestError) {
+    const code: ErrorCode =
+      error.kind === 'auth'
+        ? error.status === 403
+          ? 'PERMISSION_DENIED'
+          : 'UNAUTHENTICATED'
+        : error.kind === 'retry'
+          ? 'TEMPORARILY_UNAVAILABLE'
+          : ((error.errorCode as ErrorCode | undefined) ?? 'BAD_REQUEST');
+    const advice =
+      error.kind === 'auth'
+        ? ' Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.'
+        : error.kind === 'retry'
+          ? ' The server could not be reached or was overloaded; everything stays queued and is retried.'
+          : '';
+    return new MlflowEdgeError(code, `Sync to the MLflow server failed: ${error.message}.${advice}`, { status: error.status });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export class SyncController {
+  private remote: RemoteOptions | undefined;
+  private engine: SyncEngine | undefined;
+  private leader = false;
+  private releaseLock: (() => void) | undefined;
+  private lockAbort: AbortController | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private current: Promise<void> | undefined;
+  private paused: Error | undefined;
+  private failures = 0;
+  private inFlight = 0;
+  private lastSuccessTime: number | undefined;
+  private lastError: SyncStatus['lastError'];
+  private problems: Error[] = [];
+  private leaderView: Extract<Message, { type: 'status' }> | undefined;
+  private readonly listeners = new Map<number, (s: SyncStatus) => void>();
+  private nextListener = 1;
+  private emitTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly channel: BroadcastChannel | undefined;
+  private readonly onOnline = () => this.schedule(0);
+
+  constructor(
+    private readonly db: Db,
+    private readonly dbName: string,
+    private readonly artifacts: ArtifactStore,
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {
+    if (typeof BroadcastChannel !== 'undefined') {
+      this.channel = new BroadcastChannel(`mlflow-edge:${dbName}`);
+      this.channel.onmessage = (event: MessageEvent<Message>) => void this.receive(event.data);
+    }
+    globalThis.addEventListener?.('online', this.onOnline);
+  }
+
+  async configure(remote: RemoteOptions | null): Promise<void> {
+    this.remote = remote ?? undefined;
+    this.paused = undefined;
+    this.failures = 0;
+    this.engine = undefined;
+    if (remote === null) {
+      this.stepDown();
+    } else {
+      new URL(remote.trackingUri); // throws on a malformed URI before anything is stored
+      await useRemote(this.db, remote.trackingUri.replace(/\/+$/, ''));
+      this.engine = new SyncEngine(this.db, new MlflowRest(remote), this.artifacts, {
+        inFlight: (delta) => {
+          this.inFlight += delta;
+          this.emitSoon();
+        },
+        problem: (error, runId) => {
+          const e = toSyncError(error);
+          this.problems.push(e);
+          this.noteError(e, runId);
+        },
+      }, this.retry);
+      this.seekLeadership();
+      if (remote.autoSync !== false) this.schedule(0);
+    }
+    this.emitSoon();
+  }
+
+  /** Something was written locally: tell the uploader. */
+  changed(): void {
+    this.channel?.postMessage({ type: 'changed' } satisfies Message);
+    this.onChange();
+  }
+
+  private onChange(): void {
+    if (this.remote?.autoSync !== false) this.schedule(DEBOUNCE_MS);
+    else this.emitSoon();
+  }
+
+  /** Resolves when everything recorded before the call is on the server. */
+  async sync(): Promise<void> {
+    if (this.remote === undefined) {
+      throw new MlflowEdgeError('INVALID_STATE', 'No MLflow server is set. Pass remote: { trackingUri } to openTracker() or call tracker.setRemote().');
+    }
+    if (this.leader) return this.freshPass();
+    const id = crypto.randomUUID();
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.channel?.postMessage({ type: 'sync-request', id } satisfies Message);
+    });
+  }
+
+  /** Waits for a pass already under way, then runs one that starts after this call. */
+  private async freshPass(): Promise<void> {
+    this.paused = undefined;
+    while (this.current !== undefined) await this.current.catch(() => undefined);
+    this.problems = [];
+    await this.runPass();
+    const [problem] = this.problems;
+    if (problem !== undefined) throw problem;
+  }
+
+  private schedule(delay: number): void {
+    if (!this.leader || this.engine === undefined || this.paused !== undefined) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.runPass().catch(() => undefined);
+    }, delay);
+  }
+
+  private runPass(): Promise<void> {
+    if (this.current !== undefined) return this.current;
+    const engine = this.engine;
+    if (engine === undefined || !this.leader) return Promise.resolve();
+    this.current = (async () => {
+      const before = await changeSeq(this.db);
+      this.emitSoon();
+      try {
+        await engine.pass();
+        this.failures = 0;
+        this.lastSuccessTime = Date.now();
+        if ((await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
+      } catch (error) {
+        const e = toSyncError(error);
+        this.noteError(e);
+        if (error instanceof RestError && error.kind === 'auth') {
+          this.paused = e;
+        } else {
+          this.failures++;
+          this.schedule(Math.min(MAX_WAIT_MS, 1000 * 2 ** this.failures));
+        }
+        throw e;
+      } finally {
+        this.current = undefined;
+        this.emitSoon();
+      }
+    })();
+    return this.current;
+  }
+
+  private noteError(error: Error, runId?: string): void {
+    this.lastError = { code: (error as MlflowEdgeError).code ?? 'INTERNAL_ERROR', message: runId ? `run ${runId}: ${error.message}` : error.message, at: Date.now() };
+  }
+
+  private seekLeadership(): void {
+    if (this.leader || this.lockAbort !== undefined) return;
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (locks === undefined) {
+      this.leader = true; // no Web Locks here: this is the only writer that can upload
+      return;
+    }
+    this.lockAbort = new AbortController();
+    locks
+      .request(`mlflow-edge-sync:${this.dbName}`, { signal: this.lockAbort.signal }, () => {
+        this.leader = true;
+        this.schedule(0);
+        this.emitSoon();
+        return new Promise<void>((resolve) => (this.releaseLock = resolve));
+      })
+      .catch(() => undefined); // aborted: this tab stopped syncing before it led
+  }
+
+  private stepDown(): void {
+    this.lockAbort?.abort();
+    this.lockAbort = undefined;
+    this.releaseLock?.();
+    this.releaseLock = undefined;
+    this.leader = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  private async receive(message: Message): Promise<void> {
+    switch (message.type) {
+      case 'changed':
+        this.onChange();
+        break;
+      case 'sync-request':
+        if (!this.leader) return;
+        try {
+          await this.freshPass();
+          this.channel?.postMessage({ type: 'sync-result', id: message.id } satisfies Message);
+        } catch (error) {
+          this.channel?.postMessage({ type: 'sync-result', id: message.id, error: serializeError(error) } satisfies Message);
+        }
+        break;
+      case 'sync-result': {
+        const waiter = this.waiting.get(message.id);
+        if (waiter === undefined) return;
+        this.waiting.delete(message.id);
+        if (message.error === undefined) waiter.resolve();
+        else waiter.reject(reviveError(message.error));
+        break;
+      }
+      case 'status':
+        this.leaderView = message;
+        this.emitSoon();
+        break;
+    }
+  }
+
+  async status(): Promise<SyncStatus> {
+    const [work, letters] = await Promise.all([pendingRuns(this.db), listDeadLetters(this.db)]);
+    const pending: SyncCounts = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, bytes: 0 };
+    for (const w of work) {
+      pending.runs++;
+      for (const t of w.text) pending[t.kind === 'param' ? 'params' : 'tags']++;
+      for (const s of w.series) pending.metrics += s.count - s.syncedCount;
+      pending.artifacts += w.artifacts.length;
+      for (const a of w.artifacts) pending.bytes += a.size;
+    }
+    const view = this.leader ? undefined : this.leaderView;
+    const state: SyncStatus['state'] =
+      this.remote === undefined
+        ? 'disabled'
+        : this.paused !== undefined
+          ? 'paused'
+          : (view?.state ?? (this.current !== undefined ? 'syncing' : this.failures > 0 ? 'waiting' : 'idle'));
+    const status: SyncStatus = {
+      configured: this.remote !== undefined,
+      online: (globalThis.navigator as Navigator | undefined)?.onLine ?? true,
+      leader: this.leader,
+      state,
+      pending,
+      inFlight: view?.inFlight ?? this.inFlight,
+      deadLetters: letters.map(({ runId, kind, key, message, at }) => ({ runId, kind, key, message, at })),
+    };
+    if (this.remote !== undefined) status.trackingUri = this.remote.trackingUri;
+    const lastSuccessTime = view?.lastSuccessTime ?? this.lastSuccessTime;
+    if (lastSuccessTime !== undefined) status.lastSuccessTime = lastSuccessTime;
+    const lastError = view?.lastError ?? this.lastError;
+    if (lastError !== undefined) status.lastError = lastError;
+    return status;
+  }
+
+  subscribe(listener: (s: SyncStatus) => void): number {
+    const id = this.nextListener++;
+    this.listeners.set(id, listener);
+    this.emitSoon();
+    return id;
+  }
+
+  unsubscribe(id: number): void {
+    this.listeners.delete(id);
+  }
+
+  /** Status goes to listeners (and, from the uploader, to other tabs) at most every 250 ms. */
+  private emitSoon(): void {
+    if (this.emitTimer !== undefined) return;
+    this.emitTimer = setTimeout(async () => {
+      this.emitTimer = undefined;
+      if (this.leader) {
+        const message: Message = { type: 'status', inFlight: this.inFlight, state: this.current !== undefined ? 'syncing' : this.paused ? 'paused' : this.failures > 0 ? 'waiting' : 'idle' };
+        if (this.lastSuccessTime !== undefined) message.lastSuccessTime = this.lastSuccessTime;
+        if (this.lastError !== undefined) message.lastError = this.lastError;
+        this.channel?.postMessage(message);
+      }
+      if (this.listeners.size === 0) return;
+      const status = await this.status().catch(() => undefined);
+      if (status === undefined) return;
+      for (const listener of this.listeners.values()) {
+        try {
+          listener(status);
+        } catch {
+          // a listener's failure is the page's business
+        }
+      }
+    }, 250);
+  }
+
+  close(): void {
+    this.stepDown();
+    if (this.emitTimer !== undefined) clearTimeout(this.emitTimer);
+    globalThis.removeEventListener?.('online', this.onOnline);
+    this.channel?.close();
+    for (const { reject } of this.waiting.values()) reject(new MlflowEdgeError('INVALID_STATE', 'The tracker was closed before sync finished.'));
+    this.waiting.clear();
+  }
+}

@@ -1,0 +1,325 @@
+// Start a real MLflow tracking server (from the repo's Python venv) for interop tests.
+//
+// - One fresh temp dir per server: sqlite backend, proxied artifacts, auth DB, logs.
+// - Binds 127.0.0.1 only, on a free port; waits for GET /health == 200.
+// - The server runs in its own process group (the `mlflow` CLI, its uvicorn child and
+//   any workers); stop() kills the whole group and removes the temp dir.
+// - No server outlives the test process: a process 'exit' handler kills every group, and a
+//   watchdog in the wrapper shell kills the group when this process's stdin pipe closes
+//   (covers a test process that is SIGKILLed and never runs its exit handlers).
+//
+// The venv is <repo>/.venv (install: `python3 -m venv .venv && .venv/bin/pip install -r
+// test/interop/requirements.txt`). MLFLOW_EDGE_MLFLOW_BIN overrides the `mlflow` executable.
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface MlflowServer {
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:40123 */
+  url: string;
+  port: number;
+  /** Temp dir holding mlflow.db, artifacts/, server.log (and basic_auth.ini / basic_auth.db). */
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export interface MlflowServerOptions {
+  /** Start with `--app-name basic-auth`; the admin user is ADMIN. */
+  basicAuth?: boolean;
+  /** Passed as `--cors-allowed-origins a,b` (exact origins, or '*'). */
+  corsAllowedOrigins?: string[];
+  extraArgs?: string[];
+}
+
+/**
+ * Basic-auth admin of every server started with `basicAuth: true`.
+ * MLflow >= 3.17 ships no default admin password and refuses the old `admin`/`password1234`
+ * (GHSA-gq3w-7jj3-x7gr); passwords must be >= 12 characters. We write both the ini file
+ * (MLFLOW_AUTH_CONFIG_PATH) and MLFLOW_AUTH_ADMIN_USERNAME / MLFLOW_AUTH_ADMIN_PASSWORD.
+ */
+export const ADMIN: { username: string; password: string } = Object.freeze({
+  username: 'admin',
+  password: 'mlflow-edge-interop-admin',
+});
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+/** <repo>/.venv/bin/mlflow, resolved relative to this file. */
+export const MLFLOW_BIN: string =
+  process.env.MLFLOW_EDGE_MLFLOW_BIN ?? fileURLToPath(new URL('../../.venv/bin/mlflow', import.meta.url));
+
+const START_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 10_000;
+const TAIL_BYTES = 16_384;
+
+interface Live {
+  child: ChildProcess;
+  dir: string;
+}
+const live = new Set<Live>();
+let exitHookInstalled = false;
+
+function killGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: group already gone
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const s of live) {
+      if (s.child.pid !== undefined) killGroup(s.child.pid, 'SIGKILL');
+      try {
+        rmSync(s.dir, { recursive: true, force: true });
+      } catch {
+        /* best effort */
+      }
+    }
+    live.clear();
+  });
+}
+
+/** A port that was free a moment ago (bind port 0 on 127.0.0.1, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') {
+        srv.close();
+        reject(new Error('could not get a free port'));
+        return;
+      }
+      const { port } = addr;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let helpText: Promise<string> | undefined;
+/** `mlflow server --help`, once per process (used to feature-detect flags such as --workers). */
+export function mlflowServerHelp(): Promise<string> {
+  helpText ??= new Promise((resolve, reject) => {
+    execFile(
+      MLFLOW_BIN,
+      ['server', '--help'],
+      { env: serverEnv(), timeout: 60_000, maxBuffer: 4 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${MLFLOW_BIN} server --help failed: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
+  });
+  return helpText;
+}
+
+function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    // Don't let the developer's MLflow settings leak into the test server.
+    if (k.startsWith('MLFLOW_') && k !== 'MLFLOW_EDGE_MLFLOW_BIN') continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    PYTHONUNBUFFERED: '1',
+    // No network but loopback: no telemetry, no huey job-runner subprocesses.
+    MLFLOW_DISABLE_TELEMETRY: 'true',
+    DO_NOT_TRACK: 'true',
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+    ...extra,
+  };
+}
+
+function tail(chunks: Buffer[]): string {
+  const all = Buffer.concat(chunks).toString('utf8');
+  return all.length > TAIL_BYTES ? '…' + all.slice(-TAIL_BYTES) : all;
+}
+
+// Wrapper (bash): runs mlflow in the background inside this shell's process group (the
+// shell is started detached, so it leads a new group), plus a watchdog in its own session
+// (so group kills in stop() don't hit it) that waits for EOF on our stdin pipe, i.e. for
+// the Node process that spawned us to be gone, then kills the group and removes the dir.
+// stop() closes the pipe after killing the group, and the watchdog then exits at once.
+const WRAPPER = `
+exec 3<&0
+"$@" </dev/null 3<&- &
+child=$!
+setsid bash -c 'cat >/dev/null; kill -TERM -- -"$1" 2>/dev/null || exit 0; sleep 3; kill -KILL -- -"$1" 2>/dev/null; rm -rf -- "$2"' watchdog "$$" "$EDGE_INTEROP_DIR" <&3 >/dev/null 2>&1 &
+exec 3<&-
+wait "$child"
+`;
+
+export async function startMlflowServer(options: MlflowServerOptions = {}): Promise<MlflowServer> {
+  if (!existsSync(MLFLOW_BIN)) {
+    throw new Error(
+      `MLflow not found at ${MLFLOW_BIN}. Create the venv: python3 -m venv .venv && ` +
+        `.venv/bin/pip install -r test/interop/requirements.txt (or set MLFLOW_EDGE_MLFLOW_BIN).`,
+    );
+  }
+  installExitHook();
+  const help = await mlflowServerHelp();
+  const dir = mkdtempSync(join(tmpdir(), 'mlflow-edge-interop-'));
+  mkdirSync(join(dir, 'artifacts'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+
+  const args = [
+    'server',
+    '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`,
+    '--artifacts-destination', join(dir, 'artifacts'),
+    '--serve-artifacts',
+    '--host', '127.0.0.1',
+    '--port', String(port),
+  ];
+  if (/--workers\b/.test(help)) args.push('--workers', '1');
+  const env: Record<string, string> = {};
+  if (options.corsAllowedOrigins !== undefined && options.corsAllowedOrigins.length > 0) {
+    if (!/--cors-allowed-origins\b/.test(help)) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`${MLFLOW_BIN} server has no --cors-allowed-origins (needs MLflow >= 3.5)`);
+    }
+    args.push('--cors-allowed-origins', options.corsAllowedOrigins.join(','));
+  }
+  if (options.basicAuth === true) {
+    args.push('--app-name', 'basic-auth');
+    const ini = join(dir, 'basic_auth.ini');
+    writeFileSync(
+      ini,
+      [
+        '[mlflow]',
+        'default_permission = READ',
+        `database_uri = sqlite:///${join(dir, 'basic_auth.db')}`,
+        `admin_username = ${ADMIN.username}`,
+        `admin_password = ${ADMIN.password}`,
+        'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
+        '',
+      ].join('\n'),
+    );
+    env.MLFLOW_AUTH_CONFIG_PATH = ini;
+    env.MLFLOW_AUTH_ADMIN_USERNAME = ADMIN.username;
+    env.MLFLOW_AUTH_ADMIN_PASSWORD = ADMIN.password;
+    env.MLFLOW_FLASK_SERVER_SECRET_KEY = randomBytes(24).toString('hex');
+  }
+  args.push(...(options.extraArgs ?? []));
+
+  const out: Buffer[] = [];
+  let outBytes = 0;
+  const keep = (b: Buffer) => {
+    out.push(b);
+    outBytes += b.length;
+    while (outBytes > 4 * TAIL_BYTES && out.length > 1) outBytes -= out.shift()!.length;
+  };
+  const child = spawn('/bin/bash', ['-c', WRAPPER, 'mlflow-server', MLFLOW_BIN, ...args], {
+    cwd: dir,
+    env: serverEnv({ ...env, EDGE_INTEROP_DIR: dir }),
+    detached: true, // own process group: pgid = child.pid
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const entry: Live = { child, dir };
+  live.add(entry);
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  // Don't keep the event loop alive for the server's sake.
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stderr as unknown as { unref?: () => void }).unref?.();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+  });
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    const pid = child.pid;
+    if (pid !== undefined) {
+      killGroup(pid, 'SIGTERM');
+      const deadline = Date.now() + STOP_GRACE_MS;
+      while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
+      if (groupAlive(pid)) {
+        killGroup(pid, 'SIGKILL');
+        const hard = Date.now() + 5_000;
+        while (groupAlive(pid) && Date.now() < hard) await sleep(50);
+      }
+    }
+    if (exited === undefined) await Promise.race([exitPromise, sleep(2_000)]);
+    child.stdin?.destroy();
+    live.delete(entry);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const started = Date.now();
+  for (;;) {
+    if (exited !== undefined) {
+      const log = tail(out);
+      await stop();
+      throw new Error(
+        `mlflow server exited before it was healthy (code ${exited.code}, signal ${exited.signal}).\n` +
+          `command: ${MLFLOW_BIN} ${args.join(' ')}\n--- output tail ---\n${log}`,
+      );
+    }
+    if (Date.now() - started > START_TIMEOUT_MS) {
+      const log = tail(out);
+      await stop();
+      throw new Error(
+        `mlflow server not healthy after ${START_TIMEOUT_MS / 1000} s at ${url}/health.\n` +
+          `command: ${MLFLOW_BIN} ${args.join(' ')}\n--- output tail ---\n${log}`,
+      );
+    }
+    try {
+      const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      await r.arrayBuffer();
+      if (r.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(250);
+  }
+
+  // Keep the log on disk too (handy when a test fails after start-up).
+  child.stdout!.removeListener('data', keep);
+  child.stderr!.removeListener('data', keep);
+  writeFileSync(join(dir, 'server.log'), Buffer.concat(out));
+  const append = (b: Buffer) => {
+    try {
+      writeFileSync(join(dir, 'server.log'), b, { flag: 'a' });
+    } catch {
+      /* dir removed */
+    }
+  };
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+
+  return { url, port, dir, stop };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
