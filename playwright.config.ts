@@ -16,7 +16,12 @@ export const CHROMIUM_ARGS = [
 ];
 
 export default defineConfig({
-  testDir: 'test/browser',
+  projects: [
+    // Tier 2: the library in Chromium.
+    { name: 'browser', testDir: 'test/browser', testMatch: '**/*.spec.ts' },
+    // Tier 3: Chromium against real MLflow servers (from .venv), through fault-injecting proxies.
+    { name: 'interop', testDir: 'test/interop', testMatch: '**/*.spec.ts', timeout: 300_000 },
+  ],
   timeout: 60_000,
   workers: 1,
   reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `npm test`: everything a fresh machine needs, then every test tier.
 #   1. npm packages (npm ci), Debian's chromium when /usr/bin/chromium is missing
+#      and a Python virtual environment (.venv) with the pinned MLflow server
 #   2. typecheck and build the library (the browser tests load dist/)
 #   3. tier 1: Node + fake-indexeddb (Vitest)
-#   4. tier 2: real Chromium (Playwright)
+#   4. tiers 2 and 3: real Chromium, and real MLflow servers (Playwright)
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,14 @@ if [ ! -x "$CHROMIUM" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+REQS=test/interop/requirements.txt
+if [ ! -x .venv/bin/mlflow ] || [ "$REQS" -nt .venv/.installed ]; then
+  echo "Creating .venv with $(tr '\n' ' ' < "$REQS")…"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r "$REQS"
+  touch .venv/.installed
 fi
 
 mkdir -p reports

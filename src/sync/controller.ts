@@ -20,6 +20,7 @@ type Message =
 
 const DEBOUNCE_MS = 200;
 const MAX_WAIT_MS = 60_000;
+const RESEND_MS = 2_000;
 
 export function toSyncError(error: unknown): Error {
   if (error instanceof MlflowEdgeError) return error;
@@ -62,6 +63,7 @@ export class SyncController {
   private nextListener = 1;
   private emitTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly serving = new Set<string>();
   private readonly channel: BroadcastChannel | undefined;
   private readonly onOnline = () => this.schedule(0);
 
@@ -122,11 +124,31 @@ export class SyncController {
       throw new MlflowEdgeError('INVALID_STATE', 'No MLflow server is set. Pass remote: { trackingUri } to openTracker() or call tracker.setRemote().');
     }
     if (this.leader) return this.freshPass();
+    // Ask the uploader. This tab may become it (its lock request may still be
+    // pending, or the uploader's tab may close): then it serves the request
+    // itself; until answered, the request is sent again now and then.
     const id = crypto.randomUUID();
     return new Promise<void>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.channel?.postMessage({ type: 'sync-request', id } satisfies Message);
+      const ask = () => this.channel?.postMessage({ type: 'sync-request', id } satisfies Message);
+      const again = setInterval(ask, RESEND_MS);
+      const done = () => clearInterval(again);
+      this.waiting.set(id, { resolve: () => (done(), resolve()), reject: (e) => (done(), reject(e)) });
+      ask();
     });
+  }
+
+  /** Answers a sync request, once per id however often it was sent. */
+  private async serve(id: string, answer: (error?: SerializedError) => void): Promise<void> {
+    if (this.serving.has(id)) return;
+    this.serving.add(id);
+    try {
+      await this.freshPass();
+      answer();
+    } catch (error) {
+      answer(serializeError(error));
+    } finally {
+      setTimeout(() => this.serving.delete(id), 10 * RESEND_MS);
+    }
   }
 
   /** Waits for a pass already under way, then runs one that starts after this call. */
@@ -195,6 +217,8 @@ export class SyncController {
         this.leader = true;
         this.schedule(0);
         this.emitSoon();
+        // Requests this tab made while it waited for the lock.
+        for (const id of [...this.waiting.keys()]) void this.serve(id, (error) => this.settle(id, error));
         return new Promise<void>((resolve) => (this.releaseLock = resolve));
       })
       .catch(() => undefined); // aborted: this tab stopped syncing before it led
@@ -216,26 +240,24 @@ export class SyncController {
         break;
       case 'sync-request':
         if (!this.leader) return;
-        try {
-          await this.freshPass();
-          this.channel?.postMessage({ type: 'sync-result', id: message.id } satisfies Message);
-        } catch (error) {
-          this.channel?.postMessage({ type: 'sync-result', id: message.id, error: serializeError(error) } satisfies Message);
-        }
+        await this.serve(message.id, (error) => this.channel?.postMessage({ type: 'sync-result', id: message.id, ...(error ? { error } : {}) } satisfies Message));
         break;
-      case 'sync-result': {
-        const waiter = this.waiting.get(message.id);
-        if (waiter === undefined) return;
-        this.waiting.delete(message.id);
-        if (message.error === undefined) waiter.resolve();
-        else waiter.reject(reviveError(message.error));
+      case 'sync-result':
+        this.settle(message.id, message.error);
         break;
-      }
       case 'status':
         this.leaderView = message;
         this.emitSoon();
         break;
     }
+  }
+
+  private settle(id: string, error?: SerializedError): void {
+    const waiter = this.waiting.get(id);
+    if (waiter === undefined) return;
+    this.waiting.delete(id);
+    if (error === undefined) waiter.resolve();
+    else waiter.reject(reviveError(error));
   }
 
   async status(): Promise<SyncStatus> {

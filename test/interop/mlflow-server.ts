@@ -153,7 +153,10 @@ function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function tail(chunks: Buffer[]): string {
   const all = Buffer.concat(chunks).toString('utf8');
-  return all.length > TAIL_BYTES ? '…' + all.slice(-TAIL_BYTES) : all;
+  const hint = /No module named 'flask_wtf'/.test(all)
+    ? "\nHINT: --app-name basic-auth needs the auth extra (Flask-WTF): install 'mlflow[auth]==<version>' in .venv.\n"
+    : '';
+  return (all.length > TAIL_BYTES ? '…' + all.slice(-TAIL_BYTES) : all) + hint;
 }
 
 // Wrapper (bash): runs mlflow in the background inside this shell's process group (the
@@ -171,6 +174,19 @@ wait "$child"
 `;
 
 export async function startMlflowServer(options: MlflowServerOptions = {}): Promise<MlflowServer> {
+  // The free port can be taken between our probe and uvicorn's bind: retry a couple of times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof PortInUseError)) throw e;
+    }
+  }
+}
+
+class PortInUseError extends Error {}
+
+async function startOnce(options: MlflowServerOptions): Promise<MlflowServer> {
   if (!existsSync(MLFLOW_BIN)) {
     throw new Error(
       `MLflow not found at ${MLFLOW_BIN}. Create the venv: python3 -m venv .venv && ` +
@@ -280,7 +296,8 @@ export async function startMlflowServer(options: MlflowServerOptions = {}): Prom
     if (exited !== undefined) {
       const log = tail(out);
       await stop();
-      throw new Error(
+      const E = /address already in use|Errno 98/i.test(log) ? PortInUseError : Error;
+      throw new E(
         `mlflow server exited before it was healthy (code ${exited.code}, signal ${exited.signal}).\n` +
           `command: ${MLFLOW_BIN} ${args.join(' ')}\n--- output tail ---\n${log}`,
       );
