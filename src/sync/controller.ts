@@ -95,6 +95,10 @@ export class SyncController {
           this.inFlight += delta;
           this.emitSoon();
         },
+        retrying: (error) => {
+          this.noteError(toSyncError(error));
+          this.emitSoon();
+        },
         problem: (error, runId) => {
           const e = toSyncError(error);
           this.problems.push(e);

@@ -44,6 +44,8 @@ export interface EngineHooks {
   inFlight(delta: number): void;
   /** A run-level problem that did not stop the pass (e.g. a deleted experiment). */
   problem(error: RestError, runId: string): void;
+  /** A request failed and will be tried again. */
+  retrying(error: RestError): void;
 }
 
 type RemoteRun = { info: { run_id: string; artifact_uri: string } };
@@ -148,13 +150,17 @@ export class SyncEngine {
   /**
    * Creates the remote run once. Each attempt after the first may follow a
    * create whose answer was lost, so it searches by the client-id tag first.
+   * A create can still reach the server twice (browsers resend a request
+   * whose connection dropped before any answer): once the run is known, any
+   * other active run with the same client id is deleted before the choice
+   * is recorded, so the server keeps exactly one.
    */
   private async createRun(w: RunWork, experimentId: string): Promise<RemoteRun> {
     const runId = w.run.runId;
     let attempted = w.sync.createAttempted;
-    const found = await this.withRetries(async () => {
+    const chosen = await this.withRetries(async () => {
       if (attempted) {
-        const existing = await this.findByClientId(runId, experimentId);
+        const [existing] = await this.findByClientId(runId, experimentId);
         if (existing !== undefined) return existing;
       } else {
         await markCreateAttempted(this.db, runId);
@@ -169,20 +175,24 @@ export class SyncEngine {
       };
       return (await this.tracked(() => this.rest.call<{ run: RemoteRun }>('POST', 'runs/create', body))).run;
     });
-    await recordRemoteRun(this.db, runId, found.info.run_id, found.info.artifact_uri);
-    return found;
+    const twins = (await this.withRetries(() => this.findByClientId(runId, experimentId))).filter((r) => r.info.run_id !== chosen.info.run_id);
+    for (const twin of twins) await this.request(() => this.rest.call('POST', 'runs/delete', { run_id: twin.info.run_id }));
+    await recordRemoteRun(this.db, runId, chosen.info.run_id, chosen.info.artifact_uri);
+    return chosen;
   }
 
-  private async findByClientId(runId: string, experimentId: string): Promise<RemoteRun | undefined> {
+  /** Active runs carrying this client id, oldest first (the first is the one a retry adopts). */
+  private async findByClientId(runId: string, experimentId: string): Promise<RemoteRun[]> {
     const result = await this.tracked(() =>
       this.rest.call<{ runs?: RemoteRun[] }>('POST', 'runs/search', {
         experiment_ids: [experimentId],
         filter: `tags.\`${CLIENT_ID_TAG}\` = '${runId}'`,
-        run_view_type: 'ALL',
-        max_results: 1,
+        run_view_type: 'ACTIVE_ONLY',
+        max_results: 100,
+        order_by: ['attributes.run_id ASC'],
       }),
     );
-    return result.runs?.[0];
+    return result.runs ?? [];
   }
 
   private async uploadData(w: RunWork, remoteRunId: string, remoteIds: Map<string, string>): Promise<void> {
@@ -256,6 +266,7 @@ export class SyncEngine {
         return await attempt();
       } catch (error) {
         if (!(error instanceof RestError) || error.kind !== 'retry' || n >= this.retry.attempts) throw error;
+        this.hooks.retrying(error);
         const backoff = Math.random() * Math.min(this.retry.capMs, this.retry.baseMs * 2 ** (n - 1));
         await new Promise((r) => setTimeout(r, Math.max(backoff, error.retryAfterMs ?? 0)));
       }

@@ -92,7 +92,10 @@ export class MlflowRest {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), credentials: 'omit' });
     } catch (error) {
-      const why = (error as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : String((error as Error).message ?? error);
+      const why =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${TIMEOUT_MS / 1000} s`
+          : `network error (${String((error as Error).message ?? error)}): offline, the server is down, or it refused this page's origin — MLflow 3.5+ needs --cors-allowed-origins ${globalThis.location?.origin ?? '<page origin>'} for pages not on localhost`;
       throw new RestError(`${init.method} ${url} failed: ${why}`, 'retry', 0);
     }
   }

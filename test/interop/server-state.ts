@@ -46,8 +46,8 @@ export class ServerReader {
     return response.json() as Promise<Json>;
   }
 
-  /** Every run of the experiment (deleted ones too), fully read. Empty when the experiment does not exist. */
-  async runs(experimentName: string): Promise<RunSnapshot[]> {
+  /** The experiment's active runs (or, with 'DELETED_ONLY', its deleted ones), fully read. Empty when the experiment does not exist. */
+  async runs(experimentName: string, view: 'ACTIVE_ONLY' | 'DELETED_ONLY' = 'ACTIVE_ONLY'): Promise<RunSnapshot[]> {
     let experimentId: string;
     try {
       experimentId = (await this.get('experiments/get-by-name', { experiment_name: experimentName })).experiment.experiment_id;
@@ -57,7 +57,7 @@ export class ServerReader {
     const runs: Json[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.post('runs/search', { experiment_ids: [experimentId], max_results: 1000, run_view_type: 'ALL', ...(pageToken ? { page_token: pageToken } : {}) });
+      const page = await this.post('runs/search', { experiment_ids: [experimentId], max_results: 1000, run_view_type: view, ...(pageToken ? { page_token: pageToken } : {}) });
       runs.push(...(page.runs ?? []));
       pageToken = page.next_page_token;
     } while (pageToken);
