@@ -5,6 +5,8 @@ import { defineConfig } from '@playwright/test';
 // (LIBRARY), as a notebook importing it from a CDN would.
 export const PAGE = 'http://127.0.0.1:4310';
 export const LIBRARY = 'http://127.0.0.1:4311';
+/** An origin that is not localhost to an MLflow server, to test its CORS allow-list. */
+export const FOREIGN_PAGE = 'http://127.0.0.2:4312';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -34,5 +36,6 @@ export default defineConfig({
   webServer: [
     { command: 'node scripts/serve.mjs --port 4310', url: `${PAGE}/package.json`, reuseExistingServer: !process.env.CI },
     { command: 'node scripts/serve.mjs --port 4311 --cors', url: `${LIBRARY}/package.json`, reuseExistingServer: !process.env.CI },
+    { command: 'node scripts/serve.mjs --host 127.0.0.2 --port 4312', url: `${FOREIGN_PAGE}/package.json`, reuseExistingServer: !process.env.CI },
   ],
 });
