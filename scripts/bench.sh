@@ -5,3 +5,9 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build >/dev/null
 node bench/run.mjs
+# Sync figures need the MLflow venv that `npm test` creates.
+if [ -x .venv/bin/mlflow ]; then
+  npx playwright test -c bench/playwright.config.ts
+else
+  echo "(sync bench skipped: run npm test once to create .venv with the MLflow server)"
+fi

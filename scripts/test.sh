@@ -36,6 +36,8 @@ npm run --silent build >/dev/null
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile=reports/vitest.json || status=1
 npx playwright test || status=1
+# The interop harness's own checks (MLflow server, basic auth, CORS, fault proxy).
+npx vitest run --config test/interop/vitest.config.ts --reporter=default --reporter=json --outputFile=reports/harness.json || status=1
 
-node scripts/test-summary.mjs reports/vitest.json reports/playwright.json
+node scripts/test-summary.mjs reports/vitest.json reports/playwright.json reports/harness.json
 exit $status

@@ -30,6 +30,8 @@ import { MlflowRest, RestError } from './rest.js';
 export const CLIENT_ID_TAG = 'mlflow-edge.clientRunId';
 /** Points read per series at a time. */
 const WINDOW = 20_000;
+/** Runs whose data uploads at the same time. */
+const RUNS_AT_ONCE = 3;
 
 export interface RetryPolicy {
   attempts: number;
@@ -67,42 +69,60 @@ export class SyncEngine {
   async pass(): Promise<void> {
     const work = await pendingRuns(this.db);
     const remoteIds = new Map(work.filter((w) => w.sync.remoteRunId).map((w) => [w.run.runId, w.sync.remoteRunId!]));
+    // Runs are created first, in start order, so a child's parent tag can name the parent's server id.
+    const ready: { w: RunWork; remote: RemoteRun['info'] }[] = [];
     for (const w of work) {
-      try {
-        await this.syncRun(w, remoteIds);
-      } catch (error) {
-        if (error instanceof RestError && error.kind === 'permanent') {
-          this.hooks.problem(error, w.run.runId);
-          continue;
-        }
-        throw error;
+      const remote = await this.guard(w, () => this.ensureRun(w));
+      if (remote === undefined) continue;
+      remoteIds.set(w.run.runId, remote.run_id);
+      ready.push({ w, remote });
+    }
+    // Then their data, a few runs at a time: the server's per-request time, not ours, is the limit.
+    let next = 0;
+    const lane = async () => {
+      while (next < ready.length) {
+        const { w, remote } = ready[next++]!;
+        await this.guard(w, () => this.syncData(w, remote, remoteIds));
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(RUNS_AT_ONCE, ready.length) }, lane));
+  }
+
+  /** Runs `step` for one run; a permanent refusal is reported and skips the run, anything else stops the pass. */
+  private async guard<T>(w: RunWork, step: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await step();
+    } catch (error) {
+      if (error instanceof RestError && error.kind === 'permanent') {
+        this.hooks.problem(error, w.run.runId);
+        return undefined;
+      }
+      throw error;
     }
   }
 
-  private async syncRun(w: RunWork, remoteIds: Map<string, string>): Promise<void> {
-    const runId = w.run.runId;
-    let remoteRunId = w.sync.remoteRunId;
-    let artifactUri = w.sync.artifactUri;
-    if (remoteRunId === undefined || artifactUri === undefined) {
-      const experimentId = await this.remoteExperiment(w.experiment);
-      const created = await this.createRun(w, experimentId);
-      remoteRunId = created.info.run_id;
-      artifactUri = created.info.artifact_uri;
-      remoteIds.set(runId, remoteRunId);
+  private async ensureRun(w: RunWork): Promise<RemoteRun['info']> {
+    if (w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined) {
+      return { run_id: w.sync.remoteRunId, artifact_uri: w.sync.artifactUri };
     }
-    await this.uploadData(w, remoteRunId, remoteIds);
+    const experimentId = await this.remoteExperiment(w.experiment);
+    return (await this.createRun(w, experimentId)).info;
+  }
+
+  private async syncData(w: RunWork, remote: RemoteRun['info'], remoteIds: Map<string, string>): Promise<void> {
+    const runId = w.run.runId;
+    await this.uploadData(w, remote.run_id, remoteIds);
     for (const a of w.artifacts) {
       const blob = await this.artifacts.read(runId, a.path);
       try {
-        await this.request(() => this.rest.putArtifact(artifactUri!, a.path, blob));
+        await this.request(() => this.rest.putArtifact(remote.artifact_uri, a.path, blob));
         await ackArtifact(this.db, runId, a.path, a.sha256);
       } catch (error) {
         await this.deadLetterOrThrow(error, runId, 'artifact', a.path);
       }
     }
     if (w.end !== undefined) {
-      const body: Record<string, unknown> = { run_id: remoteRunId, status: w.end.status };
+      const body: Record<string, unknown> = { run_id: remote.run_id, status: w.end.status };
       if (w.end.endTime !== undefined) body.end_time = w.end.endTime;
       await this.request(() => this.rest.call('POST', 'runs/update', body));
       await ackEnd(this.db, runId, w.end);
