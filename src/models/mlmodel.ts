@@ -19,7 +19,7 @@
 import { invalidParameter } from '../schema/errors.js';
 import { copyKeyMeta, hasOwn, isPlainObject, keyOrders, numberKinds, orderedKeys, pyKeys, setKey } from './pyyaml/meta.js';
 import { describeValue, safeLoadYaml } from './pyyaml/load.js';
-import { pyFloatRepr, safeDumpYaml } from './pyyaml/dump.js';
+import { yamlFloat, safeDumpYaml } from './pyyaml/dump.js';
 
 export { safeDumpYaml, safeLoadYaml };
 
@@ -132,7 +132,7 @@ export function parseMLmodel(text: string): MLmodel {
 }
 
 function scalarText(value: unknown): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : pyFloatRepr(value);
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : yamlFloat(value);
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   return String(value);
 }

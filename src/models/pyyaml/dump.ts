@@ -5,6 +5,7 @@
  * differently, so this follows PyYAML's own rules.
  */
 import { invalidParameter } from '../../schema/errors.js';
+import { pyFloatRepr } from '../../schema/python.js';
 import { type NumberKind, type PyKey, isPlainObject, numberKinds, orderedKeys, pyKeys } from './meta.js';
 import { resolvePlain } from './load.js';
 
@@ -23,29 +24,13 @@ export interface MapNode {
 }
 export type YNode = ScalarNode | SeqNode | MapNode;
 
-/** Python's `repr(float)` as PyYAML's represent_float writes it. */
-export function pyFloatRepr(x: number): string {
+/** PyYAML's represent_float: Python's `repr(float)`, `.nan`/`.inf`, and `.0` before a bare exponent (`1e-07` → `1.0e-07`). */
+export function yamlFloat(x: number): string {
   if (Number.isNaN(x)) return '.nan';
   if (x === Infinity) return '.inf';
   if (x === -Infinity) return '-.inf';
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const [mantissa = '', exponent = '0'] = Math.abs(x).toExponential().split('e');
-  const digits = mantissa.replace('.', '');
-  const exp = Number(exponent);
-  const point = exp + 1; // digits are 0.d1d2… × 10^point
-  let text: string;
-  if (point > 16 || point < -3) {
-    const abs = Math.abs(exp);
-    text = `${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${exp < 0 ? '-' : '+'}${abs < 10 ? `0${abs}` : abs}`;
-  } else if (point <= 0) {
-    text = `0.${'0'.repeat(-point)}${digits}`;
-  } else if (point >= digits.length) {
-    text = `${digits}${'0'.repeat(point - digits.length)}.0`;
-  } else {
-    text = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  }
-  if (!text.includes('.') && text.includes('e')) text = text.replace('e', '.0e');
-  return (x < 0 ? '-' : '') + text;
+  const text = pyFloatRepr(x);
+  return !text.includes('.') && text.includes('e') ? text.replace('e', '.0e') : text;
 }
 
 export function numberScalar(value: number, kind: NumberKind | undefined): ScalarNode {
@@ -53,7 +38,7 @@ export function numberScalar(value: number, kind: NumberKind | undefined): Scala
   if (integral && (kind === 'int' || (kind === undefined && Number.isSafeInteger(value)))) {
     return { kind: 'scalar', tag: 'int', value: Number.isSafeInteger(value) ? String(value) : BigInt(value).toString() };
   }
-  return { kind: 'scalar', tag: 'float', value: pyFloatRepr(value) };
+  return { kind: 'scalar', tag: 'float', value: yamlFloat(value) };
 }
 
 export function keyScalar(key: string, meta: { key: PyKey; kind?: NumberKind } | undefined): ScalarNode {
