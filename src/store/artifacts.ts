@@ -3,8 +3,11 @@
  * handle, with one metadata record per file in IndexedDB; where OPFS is
  * missing (Node, some private modes) the bytes go into the record as a Blob.
  * A file is written before its record commits, so a record never points at
- * missing bytes; a crash in between leaves only an orphan file.
+ * missing bytes; a crash in between leaves only an orphan file. Bytes are
+ * streamed from the Blob and hashed as they pass (crypto.subtle cannot hash
+ * incrementally), so a large file is never held in memory whole.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import type { FileInfo } from '../schema/entities.js';
 import { doesNotExist } from '../schema/errors.js';
 import { runRange, type ArtifactRecord, type Db } from './schema.js';
@@ -45,25 +48,26 @@ export class ArtifactStore {
     this.root = opfsRoot(dbName);
   }
 
-  /** Stores the bytes at `path` of the run, replacing a file of that path. Runs must exist and be checked by the caller. */
-  async write(runId: string, path: string, bytes: Uint8Array, now: number): Promise<FileInfo> {
-    const sha256 = await digest(bytes);
+  /** Stores `data` at `path` of the run, replacing a file of that path. The caller checks the run. */
+  async write(runId: string, path: string, data: Blob, now: number): Promise<FileInfo> {
     const root = await this.root;
     let location: ArtifactRecord['location'];
     let fileName: string | undefined;
+    let digest: string;
     if (root !== undefined) {
       fileName = `${runId}-${crypto.randomUUID()}`;
-      await writeOpfs(root, fileName, bytes);
+      digest = await writeOpfs(root, fileName, data);
       location = { kind: 'opfs', file: fileName };
     } else {
-      location = { kind: 'idb', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) };
+      digest = await hashBlob(data);
+      location = { kind: 'idb', blob: data };
     }
     let replaced: ArtifactRecord | undefined;
     try {
       const tx = this.db.transaction(['meta', 'artifacts'], 'readwrite');
       replaced = await tx.objectStore('artifacts').get([runId, path]);
       const seq = await takeSeq(tx, 1);
-      void tx.objectStore('artifacts').put({ runId, path, size: bytes.byteLength, sha256, createdAt: now, location, seq });
+      void tx.objectStore('artifacts').put({ runId, path, size: data.size, sha256: digest, createdAt: now, location, seq });
       await tx.done;
     } catch (error) {
       if (root !== undefined && fileName !== undefined) await root.removeEntry(fileName).catch(() => undefined);
@@ -72,7 +76,7 @@ export class ArtifactStore {
     if (root !== undefined && replaced?.location.kind === 'opfs') {
       await root.removeEntry(replaced.location.file).catch(() => undefined);
     }
-    return { path, isDir: false, fileSize: bytes.byteLength };
+    return { path, isDir: false, fileSize: data.size };
   }
 
   /** The files and directories directly under `dir` ('' = the run's root), like MLflow's list_artifacts. */
@@ -105,15 +109,21 @@ export class ArtifactStore {
   }
 }
 
-/** Writes the whole file or, on any failure (a full disk included), removes it and throws. */
-async function writeOpfs(root: FileSystemDirectoryHandle, name: string, bytes: Uint8Array): Promise<void> {
+/** Streams the Blob into a new OPFS file and returns its sha256; on any failure (a full disk included) removes the file and throws. */
+async function writeOpfs(root: FileSystemDirectoryHandle, name: string, data: Blob): Promise<string> {
   let access: SyncAccessHandle | undefined;
   try {
     const handle = (await root.getFileHandle(name, { create: true })) as SyncFileHandle;
     access = await handle.createSyncAccessHandle();
+    const target = access;
     let at = 0;
-    while (at < bytes.byteLength) at += access.write(bytes.subarray(at) as Uint8Array<ArrayBuffer>, { at });
+    const digest = await eachChunk(data, (chunk) => {
+      let done = 0;
+      while (done < chunk.byteLength) done += target.write(chunk.subarray(done) as Uint8Array<ArrayBuffer>, { at: at + done });
+      at += chunk.byteLength;
+    });
     access.flush();
+    return digest;
   } catch (error) {
     access?.close();
     access = undefined;
@@ -124,9 +134,19 @@ async function writeOpfs(root: FileSystemDirectoryHandle, name: string, bytes: U
   }
 }
 
-async function digest(bytes: Uint8Array): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+function hashBlob(data: Blob): Promise<string> {
+  return eachChunk(data, () => undefined);
+}
+
+/** Reads the Blob chunk by chunk, hands each chunk on, and returns the sha256 of the whole. */
+async function eachChunk(data: Blob, use: (chunk: Uint8Array) => void): Promise<string> {
+  const hash = sha256.create();
+  const reader = data.stream().getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    use(r.value);
+    hash.update(r.value);
+  }
   let hex = '';
-  for (const b of hash) hex += b.toString(16).padStart(2, '0');
+  for (const b of hash.digest()) hex += b.toString(16).padStart(2, '0');
   return hex;
 }

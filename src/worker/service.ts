@@ -131,11 +131,11 @@ export class TrackerService implements TrackerWorkerApi {
   async logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo> {
     validateRunId(runId);
     validateArtifactPath(path);
-    const bytes = await toBytes(data, path);
+    const blob = toBlob(data, path);
     const { db, artifacts } = this.state;
     const refusal = refuse(runId, await db.get('runs', runId));
     if (refusal !== undefined) throw refusal;
-    const info = await artifacts.write(runId, path, bytes, Date.now());
+    const info = await artifacts.write(runId, path, blob, Date.now());
     this.state.sync.changed();
     return info;
   }
@@ -181,11 +181,10 @@ export class TrackerService implements TrackerWorkerApi {
   }
 }
 
-async function toBytes(data: ArtifactData, path: string): Promise<Uint8Array> {
-  if (typeof data === 'string') return new TextEncoder().encode(data);
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+/** Any artifact input as a Blob: a Blob as it is (no copy), bytes and text wrapped. */
+function toBlob(data: ArtifactData, path: string): Blob {
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return data;
+  if (typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer) return new Blob([data as BlobPart]);
   throw invalidParameter(
     `Invalid artifact data for '${path}': pass a Blob, ArrayBuffer, Uint8Array or string (JSON.stringify objects first).`,
   );

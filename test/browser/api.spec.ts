@@ -140,4 +140,21 @@ test.describe('the whole API through the worker', () => {
     expect(outcomes.metrics).toEqual({ kept: 1 });
 
   });
+
+  test('a large Blob artifact streams into OPFS and reads back intact', async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const t = await edge.openTracker({ dbName: 'big-artifact' });
+      const run = await t.startRun();
+      const part = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 31) % 251);
+      const blob = new Blob(Array.from({ length: 12 }, () => part)); // 48 MiB, many stream chunks
+      const info = await run.logArtifact('data/big.bin', blob);
+      const back = await t.readArtifact(run.runId, 'data/big.bin');
+      const bytes = new Uint8Array(await back.arrayBuffer());
+      const digest = async (b: BufferSource) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))].join(',');
+      const same = (await digest(bytes)) === (await digest(new Uint8Array(await blob.arrayBuffer())));
+      await t.close();
+      return { size: info.fileSize, backSize: bytes.length, same };
+    });
+    expect(result).toEqual({ size: 48 * 1024 * 1024, backSize: 48 * 1024 * 1024, same: true });
+  });
 });

@@ -333,3 +333,23 @@ describe('the worker boundary', () => {
     await expect(service.logBatch(null as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
+
+describe('artifact hashing', () => {
+  it('records the sha256 of the bytes, computed while streaming', async () => {
+    const { createHash } = await import('node:crypto');
+    const { openDatabase } = await import('../../src/store/open.js');
+    const { tracker: t, dbName } = await tracker();
+    const run = await t.startRun();
+    const bytes = new Uint8Array(3_000_000).map((_, i) => (i * 7) % 256);
+    await run.logArtifact('big.bin', new Blob([bytes.subarray(0, 1_000_000), bytes.subarray(1_000_000)]));
+    await run.logArtifact('text.txt', 'héllo');
+    const db = await openDatabase(dbName);
+    const big = await db.get('artifacts', [run.runId, 'big.bin']);
+    const text = await db.get('artifacts', [run.runId, 'text.txt']);
+    db.close();
+    expect(big?.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(big?.size).toBe(3_000_000);
+    expect(text?.sha256).toBe(createHash('sha256').update('héllo').digest('hex'));
+    expect(text?.size).toBe(6);
+  });
+});
