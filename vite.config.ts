@@ -15,6 +15,8 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
+      // A peer dependency, imported lazily in the worker: never bundled (its wasm would be inlined).
+      external: [/^onnxruntime-web/],
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: '[name]-[hash].js',

@@ -22,3 +22,7 @@ export type {
 } from './schema/entities.js';
 export type { ArtifactData, DeadLetter, MetricHistoryColumns, RemoteOptions, SyncCounts, SyncStatus } from './protocol.js';
 export type { TextValue } from './schema/validation.js';
+export { Model } from './client/model.js';
+export type { LoadModelOptions, ModelMetadata, PredictResult } from './models/host.js';
+export type { OnnxRuntimeOptions } from './models/ort.js';
+export type { ModelSignature, ColSpec, TensorSpec, ParamSpec, Schema, Tensor, DataType } from './schema/signature.js';

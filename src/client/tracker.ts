@@ -19,6 +19,8 @@ import {
   type TextValue,
 } from '../schema/validation.js';
 import { Run, type RunHost } from './run.js';
+import { Model } from './model.js';
+import type { LoadModelOptions } from '../models/host.js';
 import { startWorker } from './worker-url.js';
 
 export interface TrackerOptions {
@@ -299,6 +301,17 @@ export class Tracker implements RunHost {
     validateRunId(runId);
     validateArtifactPath(path);
     return this.api.readArtifact(runId, path);
+  }
+
+  /**
+   * Loads an MLflow model (the MLmodel format) into the worker: `runs:/<runId>/<path>`
+   * for a model logged in this browser, or an http(s) URL of a model directory.
+   * ONNX models run with onnxruntime-web (see `options.onnxruntime`).
+   */
+  async loadModel(uri: string, options: LoadModelOptions = {}): Promise<Model> {
+    this.assertOpen();
+    const { id, metadata } = await this.api.loadModel(uri, options);
+    return new Model(this.api, id, metadata);
   }
 
   /**

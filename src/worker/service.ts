@@ -23,6 +23,8 @@ import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId }
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
+import type { LoadModelOptions, ModelHost, ModelMetadata, PredictResult } from '../models/host.js';
+import type { ModelUri } from '../models/model-uri.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { readHistory } from '../store/metrics.js';
@@ -38,6 +40,8 @@ interface Opened {
   writer: GroupCommitWriter;
   artifacts: ArtifactStore;
   sync: SyncController;
+  /** Loaded on the first loadModel: tracking alone never pays for YAML, signatures or onnxruntime. */
+  models?: Promise<ModelHost>;
 }
 
 export class TrackerService implements TrackerWorkerApi {
@@ -153,6 +157,30 @@ export class TrackerService implements TrackerWorkerApi {
     return this.state.artifacts.read(runId, path);
   }
 
+  private models(): Promise<ModelHost> {
+    const state = this.state;
+    state.models ??= import('../models/host.js').then(({ ModelHost, fetchModelFile }) =>
+      new ModelHost((uri, path) => (uri.kind === 'http' ? fetchModelFile(uri.url, path) : modelFile(state.db, state.artifacts, uri, path))),
+    );
+    return state.models;
+  }
+
+  async loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }> {
+    return (await this.models()).load(uri, options);
+  }
+
+  async predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult> {
+    const result = await (await this.models()).predict(id, input, params);
+    const buffers = Object.values(result.outputs)
+      .map((t) => (ArrayBuffer.isView(t.data) ? t.data.buffer : undefined))
+      .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    return transfer(result, [...new Set(buffers)]);
+  }
+
+  async closeModel(id: number): Promise<void> {
+    await (await this.opened?.models)?.close(id);
+  }
+
   async setRemote(remote: RemoteOptions | null): Promise<void> {
     if (remote !== null) parseRemote(remote);
     await this.state.sync.configure(remote);
@@ -188,4 +216,18 @@ function toBlob(data: ArtifactData, path: string): Blob {
   throw invalidParameter(
     `Invalid artifact data for '${path}': pass a Blob, ArrayBuffer, Uint8Array or string (JSON.stringify objects first).`,
   );
+}
+
+/** A file of a model directory in the local store. */
+async function modelFile(db: Db, artifacts: ArtifactStore, uri: ModelUri, path: string): Promise<Uint8Array> {
+  switch (uri.kind) {
+    case 'run': {
+      if ((await db.getKey('runs', uri.runId)) === undefined) {
+        throw doesNotExist(`Run ${uri.runId} is not in the local store. (Loading models from a remote server's runs and registry is not available in this version yet.)`, { field: 'uri' });
+      }
+      return new Uint8Array(await (await artifacts.read(uri.runId, `${uri.path}/${path}`)).arrayBuffer());
+    }
+    default:
+      throw new MlflowEdgeError('INVALID_STATE', `Loading '${uri.kind}' model URIs (models:/…) needs the model registry, which is not available in this version yet. Load by runs:/ or an http(s) URL.`, { field: 'uri' });
+  }
 }

@@ -1,0 +1,88 @@
+/**
+ * The `onnx` flavor: an InferenceSession over the model's `data` file.
+ * Inputs map to the graph as MLflow's ONNX pyfunc does
+ * (`_OnnxModelWrapper.predict`): named tensors by name; one unnamed tensor,
+ * or columns stacked into a matrix, to a graph with exactly one input.
+ */
+import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
+import type { PredictInput, Tensor } from '../../schema/signature.js';
+import { UNNAMED_INPUT } from '../../schema/signature.js';
+import { loadOrt, type OnnxRuntimeOptions, type Ort } from '../ort.js';
+import type { Predictor } from '../predictor.js';
+
+type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
+
+export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): Promise<Predictor> {
+  const ort = await loadOrt(runtime);
+  let session: Session;
+  try {
+    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  } catch (error) {
+    throw invalidParameter(
+      `The model's ONNX file could not be loaded by onnxruntime-web (${(error as Error).message}). Check that model.onnx is complete and was exported with an opset onnxruntime-web supports.`,
+      { field: 'model.onnx' },
+    );
+  }
+  return {
+    async predict(input: PredictInput): Promise<Record<string, Tensor>> {
+      const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
+      for (const [name, t] of Object.entries(feedTensors(input, session.inputNames))) {
+        feeds[name] = new ort.Tensor(ortType(t.dtype) as 'float32', t.data as Float32Array, t.shape);
+      }
+      let results: Awaited<ReturnType<Session['run']>>;
+      try {
+        results = await session.run(feeds);
+      } catch (error) {
+        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `The ONNX model refused the input: ${(error as Error).message}`, { field: session.inputNames.join(', ') });
+      }
+      const out: Record<string, Tensor> = {};
+      for (const name of session.outputNames) {
+        const r = results[name]!;
+        out[name] = { data: r.data as Tensor['data'], shape: [...r.dims], dtype: numpyType(r.type) };
+      }
+      return out;
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}
+
+function feedTensors(input: PredictInput, inputNames: readonly string[]): Record<string, Tensor> {
+  if (input.kind === 'tensors') {
+    const entries = Object.entries(input.tensors);
+    if (entries.length === 1 && entries[0]![0] === UNNAMED_INPUT) {
+      if (inputNames.length !== 1) {
+        throw invalidParameter(`This ONNX model has ${inputNames.length} inputs (${inputNames.join(', ')}): pass them by name, as { name: tensor }.`, { field: UNNAMED_INPUT });
+      }
+      return { [inputNames[0]!]: entries[0]![1] };
+    }
+    return input.tensors;
+  }
+  // Columns: one matrix for a single-input graph (df.values), else one column per input name.
+  const names = Object.keys(input.columns);
+  if (inputNames.length === 1) {
+    const data = new Float32Array(input.rows * names.length);
+    names.forEach((name, j) => input.columns[name]!.forEach((v, i) => (data[i * names.length + j] = Number(v))));
+    return { [inputNames[0]!]: { data, shape: [input.rows, names.length], dtype: 'float32' } };
+  }
+  const out: Record<string, Tensor> = {};
+  for (const name of inputNames) {
+    const column = input.columns[name];
+    if (column === undefined) throw invalidParameter(`The ONNX model needs an input named '${name}'.`, { field: name, expected: inputNames });
+    out[name] = { data: Float32Array.from(column, Number), shape: [column.length], dtype: 'float32' };
+  }
+  return out;
+}
+
+const ORT_TYPES: Record<string, string> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', int8: 'int8', uint8: 'uint8', int16: 'int16', uint16: 'uint16', bool: 'bool', string: 'string', float16: 'float16', uint32: 'uint32', uint64: 'uint64' };
+
+function ortType(dtype: string): string {
+  const t = ORT_TYPES[dtype];
+  if (t === undefined) throw invalidParameter(`Tensors of dtype ${dtype} cannot be fed to onnxruntime-web.`, { field: 'dtype', received: dtype });
+  return t;
+}
+
+function numpyType(ortTypeName: string): string {
+  return ortTypeName === 'bool' ? 'bool' : ortTypeName;
+}

@@ -1,0 +1,107 @@
+/**
+ * Models loaded in the worker: MLmodel read, flavor chosen, predictor built;
+ * every predict call goes through the signature first (MLflow's rules), so a
+ * bad input is a typed error before the model runs.
+ */
+import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
+import { enforceParams, enforceSchema, normalizeInput, parseSignature, type ModelSignature, type Tensor } from '../schema/signature.js';
+import { loadOnnx } from './flavors/onnx.js';
+import { FLAVOR_JS, loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
+import { parseModelUri, type ModelUri } from './model-uri.js';
+import type { OnnxRuntimeOptions } from './ort.js';
+import type { Predictor } from './predictor.js';
+
+export interface ModelMetadata {
+  uri: string;
+  /** The flavor this library runs the model with. */
+  flavor: 'onnx' | typeof FLAVOR_JS;
+  flavors: Record<string, Record<string, unknown>>;
+  signature: ModelSignature | null;
+  runId?: string;
+  modelId?: string | null;
+  modelUuid?: string | null;
+  utcTimeCreated: string;
+  mlflowVersion?: string | null;
+  savedInputExampleInfo?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+}
+
+export interface LoadModelOptions {
+  onnxruntime?: OnnxRuntimeOptions;
+}
+
+export interface PredictResult {
+  outputs: Record<string, Tensor>;
+  /** Params MLflow would drop with a warning (unknown names, no params schema). */
+  warnings: string[];
+}
+
+/** Reads a file of a model directory, given its path relative to the model root. */
+export type ModelFiles = (uri: ModelUri, path: string) => Promise<Uint8Array>;
+
+export class ModelHost {
+  private readonly models = new Map<number, { predictor: Predictor; signature: ModelSignature | null }>();
+  private nextId = 1;
+
+  constructor(private readonly files: ModelFiles) {}
+
+  async load(uriText: string, options: LoadModelOptions = {}): Promise<{ id: number; metadata: ModelMetadata }> {
+    const uri = parseModelUri(uriText);
+    const text = new TextDecoder().decode(await this.files(uri, 'MLmodel'));
+    const mlmodel = parseMLmodel(text);
+    const flavor = loadableFlavor(mlmodel);
+    const signature = mlmodel.signature ? parseSignature(mlmodel.signature) : null;
+    let predictor: Predictor;
+    if (flavor === 'onnx') {
+      const data = String(mlmodel.flavors.onnx?.data ?? 'model.onnx');
+      predictor = await loadOnnx(await this.files(uri, data), options.onnxruntime ?? {});
+    } else {
+      throw new MlflowEdgeError('INVALID_STATE', `Loading JavaScript code models (flavor ${FLAVOR_JS}) is not available in this version yet; the model's ONNX flavor, if it has one, is not either.`);
+    }
+    const id = this.nextId++;
+    this.models.set(id, { predictor, signature });
+    return { id, metadata: metadataOf(uriText, flavor, mlmodel, signature) };
+  }
+
+  async predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult> {
+    const model = this.models.get(id);
+    if (model === undefined) throw new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().');
+    const { signature } = model;
+    const normal = normalizeInput(input, signature);
+    const checked = signature?.inputs ? enforceSchema(normal.input, signature.inputs) : normal.input;
+    const merged = { ...(normal.params ?? {}), ...(params ?? {}) };
+    const { params: finalParams, warnings } = enforceParams(Object.keys(merged).length > 0 ? merged : undefined, signature?.params ?? null);
+    return { outputs: await model.predictor.predict(checked, finalParams), warnings };
+  }
+
+  async close(id: number): Promise<void> {
+    const model = this.models.get(id);
+    this.models.delete(id);
+    await model?.predictor.close();
+  }
+}
+
+function metadataOf(uri: string, flavor: ModelMetadata['flavor'], m: MLmodel, signature: ModelSignature | null): ModelMetadata {
+  const out: ModelMetadata = { uri, flavor, flavors: m.flavors, signature, utcTimeCreated: m.utcTimeCreated };
+  if (m.runId !== undefined) out.runId = m.runId;
+  if (m.modelId !== undefined) out.modelId = m.modelId;
+  if (m.modelUuid !== undefined) out.modelUuid = m.modelUuid;
+  if (m.mlflowVersion !== undefined) out.mlflowVersion = m.mlflowVersion;
+  if (m.savedInputExampleInfo !== undefined) out.savedInputExampleInfo = m.savedInputExampleInfo;
+  if (m.metadata !== undefined) out.metadata = m.metadata;
+  return out;
+}
+
+/** Files of http(s) model directories. */
+export async function fetchModelFile(url: string, path: string): Promise<Uint8Array> {
+  const target = `${url}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  let response: Response;
+  try {
+    response = await fetch(target);
+  } catch (error) {
+    throw new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `Could not fetch ${target}: ${(error as Error).message}. Check the URL and that the server sends CORS headers.`);
+  }
+  if (response.status === 404) throw doesNotExist(`No file '${path}' in the model directory ${url} (404). Check the model URI.`, { field: 'uri' });
+  if (!response.ok) throw new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `Fetching ${target} failed with HTTP ${response.status}.`);
+  return new Uint8Array(await response.arrayBuffer());
+}
