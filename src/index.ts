@@ -26,3 +26,5 @@ export { Model } from './client/model.js';
 export type { LoadModelOptions, ModelMetadata, PredictResult } from './models/host.js';
 export type { OnnxRuntimeOptions } from './models/ort.js';
 export type { ModelSignature, ColSpec, TensorSpec, ParamSpec, Schema, Tensor, DataType } from './schema/signature.js';
+export type { LoggedModelInfo, LogModelOptions, ModelSpec } from './models/log.js';
+export type { ModelContext, PythonLikeModel } from './model-api.js';

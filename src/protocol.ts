@@ -6,6 +6,7 @@
 import type { SerializedError } from './schema/errors.js';
 import type { EndStatus, Experiment, FileInfo, Run } from './schema/entities.js';
 import type { LoadModelOptions, ModelMetadata, PredictResult } from './models/host.js';
+import type { LoggedModelInfo, LogModelOptions, ModelSpec } from './models/log.js';
 
 /** Metric points of one run, columnar so a flush clones four flat arrays. */
 export interface MetricColumns {
@@ -124,6 +125,7 @@ export interface TrackerWorkerApi {
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
   listArtifacts(runId: string, dir: string): Promise<FileInfo[]>;
   readArtifact(runId: string, path: string): Promise<Blob>;
+  logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }>;
   predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult>;
   closeModel(id: number): Promise<void>;

@@ -21,7 +21,7 @@ export class Model {
    * or MLflow's serving payloads) after checking it against the signature the
    * way MLflow does. Returns `{ outputs: { name: { data, shape, dtype } }, warnings }`.
    */
-  predict(input: unknown, params?: Record<string, unknown>): Promise<PredictResult> {
+  predict<T = PredictResult['outputs']>(input: unknown, params?: Record<string, unknown>): Promise<PredictResult<T>> {
     const buffers = new Set<ArrayBuffer>();
     const collect = (value: unknown) => {
       if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
@@ -32,7 +32,7 @@ export class Model {
       }
     };
     collect(input);
-    return this.api.predict(this.id, transfer(input, [...buffers]), params);
+    return this.api.predict(this.id, transfer(input, [...buffers]), params) as Promise<PredictResult<T>>;
   }
 
   /** Frees the model's session in the worker. */

@@ -20,6 +20,7 @@ import {
   type TextValue,
 } from '../schema/validation.js';
 import type { ArtifactData } from '../protocol.js';
+import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 
 export interface MetricOptions {
   /** Default 0. */
@@ -27,6 +28,8 @@ export interface MetricOptions {
   /** Milliseconds since the epoch; default: now, fixed at this call. */
   timestamp?: number;
 }
+
+export type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 
 export interface EndOptions {
   /** Default 'FINISHED'. */
@@ -38,6 +41,7 @@ export interface RunHost {
   enqueue(run: Run, items: number): void;
   flush(): Promise<void>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
+  logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
 }
 
@@ -151,6 +155,18 @@ export class Run {
     this.assertRunning();
     validateArtifactPath(path);
     return this.host.logArtifact(this.runId, path, data);
+  }
+
+  /**
+   * Logs an MLflow model under `name` in the run's artifacts: `{ onnx: bytes }`
+   * (loadable by MLflow Python with mlflow.pyfunc.load_model) or `{ code }`, a
+   * JavaScript module calling setModel from 'mlflow-edge/model'. Load it with
+   * tracker.loadModel(info.modelUri).
+   */
+  async logModel(name: string, spec: ModelSpec, options: LogModelOptions = {}): Promise<LoggedModelInfo> {
+    this.assertRunning();
+    validateArtifactPath(name, 'model name');
+    return this.host.logModel(this.runId, name, spec, options);
   }
 
   /** Resolves when everything logged before the call is on disk; rejects with what the worker refused. */

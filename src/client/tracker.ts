@@ -242,6 +242,12 @@ export class Tracker implements RunHost {
   }
 
   /** @internal */
+  logModel(runId: string, name: string, spec: Parameters<TrackerWorkerApi['logModel']>[2], options: Parameters<TrackerWorkerApi['logModel']>[3]) {
+    this.assertOpen();
+    return this.api.logModel(runId, name, spec, options);
+  }
+
+  /** @internal */
   endRun(runId: string, status: Parameters<TrackerWorkerApi['endRun']>[1], endTime: number): Promise<void> {
     this.assertOpen();
     return this.api.endRun(runId, status, endTime);

@@ -5,6 +5,7 @@
  */
 import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import { enforceParams, enforceSchema, normalizeInput, parseSignature, type ModelSignature, type Tensor } from '../schema/signature.js';
+import { loadJs, type JsFlavor } from './flavors/js.js';
 import { loadOnnx } from './flavors/onnx.js';
 import { FLAVOR_JS, loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
 import { parseModelUri, type ModelUri } from './model-uri.js';
@@ -28,10 +29,13 @@ export interface ModelMetadata {
 
 export interface LoadModelOptions {
   onnxruntime?: OnnxRuntimeOptions;
+  /** Run a JavaScript code model (its code runs in the tracker's worker). Default false. */
+  allowCode?: boolean;
 }
 
-export interface PredictResult {
-  outputs: Record<string, Tensor>;
+export interface PredictResult<T = Record<string, Tensor>> {
+  /** ONNX: tensors by output name; a code model: what its predict returned. */
+  outputs: T;
   /** Params MLflow would drop with a warning (unknown names, no params schema). */
   warnings: string[];
 }
@@ -56,7 +60,14 @@ export class ModelHost {
       const data = String(mlmodel.flavors.onnx?.data ?? 'model.onnx');
       predictor = await loadOnnx(await this.files(uri, data), options.onnxruntime ?? {});
     } else {
-      throw new MlflowEdgeError('INVALID_STATE', `Loading JavaScript code models (flavor ${FLAVOR_JS}) is not available in this version yet; the model's ONNX flavor, if it has one, is not either.`);
+      predictor = await loadJs(mlmodel.flavors[FLAVOR_JS] as unknown as JsFlavor, {
+        allowCode: options.allowCode === true,
+        file: (path) => this.files(uri, path),
+        loadModel: async (nested) => {
+          const { id } = await this.load(nested, options);
+          return { predict: async (input, params) => (await this.predict(id, input, params)).outputs };
+        },
+      });
     }
     const id = this.nextId++;
     this.models.set(id, { predictor, signature });
@@ -71,7 +82,7 @@ export class ModelHost {
     const checked = signature?.inputs ? enforceSchema(normal.input, signature.inputs) : normal.input;
     const merged = { ...(normal.params ?? {}), ...(params ?? {}) };
     const { params: finalParams, warnings } = enforceParams(Object.keys(merged).length > 0 ? merged : undefined, signature?.params ?? null);
-    return { outputs: await model.predictor.predict(checked, finalParams), warnings };
+    return { outputs: (await model.predictor.predict(checked, finalParams)) as Record<string, Tensor>, warnings };
   }
 
   async close(id: number): Promise<void> {

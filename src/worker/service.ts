@@ -25,6 +25,7 @@ import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
 import type { LoadModelOptions, ModelHost, ModelMetadata, PredictResult } from '../models/host.js';
 import type { ModelUri } from '../models/model-uri.js';
+import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { readHistory } from '../store/metrics.js';
@@ -163,6 +164,21 @@ export class TrackerService implements TrackerWorkerApi {
       new ModelHost((uri, path) => (uri.kind === 'http' ? fetchModelFile(uri.url, path) : modelFile(state.db, state.artifacts, uri, path))),
     );
     return state.models;
+  }
+
+  async logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo> {
+    validateRunId(runId);
+    validateArtifactPath(name, 'model name');
+    const { db, artifacts } = this.state;
+    const refusal = refuse(runId, await db.get('runs', runId));
+    if (refusal !== undefined) throw refusal;
+    const { modelDirectory } = await import('../models/log.js');
+    const { files, info } = await modelDirectory(runId, name, spec, options ?? {}, new Date());
+    // MLmodel last: a directory without it is not a model yet.
+    const order = Object.keys(files).sort((a, b) => Number(a === 'MLmodel') - Number(b === 'MLmodel'));
+    for (const file of order) await artifacts.write(runId, `${name}/${file}`, files[file]!, Date.now());
+    this.state.sync.changed();
+    return info;
   }
 
   async loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }> {

@@ -23,10 +23,13 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
       { field: 'model.onnx' },
     );
   }
+  const inputTypes = new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : undefined]));
   return {
     async predict(input: PredictInput): Promise<Record<string, Tensor>> {
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
-      for (const [name, t] of Object.entries(feedTensors(input, session.inputNames))) {
+      for (const [name, given] of Object.entries(feedTensors(input, session.inputNames))) {
+        // As MLflow's ONNX pyfunc: float64 feeds go to tensor(float) inputs as float32.
+        const t = given.dtype === 'float64' && inputTypes.get(name) === 'float32' ? { ...given, data: Float32Array.from(given.data as Float64Array), dtype: 'float32' } : given;
         feeds[name] = new ort.Tensor(ortType(t.dtype) as 'float32', t.data as Float32Array, t.shape);
       }
       let results: Awaited<ReturnType<Session['run']>>;

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { expect, openLibrary, test } from './fixtures.js';
+
+const ORT = { module: '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs' };
+const iris = [...readFileSync(new URL('../fixtures/models/iris-onnx/model.onnx', import.meta.url))];
+
+// Seed 001's example: a model defined in code, logged, then loaded again.
+const CIRCLE = `
+import { setModel } from 'mlflow-edge/model';
+setModel({
+  predict(context, input) {
+    return input.map((row) => Math.PI * row.radius ** 2);
+  },
+});
+`;
+
+test('a JavaScript code model is logged, survives a reload, and loads offline by runs:/', async ({ page }) => {
+  const runId = await page.evaluate(async (code) => {
+    const t = await edge.openTracker({ dbName: 'code-models' });
+    const run = await t.startRun({ runName: 'circle' });
+    const info = await run.logModel('circle', { code }, { inputExample: [{ radius: 1 }, { radius: 2.5 }] });
+    await run.end();
+    return info.runId;
+  }, CIRCLE);
+  await page.reload();
+  await openLibrary(page);
+  const result = await page.evaluate(async (runId) => {
+    const t = await edge.openTracker({ dbName: 'code-models' });
+    const files = (await t.listArtifacts(runId, 'circle')).map((f) => f.path);
+    const model = await t.loadModel(`runs:/${runId}/circle`, { allowCode: true });
+    const areas = await model.predict<number[]>([{ radius: 2 }, { radius: 0.5 }]);
+    const mlmodel = await (await t.readArtifact(runId, 'circle/MLmodel')).text();
+    return { files, areas: areas.outputs, signature: model.metadata.signature, flavor: model.metadata.flavor, mlmodel };
+  }, runId);
+  expect(result.files).toEqual(['circle/MLmodel', 'circle/input_example.json', 'circle/model.js', 'circle/serving_input_example.json']);
+  expect(result.flavor).toBe('mlflow_edge_js');
+  expect(result.areas).toEqual([Math.PI * 4, Math.PI * 0.25]);
+  expect(result.signature?.inputs).toEqual({ kind: 'columns', columns: [{ name: 'radius', type: 'double', required: true }] });
+  expect(result.mlmodel).toMatch(/^artifact_path: circle\nflavors:\n  mlflow_edge_js:\n    code: model.js\n    sha256: [0-9a-f]{64}\n/);
+});
+
+test('an ONNX model logged in the browser loads back, and a code model can combine it', async ({ page }) => {
+  const out = await page.evaluate(
+    async ({ iris, ORT }) => {
+      const t = await edge.openTracker({ dbName: 'logged-onnx' });
+      const run = await t.startRun();
+      const row = [5.1, 3.5, 1.4, 0.2];
+      await run.logModel('iris', { onnx: new Uint8Array(iris) }, { inputExample: [row] });
+      const combined = `
+        import { setModel } from 'mlflow-edge/model';
+        setModel({
+          async predict(context, input) {
+            const r = await context.models.iris.predict(input.map((x) => [x.a, x.b, x.c, x.d]));
+            return Array.from(r.label.data, (v) => ['setosa', 'versicolor', 'virginica'][Number(v)] + ' ' + context.artifacts.suffix.size);
+          },
+        });`;
+      await run.logModel('named', { code: combined, models: { iris: `runs:/${run.runId}/iris` }, artifacts: { suffix: 'abc' } });
+      const onnx = await t.loadModel(`runs:/${run.runId}/iris`, { onnxruntime: ORT });
+      const label = Array.from((await onnx.predict([row])).outputs.label!.data as BigInt64Array, Number);
+      const files = (await t.listArtifacts(run.runId, 'iris')).map((f) => f.path);
+      const named = await t.loadModel(`runs:/${run.runId}/named`, { allowCode: true, onnxruntime: ORT });
+      const names = await named.predict<string[]>([{ a: 5.1, b: 3.5, c: 1.4, d: 0.2 }]);
+      return { label, files, names: names.outputs, meta: onnx.metadata.flavors };
+    },
+    { iris, ORT },
+  );
+  expect(out.label).toEqual([0]);
+  expect(out.names).toEqual(['setosa 3']);
+  expect(out.files).toEqual(['iris/MLmodel', 'iris/conda.yaml', 'iris/input_example.json', 'iris/model.onnx', 'iris/python_env.yaml', 'iris/requirements.txt', 'iris/serving_input_example.json']);
+  expect(Object.keys(out.meta).sort()).toEqual(['onnx', 'python_function']);
+});
+
+test('code models: consent, integrity and failures are typed errors', async ({ page }) => {
+  const outcomes = await page.evaluate(async (circle) => {
+    const t = await edge.openTracker({ dbName: 'code-bad' });
+    const run = await t.startRun();
+    const log = (name: string, code: string, example?: unknown) => run.logModel(name, { code }, example ? { inputExample: example } : {});
+    await log('circle', circle, [{ radius: 1 }]);
+    await log('tampered', circle);
+    await run.logArtifact('tampered/model.js', circle.replace('Math.PI', '3'));
+    await log('no-setmodel', 'export const x = 1;');
+    await log('throws', "import { setModel } from 'mlflow-edge/model'; setModel({ predict() { throw new Error('boom'); } });");
+    await log('syntax', 'this is not javascript(');
+    await log('load-throws', "import { setModel } from 'mlflow-edge/model'; setModel({ load() { throw new Error('no'); }, predict() { return 1; } });");
+    const uri = (name: string) => `runs:/${run.runId}/${name}`;
+    const cases: Record<string, () => Promise<unknown>> = {
+      'loaded without allowCode': () => t.loadModel(uri('circle')),
+      'code whose hash does not match': () => t.loadModel(uri('tampered'), { allowCode: true }),
+      'code without setModel': () => t.loadModel(uri('no-setmodel'), { allowCode: true }),
+      'code that does not parse': () => t.loadModel(uri('syntax'), { allowCode: true }),
+      'load() that throws': () => t.loadModel(uri('load-throws'), { allowCode: true }),
+      'predict() that throws': async () => (await t.loadModel(uri('throws'), { allowCode: true })).predict([1]),
+      'missing column': async () => (await t.loadModel(uri('circle'), { allowCode: true })).predict([{ diameter: 2 }]),
+      'wrong column type': async () => (await t.loadModel(uri('circle'), { allowCode: true })).predict([{ radius: 'two' }]),
+      'unknown model path': () => t.loadModel(uri('nope'), { allowCode: true }),
+      'model name with ..': () => run.logModel('../x', { code: circle }),
+      'no model given': () => run.logModel('empty', {} as never),
+      'registry not yet': () => run.logModel('r', { code: circle }, { registeredModelName: 'x' }),
+    };
+    const out: Record<string, { code?: string; typed: boolean; message: string }> = {};
+    for (const [name, fn] of Object.entries(cases)) {
+      try {
+        await fn();
+        out[name] = { typed: false, message: 'no error' };
+      } catch (e) {
+        const err = e as InstanceType<typeof edge.MlflowEdgeError>;
+        out[name] = { code: err.code, typed: err instanceof edge.MlflowEdgeError, message: err.message };
+      }
+    }
+    const ok = await (await t.loadModel(uri('circle'), { allowCode: true })).predict<number[]>([{ radius: 1 }]);
+    return { out, ok: ok.outputs };
+  }, CIRCLE);
+  const codes: Record<string, string> = {
+    'loaded without allowCode': 'PERMISSION_DENIED',
+    'predict() that throws': 'BAD_REQUEST',
+    'load() that throws': 'BAD_REQUEST',
+    'unknown model path': 'RESOURCE_DOES_NOT_EXIST',
+    'registry not yet': 'INVALID_STATE',
+  };
+  for (const [name, o] of Object.entries(outcomes.out)) {
+    expect(o.typed, `${name}: ${o.message}`).toBe(true);
+    expect(o.code, `${name}: ${o.message}`).toBe(codes[name] ?? 'INVALID_PARAMETER_VALUE');
+  }
+  expect(outcomes.out['code whose hash does not match']!.message).toMatch(/sha256/);
+  expect(outcomes.ok).toEqual([Math.PI]);
+});
