@@ -109,16 +109,7 @@ test.describe('the whole API through the worker', () => {
         'bad maxResults': () => tracker.searchRuns({ maxResults: 50001 }),
         'missing artifact': () => tracker.readArtifact(run.runId, 'nope.txt'),
       };
-      const out: Record<string, { code?: string; typed: boolean; message: string }> = {};
-      for (const [name, fn] of Object.entries(cases)) {
-        try {
-          await fn();
-          out[name] = { typed: false, message: 'no error' };
-        } catch (error) {
-          const e = error as InstanceType<typeof edge.MlflowEdgeError>;
-          out[name] = { code: e.code, typed: e instanceof edge.MlflowEdgeError, message: e.message };
-        }
-      }
+      const out = await errorsOf(cases);
       await run.flush();
       const after = await tracker.getRun(run.runId);
       return { out, params: after.data.params, metrics: after.data.metrics };

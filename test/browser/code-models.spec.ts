@@ -97,16 +97,7 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
       'no model given': () => run.logModel('empty', {} as never),
       'registry not yet': () => run.logModel('r', { code: circle }, { registeredModelName: 'x' }),
     };
-    const out: Record<string, { code?: string; typed: boolean; message: string }> = {};
-    for (const [name, fn] of Object.entries(cases)) {
-      try {
-        await fn();
-        out[name] = { typed: false, message: 'no error' };
-      } catch (e) {
-        const err = e as InstanceType<typeof edge.MlflowEdgeError>;
-        out[name] = { code: err.code, typed: err instanceof edge.MlflowEdgeError, message: err.message };
-      }
-    }
+    const out = await errorsOf(cases);
     const ok = await (await t.loadModel(uri('circle'), { allowCode: true })).predict<number[]>([{ radius: 1 }]);
     return { out, ok: ok.outputs };
   }, CIRCLE);

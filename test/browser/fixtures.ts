@@ -21,11 +21,28 @@ export function watchErrors(page: Page, allowed: RegExp[] = []): string[] {
   return errors;
 }
 
-/** Opens the blank page with the library loaded as `window.edge`. */
+/**
+ * Opens the blank page with the library loaded as `window.edge`, and
+ * `window.errorsOf(cases)`: runs each case and reports how it failed.
+ */
 export async function openLibrary(page: Page, from = '/dist/index.js'): Promise<void> {
   await page.goto(BLANK);
   await page.evaluate(async (src) => {
-    (window as unknown as { edge: unknown }).edge = await import(src);
+    const edge = await import(src);
+    const errorsOf = async (cases: Record<string, () => unknown>) => {
+      const out: Record<string, { code?: string; typed: boolean; message: string; field?: unknown }> = {};
+      for (const [name, fn] of Object.entries(cases)) {
+        try {
+          await fn();
+          out[name] = { typed: false, message: 'no error' };
+        } catch (e) {
+          const err = e as { code?: string; message: string; details?: { field?: unknown } };
+          out[name] = { code: err.code, typed: e instanceof edge.MlflowEdgeError, message: err.message, field: err.details?.field };
+        }
+      }
+      return out;
+    };
+    Object.assign(window, { edge, errorsOf });
   }, from);
 }
 

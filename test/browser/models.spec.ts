@@ -74,16 +74,7 @@ test('bad inputs and bad models are typed errors, and the worker stays usable', 
         'not a model URI': () => t.loadModel('s3://bucket/model'),
         'unknown run': () => t.loadModel(`runs:/${'a'.repeat(32)}/model`),
       };
-      const out: Record<string, { code?: string; typed: boolean; message: string; field?: unknown }> = {};
-      for (const [name, fn] of Object.entries(cases)) {
-        try {
-          await fn();
-          out[name] = { typed: false, message: 'no error' };
-        } catch (e) {
-          const err = e as InstanceType<typeof edge.MlflowEdgeError>;
-          out[name] = { code: err.code, typed: err instanceof edge.MlflowEdgeError, message: err.message, field: err.details?.field };
-        }
-      }
+      const out = await errorsOf(cases);
       const after = await model.predict([[5.1, 3.5, 1.4, 0.2]]);
       return { out, stillWorks: after.outputs.label!.shape };
     },
