@@ -15,7 +15,55 @@ const raw = (layout, n) =>
     worker.postMessage({ layout, n, dbName: `raw-${layout}-${tag}` });
   });
 
+const ORT = '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
+const MLP = '/bench/results/mlp-onnx';
+
+/** Median ms per call of `call(input)` over inputs made beforehand (transfer detaches them). */
+async function perCall(batch, calls, call) {
+  const inputs = Array.from({ length: calls + 5 }, () => new Float32Array(batch * 784).map(() => Math.random()));
+  for (const input of inputs.splice(0, 5)) await call(input, batch); // warm-up
+  const times = [];
+  for (const input of inputs) {
+    const t0 = performance.now();
+    await call(input, batch);
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
 const suites = {
+  // model.predict from the page vs a worker calling session.run itself, same model and inputs.
+  async predict() {
+    const tracker = await openTracker({ dbName: `predict-${tag}` });
+    const model = await tracker.loadModel(`${location.origin}${MLP}`, { onnxruntime: { module: ORT, numThreads: 1 } });
+    const ours = (input, batch) => model.predict({ x: { data: input, shape: [batch, 784], dtype: 'float32' } });
+    const worker = new Worker(new URL('./ort-baseline-worker.js', import.meta.url), { type: 'module' });
+    const reply = () => new Promise((resolve) => (worker.onmessage = ({ data }) => resolve(data)));
+    const bytes = await (await fetch(`${MLP}/model.onnx`)).arrayBuffer();
+    let r = reply();
+    worker.postMessage({ type: 'load', ortModule: ORT, bytes }, [bytes]);
+    await r;
+    const raw = (input, batch) => {
+      r = reply();
+      worker.postMessage({ type: 'run', input, shape: [batch, 784] }, [input.buffer]);
+      return r;
+    };
+    const out = {};
+    for (const [batch, calls] of [[1, 300], [1000, 40]]) {
+      // Alternate so both see the same machine load.
+      const a1 = await perCall(batch, calls / 2, raw);
+      const b1 = await perCall(batch, calls / 2, ours);
+      const a2 = await perCall(batch, calls / 2, raw);
+      const b2 = await perCall(batch, calls / 2, ours);
+      out[`raw${batch}`] = (a1 + a2) / 2;
+      out[`ours${batch}`] = (b1 + b2) / 2;
+    }
+    worker.terminate();
+    await model.close();
+    await tracker.close();
+    return out;
+  },
+
   // Worker start plus database open, on a database name never used before.
   async open() {
     const t0 = performance.now();

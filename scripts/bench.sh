@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build >/dev/null
+# The predict bench's model is built with the test venv's onnx and mlflow, when there is one.
+if [ -x .venv/bin/python ] && [ ! -f bench/results/mlp-onnx/MLmodel ]; then
+  .venv/bin/python bench/make_mlp_onnx.py >/dev/null
+fi
 node bench/run.mjs
 # Sync figures need the MLflow venv that `npm test` creates.
 if [ -x .venv/bin/mlflow ]; then

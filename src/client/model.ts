@@ -23,15 +23,15 @@ export class Model {
    */
   predict<T = PredictResult['outputs']>(input: unknown, params?: Record<string, unknown>): Promise<PredictResult<T>> {
     const buffers = new Set<ArrayBuffer>();
-    const collect = (value: unknown) => {
-      if (ArrayBuffer.isView(value) && value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
-      else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        for (const v of Object.values(value)) if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) buffers.add(v.buffer);
-        const data = (value as { data?: unknown }).data;
-        if (ArrayBuffer.isView(data) && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
+    // Typed arrays at the top, as values of { name: … }, and as `data` of { data, shape, dtype } tensors.
+    const collect = (value: unknown, depth: number): void => {
+      if (ArrayBuffer.isView(value)) {
+        if (value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
+      } else if (depth < 2 && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        for (const v of Object.values(value)) collect(v, depth + 1);
       }
     };
-    collect(input);
+    collect(input, 0);
     return this.api.predict(this.id, transfer(input, [...buffers]), params) as Promise<PredictResult<T>>;
   }
 
