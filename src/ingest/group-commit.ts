@@ -43,7 +43,7 @@ export class GroupCommitWriter {
           p.resolve({ rejected: refused.filter((r) => r.origin === origin).map((r) => serializeError(r.error)) }),
         );
       } catch (error) {
-        const mapped = toStorageError(error, 'this flush (params, tags and metrics logged since the previous flush)');
+        const mapped = toStorageError(error, 'a batch of logged params, tags and metrics');
         for (const p of group) p.reject(mapped);
       }
     }

@@ -10,7 +10,7 @@ export function toStorageError(error: unknown, what: string): unknown {
   if (name === 'QuotaExceededError') {
     return new MlflowEdgeError(
       'RESOURCE_EXHAUSTED',
-      `Browser storage is full (QuotaExceededError): ${what} was not stored; everything stored before is intact and readable. Free space (delete large artifacts or old runs), ask for persistent storage with tracker.requestPersistence(), then log again.`,
+      `Browser storage is full (QuotaExceededError): ${what} was not stored (as a whole: nothing of it is half-written); everything stored before is intact and readable. Free space (delete large artifacts or old runs), ask for persistent storage with tracker.requestPersistence(), then log again.`,
       { cause: 'QuotaExceededError' },
     );
   }
