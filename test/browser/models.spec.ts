@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from './fixtures.js';
+import { PAGE } from '../../playwright.config.js';
 
 // An MLflow ONNX model written by MLflow 3.17.2 from a scikit-learn model
 // (test/fixtures/models/make_iris_onnx.py), and onnxruntime's predictions in Python.
@@ -28,7 +29,7 @@ test('an MLflow ONNX model loads from a URL and predicts like onnxruntime in Pyt
       await model.close();
       return { metadata: model.metadata, tensor: pick(asTensor), nested: pick(asNested), serving: pick(asServing), detached: flat.byteLength === 0 };
     },
-    { ORT, url: `http://127.0.0.1:4310${MODEL}`, inputs: expected.inputs },
+    { ORT, url: `${PAGE}${MODEL}`, inputs: expected.inputs },
   );
   expect(result.metadata).toMatchObject({ flavor: 'onnx', mlflowVersion: '3.17.2', savedInputExampleInfo: { type: 'ndarray' } });
   expect(result.metadata.signature?.inputs).toEqual({ kind: 'tensors', tensors: [{ type: 'float32', shape: [-1, 4] }] });
@@ -70,7 +71,7 @@ test('bad inputs and bad models are typed errors, and the worker stays usable', 
         'unknown model directory': () => t.loadModel(`${base}/nope`, { onnxruntime: ORT }),
         'truncated ONNX file': () => t.loadModel(`${base}/truncated-onnx`, { onnxruntime: ORT }),
         'malformed MLmodel YAML': () => t.loadModel(`${base}/bad-yaml`, { onnxruntime: ORT }),
-        'only Python flavors': () => t.loadModel(`http://127.0.0.1:4310/test/node/fixtures/mlmodel/pythonmodel_columns`, { onnxruntime: ORT }),
+        'only Python flavors': () => t.loadModel(`${base}/../../node/fixtures/mlmodel/pythonmodel_columns`, { onnxruntime: ORT }),
         'not a model URI': () => t.loadModel('s3://bucket/model'),
         'unknown run': () => t.loadModel(`runs:/${'a'.repeat(32)}/model`),
       };
@@ -78,7 +79,7 @@ test('bad inputs and bad models are typed errors, and the worker stays usable', 
       const after = await model.predict([[5.1, 3.5, 1.4, 0.2]]);
       return { out, stillWorks: after.outputs.label!.shape };
     },
-    { ORT, base: 'http://127.0.0.1:4310/test/fixtures/models' },
+    { ORT, base: `${PAGE}/test/fixtures/models` },
   );
   const expectedCodes: Record<string, string> = { 'unknown model directory': 'RESOURCE_DOES_NOT_EXIST', 'unknown run': 'RESOURCE_DOES_NOT_EXIST' };
   for (const [name, o] of Object.entries(outcomes.out)) {
