@@ -20,7 +20,9 @@ export type {
   RunStatus,
   EndStatus,
 } from './schema/entities.js';
-export type { ArtifactData, DeadLetter, MetricHistoryColumns, RemoteOptions, SyncCounts, SyncStatus } from './protocol.js';
+export type { ArtifactData, DeadLetter, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncCounts, SyncStatus } from './protocol.js';
+export type { ModelVersion, RegisteredModel } from './schema/registry.js';
+export type { LoadedFrom } from './models/resolve.js';
 export type { TextValue } from './schema/validation.js';
 export { Model } from './client/model.js';
 export type { LoadModelOptions, ModelMetadata, PredictResult } from './models/host.js';

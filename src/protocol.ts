@@ -7,6 +7,7 @@ import type { SerializedError } from './schema/errors.js';
 import type { EndStatus, Experiment, FileInfo, Run } from './schema/entities.js';
 import type { LoadModelOptions, ModelMetadata, PredictResult } from './models/host.js';
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from './models/log.js';
+import type { ModelVersion, RegisteredModel } from './schema/registry.js';
 
 /** Metric points of one run, columnar so a flush clones four flat arrays. */
 export interface MetricColumns {
@@ -75,13 +76,17 @@ export interface SyncCounts {
   tags: number;
   metrics: number;
   artifacts: number;
-  /** Artifact bytes. */
+  /** Logged models not yet on the server (READY). */
+  models: number;
+  /** Registry versions and aliases not yet on the server. */
+  registry: number;
+  /** Bytes of the artifacts and model files. */
   bytes: number;
 }
 
 export interface DeadLetter {
   runId: string;
-  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run';
+  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run' | 'model' | 'model-version' | 'alias';
   key: string;
   /** The server's answer. */
   message: string;
@@ -113,6 +118,22 @@ export interface RemoteOptions {
   autoSync?: boolean;
 }
 
+/** A model logged in this browser (MLflow 3's LoggedModel, in short). */
+export interface LoggedModel {
+  modelId: string;
+  experimentId: string;
+  runId: string;
+  name: string;
+  creationTimestamp: number;
+  flavors: string[];
+  /** `models:/<modelId>`. */
+  modelUri: string;
+  /** The id the MLflow server gave it, once synced. */
+  remoteModelId?: string;
+  /** On the server and READY. */
+  synced: boolean;
+}
+
 export interface TrackerWorkerApi {
   open(request: OpenRequest): Promise<{ schemaVersion: number }>;
   logBatch(batch: LogBatch): Promise<LogBatchResult>;
@@ -129,6 +150,14 @@ export interface TrackerWorkerApi {
   loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }>;
   predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult>;
   closeModel(id: number): Promise<void>;
+  registerModel(uri: string, name: string): Promise<ModelVersion>;
+  setModelAlias(name: string, alias: string, version: string | number): Promise<void>;
+  deleteModelAlias(name: string, alias: string): Promise<void>;
+  getRegisteredModel(name: string): Promise<RegisteredModel>;
+  searchModelVersions(name: string): Promise<ModelVersion[]>;
+  listLoggedModels(): Promise<LoggedModel[]>;
+  listLoggedModelArtifacts(modelId: string, dir: string): Promise<FileInfo[]>;
+  readLoggedModelArtifact(modelId: string, path: string): Promise<Blob>;
   setRemote(remote: RemoteOptions | null): Promise<void>;
   sync(): Promise<void>;
   syncStatus(): Promise<SyncStatus>;

@@ -21,6 +21,7 @@ import {
 } from '../schema/validation.js';
 import type { ArtifactData } from '../protocol.js';
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
+import { validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
 
 export interface MetricOptions {
   /** Default 0. */
@@ -158,14 +159,16 @@ export class Run {
   }
 
   /**
-   * Logs an MLflow model under `name` in the run's artifacts: `{ onnx: bytes }`
+   * Logs an MLflow 3 logged model named `name` from this run: `{ onnx: bytes }`
    * (loadable by MLflow Python with mlflow.pyfunc.load_model) or `{ code }`, a
    * JavaScript module calling setModel from 'mlflow-edge/model'. Load it with
-   * tracker.loadModel(info.modelUri).
+   * tracker.loadModel(info.modelUri) (`models:/<model_id>`) or by
+   * `runs:/<runId>/<name>`. With `registeredModelName`, also registers it.
    */
   async logModel(name: string, spec: ModelSpec, options: LogModelOptions = {}): Promise<LoggedModelInfo> {
     this.assertRunning();
-    validateArtifactPath(name, 'model name');
+    validateLoggedModelName(name);
+    if (options.registeredModelName !== undefined) validateRegisteredModelName(options.registeredModelName);
     return this.host.logModel(this.runId, name, spec, options);
   }
 

@@ -4,7 +4,7 @@
  */
 import { proxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
-import type { LogBatch, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
+import type { LogBatch, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
 import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
 import { MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
@@ -18,6 +18,7 @@ import {
   validateTagValue,
   type TextValue,
 } from '../schema/validation.js';
+import { validateAlias, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
 import { Run, type RunHost } from './run.js';
 import { Model } from './model.js';
 import type { LoadModelOptions } from '../models/host.js';
@@ -310,14 +311,79 @@ export class Tracker implements RunHost {
   }
 
   /**
-   * Loads an MLflow model (the MLmodel format) into the worker: `runs:/<runId>/<path>`
-   * for a model logged in this browser, or an http(s) URL of a model directory.
-   * ONNX models run with onnxruntime-web (see `options.onnxruntime`).
+   * Loads an MLflow model (the MLmodel format) into the worker, by
+   * `runs:/<runId>/<name>`, `models:/<model_id>`, `models:/<name>/<version>`,
+   * `models:/<name>@<alias>`, `models:/<name>/latest` or an http(s) URL of a
+   * model directory. Models recorded in this browser load from the local
+   * store; others come from the MLflow server (tracker.setRemote) and are
+   * cached, so they load offline afterwards. ONNX models run with
+   * onnxruntime-web (see `options.onnxruntime`).
    */
   async loadModel(uri: string, options: LoadModelOptions = {}): Promise<Model> {
     this.assertOpen();
     const { id, metadata } = await this.api.loadModel(uri, options);
     return new Model(this.api, id, metadata);
+  }
+
+  /**
+   * Registers a model logged in this browser (`models:/<model_id>` or
+   * `runs:/<runId>/<name>`) under `name`, creating the registered model on
+   * first use. Works offline; synced to the server's registry. The version
+   * number is this browser's; `remoteVersion` is the server's once synced.
+   */
+  async registerModel(modelUri: string, name: string): Promise<ModelVersion> {
+    this.assertOpen();
+    validateRegisteredModelName(name);
+    return this.api.registerModel(modelUri, name);
+  }
+
+  /** Points `alias` at a version of a registered model (MLflow's upsert). Works offline; synced. */
+  async setModelAlias(name: string, alias: string, version: string | number): Promise<void> {
+    this.assertOpen();
+    validateRegisteredModelName(name);
+    validateAlias(alias);
+    return this.api.setModelAlias(name, alias, version);
+  }
+
+  async deleteModelAlias(name: string, alias: string): Promise<void> {
+    this.assertOpen();
+    validateRegisteredModelName(name);
+    validateAlias(alias);
+    return this.api.deleteModelAlias(name, alias);
+  }
+
+  /** A registered model of the local registry: aliases and latest version. */
+  async getRegisteredModel(name: string): Promise<RegisteredModel> {
+    this.assertOpen();
+    validateRegisteredModelName(name);
+    return this.api.getRegisteredModel(name);
+  }
+
+  /** Every version of a registered model of the local registry, oldest first. */
+  async searchModelVersions(name: string): Promise<ModelVersion[]> {
+    this.assertOpen();
+    validateRegisteredModelName(name);
+    return this.api.searchModelVersions(name);
+  }
+
+  /** The models logged in this browser (MLflow 3 logged models). */
+  async listLoggedModels(): Promise<LoggedModel[]> {
+    this.assertOpen();
+    return this.api.listLoggedModels();
+  }
+
+  /** Files and directories directly under `dir` of a logged model's directory (MLflow's list_logged_model_artifacts). */
+  async listLoggedModelArtifacts(modelId: string, dir = ''): Promise<FileInfo[]> {
+    this.assertOpen();
+    validateArtifactDir(dir);
+    return this.api.listLoggedModelArtifacts(modelId, dir);
+  }
+
+  /** A file of a logged model's directory, e.g. 'MLmodel'. */
+  async readLoggedModelArtifact(modelId: string, path: string): Promise<Blob> {
+    this.assertOpen();
+    validateArtifactPath(path);
+    return this.api.readLoggedModelArtifact(modelId, path);
   }
 
   /**

@@ -11,6 +11,7 @@ import { FLAVOR_JS, loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel
 import { parseModelUri, type ModelUri } from './model-uri.js';
 import type { OnnxRuntimeOptions } from './ort.js';
 import type { Predictor } from './predictor.js';
+import type { LoadedFrom, ModelSource } from './resolve.js';
 
 export interface ModelMetadata {
   uri: string;
@@ -25,6 +26,8 @@ export interface ModelMetadata {
   mlflowVersion?: string | null;
   savedInputExampleInfo?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /** local: recorded in this browser; server / url: fetched now; cache: from the files kept when it was last fetched. */
+  loadedFrom: LoadedFrom;
 }
 
 export interface LoadModelOptions {
@@ -40,29 +43,30 @@ export interface PredictResult<T = Record<string, Tensor>> {
   warnings: string[];
 }
 
-/** Reads a file of a model directory, given its path relative to the model root. */
-export type ModelFiles = (uri: ModelUri, path: string) => Promise<Uint8Array>;
+/** Opens a model URI: its files, and where they came from. */
+export type OpenModel = (uri: ModelUri, uriText: string) => Promise<ModelSource>;
 
 export class ModelHost {
   private readonly models = new Map<number, { predictor: Predictor; signature: ModelSignature | null }>();
   private nextId = 1;
 
-  constructor(private readonly files: ModelFiles) {}
+  constructor(private readonly open: OpenModel) {}
 
   async load(uriText: string, options: LoadModelOptions = {}): Promise<{ id: number; metadata: ModelMetadata }> {
     const uri = parseModelUri(uriText);
-    const text = new TextDecoder().decode(await this.files(uri, 'MLmodel'));
+    const source = await this.open(uri, uriText);
+    const text = new TextDecoder().decode(await source.files('MLmodel'));
     const mlmodel = parseMLmodel(text);
     const flavor = loadableFlavor(mlmodel);
     const signature = mlmodel.signature ? parseSignature(mlmodel.signature) : null;
     let predictor: Predictor;
     if (flavor === 'onnx') {
       const data = String(mlmodel.flavors.onnx?.data ?? 'model.onnx');
-      predictor = await loadOnnx(await this.files(uri, data), options.onnxruntime ?? {});
+      predictor = await loadOnnx(await source.files(data), options.onnxruntime ?? {});
     } else {
       predictor = await loadJs(mlmodel.flavors[FLAVOR_JS] as unknown as JsFlavor, {
         allowCode: options.allowCode === true,
-        file: (path) => this.files(uri, path),
+        file: (path) => source.files(path),
         loadModel: async (nested) => {
           const { id } = await this.load(nested, options);
           return { predict: async (input, params) => (await this.predict(id, input, params)).outputs };
@@ -71,7 +75,7 @@ export class ModelHost {
     }
     const id = this.nextId++;
     this.models.set(id, { predictor, signature });
-    return { id, metadata: metadataOf(uriText, flavor, mlmodel, signature) };
+    return { id, metadata: { ...metadataOf(uriText, flavor, mlmodel, signature), loadedFrom: source.loadedFrom } };
   }
 
   async predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult> {
@@ -92,8 +96,8 @@ export class ModelHost {
   }
 }
 
-function metadataOf(uri: string, flavor: ModelMetadata['flavor'], m: MLmodel, signature: ModelSignature | null): ModelMetadata {
-  const out: ModelMetadata = { uri, flavor, flavors: m.flavors, signature, utcTimeCreated: m.utcTimeCreated };
+function metadataOf(uri: string, flavor: ModelMetadata['flavor'], m: MLmodel, signature: ModelSignature | null): Omit<ModelMetadata, 'loadedFrom'> {
+  const out: Omit<ModelMetadata, 'loadedFrom'> = { uri, flavor, flavors: m.flavors, signature, utcTimeCreated: m.utcTimeCreated };
   if (m.runId !== undefined) out.runId = m.runId;
   if (m.modelId !== undefined) out.modelId = m.modelId;
   if (m.modelUuid !== undefined) out.modelUuid = m.modelUuid;

@@ -26,24 +26,33 @@ export interface LogModelOptions {
 }
 
 export interface LoggedModelInfo {
-  /** Where it loads from: `runs:/<runId>/<name>`. */
+  /** Where it loads from: `models:/<modelId>` (MLflow 3's model URI); `runs:/<runId>/<name>` works too. */
   modelUri: string;
+  /** The MLflow 3 logged model id (`m-` + 32 hex), made here; after sync the server's id also resolves to it. */
+  modelId: string;
+  name: string;
+  /** Same as `name` (MLflow 2's field). */
   artifactPath: string;
   runId: string;
   modelUuid: string;
   flavors: string[];
+  /** The version created when `registeredModelName` was given. */
+  registeredModelVersion?: string;
+}
+
+/** A new logged model id, in MLflow's form. */
+export function newModelId(): string {
+  return `m-${crypto.randomUUID().replaceAll('-', '')}`;
 }
 
 export async function modelDirectory(
   runId: string,
+  modelId: string,
   name: string,
   spec: ModelSpec,
   options: LogModelOptions,
   now: Date,
 ): Promise<{ files: Record<string, Blob>; info: LoggedModelInfo }> {
-  if (options.registeredModelName !== undefined) {
-    throw new MlflowEdgeError('INVALID_STATE', 'registeredModelName needs the model registry, which is not available in this version yet. Log the model without it.');
-  }
   const files: Record<string, Blob> = {};
   const example = options.inputExample === undefined ? undefined : inputExample(options.inputExample);
   let signature = options.signature;
@@ -53,6 +62,7 @@ export async function modelDirectory(
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) throw invalidParameter('Pass the ONNX model as bytes: { onnx: Uint8Array | ArrayBuffer }.', { field: 'onnx' });
     const built = onnxMLmodel({
       runId,
+      modelId,
       artifactPath: name,
       onnxVersion: WRITES_FOR.onnx,
       mlflowVersion: WRITES_FOR.mlflow,
@@ -83,8 +93,8 @@ export async function modelDirectory(
       flavors: { [FLAVOR_JS]: { code: 'model.js', sha256: digest, ...(spec.artifacts ? { artifacts } : {}), ...(spec.models ? { models: spec.models } : {}) } },
       artifactPath: name,
       runId,
-      modelUuid: crypto.randomUUID().replaceAll('-', ''),
-      modelId: null,
+      modelUuid: modelId,
+      modelId,
       utcTimeCreated: utcTimeCreated(now),
       mlflowVersion: WRITES_FOR.mlflow,
       extra: {},
@@ -103,7 +113,7 @@ export async function modelDirectory(
   files.MLmodel = new Blob([stringifyMLmodel(mlmodel)]);
   return {
     files,
-    info: { modelUri: `runs:/${runId}/${name}`, artifactPath: name, runId, modelUuid: String(mlmodel.modelUuid), flavors: Object.keys(mlmodel.flavors) },
+    info: { modelUri: `models:/${modelId}`, modelId, name, artifactPath: name, runId, modelUuid: String(mlmodel.modelUuid), flavors: Object.keys(mlmodel.flavors) },
   };
 }
 

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'TEMPORARILY_UNAVAILABLE'
+  | 'DATA_LOSS'
   | 'INTERNAL_ERROR';
 
 export class MlflowEdgeError extends Error {

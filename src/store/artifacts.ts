@@ -96,6 +96,16 @@ export class ArtifactStore {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
+  /** Removes every file of an owner (a run, a logged model, a cache entry). */
+  async removeAll(owner: string): Promise<void> {
+    const tx = this.db.transaction(['artifacts'], 'readwrite');
+    const records = await tx.objectStore('artifacts').getAll(runRange(owner));
+    void tx.objectStore('artifacts').delete(runRange(owner));
+    await tx.done;
+    const root = await this.root;
+    for (const r of records) if (root !== undefined && r.location.kind === 'opfs') await root.removeEntry(r.location.file).catch(() => undefined);
+  }
+
   async read(runId: string, path: string): Promise<Blob> {
     const record = await this.db.get('artifacts', [runId, path]);
     if (record === undefined) {
@@ -107,6 +117,16 @@ export class ArtifactStore {
     const handle = await root.getFileHandle(record.location.file);
     return handle.getFile();
   }
+}
+
+/** Bytes of a stored file, checked against the sha256 recorded when it was written. */
+export async function readChecked(store: ArtifactStore, owner: string, path: string, sha256Hex: string): Promise<Uint8Array | undefined> {
+  const blob = await store.read(owner, path).catch(() => undefined);
+  if (blob === undefined) return undefined;
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let hex = '';
+  for (const b of sha256(bytes)) hex += b.toString(16).padStart(2, '0');
+  return hex === sha256Hex ? bytes : undefined;
 }
 
 /** Streams the Blob into a new OPFS file and returns its sha256; on any failure (a full disk included) removes the file and throws. */

@@ -88,7 +88,7 @@ export interface RunSyncRecord {
 export interface DeadLetterRecord {
   id?: number;
   runId: string;
-  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run';
+  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run' | 'model' | 'model-version' | 'alias';
   key: string;
   message: string;
   at: number;
@@ -108,6 +108,77 @@ export interface ArtifactRecord {
   syncedSha256?: string;
 }
 
+/**
+ * An MLflow 3 logged model recorded here (schema v4). Its files are in
+ * `artifacts` under the owner key `modelId`, not under the run: MLflow 3
+ * keeps a model's files under the model, and `runs:/<run>/<name>` finds it.
+ */
+export interface LoggedModelRecord {
+  /** `m-` + 32 hex, made here; the server gives the model another id on sync. */
+  modelId: string;
+  experimentId: string;
+  runId: string;
+  name: string;
+  creationTime: number;
+  flavors: string[];
+  /** Set durably before logged-models create goes out (search by client id afterwards). */
+  createAttempted: boolean;
+  remoteModelId?: string;
+  remoteArtifactUri?: string;
+  /** runs/outputs links the model to its run on the server. */
+  outputSynced?: boolean;
+  /** Files uploaded and the model finalized READY (or, on an MLflow 2 server, uploaded under the run). */
+  ready?: boolean;
+  /** The server refused it for good (see the dead letters); sync no longer tries. */
+  abandoned?: boolean;
+}
+
+/** A registered model of the local registry (schema v4). */
+export interface RegisteredModelRecord {
+  name: string;
+  creationTime: number;
+  lastUpdatedTime: number;
+  /** alias → local version number. */
+  aliases: Record<string, number>;
+  /** The server has this registered model. */
+  remoteCreated?: boolean;
+  /** alias → remote version string, as last set on the server. */
+  aliasesSynced?: Record<string, string>;
+}
+
+export interface ModelVersionRecord {
+  name: string;
+  version: number;
+  /** `models:/<modelId>` of a local logged model. */
+  source: string;
+  modelId: string;
+  runId: string;
+  creationTime: number;
+  /** Names this version on the server, as a tag, so a retried create finds it. */
+  clientId: string;
+  createAttempted: boolean;
+  remoteVersion?: string;
+  /** The server refused it for good (see the dead letters). */
+  abandoned?: boolean;
+}
+
+/** Files of a model directory fetched from a server or URL, kept for offline loads (schema v4). */
+export interface ModelCacheRecord {
+  /** Where the files came from: an `mlflow-artifacts:` URI or an http(s) URL. */
+  source: string;
+  /** The owner key of the files in `artifacts`. */
+  owner: string;
+  files: Record<string, { sha256: string; size: number }>;
+  lastUsed: number;
+}
+
+/** The last resolution of a model URI that needed the server, for offline loads. */
+export interface ModelResolutionRecord {
+  uri: string;
+  source: string;
+  at: number;
+}
+
 export interface EdgeDB extends DBSchema {
   meta: { key: string; value: number | string };
   experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
@@ -123,6 +194,11 @@ export interface EdgeDB extends DBSchema {
   artifacts: { key: [string, string]; value: ArtifactRecord };
   runSync: { key: string; value: RunSyncRecord };
   deadLetters: { key: number; value: DeadLetterRecord };
+  loggedModels: { key: string; value: LoggedModelRecord; indexes: { byRunName: [string, string] } };
+  registeredModels: { key: string; value: RegisteredModelRecord };
+  modelVersions: { key: [string, number]; value: ModelVersionRecord };
+  modelCache: { key: string; value: ModelCacheRecord };
+  modelResolutions: { key: string; value: ModelResolutionRecord };
 }
 
 export type Db = IDBPDatabase<EdgeDB>;
@@ -163,6 +239,14 @@ export const MIGRATIONS: readonly Migration[] = [
   (db) => {
     db.createObjectStore('runSync', { keyPath: 'runId' });
     db.createObjectStore('deadLetters', { keyPath: 'id', autoIncrement: true });
+  },
+  // v4: logged models, the model registry, and the cache of models loaded from servers.
+  (db) => {
+    db.createObjectStore('loggedModels', { keyPath: 'modelId' }).createIndex('byRunName', ['runId', 'name']);
+    db.createObjectStore('registeredModels', { keyPath: 'name' });
+    db.createObjectStore('modelVersions', { keyPath: ['name', 'version'] });
+    db.createObjectStore('modelCache', { keyPath: 'source' });
+    db.createObjectStore('modelResolutions', { keyPath: 'uri' });
   },
 ];
 

@@ -12,6 +12,9 @@ import {
   type Db,
   type DeadLetterRecord,
   type ExperimentRecord,
+  type LoggedModelRecord,
+  type ModelVersionRecord,
+  type RegisteredModelRecord,
   type ParamRecord,
   type RunRecord,
   type RunSyncRecord,
@@ -80,6 +83,29 @@ export async function pendingRuns(db: Db): Promise<RunWork[]> {
   );
   await tx.done;
   return work.filter((w): w is RunWork => w !== undefined);
+}
+
+/** Logged models, registry versions and aliases the server does not have yet, and the bytes of those models' files. */
+export async function pendingModels(db: Db): Promise<{ models: number; registry: number; bytes: number }> {
+  const tx = db.transaction(['loggedModels', 'modelVersions', 'registeredModels', 'artifacts'], 'readonly');
+  const [models, versions, registered] = await Promise.all([
+    tx.objectStore('loggedModels').getAll(),
+    tx.objectStore('modelVersions').getAll(),
+    tx.objectStore('registeredModels').getAll(),
+  ]);
+  const waiting = models.filter((m) => !m.ready && !m.abandoned);
+  let bytes = 0;
+  for (const m of waiting) {
+    for (const a of await tx.objectStore('artifacts').getAll(runRange(m.modelId))) if (a.syncedSha256 !== a.sha256) bytes += a.size;
+  }
+  let registry = versions.filter((v) => v.remoteVersion === undefined && !v.abandoned).length;
+  for (const r of registered) {
+    const synced = r.aliasesSynced ?? {};
+    registry += Object.keys(r.aliases).filter((a) => synced[a] === undefined || versions.find((v) => v.name === r.name && v.version === r.aliases[a])?.remoteVersion !== synced[a]).length;
+    registry += Object.keys(synced).filter((a) => !(a in r.aliases)).length;
+  }
+  await tx.done;
+  return { models: waiting.length, registry, bytes };
 }
 
 /** Points [from, to) of a series, as MLflow metrics. */
@@ -163,14 +189,17 @@ export function listDeadLetters(db: Db): Promise<DeadLetterRecord[]> {
  * one starts over: everything is uploaded again there.
  */
 export async function useRemote(db: Db, trackingUri: string): Promise<void> {
-  const tx = db.transaction(['meta', 'runSync', 'series', 'artifacts', 'experiments', 'deadLetters'], 'readwrite') as WriteTx;
+  const tx = db.transaction(
+    ['meta', 'runSync', 'series', 'artifacts', 'experiments', 'deadLetters', 'loggedModels', 'registeredModels', 'modelVersions'],
+    'readwrite',
+  ) as WriteTx;
   const meta = tx.objectStore('meta');
   const current = await meta.get('syncRemote');
   if (current === trackingUri) return tx.done;
   void meta.put(trackingUri, 'syncRemote');
   void tx.objectStore('runSync').clear();
   void tx.objectStore('deadLetters').clear();
-  const reset = async <T>(store: 'series' | 'artifacts' | 'experiments', change: (v: T) => T) => {
+  const reset = async <T>(store: 'series' | 'artifacts' | 'experiments' | 'loggedModels' | 'registeredModels' | 'modelVersions', change: (v: T) => T) => {
     let cursor = await tx.objectStore(store).openCursor();
     while (cursor) {
       void cursor.update(change(cursor.value as T) as never);
@@ -180,6 +209,17 @@ export async function useRemote(db: Db, trackingUri: string): Promise<void> {
   await reset<SeriesRecord>('series', (s) => ({ ...s, syncedCount: 0 }));
   await reset<ArtifactRecord>('artifacts', ({ syncedSha256: _, ...a }) => a);
   await reset<ExperimentRecord>('experiments', ({ remoteId: _, ...e }) => e);
+  await reset<LoggedModelRecord>('loggedModels', (m) => ({
+    modelId: m.modelId,
+    experimentId: m.experimentId,
+    runId: m.runId,
+    name: m.name,
+    creationTime: m.creationTime,
+    flavors: m.flavors,
+    createAttempted: false,
+  }));
+  await reset<RegisteredModelRecord>('registeredModels', ({ remoteCreated: _, aliasesSynced: __, ...r }) => r);
+  await reset<ModelVersionRecord>('modelVersions', ({ remoteVersion: _, abandoned: __, ...v }) => ({ ...v, createAttempted: false }));
   await tx.done;
 }
 

@@ -8,7 +8,7 @@ import type { RemoteOptions, SyncCounts, SyncStatus } from '../protocol.js';
 import { MlflowEdgeError, reviveError, serializeError, type ErrorCode, type SerializedError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import type { Db } from '../store/schema.js';
-import { changeSeq, listDeadLetters, pendingRuns, useRemote } from '../store/sync-state.js';
+import { changeSeq, listDeadLetters, pendingModels, pendingRuns, useRemote } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
 import { MlflowRest, RestError } from './rest.js';
 
@@ -109,6 +109,11 @@ export class SyncController {
       if (remote.autoSync !== false) this.schedule(0);
     }
     this.emitSoon();
+  }
+
+  /** A client of the configured server (for loading models), if one is set. */
+  rest(): MlflowRest | undefined {
+    return this.remote === undefined ? undefined : new MlflowRest(this.remote);
   }
 
   /** Something was written locally: tell the uploader. */
@@ -265,8 +270,8 @@ export class SyncController {
   }
 
   async status(): Promise<SyncStatus> {
-    const [work, letters] = await Promise.all([pendingRuns(this.db), listDeadLetters(this.db)]);
-    const pending: SyncCounts = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, bytes: 0 };
+    const [work, letters, models] = await Promise.all([pendingRuns(this.db), listDeadLetters(this.db), pendingModels(this.db)]);
+    const pending: SyncCounts = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: models.models, registry: models.registry, bytes: models.bytes };
     for (const w of work) {
       pending.runs++;
       for (const t of w.text) pending[t.kind === 'param' ? 'params' : 'tags']++;

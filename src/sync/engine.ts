@@ -24,6 +24,7 @@ import {
   type RunWork,
 } from '../store/sync-state.js';
 import { ackOf, logBatchBody, packBatches, type BatchItem, type MetricItem, type TextItem } from './packing.js';
+import { ModelSync } from './models.js';
 import { MlflowRest, RestError } from './rest.js';
 
 /** The tag that names the local run on the remote one. */
@@ -86,6 +87,12 @@ export class SyncEngine {
       }
     };
     await Promise.all(Array.from({ length: Math.min(RUNS_AT_ONCE, ready.length) }, lane));
+    // Models once their runs are there; then the registry.
+    await new ModelSync(this.db, this.rest, this.artifacts, {
+      request: (fn) => this.request(fn),
+      withRetries: (fn) => this.withRetries(fn),
+      tracked: (fn) => this.tracked(fn),
+    }).pass();
   }
 
   /** Runs `step` for one run; a permanent refusal is reported and skips the run, anything else stops the pass. */

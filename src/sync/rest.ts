@@ -65,7 +65,7 @@ export class MlflowRest {
   }
 
   /** A JSON endpoint under /api/2.0/mlflow. */
-  async call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+  async call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let url = `${this.base}/api/2.0/mlflow/${path}`;
     const init: RequestInit = { method, headers: { ...this.headers } };
     if (method === 'GET' && body !== undefined) {
@@ -86,6 +86,14 @@ export class MlflowRest {
     const response = await this.fetch(url, { method: 'PUT', headers: { ...this.headers, 'Content-Type': 'application/octet-stream' }, body });
     const text = await response.text().catch(() => '');
     if (!response.ok) throw this.failure(response, text);
+  }
+
+  /** GET a file through the mlflow-artifacts proxy. */
+  async getArtifact(artifactUri: string, relPath: string): Promise<Uint8Array> {
+    const url = `${this.base}/api/2.0/mlflow-artifacts/artifacts/${proxyPath(artifactUri)}/${encodePath(relPath)}`;
+    const response = await this.fetch(url, { method: 'GET', headers: { ...this.headers } });
+    if (!response.ok) throw this.failure(response, await response.text().catch(() => ''));
+    return new Uint8Array(await response.arrayBuffer());
   }
 
   private async fetch(url: string, init: RequestInit): Promise<Response> {

@@ -6,6 +6,7 @@ import { transfer } from 'comlink';
 import type {
   ArtifactData,
   LogBatch,
+  LoggedModel,
   LogBatchResult,
   MetricHistoryColumns,
   OpenRequest,
@@ -24,7 +25,6 @@ import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
 import type { LoadModelOptions, ModelHost, ModelMetadata, PredictResult } from '../models/host.js';
-import type { ModelUri } from '../models/model-uri.js';
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
@@ -32,7 +32,19 @@ import { readHistory } from '../store/metrics.js';
 import { listExperiments } from '../store/experiments.js';
 import { openDatabase } from '../store/open.js';
 import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
-import { SCHEMA_VERSION, type Db } from '../store/schema.js';
+import { SCHEMA_VERSION, type Db, type LoggedModelRecord } from '../store/schema.js';
+import {
+  addLoggedModel,
+  createModelVersion,
+  deleteAlias,
+  findLoggedModel,
+  getRegisteredModel,
+  listLoggedModels,
+  listModelVersions,
+  loggedModelOfRun,
+  setAlias,
+} from '../store/models.js';
+import { validateAlias, validateLoggedModelName, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
 
 const END_STATUSES: readonly string[] = ['FINISHED', 'FAILED', 'KILLED'];
 
@@ -160,25 +172,116 @@ export class TrackerService implements TrackerWorkerApi {
 
   private models(): Promise<ModelHost> {
     const state = this.state;
-    state.models ??= import('../models/host.js').then(({ ModelHost, fetchModelFile }) =>
-      new ModelHost((uri, path) => (uri.kind === 'http' ? fetchModelFile(uri.url, path) : modelFile(state.db, state.artifacts, uri, path))),
+    state.models ??= Promise.all([import('../models/host.js'), import('../models/resolve.js')]).then(
+      ([{ ModelHost, fetchModelFile }, { openModel }]) =>
+        new ModelHost((uri, text) =>
+          openModel({ db: state.db, artifacts: state.artifacts, remote: () => state.sync.rest(), fetchUrl: fetchModelFile }, uri, text),
+        ),
     );
     return state.models;
   }
 
   async logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo> {
     validateRunId(runId);
-    validateArtifactPath(name, 'model name');
+    validateLoggedModelName(name);
+    options ??= {};
+    if (options.registeredModelName !== undefined) validateRegisteredModelName(options.registeredModelName);
     const { db, artifacts } = this.state;
-    const refusal = refuse(runId, await db.get('runs', runId));
+    const run = await db.get('runs', runId);
+    const refusal = refuse(runId, run);
     if (refusal !== undefined) throw refusal;
-    const { modelDirectory } = await import('../models/log.js');
-    const { files, info } = await modelDirectory(runId, name, spec, options ?? {}, new Date());
-    // MLmodel last: a directory without it is not a model yet.
+    const { modelDirectory, newModelId } = await import('../models/log.js');
+    const modelId = newModelId();
+    const now = new Date();
+    const { files, info } = await modelDirectory(runId, modelId, name, spec, options, now);
+    // Files first, the record last: a model without its record is not listed anywhere.
     const order = Object.keys(files).sort((a, b) => Number(a === 'MLmodel') - Number(b === 'MLmodel'));
-    for (const file of order) await artifacts.write(runId, `${name}/${file}`, files[file]!, Date.now());
+    for (const file of order) await artifacts.write(modelId, file, files[file]!, Date.now());
+    const record = { modelId, experimentId: run!.experimentId, runId, name, creationTime: now.getTime(), flavors: info.flavors, createAttempted: false };
+    await addLoggedModel(db, record);
+    if (options.registeredModelName !== undefined) {
+      info.registeredModelVersion = (await createModelVersion(db, options.registeredModelName, record, Date.now())).version;
+    }
     this.state.sync.changed();
     return info;
+  }
+
+  async registerModel(uri: string, name: string): Promise<ModelVersion> {
+    validateRegisteredModelName(name);
+    const { db } = this.state;
+    const { parseModelUri } = await import('../models/model-uri.js');
+    const parsed = parseModelUri(uri);
+    let model: LoggedModelRecord | undefined;
+    if (parsed.kind === 'run') model = await loggedModelOfRun(db, (await db.getAll('runSync')).find((s) => s.remoteRunId === parsed.runId)?.runId ?? parsed.runId, parsed.path);
+    else if (parsed.kind === 'logged-model' && parsed.path === '') model = await findLoggedModel(db, parsed.modelId);
+    if (model === undefined) {
+      throw doesNotExist(
+        `${uri} is not a model logged in this browser. Register models logged here by 'models:/<model_id>' or 'runs:/<run_id>/<name>' (what run.logModel returned); register models that exist only on the server with MLflow there.`,
+        { field: 'uri' },
+      );
+    }
+    const version = await createModelVersion(db, name, model, Date.now());
+    this.state.sync.changed();
+    return version;
+  }
+
+  async setModelAlias(name: string, alias: string, version: string | number): Promise<void> {
+    validateRegisteredModelName(name);
+    validateAlias(alias);
+    const n = Number(version);
+    if (!Number.isSafeInteger(n) || n < 1) throw invalidParameter(`Parameter 'version' must be an integer, got '${String(version)}'.`, { field: 'version' });
+    await setAlias(this.state.db, name, alias, n, Date.now());
+    this.state.sync.changed();
+  }
+
+  async deleteModelAlias(name: string, alias: string): Promise<void> {
+    validateRegisteredModelName(name);
+    validateAlias(alias);
+    await deleteAlias(this.state.db, name, alias, Date.now());
+    this.state.sync.changed();
+  }
+
+  async getRegisteredModel(name: string): Promise<RegisteredModel> {
+    validateRegisteredModelName(name);
+    return getRegisteredModel(this.state.db, name);
+  }
+
+  async searchModelVersions(name: string): Promise<ModelVersion[]> {
+    validateRegisteredModelName(name);
+    return listModelVersions(this.state.db, name);
+  }
+
+  async listLoggedModelArtifacts(modelId: string, dir: string): Promise<FileInfo[]> {
+    validateArtifactDir(dir);
+    return this.state.artifacts.list(await this.loggedModelId(modelId), dir);
+  }
+
+  async readLoggedModelArtifact(modelId: string, path: string): Promise<Blob> {
+    validateArtifactPath(path);
+    return this.state.artifacts.read(await this.loggedModelId(modelId), path);
+  }
+
+  /** The local id of a logged model named by its local or its server id. */
+  private async loggedModelId(modelId: string): Promise<string> {
+    const model = typeof modelId === 'string' ? await findLoggedModel(this.state.db, modelId) : undefined;
+    if (model === undefined) {
+      throw doesNotExist(`Logged model with ID '${String(modelId)}' not found in the local store. tracker.listLoggedModels() lists the models logged here.`, { field: 'modelId' });
+    }
+    return model.modelId;
+  }
+
+  async listLoggedModels(): Promise<LoggedModel[]> {
+    return (await listLoggedModels(this.state.db)).map(({ modelId, experimentId, runId, name, creationTime, flavors, remoteModelId, ready }) => ({
+      modelId,
+      experimentId,
+      runId,
+      name,
+      creationTimestamp: creationTime,
+      flavors,
+      modelUri: `models:/${modelId}`,
+      ...(remoteModelId !== undefined ? { remoteModelId } : {}),
+      synced: ready === true,
+    }));
   }
 
   async loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }> {
@@ -232,18 +335,4 @@ function toBlob(data: ArtifactData, path: string): Blob {
   throw invalidParameter(
     `Invalid artifact data for '${path}': pass a Blob, ArrayBuffer, Uint8Array or string (JSON.stringify objects first).`,
   );
-}
-
-/** A file of a model directory in the local store. */
-async function modelFile(db: Db, artifacts: ArtifactStore, uri: ModelUri, path: string): Promise<Uint8Array> {
-  switch (uri.kind) {
-    case 'run': {
-      if ((await db.getKey('runs', uri.runId)) === undefined) {
-        throw doesNotExist(`Run ${uri.runId} is not in the local store. (Loading models from a remote server's runs and registry is not available in this version yet.)`, { field: 'uri' });
-      }
-      return new Uint8Array(await (await artifacts.read(uri.runId, `${uri.path}/${path}`)).arrayBuffer());
-    }
-    default:
-      throw new MlflowEdgeError('INVALID_STATE', `Loading '${uri.kind}' model URIs (models:/…) needs the model registry, which is not available in this version yet. Load by runs:/ or an http(s) URL.`, { field: 'uri' });
-  }
 }

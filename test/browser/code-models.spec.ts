@@ -26,17 +26,21 @@ test('a JavaScript code model is logged, survives a reload, and loads offline by
   await openLibrary(page);
   const result = await page.evaluate(async (runId) => {
     const t = await edge.openTracker({ dbName: 'code-models' });
-    const files = (await t.listArtifacts(runId, 'circle')).map((f) => f.path);
+    const [logged] = await t.listLoggedModels();
+    const files = (await t.listLoggedModelArtifacts(logged!.modelId)).map((f) => f.path);
     const model = await t.loadModel(`runs:/${runId}/circle`, { allowCode: true });
     const areas = await model.predict<number[]>([{ radius: 2 }, { radius: 0.5 }]);
-    const mlmodel = await (await t.readArtifact(runId, 'circle/MLmodel')).text();
-    return { files, areas: areas.outputs, signature: model.metadata.signature, flavor: model.metadata.flavor, mlmodel };
+    const mlmodel = await (await t.readLoggedModelArtifact(logged!.modelId, 'MLmodel')).text();
+    return { files, areas: areas.outputs, signature: model.metadata.signature, flavor: model.metadata.flavor, mlmodel, logged, modelId: model.metadata.modelId, loadedFrom: model.metadata.loadedFrom };
   }, runId);
-  expect(result.files).toEqual(['circle/MLmodel', 'circle/input_example.json', 'circle/model.js', 'circle/serving_input_example.json']);
+  expect(result.files).toEqual(['MLmodel', 'input_example.json', 'model.js', 'serving_input_example.json']);
+  expect(result.logged).toMatchObject({ runId, name: 'circle', flavors: ['mlflow_edge_js'], synced: false, modelUri: `models:/${result.modelId}` });
+  expect(result.loadedFrom).toBe('local');
   expect(result.flavor).toBe('mlflow_edge_js');
   expect(result.areas).toEqual([Math.PI * 4, Math.PI * 0.25]);
   expect(result.signature?.inputs).toEqual({ kind: 'columns', columns: [{ name: 'radius', type: 'double', required: true }] });
   expect(result.mlmodel).toMatch(/^artifact_path: circle\nflavors:\n  mlflow_edge_js:\n    code: model.js\n    sha256: [0-9a-f]{64}\n/);
+  expect(result.mlmodel).toContain(`model_id: ${result.modelId}\n`);
 });
 
 test('an ONNX model logged in the browser loads back, and a code model can combine it', async ({ page }) => {
@@ -45,7 +49,7 @@ test('an ONNX model logged in the browser loads back, and a code model can combi
       const t = await edge.openTracker({ dbName: 'logged-onnx' });
       const run = await t.startRun();
       const row = [5.1, 3.5, 1.4, 0.2];
-      await run.logModel('iris', { onnx: new Uint8Array(iris) }, { inputExample: [row] });
+      const logged = await run.logModel('iris', { onnx: new Uint8Array(iris) }, { inputExample: [row] });
       const combined = `
         import { setModel } from 'mlflow-edge/model';
         setModel({
@@ -57,7 +61,7 @@ test('an ONNX model logged in the browser loads back, and a code model can combi
       await run.logModel('named', { code: combined, models: { iris: `runs:/${run.runId}/iris` }, artifacts: { suffix: 'abc' } });
       const onnx = await t.loadModel(`runs:/${run.runId}/iris`, { onnxruntime: ORT });
       const label = Array.from((await onnx.predict([row])).outputs.label!.data as BigInt64Array, Number);
-      const files = (await t.listArtifacts(run.runId, 'iris')).map((f) => f.path);
+      const files = (await t.listLoggedModelArtifacts(logged.modelId)).map((f) => f.path);
       const named = await t.loadModel(`runs:/${run.runId}/named`, { allowCode: true, onnxruntime: ORT });
       const names = await named.predict<string[]>([{ a: 5.1, b: 3.5, c: 1.4, d: 0.2 }]);
       return { label, files, names: names.outputs, meta: onnx.metadata.flavors };
@@ -66,7 +70,7 @@ test('an ONNX model logged in the browser loads back, and a code model can combi
   );
   expect(out.label).toEqual([0]);
   expect(out.names).toEqual(['setosa 3']);
-  expect(out.files).toEqual(['iris/MLmodel', 'iris/conda.yaml', 'iris/input_example.json', 'iris/model.onnx', 'iris/python_env.yaml', 'iris/requirements.txt', 'iris/serving_input_example.json']);
+  expect(out.files).toEqual(['MLmodel', 'conda.yaml', 'input_example.json', 'model.onnx', 'python_env.yaml', 'requirements.txt', 'serving_input_example.json']);
   expect(Object.keys(out.meta).sort()).toEqual(['onnx', 'python_function']);
 });
 
@@ -76,7 +80,9 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
     const run = await t.startRun();
     const log = (name: string, code: string, example?: unknown) => run.logModel(name, { code }, example ? { inputExample: example } : {});
     await log('circle', circle, [{ radius: 1 }]);
-    await log('tampered', circle);
+    // A model directory copied into the run's artifacts, its code changed after logging.
+    const original = await log('original', circle);
+    await run.logArtifact('tampered/MLmodel', await t.readLoggedModelArtifact(original.modelId, 'MLmodel'));
     await run.logArtifact('tampered/model.js', circle.replace('Math.PI', '3'));
     await log('no-setmodel', 'export const x = 1;');
     await log('throws', "import { setModel } from 'mlflow-edge/model'; setModel({ predict() { throw new Error('boom'); } });");
@@ -95,7 +101,8 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
       'unknown model path': () => t.loadModel(uri('nope'), { allowCode: true }),
       'model name with ..': () => run.logModel('../x', { code: circle }),
       'no model given': () => run.logModel('empty', {} as never),
-      'registry not yet': () => run.logModel('r', { code: circle }, { registeredModelName: 'x' }),
+      'empty registered model name': () => run.logModel('r', { code: circle }, { registeredModelName: '' }),
+      'model name with a dot': () => run.logModel('model.v2', { code: circle }),
     };
     const out = await errorsOf(cases);
     const ok = await (await t.loadModel(uri('circle'), { allowCode: true })).predict<number[]>([{ radius: 1 }]);
@@ -106,7 +113,6 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
     'predict() that throws': 'BAD_REQUEST',
     'load() that throws': 'BAD_REQUEST',
     'unknown model path': 'RESOURCE_DOES_NOT_EXIST',
-    'registry not yet': 'INVALID_STATE',
   };
   for (const [name, o] of Object.entries(outcomes.out)) {
     expect(o.typed, `${name}: ${o.message}`).toBe(true);

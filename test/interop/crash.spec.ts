@@ -65,7 +65,7 @@ test('closing the page (and the browser) at random moments during sync, 20 times
       await t.close();
       return s;
     }, server.url);
-    expect(status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, bytes: 0 });
+    expect(status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
     const note = `on the server before the last sync: ${partial}; waits ${kills.join(', ')} ms`;
     test.info().annotations.push({ type: 'crashes', description: note });
     console.log(note);

@@ -56,7 +56,7 @@ test('lost responses, resets, delays, 500/503/429: the server ends with exactly 
     await t.close();
     return { tries, status };
   }, proxy.url);
-  expect(attempts.status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, bytes: 0 });
+  expect(attempts.status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
   expect(attempts.status.deadLetters).toEqual([]);
   // The faults really happened, lost responses included.
   expect(proxy.stats.dropResponse ?? 0).toBeGreaterThan(5);

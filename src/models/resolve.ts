@@ -1,0 +1,254 @@
+/**
+ * Where a model URI's files come from, in this order:
+ * 1. the local store: runs, logged models and registry entries recorded in
+ *    this browser (also by the ids the server gave them after sync);
+ * 2. the MLflow server (runs, logged models, registry versions and aliases,
+ *    resolved as MLflow's artifact repositories do), or an http(s) URL;
+ *    every file fetched is kept in a local cache with its sha256;
+ * 3. when the server or URL cannot be reached, the cache: the URI's last
+ *    resolution and the files fetched then, each checked against its hash.
+ *
+ * A model directory on a server is treated as immutable (MLflow's logged
+ * models are), so files already cached for it are not fetched again;
+ * resolving the URI (which version an alias names) always asks the server
+ * when it can be reached. An http(s) URL is fetched every time it can be.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { doesNotExist, MlflowEdgeError, type ErrorCode } from '../schema/errors.js';
+import { readChecked, type ArtifactStore } from '../store/artifacts.js';
+import { findLoggedModel, loggedModelOfRun, resolveVersion } from '../store/models.js';
+import type { Db } from '../store/schema.js';
+import { RestError, type MlflowRest } from '../sync/rest.js';
+import type { ModelUri } from './model-uri.js';
+
+/** Reads a file of a model directory, given its path relative to the model root. */
+export type ModelFiles = (path: string) => Promise<Uint8Array>;
+
+export type LoadedFrom = 'local' | 'server' | 'url' | 'cache';
+
+export interface ModelSource {
+  files: ModelFiles;
+  loadedFrom: LoadedFrom;
+}
+
+export interface ResolverDeps {
+  db: Db;
+  artifacts: ArtifactStore;
+  /** The configured MLflow server, if any. */
+  remote(): MlflowRest | undefined;
+  /** Fetches a file of an http(s) model directory. */
+  fetchUrl(url: string, path: string): Promise<Uint8Array>;
+}
+
+export async function openModel(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelSource> {
+  const local = await localFiles(deps, uri);
+  if (local !== undefined) return { files: local, loadedFrom: 'local' };
+  let source: string;
+  let fetchFile: (path: string) => Promise<Uint8Array>;
+  let live = true;
+  if (uri.kind === 'http') {
+    source = uri.url;
+    fetchFile = (path) => deps.fetchUrl(uri.url, path);
+  } else {
+    const rest = deps.remote();
+    const resolved = rest === undefined ? undefined : await remoteArtifactUri(rest, uri).catch((error: unknown) => {
+      if (error instanceof RestError && error.kind === 'retry') return undefined; // unreachable: try the cache
+      throw fromRest(error, uriText);
+    });
+    if (resolved !== undefined && rest !== undefined) {
+      source = `${rest.trackingUri.replace(/\/+$/, '')}|${resolved}`;
+      await deps.db.put('modelResolutions', { uri: uriText, source, at: Date.now() });
+      fetchFile = (path) => rest.getArtifact(resolved, path).catch((error: unknown) => {
+        throw fromRest(error, uriText, path);
+      });
+    } else {
+      const last = await deps.db.get('modelResolutions', uriText);
+      if (last === undefined) {
+        throw rest === undefined
+          ? doesNotExist(`${uriText} is not in the local store, and no MLflow server is set to look it up. Call tracker.setRemote({ trackingUri }) or pass remote to openTracker().`, { field: 'uri' })
+          : new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `${uriText} is not in the local store or the model cache, and the MLflow server at ${rest.trackingUri} cannot be reached. Load it once while online; it then loads offline too.`, { field: 'uri' });
+      }
+      source = last.source;
+      live = false;
+      fetchFile = () => Promise.reject(new RestError('offline', 'retry', 0));
+    }
+  }
+  const cache = new ModelCache(deps, source);
+  const immutable = uri.kind !== 'http';
+  let fetched = false;
+  const files: ModelFiles = async (path) => {
+    if (immutable || !live) {
+      const cached = await cache.read(path);
+      if (cached !== undefined) return cached;
+    }
+    try {
+      const bytes = await fetchFile(path);
+      fetched = true;
+      await cache.write(path, bytes);
+      return bytes;
+    } catch (error) {
+      const unreachable = (error instanceof RestError && error.kind === 'retry') || (error instanceof MlflowEdgeError && error.code === 'TEMPORARILY_UNAVAILABLE');
+      if (!unreachable) throw error;
+      const cached = await cache.read(path);
+      if (cached !== undefined) return cached;
+      throw new MlflowEdgeError(
+        'TEMPORARILY_UNAVAILABLE',
+        `'${path}' of ${uriText} is not in the model cache and cannot be fetched now (${(error as Error).message}). Load the model once while online; it then loads offline too.`,
+        { field: 'uri', path },
+      );
+    }
+  };
+  return {
+    files,
+    // Read after the files were: 'cache' when none had to be fetched.
+    get loadedFrom(): LoadedFrom {
+      return !fetched ? 'cache' : uri.kind === 'http' ? 'url' : 'server';
+    },
+  };
+}
+
+/** Files recorded in this browser, when the URI names something here. */
+async function localFiles(deps: ResolverDeps, uri: ModelUri): Promise<ModelFiles | undefined> {
+  const { db, artifacts } = deps;
+  const read = (owner: string, prefix: string): ModelFiles => async (path) => {
+    const full = prefix === '' ? path : `${prefix}/${path}`;
+    const blob = await artifacts.read(owner, full).catch(() => {
+      throw doesNotExist(`The model has no file '${full}'. Check the model URI.`, { field: 'uri', path: full });
+    });
+    return new Uint8Array(await blob.arrayBuffer());
+  };
+  switch (uri.kind) {
+    case 'run': {
+      const runId = await localRunId(db, uri.runId);
+      if (runId === undefined) return undefined;
+      const [first = '', ...rest] = uri.path.split('/');
+      const model = await loggedModelOfRun(db, runId, first);
+      if (model !== undefined) return read(model.modelId, rest.join('/'));
+      // A model directory logged as plain run artifacts (or by an earlier version of this library).
+      if ((await db.get('artifacts', [runId, `${uri.path}/MLmodel`])) !== undefined) return read(runId, uri.path);
+      throw doesNotExist(`Run ${uri.runId} has no model '${uri.path}'. Models the run logged: ${(await modelNamesOfRun(db, runId)).join(', ') || 'none'}.`, { field: 'uri' });
+    }
+    case 'logged-model': {
+      const model = await findLoggedModel(db, uri.modelId);
+      return model === undefined ? undefined : read(model.modelId, uri.path);
+    }
+    case 'version':
+    case 'alias':
+    case 'latest': {
+      const which = uri.kind === 'version' ? { version: Number(uri.version) } : uri.kind === 'alias' ? { alias: uri.alias } : ('latest' as const);
+      const version = await resolveVersion(db, uri.name, which);
+      return version === undefined ? undefined : read(version.modelId, uri.path);
+    }
+    case 'http':
+      return undefined;
+  }
+}
+
+async function localRunId(db: Db, runId: string): Promise<string | undefined> {
+  if ((await db.getKey('runs', runId)) !== undefined) return runId;
+  return (await db.getAll('runSync')).find((s) => s.remoteRunId === runId)?.runId;
+}
+
+async function modelNamesOfRun(db: Db, runId: string): Promise<string[]> {
+  return (await db.getAll('loggedModels')).filter((m) => m.runId === runId).map((m) => m.name);
+}
+
+type LoggedModelJson = { info: { model_id: string; artifact_uri: string; source_run_id?: string; status?: string; creation_timestamp_ms?: number } };
+
+/** The artifact URI of the model directory a URI names on the server (MLflow's artifact repositories' rules). */
+async function remoteArtifactUri(rest: MlflowRest, uri: Exclude<ModelUri, { kind: 'http' }>): Promise<string> {
+  const join = (root: string, path: string) => (path === '' ? root : `${root.replace(/\/+$/, '')}/${path}`);
+  const downloadUri = async (name: string, version: string) =>
+    (await rest.call<{ artifact_uri: string }>('GET', 'model-versions/get-download-uri', { name, version })).artifact_uri;
+  switch (uri.kind) {
+    case 'run': {
+      const { run } = await rest.call<{ run: { info: { artifact_uri: string; experiment_id: string } } }>('GET', 'runs/get', { run_id: uri.runId });
+      const [first = '', ...rest_] = uri.path.split('/');
+      // MLflow 3: a logged model named like the path's first segment, whose source run is this run.
+      const found = await rest
+        .call<{ models?: LoggedModelJson[] }>('POST', 'logged-models/search', {
+          experiment_ids: [run.info.experiment_id],
+          filter: `name = '${first.replaceAll("'", "\\'")}'`,
+          max_results: 100,
+        })
+        .catch((error: unknown): { models?: LoggedModelJson[] } => {
+          if (error instanceof RestError && error.status === 404) return {}; // an MLflow 2 server
+          throw error;
+        });
+      const model = (found.models ?? [])
+        .filter((m) => m.info.source_run_id === uri.runId)
+        .sort((a, b) => (b.info.creation_timestamp_ms ?? 0) - (a.info.creation_timestamp_ms ?? 0))[0];
+      return model !== undefined ? join(model.info.artifact_uri, rest_.join('/')) : join(run.info.artifact_uri, uri.path);
+    }
+    case 'logged-model': {
+      const { model } = await rest.call<{ model: LoggedModelJson }>('GET', `logged-models/${encodeURIComponent(uri.modelId)}`);
+      return join(model.info.artifact_uri, uri.path);
+    }
+    case 'version':
+      return join(await downloadUri(uri.name, uri.version), uri.path);
+    case 'alias':
+    case 'latest': {
+      const alias = uri.kind === 'alias' ? uri.alias : 'latest';
+      const { model_version } = await rest.call<{ model_version: { version: string } }>('GET', 'registered-models/alias', { name: uri.name, alias });
+      return join(await downloadUri(uri.name, model_version.version), uri.path);
+    }
+  }
+}
+
+/** A server's refusal as a typed error that keeps MLflow's code and says what was asked. */
+function fromRest(error: unknown, uriText: string, path?: string): Error {
+  if (!(error instanceof RestError)) return error instanceof Error ? error : new Error(String(error));
+  const what = path === undefined ? uriText : `'${path}' of ${uriText}`;
+  if (error.kind === 'retry') return new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `Could not fetch ${what}: ${error.message}`, { field: 'uri' });
+  if (error.kind === 'auth') {
+    return new MlflowEdgeError(error.status === 403 ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', `The MLflow server refused to load ${what}: ${error.message}. Check the credentials given to tracker.setRemote().`, { field: 'uri' });
+  }
+  const code: ErrorCode = error.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : ((error.errorCode as ErrorCode | undefined) ?? 'BAD_REQUEST');
+  const hint = error.status === 404 && path !== undefined ? ' The model directory on the server lacks this file.' : ' Check the model URI.';
+  return new MlflowEdgeError(code, `The MLflow server could not resolve ${what}: ${error.message}.${hint}`, { field: 'uri', status: error.status });
+}
+
+/** The cached files of one model directory, each checked against its sha256 on read. */
+class ModelCache {
+  private readonly owner: string;
+
+  constructor(
+    private readonly deps: ResolverDeps,
+    private readonly source: string,
+  ) {
+    this.owner = `c-${hex(sha256(new TextEncoder().encode(source))).slice(0, 32)}`;
+  }
+
+  async read(path: string): Promise<Uint8Array | undefined> {
+    const record = await this.deps.db.get('modelCache', this.source);
+    const file = record?.files[path];
+    if (record === undefined || file === undefined) return undefined;
+    const bytes = await readChecked(this.deps.artifacts, this.owner, path, file.sha256);
+    if (bytes === undefined) {
+      // Changed or lost on disk: forget it, so it is fetched again.
+      const { [path]: _, ...files } = record.files;
+      await this.deps.db.put('modelCache', { ...record, files });
+      return undefined;
+    }
+    void this.deps.db.put('modelCache', { ...record, lastUsed: Date.now() }).catch(() => undefined);
+    return bytes;
+  }
+
+  async write(path: string, bytes: Uint8Array): Promise<void> {
+    try {
+      await this.deps.artifacts.write(this.owner, path, new Blob([bytes as Uint8Array<ArrayBuffer>]), Date.now());
+      const tx = this.deps.db.transaction(['modelCache'], 'readwrite');
+      const record = (await tx.objectStore('modelCache').get(this.source)) ?? { source: this.source, owner: this.owner, files: {}, lastUsed: 0 };
+      void tx.objectStore('modelCache').put({ ...record, files: { ...record.files, [path]: { sha256: hex(sha256(bytes)), size: bytes.byteLength } }, lastUsed: Date.now() });
+      await tx.done;
+    } catch {
+      // A full disk: the model still loads, it just will not load offline.
+    }
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}

@@ -1,0 +1,54 @@
+/**
+ * The model registry's entities and name rules, as MLflow has them
+ * (model_registry.proto, utils/validation.py).
+ */
+import { invalidParameter } from './errors.js';
+
+/** A model version as MLflow's `ModelVersion` names its fields (version as a string). */
+export interface ModelVersion {
+  name: string;
+  version: string;
+  /** `models:/<modelId>` of the logged model. */
+  source: string;
+  runId: string;
+  modelId: string;
+  status: 'READY';
+  creationTimestamp: number;
+  aliases: string[];
+  /** The version's number on the MLflow server, once synced. */
+  remoteVersion?: string;
+}
+
+export interface RegisteredModel {
+  name: string;
+  creationTimestamp: number;
+  lastUpdatedTimestamp: number;
+  aliases: { alias: string; version: string }[];
+  latestVersions: ModelVersion[];
+}
+
+/** Logged model names: MLflow's rule (`/ : . % " '` are not allowed). */
+export function validateLoggedModelName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '' || /[/:.%"']/.test(name)) {
+    throw invalidParameter(
+      `Invalid model name (${JSON.stringify(name)}) provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '"', "'").`,
+      { field: 'name', received: name },
+    );
+  }
+}
+
+/** Alias names: MLflow's rule. */
+export function validateAlias(alias: unknown): asserts alias is string {
+  if (typeof alias !== 'string' || alias === '' || alias.length > 255 || !/^[\w-]+$/.test(alias)) {
+    throw invalidParameter(`Invalid alias name: ${JSON.stringify(alias)}. Names may only contain alphanumerics, underscores (_), and dashes (-).`, { field: 'alias', received: alias });
+  }
+  if (alias.toLowerCase() === 'latest') throw invalidParameter("'latest' alias name (case insensitive) is reserved.", { field: 'alias', received: alias });
+  if (/^[vV]\d+$/.test(alias)) throw invalidParameter(`Version alias name '${alias}' is reserved.`, { field: 'alias', received: alias });
+}
+
+export function validateRegisteredModelName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 256) {
+    throw invalidParameter(`Invalid registered model name ${JSON.stringify(name)}: pass a non-empty string of at most 256 characters.`, { field: 'name', received: name });
+  }
+}
+
