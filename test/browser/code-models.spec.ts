@@ -88,8 +88,28 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
     await log('throws', "import { setModel } from 'mlflow-edge/model'; setModel({ predict() { throw new Error('boom'); } });");
     await log('syntax', 'this is not javascript(');
     await log('load-throws', "import { setModel } from 'mlflow-edge/model'; setModel({ load() { throw new Error('no'); }, predict() { return 1; } });");
+    // An integer column and a params schema, to check values MLflow refuses.
+    await run.logModel('counts', { code: "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input, params) { return input.map((r) => r.n * params.k); } });" }, {
+      signature: {
+        inputs: '[{"type": "long", "name": "n", "required": true}]',
+        outputs: null,
+        params: '[{"name": "k", "type": "long", "default": 2, "shape": null}]',
+      },
+    });
+    const counts = await t.loadModel(`runs:/${run.runId}/counts`, { allowCode: true });
     const uri = (name: string) => `runs:/${run.runId}/${name}`;
     const cases: Record<string, () => Promise<unknown>> = {
+      'NaN in an integer column': () => counts.predict([{ n: NaN }]),
+      'fraction in an integer column': () => counts.predict([{ n: 1.5 }]),
+      'param of a wrong type': () => counts.predict([{ n: 1 }], { k: 'three' }),
+      'param with a list for a scalar': () => counts.predict([{ n: 1 }], { k: [1, 2] }),
+      'unknown registered model alias': () => t.loadModel('models:/never-registered@champion'),
+      'bad alias name': () => t.setModelAlias('x', 'latest', 1),
+      'alias for a version that does not exist': async () => {
+        await t.registerModel(uri('circle'), 'circle-reg');
+        return t.setModelAlias('circle-reg', 'champion', 9);
+      },
+      'register a model that is not here': () => t.registerModel(`models:/m-${'0'.repeat(32)}`, 'x'),
       'loaded without allowCode': () => t.loadModel(uri('circle')),
       'code whose hash does not match': () => t.loadModel(uri('tampered'), { allowCode: true }),
       'code without setModel': () => t.loadModel(uri('no-setmodel'), { allowCode: true }),
@@ -106,13 +126,18 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
     };
     const out = await errorsOf(cases);
     const ok = await (await t.loadModel(uri('circle'), { allowCode: true })).predict<number[]>([{ radius: 1 }]);
-    return { out, ok: ok.outputs };
+    // MLflow drops params the schema does not name, with a warning; so does this.
+    const unknownParam = await counts.predict<number[]>([{ n: 3 }], { nope: 1 });
+    return { out, ok: ok.outputs, unknownParam };
   }, CIRCLE);
   const codes: Record<string, string> = {
     'loaded without allowCode': 'PERMISSION_DENIED',
     'predict() that throws': 'BAD_REQUEST',
     'load() that throws': 'BAD_REQUEST',
     'unknown model path': 'RESOURCE_DOES_NOT_EXIST',
+    'unknown registered model alias': 'RESOURCE_DOES_NOT_EXIST',
+    'alias for a version that does not exist': 'RESOURCE_DOES_NOT_EXIST',
+    'register a model that is not here': 'RESOURCE_DOES_NOT_EXIST',
   };
   for (const [name, o] of Object.entries(outcomes.out)) {
     expect(o.typed, `${name}: ${o.message}`).toBe(true);
@@ -120,4 +145,6 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
   }
   expect(outcomes.out['code whose hash does not match']!.message).toMatch(/sha256/);
   expect(outcomes.ok).toEqual([Math.PI]);
+  expect(outcomes.unknownParam.outputs).toEqual([6]);
+  expect(outcomes.unknownParam.warnings.join(' ')).toContain('nope');
 });
