@@ -267,3 +267,59 @@ test('models logged and registered offline in the browser sync the MLflow 3 way 
   expect(offline).toEqual({ from: 'cache', areas: [Math.PI] });
   expect(errors).toEqual([]);
 });
+
+test('lost responses and server errors while models and the registry sync: each model and version exists once', async ({ page }) => {
+  const { startFaultProxy } = await import('./fault-proxy.js');
+  const proxy = await startFaultProxy({
+    target: server.url,
+    seed: 4242,
+    rates: { dropResponse: 0.25, reset: 0.05, status503: 0.05, status500: 0.03 },
+  });
+  try {
+    await openLibrary(page);
+    const result = await page.evaluate(
+      async ({ trackingUri, CIRCLE }) => {
+        const t = await edge.openTracker({ dbName: 'registry-faults', remote: { trackingUri, autoSync: false } });
+        const run = await t.startRun({ experimentName: 'registry-faults' });
+        for (let i = 0; i < 4; i++) {
+          const info = await run.logModel(`model-${i}`, { code: CIRCLE }, { inputExample: [{ radius: i }], registeredModelName: 'faulty' });
+          await t.setModelAlias('faulty', `a${i}`, info.registeredModelVersion!);
+        }
+        await run.end();
+        let tries = 0;
+        for (;;) {
+          tries++;
+          try {
+            await t.sync();
+            break;
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'TEMPORARILY_UNAVAILABLE' || tries >= 15) throw error;
+          }
+        }
+        const status = await t.syncStatus();
+        const versions = await t.searchModelVersions('faulty');
+        await t.close();
+        return { tries, pending: status.pending, deadLetters: status.deadLetters, versions: versions.map((v) => v.remoteVersion) };
+      },
+      { trackingUri: proxy.url, CIRCLE },
+    );
+    expect(result.pending).toMatchObject({ runs: 0, models: 0, registry: 0 });
+    expect(result.deadLetters).toEqual([]);
+    expect(proxy.stats.dropResponse ?? 0).toBeGreaterThan(3);
+    const experiment = (await api<{ experiment: { experiment_id: string } }>('GET', 'experiments/get-by-name', { experiment_name: 'registry-faults' })).experiment;
+    const { models } = await api<{ models: { info: { name: string; status: string; tags?: { key: string; value: string }[] } }[] }>('POST', 'logged-models/search', {
+      experiment_ids: [experiment.experiment_id],
+    });
+    expect(models.map((m) => m.info.name).sort()).toEqual(['model-0', 'model-1', 'model-2', 'model-3']);
+    expect(models.every((m) => m.info.status === 'LOGGED_MODEL_READY')).toBe(true);
+    const { model_versions } = await api<{ model_versions: { version: string; source: string }[] }>('GET', 'model-versions/search', { filter: "name = 'faulty'" });
+    expect(model_versions).toHaveLength(4);
+    expect(new Set(model_versions.map((v) => v.source)).size).toBe(4);
+    for (let i = 0; i < 4; i++) {
+      const alias = await api<{ model_version: { version: string } }>('GET', 'registered-models/alias', { name: 'faulty', alias: `a${i}` });
+      expect(alias.model_version.version).toBe(result.versions[i]);
+    }
+  } finally {
+    await proxy.stop();
+  }
+});
