@@ -42,7 +42,18 @@ export async function openLibrary(page: Page, from = '/dist/index.js'): Promise<
       }
       return out;
     };
-    Object.assign(window, { edge, errorsOf });
+    // Calls tracker.sync() until it succeeds, retrying only TEMPORARILY_UNAVAILABLE; returns the number of calls.
+    const syncRetrying = async (tracker: { sync(): Promise<void> }, maxTries: number) => {
+      for (let tries = 1; ; tries++) {
+        try {
+          await tracker.sync();
+          return tries;
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'TEMPORARILY_UNAVAILABLE' || tries >= maxTries) throw error;
+        }
+      }
+    };
+    Object.assign(window, { edge, errorsOf, syncRetrying });
   }, from);
 }
 

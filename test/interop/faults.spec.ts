@@ -42,16 +42,7 @@ test('lost responses, resets, delays, 500/503/429: the server ends with exactly 
 
   const attempts = await page.evaluate(async (trackingUri) => {
     const t = await edge.openTracker({ dbName: 'faults', remote: { trackingUri, autoSync: false } });
-    let tries = 0;
-    for (;;) {
-      tries++;
-      try {
-        await t.sync();
-        break;
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'TEMPORARILY_UNAVAILABLE' || tries >= 10) throw error;
-      }
-    }
+    const tries = await syncRetrying(t, 10);
     const status = await t.syncStatus();
     await t.close();
     return { tries, status };

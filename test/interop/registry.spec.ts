@@ -286,16 +286,7 @@ test('lost responses and server errors while models and the registry sync: each 
           await t.setModelAlias('faulty', `a${i}`, info.registeredModelVersion!);
         }
         await run.end();
-        let tries = 0;
-        for (;;) {
-          tries++;
-          try {
-            await t.sync();
-            break;
-          } catch (error) {
-            if ((error as { code?: string }).code !== 'TEMPORARILY_UNAVAILABLE' || tries >= 15) throw error;
-          }
-        }
+        const tries = await syncRetrying(t, 15);
         const status = await t.syncStatus();
         const versions = await t.searchModelVersions('faulty');
         await t.close();

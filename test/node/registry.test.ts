@@ -4,6 +4,7 @@ import type { Tracker } from '../../src/client/tracker.js';
 import { MlflowEdgeError } from '../../src/schema/errors.js';
 import { validateAlias, validateLoggedModelName } from '../../src/schema/registry.js';
 import { openInProcess } from './in-process.js';
+import { rejection } from './typed-errors.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
 
@@ -17,16 +18,6 @@ async function tracker() {
   open.push(t);
   return t;
 }
-async function rejection(promise: Promise<unknown>): Promise<MlflowEdgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MlflowEdgeError);
-    return error as MlflowEdgeError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('name rules (MLflow utils/validation.py)', () => {
   it.each(['champion', 'prod-2', 'a_b', 'x'.repeat(255)])('alias %s is valid', (alias) => {
     expect(() => validateAlias(alias)).not.toThrow();

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MlflowEdgeError } from '../../src/schema/errors.js';
 import type { Tracker } from '../../src/client/tracker.js';
 import { openInProcess } from './in-process.js';
+import { rejection, thrown } from './typed-errors.js';
 
 let open: Tracker[] = [];
 async function tracker(options = {}) {
@@ -13,26 +14,6 @@ afterEach(async () => {
   for (const t of open) await t.close().catch(() => undefined);
   open = [];
 });
-
-async function rejection(promise: Promise<unknown>): Promise<MlflowEdgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MlflowEdgeError);
-    return error as MlflowEdgeError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function thrown(fn: () => unknown): MlflowEdgeError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MlflowEdgeError);
-    return error as MlflowEdgeError;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('runs', () => {
   it('starts a run in the Default experiment with MLflow system tags', async () => {
