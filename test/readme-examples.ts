@@ -13,7 +13,10 @@ export function readmeBlocks(info: string): string[] {
  */
 export async function runExample(page: Page, source: string, replace: Record<string, string> = {}): Promise<{ printed: string[]; expected: string[] }> {
   const expected = [...source.matchAll(/console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => m[1]!.trim());
-  let body = source.replace(/^import \{([^}]*)\} from 'mlflow-edge';$/gm, (_, names: string) => `const {${names}} = await import('/dist/index.js');`);
+  let body = source.replace(
+    /^import \{([^}]*)\} from 'mlflow-edge(?:\/(\w+))?';$/gm,
+    (_, names: string, entry?: string) => `const {${names}} = await import('/dist/${entry ?? 'index'}.js');`,
+  );
   for (const [from, to] of Object.entries(replace)) body = body.replaceAll(from, to);
   const printed = (await page.evaluate(`(async () => {
     const printed = [];
