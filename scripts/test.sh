@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: everything a fresh machine needs, then every test tier.
 #   1. npm packages (npm ci), Debian's chromium when /usr/bin/chromium is missing
-#      and a Python virtual environment (.venv) with the pinned MLflow server
+#      and Python virtual environments with the pinned MLflow servers: .venv
+#      (MLflow 3, scikit-learn, skl2onnx) and .venv-mlflow2 (MLflow 2)
 #   2. typecheck and build the library (the browser tests load dist/)
 #   3. tier 1: Node + fake-indexeddb (Vitest)
 #   4. tiers 2 and 3: real Chromium, and real MLflow servers (Playwright)
@@ -27,6 +28,15 @@ if [ ! -x .venv/bin/mlflow ] || [ "$REQS" -nt .venv/.installed ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r "$REQS"
   touch .venv/.installed
+fi
+
+# An MLflow 2 server (no logged models, no CORS middleware) for the tests of what changes there.
+REQS2=test/interop/requirements-mlflow2.txt
+if [ ! -x .venv-mlflow2/bin/mlflow ] || [ "$REQS2" -nt .venv-mlflow2/.installed ]; then
+  echo "Creating .venv-mlflow2 with $(tr '\n' ' ' < "$REQS2")…"
+  python3 -m venv .venv-mlflow2
+  .venv-mlflow2/bin/pip install -q --disable-pip-version-check -r "$REQS2"
+  touch .venv-mlflow2/.installed
 fi
 
 mkdir -p reports

@@ -68,7 +68,8 @@ export class ModelSync {
       const created = await this.createModel(model, run);
       if (created === 'no-logged-models') {
         await this.uploadFiles(model, run.artifactUri, model.name, run.runId, undefined);
-        await updateLoggedModel(this.db, model.modelId, { ready: true });
+        // Registry versions of it point at the run's copy, as MLflow 2 registered models.
+        await updateLoggedModel(this.db, model.modelId, { ready: true, remoteArtifactUri: `${run.artifactUri.replace(/\/+$/, '')}/${model.name}` });
         return;
       }
       remote = created;
@@ -168,7 +169,7 @@ export class ModelSync {
     const name = registered.name;
     const versions = await this.db.getAll('modelVersions', IDBKeyRange.bound([name, 0], [name, Infinity]));
     const models = new Map((await this.db.getAll('loggedModels')).map((m) => [m.modelId, m]));
-    const ready = versions.filter((v) => v.remoteVersion === undefined && !v.abandoned && models.get(v.modelId)?.ready === true && models.get(v.modelId)?.remoteModelId !== undefined);
+    const ready = versions.filter((v) => v.remoteVersion === undefined && !v.abandoned && models.get(v.modelId)?.ready === true && models.get(v.modelId)?.remoteArtifactUri !== undefined);
     if (ready.length === 0 && versions.every((v) => v.remoteVersion === undefined)) return;
     if (!registered.remoteCreated) {
       try {
@@ -182,7 +183,7 @@ export class ModelSync {
     for (const v of ready) {
       const model = models.get(v.modelId)!;
       try {
-        const remoteVersion = await this.createVersion(v, model.remoteModelId!, runIds.get(v.runId));
+        const remoteVersion = await this.createVersion(v, model, runIds.get(v.runId));
         await this.updateVersion(v, { remoteVersion, createAttempted: true });
         v.remoteVersion = remoteVersion;
       } catch (error) {
@@ -210,7 +211,8 @@ export class ModelSync {
     }
   }
 
-  private async createVersion(v: ModelVersionRecord, remoteModelId: string, remoteRunId: string | undefined): Promise<string> {
+  /** model-versions/create, once: `source: models:/<id>` for a logged model, the run's copy on an MLflow 2 server. */
+  private async createVersion(v: ModelVersionRecord, model: LoggedModelRecord, remoteRunId: string | undefined): Promise<string> {
     let attempted = v.createAttempted;
     const find = async () =>
       (
@@ -231,10 +233,10 @@ export class ModelSync {
       }
       const body: Record<string, unknown> = {
         name: v.name,
-        source: `models:/${remoteModelId}`,
-        model_id: remoteModelId,
+        source: model.remoteModelId !== undefined ? `models:/${model.remoteModelId}` : model.remoteArtifactUri,
         tags: [{ key: CLIENT_VERSION_TAG, value: v.clientId }],
       };
+      if (model.remoteModelId !== undefined) body.model_id = model.remoteModelId;
       if (remoteRunId !== undefined) body.run_id = remoteRunId;
       return (await this.calls.tracked(() => this.rest.call<{ model_version: VersionJson }>('POST', 'model-versions/create', body))).model_version.version;
     });

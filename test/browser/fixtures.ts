@@ -25,8 +25,8 @@ export function watchErrors(page: Page, allowed: RegExp[] = []): string[] {
  * Opens the blank page with the library loaded as `window.edge`, and
  * `window.errorsOf(cases)`: runs each case and reports how it failed.
  */
-export async function openLibrary(page: Page, from = '/dist/index.js'): Promise<void> {
-  await page.goto(BLANK);
+export async function openLibrary(page: Page, from = '/dist/index.js', blank = BLANK): Promise<void> {
+  await page.goto(blank);
   await page.evaluate(async (src) => {
     const edge = await import(src);
     const errorsOf = async (cases: Record<string, () => unknown>) => {

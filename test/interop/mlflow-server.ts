@@ -34,6 +34,8 @@ export interface MlflowServerOptions {
   /** Passed as `--cors-allowed-origins a,b` (exact origins, or '*'). */
   corsAllowedOrigins?: string[];
   extraArgs?: string[];
+  /** Another mlflow executable, e.g. MLFLOW2_BIN for an MLflow 2 server. Default MLFLOW_BIN. */
+  bin?: string;
 }
 
 /**
@@ -51,6 +53,10 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** <repo>/.venv/bin/mlflow, resolved relative to this file. */
 export const MLFLOW_BIN: string =
   process.env.MLFLOW_EDGE_MLFLOW_BIN ?? fileURLToPath(new URL('../../.venv/bin/mlflow', import.meta.url));
+const DEFAULT_BIN = MLFLOW_BIN;
+
+/** <repo>/.venv-mlflow2/bin/mlflow: an MLflow 2 server, for the tests of what changes on servers without logged models. */
+export const MLFLOW2_BIN: string = fileURLToPath(new URL('../../.venv-mlflow2/bin/mlflow', import.meta.url));
 
 const START_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 10_000;
@@ -116,21 +122,20 @@ export function freePort(): Promise<number> {
   });
 }
 
-let helpText: Promise<string> | undefined;
-/** `mlflow server --help`, once per process (used to feature-detect flags such as --workers). */
-export function mlflowServerHelp(): Promise<string> {
-  helpText ??= new Promise((resolve, reject) => {
-    execFile(
-      MLFLOW_BIN,
-      ['server', '--help'],
-      { env: serverEnv(), timeout: 60_000, maxBuffer: 4 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error(`${MLFLOW_BIN} server --help failed: ${err.message}\n${stderr}`));
+const helpTexts = new Map<string, Promise<string>>();
+/** `mlflow server --help`, once per process and executable (used to feature-detect flags such as --workers). */
+export function mlflowServerHelp(bin = MLFLOW_BIN): Promise<string> {
+  let help = helpTexts.get(bin);
+  if (help === undefined) {
+    help = new Promise((resolve, reject) => {
+      execFile(bin, ['server', '--help'], { env: serverEnv(), timeout: 60_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${bin} server --help failed: ${err.message}\n${stderr}`));
         else resolve(stdout);
-      },
-    );
-  });
-  return helpText;
+      });
+    });
+    helpTexts.set(bin, help);
+  }
+  return help;
 }
 
 function serverEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -187,6 +192,7 @@ export async function startMlflowServer(options: MlflowServerOptions = {}): Prom
 class PortInUseError extends Error {}
 
 async function startOnce(options: MlflowServerOptions): Promise<MlflowServer> {
+  const MLFLOW_BIN = options.bin ?? DEFAULT_BIN;
   if (!existsSync(MLFLOW_BIN)) {
     throw new Error(
       `MLflow not found at ${MLFLOW_BIN}. Create the venv: python3 -m venv .venv && ` +
@@ -194,7 +200,7 @@ async function startOnce(options: MlflowServerOptions): Promise<MlflowServer> {
     );
   }
   installExitHook();
-  const help = await mlflowServerHelp();
+  const help = await mlflowServerHelp(MLFLOW_BIN);
   const dir = mkdtempSync(join(tmpdir(), 'mlflow-edge-interop-'));
   mkdirSync(join(dir, 'artifacts'));
   const port = await freePort();
