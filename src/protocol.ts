@@ -149,6 +149,8 @@ export interface TrackerWorkerApi {
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }>;
   predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult>;
+  /** `port` (transferred) then carries predict calls for model `id`, beside comlink: see worker/predict-port.ts. */
+  servePredicts(id: number, port: MessagePort): Promise<void>;
   closeModel(id: number): Promise<void>;
   registerModel(uri: string, name: string): Promise<ModelVersion>;
   setModelAlias(name: string, alias: string, version: string | number): Promise<void>;

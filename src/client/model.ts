@@ -1,13 +1,20 @@
 /**
  * A model loaded in the tracker's worker. Typed arrays in the input move to
  * the worker by transfer (the caller's buffers are detached), outputs come
- * back the same way.
+ * back the same way. Predict calls go over a MessagePort of the model's own
+ * (client/predict-channel.ts), not through comlink: at batch 1 comlink's
+ * per-call work is a fair share of the whole call.
  */
 import { transfer, type Remote } from 'comlink';
 import type { ModelMetadata, PredictResult } from '../models/host.js';
 import type { TrackerWorkerApi } from '../protocol.js';
+import { MlflowEdgeError } from '../schema/errors.js';
+import { PredictChannel } from './predict-channel.js';
 
 export class Model {
+  private channel: PredictChannel | undefined;
+  private closed = false;
+
   /** @internal Models come from `tracker.loadModel()`. */
   constructor(
     private readonly api: Remote<TrackerWorkerApi>,
@@ -22,21 +29,37 @@ export class Model {
    * way MLflow does. Returns `{ outputs: { name: { data, shape, dtype } }, warnings }`.
    */
   predict<T = PredictResult['outputs']>(input: unknown, params?: Record<string, unknown>): Promise<PredictResult<T>> {
-    const buffers = new Set<ArrayBuffer>();
-    // Typed arrays at the top, as values of { name: … }, and as `data` of { data, shape, dtype } tensors.
-    const collect = (value: unknown, depth: number): void => {
-      if (ArrayBuffer.isView(value)) {
-        if (value.buffer instanceof ArrayBuffer) buffers.add(value.buffer);
-      } else if (depth < 2 && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        for (const v of Object.values(value)) collect(v, depth + 1);
-      }
-    };
-    collect(input, 0);
-    return this.api.predict(this.id, transfer(input, [...buffers]), params) as Promise<PredictResult<T>>;
+    if (this.closed) return Promise.reject(new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().'));
+    const buffers: ArrayBuffer[] = [];
+    collectBuffers(input, 0, buffers);
+    try {
+      return (this.channel ??= this.openChannel()).predict(input, params, buffers) as Promise<PredictResult<T>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** Frees the model's session in the worker. */
+  /** Frees the model's session in the worker. Calls under way are still answered. */
   close(): Promise<void> {
+    this.closed = true;
+    this.channel?.close();
     return this.api.closeModel(this.id);
+  }
+
+  private openChannel(): PredictChannel {
+    const { port1, port2 } = new MessageChannel();
+    const channel = new PredictChannel(port1);
+    // Requests posted before the worker takes the port wait in its queue; nothing is lost.
+    this.api.servePredicts(this.id, transfer(port2, [port2])).catch((error: unknown) => channel.fail(error));
+    return channel;
+  }
+}
+
+/** Typed arrays' buffers, each once: at the top, as values of { name: … }, and as `data` of { data, shape, dtype } tensors. */
+function collectBuffers(value: unknown, depth: number, into: ArrayBuffer[]): void {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer && !into.includes(value.buffer)) into.push(value.buffer);
+  } else if (depth < 2 && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const key of Object.keys(value)) collectBuffers((value as Record<string, unknown>)[key], depth + 1, into);
   }
 }

@@ -45,6 +45,7 @@ import {
   setAlias,
 } from '../store/models.js';
 import { validateAlias, validateLoggedModelName, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
+import { servePredicts } from './predict-port.js';
 
 const END_STATUSES: readonly string[] = ['FINISHED', 'FAILED', 'KILLED'];
 
@@ -294,6 +295,10 @@ export class TrackerService implements TrackerWorkerApi {
       .map((t) => (ArrayBuffer.isView(t.data) ? t.data.buffer : undefined))
       .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     return transfer(result, [...new Set(buffers)]);
+  }
+
+  async servePredicts(id: number, port: MessagePort): Promise<void> {
+    servePredicts(port, id, () => this.models());
   }
 
   async closeModel(id: number): Promise<void> {

@@ -24,22 +24,29 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
     );
   }
   const inputTypes = new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : undefined]));
+  // Fixed for the session's life; read once, not on every predict.
+  const inputNames = [...session.inputNames];
+  const outputNames = [...session.outputNames];
   return {
     async predict(input: PredictInput): Promise<Record<string, Tensor>> {
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
-      for (const [name, given] of Object.entries(feedTensors(input, session.inputNames))) {
+      const given = feedTensors(input, inputNames);
+      for (const name in given) {
+        const t = given[name]!;
         // As MLflow's ONNX pyfunc: float64 feeds go to tensor(float) inputs as float32.
-        const t = given.dtype === 'float64' && inputTypes.get(name) === 'float32' ? { ...given, data: Float32Array.from(given.data as Float64Array), dtype: 'float32' } : given;
-        feeds[name] = new ort.Tensor(ortType(t.dtype) as 'float32', t.data as Float32Array, t.shape);
+        feeds[name] =
+          t.dtype === 'float64' && inputTypes.get(name) === 'float32'
+            ? new ort.Tensor('float32', Float32Array.from(t.data as Float64Array), t.shape)
+            : new ort.Tensor(ortType(t.dtype) as 'float32', t.data as Float32Array, t.shape);
       }
       let results: Awaited<ReturnType<Session['run']>>;
       try {
         results = await session.run(feeds);
       } catch (error) {
-        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `The ONNX model refused the input: ${(error as Error).message}`, { field: session.inputNames.join(', ') });
+        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `The ONNX model refused the input: ${(error as Error).message}`, { field: inputNames.join(', ') });
       }
       const out: Record<string, Tensor> = {};
-      for (const name of session.outputNames) {
+      for (const name of outputNames) {
         const r = results[name]!;
         out[name] = { data: r.data as Tensor['data'], shape: [...r.dims], dtype: numpyType(r.type) };
       }
