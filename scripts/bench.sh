@@ -2,12 +2,14 @@
 # `npm run bench`: build, then measure in headless Chromium (see bench/run.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+# onnxruntime-node's postinstall fetches optional CUDA binaries from a feed that may be unreachable; its CPU build ships in the package.
+[ -d node_modules ] || ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 npm run --silent build >/dev/null
 # The predict bench's model is built with the test venv's onnx and mlflow, when there is one.
 if [ -x .venv/bin/python ] && [ ! -f bench/results/mlp-onnx/MLmodel ]; then
   .venv/bin/python bench/make_mlp_onnx.py >/dev/null
 fi
+# Browser rows, and the same model in onnxruntime-node for reference.
 node bench/run.mjs
 # Sync figures need the MLflow venv that `npm test` creates.
 if [ -x .venv/bin/mlflow ]; then
