@@ -3,8 +3,11 @@
 //   Python client (log_batch in 1000-metric chunks), each on a fresh
 //   experiment, alternating, two rounds;
 // - the page's logging rate (page API → disk) while an upload runs, beside
-//   the rate with no upload.
+//   the rate with no upload;
+// - loadModel of an ONNX MLP registered on the server: fetched from the
+//   server, again from the local cache, and logged in this browser.
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { test, type Page } from '@playwright/test';
@@ -71,6 +74,51 @@ async function loggingRate(page: Page, dbName: string, remote?: string): Promise
   );
 }
 
+const MLP = new URL('./results/mlp-onnx/model.onnx', import.meta.url);
+const ORT = { module: '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs', numThreads: 1 };
+
+/**
+ * Median ms of loadModel over 3 fresh databases: the MLP registered on the
+ * server fetched from it, then loaded again from the cache (the URI is still
+ * resolved by the server), and the same model logged in this browser.
+ */
+async function modelLoads(page: Page, url: string): Promise<{ server: number; cache: number; local: number; bytes: number }> {
+  const bytes = [...readFileSync(MLP)];
+  return page.evaluate(
+    async ({ url, bytes, ORT }) => {
+      const writer = await edge.openTracker({ dbName: 'bench-model-writer', remote: { trackingUri: url, autoSync: false } });
+      const run = await writer.startRun({ experimentName: 'bench-models' });
+      const info = await run.logModel('mlp', { onnx: new Uint8Array(bytes) }, { registeredModelName: 'bench-mlp' });
+      await run.end();
+      await writer.sync();
+      const time = async (t: Awaited<ReturnType<typeof edge.openTracker>>, uri: string, from: string) => {
+        const t0 = performance.now();
+        const model = await t.loadModel(uri, { onnxruntime: ORT });
+        const ms = performance.now() - t0;
+        if (model.metadata.loadedFrom !== from) throw new Error(`${uri} loaded from ${model.metadata.loadedFrom}, not ${from}`);
+        await model.close();
+        return ms;
+      };
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+      const server: number[] = [];
+      const cache: number[] = [];
+      const local: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const reader = await edge.openTracker({ dbName: `bench-model-reader-${i}-${Date.now()}`, remote: { trackingUri: url, autoSync: false } });
+        // onnxruntime-web's own start (module and wasm) is paid once per worker: not part of these figures.
+        await (await reader.loadModel(`${location.origin}/test/fixtures/models/iris-onnx`, { onnxruntime: ORT })).close();
+        server.push(await time(reader, 'models:/bench-mlp/1', 'server'));
+        cache.push(await time(reader, 'models:/bench-mlp/1', 'cache'));
+        await reader.close();
+        local.push(await time(writer, info.modelUri, 'local'));
+      }
+      await writer.close();
+      return { server: median(server), cache: median(cache), local: median(local), bytes: bytes.length };
+    },
+    { url, bytes, ORT },
+  );
+}
+
 test('sync bench', async ({ page }) => {
   const server = await startMlflowServer();
   try {
@@ -106,6 +154,8 @@ test('sync bench', async ({ page }) => {
     const control = await loggingRate(page, 'rate-control');
     await pyBusy;
 
+    const loads = existsSync(MLP) ? await modelLoads(page, server.url) : undefined;
+
     const total = RUNS * POINTS;
     const rows: [string, string, string][] = [
       [`MLflow Python client, log_batch (${RUNS} runs × ${POINTS / 1000}k points)`, `${mean(py).toFixed(2)} s = ${Math.round(total / mean(py) / 1000)}k points/s`, `rounds: ${py.map((x) => x.toFixed(2)).join(', ')} s`],
@@ -114,6 +164,14 @@ test('sync bench', async ({ page }) => {
       ['page logging rate while uploading 200k points', `${Math.round(busy.rate / 1000)}k points/s`, `${(busy.rate / idle.rate).toFixed(2)}× (upload under way: ${busy.uploading ? 'yes' : 'NO'})`],
       ['  control: while the Python client loads the server', `${Math.round(control.rate / 1000)}k points/s`, `${(control.rate / idle.rate).toFixed(2)}× (server and browser share 2 cores)`],
     ];
+    if (loads !== undefined) {
+      const kb = `${Math.round(loads.bytes / 1024)} kB`;
+      rows.push(
+        [`loadModel from the server (MLP 784-256-10 ONNX, ${kb}), models:/name/1`, `${loads.server.toFixed(1)} ms`, 'fetch through the artifact proxy, hash, cache, session'],
+        ['  again, files from the local cache (URI re-resolved on the server)', `${loads.cache.toFixed(1)} ms`, `${(loads.server / loads.cache).toFixed(1)}× faster than from the server`],
+        ['  the same model logged in this browser (local store)', `${loads.local.toFixed(1)} ms`, `${(loads.server / loads.local).toFixed(1)}× faster than from the server`],
+      );
+    }
     const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
     const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
     console.log(`\nmlflow-edge sync bench: one mlflow ${'server'} (SQLite, loopback), headless Chromium\n`);
