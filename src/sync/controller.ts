@@ -188,11 +188,14 @@ export class SyncController {
       this.emitSoon();
       try {
         await engine.pass();
+        if (engine !== this.engine) return; // setRemote() replaced the server meanwhile: this pass says nothing of the new one
         this.failures = 0;
+        this.paused = undefined;
         this.lastSuccessTime = Date.now();
         if ((await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
       } catch (error) {
         const e = toSyncError(error);
+        if (engine !== this.engine) throw e; // a pass against credentials or a server no longer set
         this.noteError(e);
         if (error instanceof RestError && error.kind === 'auth') {
           this.paused = e;
@@ -224,7 +227,7 @@ export class SyncController {
     locks
       .request(`mlflow-edge-sync:${this.dbName}`, { signal: this.lockAbort.signal }, () => {
         this.leader = true;
-        this.schedule(0);
+        if (this.remote?.autoSync !== false) this.schedule(0);
         this.emitSoon();
         // Requests this tab made while it waited for the lock.
         for (const id of [...this.waiting.keys()]) void this.serve(id, (error) => this.settle(id, error));

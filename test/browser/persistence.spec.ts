@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { BLANK, expect, openLibrary, Profile, test, watchErrors } from './fixtures.js';
 
 test('data survives a page reload', async ({ page }) => {
@@ -137,7 +138,7 @@ test.describe('the schema upgrade in Chromium', () => {
       });
       return { run, history, longer: longer.map((p) => p.value), version };
     });
-    expect(result.version).toBe(3);
+    expect(result.version).toBe(SCHEMA_VERSION);
     expect(result.run.info).toMatchObject({ runName: 'v1-run', status: 'FINISHED', startTime: 5, endTime: 6 });
     expect(result.run.data).toEqual({ params: { alpha: '0.5' }, tags: {}, metrics: { loss: 0.1 } });
     expect(result.history).toEqual([{ step: 0, value: 0.9, timestamp: 8 }, { step: 1, value: 0.1, timestamp: 9 }]);
