@@ -78,6 +78,8 @@ export class PredictPanel {
         h('dd', {}, h('code', { id: 'loaded-model-uri' }, uri)),
         h('dt', {}, 'Flavor'),
         h('dd', { id: 'loaded-model-flavor' }, metadata.flavor),
+        h('dt', {}, 'Loaded from'),
+        h('dd', { id: 'loaded-model-from' }, metadata.loadedFrom === 'cache' ? 'the local cache of server models' : metadata.loadedFrom === 'local' ? 'this browser' : `the ${metadata.loadedFrom}`),
         h('dt', {}, 'Signature inputs'),
         h('dd', {}, inputs ? (inputs.kind === 'columns' ? inputs.columns.map((c) => `${c.name ?? '(unnamed)'}: ${typeString(c)}`).join(', ') : inputs.tensors.map((t) => `${t.name ?? '(unnamed)'}: ${t.type}[${t.shape.join(', ')}]`).join(', ')) : 'none'),
       ),

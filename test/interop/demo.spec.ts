@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { watchErrors } from '../browser/fixtures.js';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
@@ -33,19 +36,15 @@ async function artifactText(artifactUri: string, path: string): Promise<string |
   return response.ok ? response.text() : undefined;
 }
 
-/** The MLmodel of each model the run logged, by name: an MLflow 3 logged model (READY), else <name>/MLmodel in the run's artifacts. */
-async function serverModels(experimentId: string, remoteRunId: string, runArtifacts: Record<string, string>): Promise<Record<string, string>> {
+/** The MLmodel of each MLflow 3 logged model (READY) the run logged, by name. */
+async function serverModels(experimentId: string, remoteRunId: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  const search = await rest('POST', 'logged-models/search', { experiment_ids: [experimentId] }).catch(() => ({ models: [] }));
+  const search = await rest('POST', 'logged-models/search', { experiment_ids: [experimentId] });
   for (const model of search.models ?? []) {
     const info = model.info;
     if (info.source_run_id !== remoteRunId || info.status !== 'LOGGED_MODEL_READY') continue;
     const text = await artifactText(info.artifact_uri, 'MLmodel');
     if (text !== undefined) out[info.name] = text;
-  }
-  for (const [path, hex] of Object.entries(runArtifacts)) {
-    const name = /^([^/]+)\/MLmodel$/.exec(path)?.[1];
-    if (name !== undefined && out[name] === undefined) out[name] = Buffer.from(hex, 'hex').toString('utf8');
   }
   return out;
 }
@@ -105,11 +104,24 @@ test('the workbench trains, predicts, then syncs its run, metrics and models to 
   expect(Object.keys(run!.artifacts)).toEqual(expect.arrayContaining(['weights.json', 'confusion_matrix.json', 'confusion_matrix.png']));
 
   const experimentId = (await rest('GET', `experiments/get-by-name?experiment_name=demo-interop`)).experiment.experiment_id as string;
-  const models = await serverModels(experimentId, remoteRunId, run!.artifacts);
+  const models = await serverModels(experimentId, remoteRunId);
   expect(Object.keys(models).sort()).toEqual(['iris_js', 'iris_onnx']);
   expect(models.iris_onnx).toContain('onnx:');
   expect(models.iris_onnx).toContain('sepal_length');
   expect(models.iris_js).toContain('mlflow_edge_js:');
+
+  // A model registered on the server from Python loads in the predict panel by its alias.
+  const python = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
+  const script = fileURLToPath(new URL('./log_sklearn_onnx.py', import.meta.url));
+  await promisify(execFile)(python, [script, server.url, 'python-exp', 'iris-sklearn', 'champion'], { env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' } });
+  await page.getByLabel('or a model URI').fill('models:/iris-sklearn@champion');
+  await page.getByRole('button', { name: 'Load model' }).click();
+  await expect(page.locator('#loaded-model-from')).toHaveText('the server');
+  await expect(page.locator('#predict-fields textarea')).toHaveValue('[[5.1, 3.5, 1.4, 0.2]]');
+  await page.getByRole('button', { name: 'Predict', exact: true }).click();
+  await expect(page.locator('#predict-output')).toContainText('label');
+  await expect(page.locator('#predict-output tr', { hasText: 'label' })).toContainText('[0]');
+  await page.screenshot({ path: test.info().outputPath('server-model.png'), fullPage: true });
 
   expect(errors).toEqual([]);
   await context.close();
