@@ -5,7 +5,7 @@
  */
 import type { SerializedError } from './schema/errors.js';
 import type { EndStatus, Experiment, FileInfo, Run } from './schema/entities.js';
-import type { LoadModelOptions, ModelMetadata, PredictResult } from './models/host.js';
+import type { LoadModelOptions, ModelMetadata } from './models/host.js';
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from './models/log.js';
 import type { ModelVersion, RegisteredModel } from './schema/registry.js';
 
@@ -148,7 +148,6 @@ export interface TrackerWorkerApi {
   readArtifact(runId: string, path: string): Promise<Blob>;
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }>;
-  predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult>;
   /** `port` (transferred) then carries predict calls for model `id`, beside comlink: see worker/predict-port.ts. */
   servePredicts(id: number, port: MessagePort): Promise<void>;
   closeModel(id: number): Promise<void>;

@@ -14,6 +14,8 @@ import { PredictChannel } from './predict-channel.js';
 export class Model {
   private channel: PredictChannel | undefined;
   private closed = false;
+  /** Why calls fail once the tracker closed. */
+  private failure: MlflowEdgeError | undefined;
 
   /** @internal Models come from `tracker.loadModel()`. */
   constructor(
@@ -21,6 +23,7 @@ export class Model {
     private readonly id: number,
     /** The parsed MLmodel: flavors, signature, run and model ids, creation time. */
     readonly metadata: ModelMetadata,
+    private readonly onClose: () => void = () => undefined,
   ) {}
 
   /**
@@ -29,7 +32,7 @@ export class Model {
    * way MLflow does. Returns `{ outputs: { name: { data, shape, dtype } }, warnings }`.
    */
   predict<T = PredictResult['outputs']>(input: unknown, params?: Record<string, unknown>): Promise<PredictResult<T>> {
-    if (this.closed) return Promise.reject(new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().'));
+    if (this.closed) return Promise.reject(this.failure ?? new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().'));
     const buffers: ArrayBuffer[] = [];
     collectBuffers(input, 0, buffers);
     try {
@@ -43,7 +46,15 @@ export class Model {
   close(): Promise<void> {
     this.closed = true;
     this.channel?.close();
+    this.onClose();
     return this.api.closeModel(this.id);
+  }
+
+  /** @internal The tracker closed: fail what waits and what comes. */
+  abandon(error: MlflowEdgeError): void {
+    this.closed = true;
+    this.failure = error;
+    this.channel?.fail(error);
   }
 
   private openChannel(): PredictChannel {

@@ -106,6 +106,8 @@ export async function openTracker(options: TrackerOptions = {}): Promise<Tracker
 }
 
 export class Tracker implements RunHost {
+  /** Models loaded and not closed: a closed tracker fails their pending calls. */
+  private readonly models = new Set<Model>();
   private readonly flushIntervalMs: number;
   private readonly maxBatchItems: number;
   private readonly user: string | undefined;
@@ -322,7 +324,9 @@ export class Tracker implements RunHost {
   async loadModel(uri: string, options: LoadModelOptions = {}): Promise<Model> {
     this.assertOpen();
     const { id, metadata } = await this.api.loadModel(uri, options);
-    return new Model(this.api, id, metadata);
+    const model = new Model(this.api, id, metadata, () => this.models.delete(model));
+    this.models.add(model);
+    return model;
   }
 
   /**
@@ -451,6 +455,10 @@ export class Tracker implements RunHost {
       }
       await this.api.close().catch(() => undefined);
       this.worker.terminate();
+      // Their worker is gone: calls under way must not wait for ever.
+      const gone = new MlflowEdgeError('INVALID_STATE', 'The tracker was closed, and the models loaded in its worker with it. Open a tracker and load the model again.');
+      for (const model of this.models) model.abandon(gone);
+      this.models.clear();
     }
   }
 

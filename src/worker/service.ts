@@ -24,7 +24,7 @@ import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId }
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
-import type { LoadModelOptions, ModelHost, ModelMetadata, PredictResult } from '../models/host.js';
+import type { LoadModelOptions, ModelHost, ModelMetadata } from '../models/host.js';
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
@@ -287,14 +287,6 @@ export class TrackerService implements TrackerWorkerApi {
 
   async loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }> {
     return (await this.models()).load(uri, options);
-  }
-
-  async predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult> {
-    const result = await (await this.models()).predict(id, input, params);
-    const buffers = Object.values(result.outputs)
-      .map((t) => (ArrayBuffer.isView(t.data) ? t.data.buffer : undefined))
-      .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-    return transfer(result, [...new Set(buffers)]);
   }
 
   async servePredicts(id: number, port: MessagePort): Promise<void> {

@@ -86,3 +86,25 @@ test('errors through the channel keep their code and details; a closed model is 
   expect(result.transferred).toEqual({ inputDetached: true, output: 'Float32Array', shape: [1, 3] });
   expect(result.closed['predict after close']).toMatchObject({ code: 'INVALID_STATE', typed: true });
 });
+
+test('closing the tracker fails predicts under way and later ones with INVALID_STATE, instead of leaving them waiting', async ({ page }) => {
+  const result = await page.evaluate(async () => {
+    const t = await edge.openTracker({ dbName: 'predict-close' });
+    const run = await t.startRun();
+    // A code model slow enough that the close lands while it runs.
+    const slow = "import { setModel } from 'mlflow-edge/model'; setModel({ async predict(c, input) { await new Promise((r) => setTimeout(r, 300)); return input; } });";
+    const info = await run.logModel('slow', { code: slow });
+    const model = await t.loadModel(info.modelUri, { allowCode: true });
+    const pending = model.predict([1, 2, 3]).then(
+      () => ({ code: 'resolved' }),
+      (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await t.close();
+    const later = await errorsOf({ 'predict after tracker.close()': () => model.predict([1]) });
+    return { pending: await pending, later };
+  });
+  expect(result.pending.code).toBe('INVALID_STATE');
+  expect(result.pending.message).toMatch(/tracker was closed/);
+  expect(result.later['predict after tracker.close()']).toMatchObject({ code: 'INVALID_STATE', typed: true });
+});
