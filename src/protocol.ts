@@ -157,6 +157,7 @@ export interface TrackerWorkerApi {
   getRegisteredModel(name: string): Promise<RegisteredModel>;
   searchModelVersions(name: string): Promise<ModelVersion[]>;
   listLoggedModels(): Promise<LoggedModel[]>;
+  clearModelCache(): Promise<number>;
   listLoggedModelArtifacts(modelId: string, dir: string): Promise<FileInfo[]>;
   readLoggedModelArtifact(modelId: string, path: string): Promise<Blob>;
   setRemote(remote: RemoteOptions | null): Promise<void>;

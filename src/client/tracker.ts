@@ -376,6 +376,16 @@ export class Tracker implements RunHost {
     return this.api.listLoggedModels();
   }
 
+  /**
+   * Forgets the files of models loaded from a server or URL (and their URIs'
+   * last resolutions); they are fetched again on the next load. Models
+   * logged here are not touched. Returns the bytes freed.
+   */
+  async clearModelCache(): Promise<number> {
+    this.assertOpen();
+    return this.api.clearModelCache();
+  }
+
   /** Files and directories directly under `dir` of a logged model's directory (MLflow's list_logged_model_artifacts). */
   async listLoggedModelArtifacts(modelId: string, dir = ''): Promise<FileInfo[]> {
     this.assertOpen();

@@ -4,7 +4,7 @@
  * reads and acknowledges. Version numbers are this browser's; the server's
  * number for a version is recorded beside it once it is synced.
  */
-import { doesNotExist, invalidParameter } from '../schema/errors.js';
+import { doesNotExist } from '../schema/errors.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
 import { takeSeq } from './runs.js';
 import type { Db, LoggedModelRecord, ModelVersionRecord, RegisteredModelRecord, WriteTx } from './schema.js';
@@ -113,9 +113,8 @@ export async function resolveVersion(
     if (version === undefined) throw doesNotExist(`Latest version not found for model ${name}.`, { field: 'uri' });
   } else if ('alias' in which) {
     version = registered.aliases[which.alias];
-    if (version === undefined) {
-      throw invalidParameter(`Registered model alias ${which.alias} not found. Aliases of '${name}' here: ${Object.keys(registered.aliases).join(', ') || 'none'}.`, { field: 'uri' });
-    }
+    // Not set here: the server may have it (aliases are names, so nothing can be confused).
+    if (version === undefined) return undefined;
   } else {
     version = which.version;
   }

@@ -30,6 +30,7 @@ import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { readHistory } from '../store/metrics.js';
 import { listExperiments } from '../store/experiments.js';
+import { clearModelCache } from '../store/model-cache.js';
 import { openDatabase } from '../store/open.js';
 import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
 import { SCHEMA_VERSION, type Db, type LoggedModelRecord } from '../store/schema.js';
@@ -250,6 +251,10 @@ export class TrackerService implements TrackerWorkerApi {
   async searchModelVersions(name: string): Promise<ModelVersion[]> {
     validateRegisteredModelName(name);
     return listModelVersions(this.state.db, name);
+  }
+
+  async clearModelCache(): Promise<number> {
+    return clearModelCache(this.state.db, this.state.artifacts);
   }
 
   async listLoggedModelArtifacts(modelId: string, dir: string): Promise<FileInfo[]> {

@@ -138,6 +138,16 @@ test('a scikit-learn model logged in Python loads in the browser by runs:/, @ali
   expect(offline.from).toBe('cache');
   expect(offline.label).toEqual(logged.label);
   expect(offline.never['never loaded, offline']).toMatchObject({ typed: true, code: 'TEMPORARILY_UNAVAILABLE' });
+
+  // Clearing the cache frees its files; the next load fetches them again.
+  const cleared = await page.evaluate(async (ORT) => {
+    const { t } = window as unknown as { t: Awaited<ReturnType<typeof edge.openTracker>> };
+    const freed = await t.clearModelCache();
+    const model = await t.loadModel('models:/iris-sklearn@champion', { onnxruntime: ORT });
+    return { freed, from: model.metadata.loadedFrom };
+  }, ORT);
+  expect(cleared.freed).toBeGreaterThan(1000);
+  expect(cleared.from).toBe('server');
   expect(errors).toEqual([]);
 });
 
