@@ -91,3 +91,23 @@ test('bad inputs and bad models are typed errors, and the worker stays usable', 
   expect(outcomes.out['wrong shape (3 columns)']!.field).toBeDefined();
   expect(outcomes.stillWorks).toEqual([1]);
 });
+
+test('models loaded from the same ONNX bytes share a session: closing one leaves the others working', async ({ page }) => {
+  const out = await page.evaluate(
+    async ({ ORT, url, row }) => {
+      const t = await edge.openTracker({ dbName: 'shared-sessions' });
+      const label = async (m: { predict(x: unknown): Promise<{ outputs: Record<string, { data: unknown }> }> }) =>
+        Array.from((await m.predict([row])).outputs.label!.data as BigInt64Array, Number);
+      const [a, b] = await Promise.all([t.loadModel(url, { onnxruntime: ORT }), t.loadModel(url, { onnxruntime: ORT })]);
+      const both = await Promise.all([label(a), label(b)]);
+      await a.close();
+      const afterOne = await label(b);
+      await b.close();
+      const c = await t.loadModel(url, { onnxruntime: ORT }); // the session was released: a new one
+      const again = await label(c);
+      return { both, afterOne, again };
+    },
+    { ORT, url: `${PAGE}${MODEL}`, row: expected.inputs[0]! },
+  );
+  expect(out).toEqual({ both: [[expected.label[0]], [expected.label[0]]], afterOne: [expected.label[0]], again: [expected.label[0]] });
+});

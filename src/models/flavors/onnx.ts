@@ -3,7 +3,10 @@
  * Inputs map to the graph as MLflow's ONNX pyfunc does
  * (`_OnnxModelWrapper.predict`): named tensors by name; one unnamed tensor,
  * or columns stacked into a matrix, to a graph with exactly one input.
+ * Sessions are cached by the model file's sha256: models loaded from the
+ * same bytes share one, released when the last of them is closed.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import type { PredictInput, Tensor } from '../../schema/signature.js';
 import { UNNAMED_INPUT } from '../../schema/signature.js';
@@ -12,21 +15,69 @@ import type { Predictor } from '../predictor.js';
 
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
+/** One InferenceSession per model file content, shared by every model loaded from it. */
+interface SessionInfo {
+  session: Session;
+  inputTypes: Map<string, string | undefined>;
+  inputNames: string[];
+  outputNames: string[];
+}
+/** Counted at once (before the session is ready), so a close racing a load never releases a session in use. */
+const sessions = new Map<string, { ready: Promise<SessionInfo>; refs: number }>();
+
+function openSession(ort: Ort, bytes: Uint8Array): { key: string; ready: Promise<SessionInfo> } {
+  let key = '';
+  for (const b of sha256(bytes)) key += b.toString(16).padStart(2, '0');
+  let entry = sessions.get(key);
+  if (entry === undefined) {
+    const ready = (async (): Promise<SessionInfo> => {
+      let session: Session;
+      try {
+        session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+      } catch (error) {
+        throw invalidParameter(
+          `The model's ONNX file could not be loaded by onnxruntime-web (${(error as Error).message}). Check that model.onnx is complete and was exported with an opset onnxruntime-web supports.`,
+          { field: 'model.onnx' },
+        );
+      }
+      return {
+        session,
+        inputTypes: new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : undefined])),
+        // Fixed for the session's life; read once, not on every predict.
+        inputNames: [...session.inputNames],
+        outputNames: [...session.outputNames],
+      };
+    })();
+    entry = { ready, refs: 0 };
+    sessions.set(key, entry);
+    const failed = entry;
+    ready.catch(() => {
+      if (sessions.get(key) === failed) sessions.delete(key);
+    });
+  }
+  entry.refs++;
+  return { key, ready: entry.ready };
+}
+
+function releaseSession(key: string): Promise<void> | undefined {
+  const entry = sessions.get(key);
+  if (entry === undefined || --entry.refs > 0) return undefined;
+  sessions.delete(key);
+  return entry.ready.then(({ session }) => session.release()).catch(() => undefined);
+}
+
 export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): Promise<Predictor> {
   const ort = await loadOrt(runtime);
-  let session: Session;
+  const { key, ready } = openSession(ort, bytes);
+  let info: SessionInfo;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    info = await ready;
   } catch (error) {
-    throw invalidParameter(
-      `The model's ONNX file could not be loaded by onnxruntime-web (${(error as Error).message}). Check that model.onnx is complete and was exported with an opset onnxruntime-web supports.`,
-      { field: 'model.onnx' },
-    );
+    releaseSession(key);
+    throw error;
   }
-  const inputTypes = new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : undefined]));
-  // Fixed for the session's life; read once, not on every predict.
-  const inputNames = [...session.inputNames];
-  const outputNames = [...session.outputNames];
+  const { session, inputTypes, inputNames, outputNames } = info;
+  let closed = false;
   return {
     async predict(input: PredictInput): Promise<Record<string, Tensor>> {
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
@@ -53,7 +104,10 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
       return out;
     },
     async close() {
-      await session.release();
+      if (closed) return;
+      closed = true;
+      // The last model using the session releases it.
+      await releaseSession(key);
     },
   };
 }
