@@ -6,7 +6,7 @@
  * requirements.txt).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { MlflowEdgeError, invalidParameter } from '../schema/errors.js';
+import { invalidParameter } from '../schema/errors.js';
 import { inferSignature, signatureToMlmodel, type ModelSignature } from '../schema/signature.js';
 import { FLAVOR_JS, onnxMLmodel, stringifyMLmodel, utcTimeCreated, type MLmodel } from './mlmodel.js';
 

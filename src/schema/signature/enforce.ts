@@ -3,7 +3,6 @@ import { MlflowEdgeError } from '../errors.js';
 import { type ColSpec, type Columns, DATATYPE_TO_DTYPE, DATATYPE_TO_NUMPY_STR, type DataType, INT_RANGES, type PredictInput, type PropertySpec, type Schema, type Tensor, type TensorSpec, UNNAMED_INPUT, type ValueType, cleanDtype, dtypeInfo, isMissing, isPlainObject, isTypedArray, jsValueDtype, parseIsoDatetime, pyTypeName, schemaError, typedArrayDtype, typedArrayFor } from './types.js';
 import { typeName, typeRepr } from './repr.js';
 import { castScalar, flattenNested, hasInputNames, inputNames, isArrayLikeValue, isScalarCell, isTensorObject, makeColumns, nestedShape, shapeSize, tensorFromNested } from './input.js';
-import { optional } from './json-schema.js';
 import { pyRepr, pySet, pyStr, pyTuple } from '../python.js';
 
 export const MISSING_INT_HINT =

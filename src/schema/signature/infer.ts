@@ -1,11 +1,10 @@
 /** MLflow's `infer_signature` for JavaScript values. */
 import { MlflowEdgeError } from '../errors.js';
-import { type AnyTypedArray, type ArraySpec, type ColSpec, type DataType, type ModelSignature, type ParamSpec, type PropertySpec, type Schema, type Tensor, type TensorSpec, UNNAMED_INPUT, type ValueType, cleanDtype, dtypeInfo, isMissing, isPlainObject, isTypedArray, pyJsonDumps, pyTypeName, schemaError, typedArrayDtype } from './types.js';
+import { type AnyTypedArray, type ArraySpec, type ColSpec, type DataType, type ModelSignature, type ParamSpec, type PropertySpec, type Schema, type Tensor, UNNAMED_INPUT, type ValueType, cleanDtype, dtypeInfo, isMissing, isPlainObject, isTypedArray, pyJsonDumps, pyTypeName, schemaError, typedArrayDtype } from './types.js';
 import { typeToDict } from './mlmodel-json.js';
 import { typeRepr } from './repr.js';
 import { isArrayLikeValue, isTensorObject, toTensor } from './input.js';
 import { cloneValue, validateParamValue } from './params.js';
-import { optional } from './json-schema.js';
 import { compareCodePoints, pyRepr, pyStr, pyStrRepr } from '../python.js';
 
 export const MULTIPLE_TYPES_ERROR_MSG =

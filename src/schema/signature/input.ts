@@ -1,6 +1,5 @@
 /** Predict inputs in every shape MLflow's scoring server takes, normalised to columns or tensors. */
 import { type AnyTypedArray, type Columns, INT_RANGES, type ModelSignature, type PredictInput, type Schema, type Tensor, type TensorSpec, UNNAMED_INPUT, canonicalDtype, dtypeInfo, isPlainObject, isTypedArray, jsValueDtype, pyTypeName, schemaError, typedArrayDtype, typedArrayFor } from './types.js';
-import { optional } from './json-schema.js';
 import { pyRepr, pySet, pyStrRepr, pyTuple } from '../python.js';
 
 export const SERVING_KEYS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;

@@ -1,5 +1,5 @@
 /** A signature as JSON Schema (draft 2020-12), for forms and APIs. */
-import { type ColSpec, INT_RANGES, type ModelSignature, type ParamSpec, type PropertySpec, type Schema, type TensorSpec, type ValueType, dtypeInfo } from './types.js';
+import { type ColSpec, INT_RANGES, type ModelSignature, type ParamSpec, type PropertySpec, type TensorSpec, type ValueType, dtypeInfo } from './types.js';
 import { hasInputNames } from './input.js';
 import { compareCodePoints, pyIsoformat, pyTuple } from '../python.js';
 

@@ -1,9 +1,7 @@
 /** The MLmodel `signature` map: MLflow's JSON strings read into specs and written back byte for byte. */
 import { MlflowEdgeError } from '../errors.js';
 import { type ColSpec, DATA_TYPES, type DataType, type ModelSignature, type ObjectSpec, type ParamSpec, type PropertySpec, type Schema, type TensorSpec, type ValueType, canonicalDtype, isPlainObject, parseJsonPreservingFloats, pyJsonDumps, pyTypeName, schemaError } from './types.js';
-import { typeName } from './repr.js';
 import { validateParamValue } from './params.js';
-import { optional } from './json-schema.js';
 import { compareCodePoints, pyIsoformat, pyRepr } from '../python.js';
 
 /** ColSpecs whose JSON `name` was a number (pandas integer column labels). */

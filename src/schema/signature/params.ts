@@ -1,6 +1,6 @@
 /** MLflow's `_enforce_params_schema`: defaults, unknown params dropped with a warning, types and shapes checked. */
 import { MlflowEdgeError } from '../errors.js';
-import { type DataType, type ModelSignature, type ParamSpec, isPlainObject, isTypedArray, parseIsoDatetime, pyTypeName, schemaError } from './types.js';
+import { type DataType, type ParamSpec, isPlainObject, isTypedArray, parseIsoDatetime, pyTypeName, schemaError } from './types.js';
 import { typeRepr } from './repr.js';
 import { isArrayLikeValue, isScalarCell } from './input.js';
 import { enforceType } from './enforce.js';

@@ -1,6 +1,5 @@
 /** MLflow's reprs of types, for messages that read like MLflow's. */
 import { type PropertySpec, type ValueType } from './types.js';
-import { optional } from './json-schema.js';
 import { compareCodePoints } from '../python.js';
 
 export function typeRepr(t: ValueType): string {
