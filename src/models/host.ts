@@ -84,8 +84,9 @@ export class ModelHost {
     const { signature } = model;
     const normal = normalizeInput(input, signature);
     const checked = signature?.inputs ? enforceSchema(normal.input, signature.inputs) : normal.input;
-    const merged = { ...(normal.params ?? {}), ...(params ?? {}) };
-    const { params: finalParams, warnings } = enforceParams(Object.keys(merged).length > 0 ? merged : undefined, signature?.params ?? null);
+    // Params from a serving payload, overridden by the call's (no copy when only one side has any).
+    const merged = normal.params === undefined ? params : params === undefined ? normal.params : { ...normal.params, ...params };
+    const { params: finalParams, warnings } = enforceParams(merged !== undefined && Object.keys(merged).length > 0 ? merged : undefined, signature?.params ?? null);
     return { outputs: (await model.predictor.predict(checked, finalParams)) as Record<string, Tensor>, warnings };
   }
 

@@ -5,7 +5,7 @@
  * ONNX what MLflow Python needs to load it (conda.yaml, python_env.yaml,
  * requirements.txt).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Hex } from '../schema/digest.js';
 import { invalidParameter } from '../schema/errors.js';
 import { inferSignature, signatureToMlmodel, type ModelSignature } from '../schema/signature.js';
 import { FLAVOR_JS, onnxMLmodel, stringifyMLmodel, utcTimeCreated, type MLmodel } from './mlmodel.js';
@@ -80,8 +80,7 @@ export async function modelDirectory(
     if (typeof spec.code !== 'string' || spec.code.trim() === '') throw invalidParameter('Pass the model code as source text or a URL: { code }.', { field: 'code' });
     const source = /^(https?:|blob:|data:)/.test(spec.code) ? await fetchText(spec.code) : spec.code;
     const code = new TextEncoder().encode(source);
-    let digest = '';
-    for (const b of sha256(code)) digest += b.toString(16).padStart(2, '0');
+    const digest = sha256Hex(code);
     const artifacts: Record<string, string> = {};
     for (const [key, data] of Object.entries(spec.artifacts ?? {})) {
       const path = `artifacts/${key}`;

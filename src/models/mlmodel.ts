@@ -16,6 +16,7 @@
  * and key, so they are written back the same way; a number you set yourself
  * is written as an int when it is a safe integer and as a float otherwise.
  */
+import { toHex } from '../schema/digest.js';
 import { invalidParameter } from '../schema/errors.js';
 import { copyKeyMeta, hasOwn, isPlainObject, keyOrders, numberKinds, orderedKeys, pyKeys, setKey } from './pyyaml/meta.js';
 import { describeValue, safeLoadYaml } from './pyyaml/load.js';
@@ -226,7 +227,7 @@ function uuid4Hex(): string {
   crypto.getRandomValues(bytes);
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(bytes);
 }
 
 export const ONNX_EXECUTION_PROVIDERS = ['CUDAExecutionProvider', 'CPUExecutionProvider'] as const;

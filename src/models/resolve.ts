@@ -13,10 +13,11 @@
  * resolving the URI (which version an alias names) always asks the server
  * when it can be reached. An http(s) URL is fetched every time it can be.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { doesNotExist, MlflowEdgeError, type ErrorCode } from '../schema/errors.js';
-import { readChecked, type ArtifactStore } from '../store/artifacts.js';
-import { findLoggedModel, loggedModelOfRun, resolveVersion } from '../store/models.js';
+import type { ArtifactStore } from '../store/artifacts.js';
+import { cacheFile, lastResolution, readCachedFile, recordResolution } from '../store/model-cache.js';
+import { findLoggedModel, loggedModelOfRun, loggedModelsOfRun, resolveVersion } from '../store/models.js';
+import { localRunId } from '../store/runs.js';
 import type { Db } from '../store/schema.js';
 import { RestError, type MlflowRest } from '../sync/rest.js';
 import type { ModelUri } from './model-uri.js';
@@ -57,40 +58,40 @@ export async function openModel(deps: ResolverDeps, uri: ModelUri, uriText: stri
     });
     if (resolved !== undefined && rest !== undefined) {
       source = `${rest.trackingUri.replace(/\/+$/, '')}|${resolved}`;
-      await deps.db.put('modelResolutions', { uri: uriText, source, at: Date.now() });
+      await recordResolution(deps.db, uriText, source);
       fetchFile = (path) => rest.getArtifact(resolved, path).catch((error: unknown) => {
         throw fromRest(error, uriText, path);
       });
     } else {
-      const last = await deps.db.get('modelResolutions', uriText);
+      const last = await lastResolution(deps.db, uriText);
       if (last === undefined) {
         throw rest === undefined
           ? doesNotExist(`${uriText} is not in the local store, and no MLflow server is set to look it up. Call tracker.setRemote({ trackingUri }) or pass remote to openTracker().`, { field: 'uri' })
           : new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `${uriText} is not in the local store or the model cache, and the MLflow server at ${rest.trackingUri} cannot be reached. Load it once while online; it then loads offline too.`, { field: 'uri' });
       }
-      source = last.source;
+      source = last;
       live = false;
       fetchFile = () => Promise.reject(new RestError('offline', 'retry', 0));
     }
   }
-  const cache = new ModelCache(deps, source);
+  const cached = (path: string) => readCachedFile(deps.db, deps.artifacts, source, path);
   const immutable = uri.kind !== 'http';
   let fetched = false;
   const files: ModelFiles = async (path) => {
     if (immutable || !live) {
-      const cached = await cache.read(path);
-      if (cached !== undefined) return cached;
+      const bytes = await cached(path);
+      if (bytes !== undefined) return bytes;
     }
     try {
       const bytes = await fetchFile(path);
       fetched = true;
-      await cache.write(path, bytes);
+      await cacheFile(deps.db, deps.artifacts, source, path, bytes);
       return bytes;
     } catch (error) {
       const unreachable = (error instanceof RestError && error.kind === 'retry') || (error instanceof MlflowEdgeError && error.code === 'TEMPORARILY_UNAVAILABLE');
       if (!unreachable) throw error;
-      const cached = await cache.read(path);
-      if (cached !== undefined) return cached;
+      const bytes = await cached(path);
+      if (bytes !== undefined) return bytes;
       throw new MlflowEdgeError(
         'TEMPORARILY_UNAVAILABLE',
         `'${path}' of ${uriText} is not in the model cache and cannot be fetched now (${(error as Error).message}). Load the model once while online; it then loads offline too.`,
@@ -125,8 +126,9 @@ async function localFiles(deps: ResolverDeps, uri: ModelUri): Promise<ModelFiles
       const model = await loggedModelOfRun(db, runId, first);
       if (model !== undefined) return read(model.modelId, rest.join('/'));
       // A model directory logged as plain run artifacts (or by an earlier version of this library).
-      if ((await db.get('artifacts', [runId, `${uri.path}/MLmodel`])) !== undefined) return read(runId, uri.path);
-      throw doesNotExist(`Run ${uri.runId} has no model '${uri.path}'. Models the run logged: ${(await modelNamesOfRun(db, runId)).join(', ') || 'none'}.`, { field: 'uri' });
+      if (await artifacts.has(runId, `${uri.path}/MLmodel`)) return read(runId, uri.path);
+      const names = (await loggedModelsOfRun(db, runId)).map((m) => m.name);
+      throw doesNotExist(`Run ${uri.runId} has no model '${uri.path}'. Models the run logged: ${names.join(', ') || 'none'}.`, { field: 'uri' });
     }
     case 'logged-model': {
       const model = await findLoggedModel(db, uri.modelId);
@@ -142,15 +144,6 @@ async function localFiles(deps: ResolverDeps, uri: ModelUri): Promise<ModelFiles
     case 'http':
       return undefined;
   }
-}
-
-async function localRunId(db: Db, runId: string): Promise<string | undefined> {
-  if ((await db.getKey('runs', runId)) !== undefined) return runId;
-  return (await db.getAll('runSync')).find((s) => s.remoteRunId === runId)?.runId;
-}
-
-async function modelNamesOfRun(db: Db, runId: string): Promise<string[]> {
-  return (await db.getAll('loggedModels')).filter((m) => m.runId === runId).map((m) => m.name);
 }
 
 type LoggedModelJson = { info: { model_id: string; artifact_uri: string; source_run_id?: string; status?: string; creation_timestamp_ms?: number } };
@@ -206,49 +199,4 @@ function fromRest(error: unknown, uriText: string, path?: string): Error {
   const code: ErrorCode = error.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : ((error.errorCode as ErrorCode | undefined) ?? 'BAD_REQUEST');
   const hint = error.status === 404 && path !== undefined ? ' The model directory on the server lacks this file.' : ' Check the model URI.';
   return new MlflowEdgeError(code, `The MLflow server could not resolve ${what}: ${error.message}.${hint}`, { field: 'uri', status: error.status });
-}
-
-/** The cached files of one model directory, each checked against its sha256 on read. */
-class ModelCache {
-  private readonly owner: string;
-
-  constructor(
-    private readonly deps: ResolverDeps,
-    private readonly source: string,
-  ) {
-    this.owner = `c-${hex(sha256(new TextEncoder().encode(source))).slice(0, 32)}`;
-  }
-
-  async read(path: string): Promise<Uint8Array | undefined> {
-    const record = await this.deps.db.get('modelCache', this.source);
-    const file = record?.files[path];
-    if (record === undefined || file === undefined) return undefined;
-    const bytes = await readChecked(this.deps.artifacts, this.owner, path, file.sha256);
-    if (bytes === undefined) {
-      // Changed or lost on disk: forget it, so it is fetched again.
-      const { [path]: _, ...files } = record.files;
-      await this.deps.db.put('modelCache', { ...record, files });
-      return undefined;
-    }
-    void this.deps.db.put('modelCache', { ...record, lastUsed: Date.now() }).catch(() => undefined);
-    return bytes;
-  }
-
-  async write(path: string, bytes: Uint8Array): Promise<void> {
-    try {
-      await this.deps.artifacts.write(this.owner, path, new Blob([bytes as Uint8Array<ArrayBuffer>]), Date.now());
-      const tx = this.deps.db.transaction(['modelCache'], 'readwrite');
-      const record = (await tx.objectStore('modelCache').get(this.source)) ?? { source: this.source, owner: this.owner, files: {}, lastUsed: 0 };
-      void tx.objectStore('modelCache').put({ ...record, files: { ...record.files, [path]: { sha256: hex(sha256(bytes)), size: bytes.byteLength } }, lastUsed: Date.now() });
-      await tx.done;
-    } catch {
-      // A full disk: the model still loads, it just will not load offline.
-    }
-  }
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
 }

@@ -8,6 +8,7 @@
  * incrementally), so a large file is never held in memory whole.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Hex, toHex } from '../schema/digest.js';
 import type { FileInfo } from '../schema/entities.js';
 import { doesNotExist } from '../schema/errors.js';
 import { runRange, type ArtifactRecord, type Db } from './schema.js';
@@ -96,6 +97,21 @@ export class ArtifactStore {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
+  /** Whether the owner has a file at `path`. */
+  async has(owner: string, path: string): Promise<boolean> {
+    return (await this.db.getKey('artifacts', [owner, path])) !== undefined;
+  }
+
+  /** A file's bytes, or undefined when it is missing or no longer matches the sha256 recorded when it was written. */
+  async readVerified(owner: string, path: string): Promise<Uint8Array | undefined> {
+    const record = await this.db.get('artifacts', [owner, path]);
+    if (record === undefined) return undefined;
+    const blob = await this.read(owner, path).catch(() => undefined);
+    if (blob === undefined) return undefined;
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    return sha256Hex(bytes) === record.sha256 ? bytes : undefined;
+  }
+
   /** Removes every file of an owner (a run, a logged model, a cache entry). */
   async removeAll(owner: string): Promise<void> {
     const tx = this.db.transaction(['artifacts'], 'readwrite');
@@ -117,16 +133,6 @@ export class ArtifactStore {
     const handle = await root.getFileHandle(record.location.file);
     return handle.getFile();
   }
-}
-
-/** Bytes of a stored file, checked against the sha256 recorded when it was written. */
-export async function readChecked(store: ArtifactStore, owner: string, path: string, sha256Hex: string): Promise<Uint8Array | undefined> {
-  const blob = await store.read(owner, path).catch(() => undefined);
-  if (blob === undefined) return undefined;
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  let hex = '';
-  for (const b of sha256(bytes)) hex += b.toString(16).padStart(2, '0');
-  return hex === sha256Hex ? bytes : undefined;
 }
 
 /** Streams the Blob into a new OPFS file and returns its sha256; on any failure (a full disk included) removes the file and throws. */
@@ -166,7 +172,5 @@ async function eachChunk(data: Blob, use: (chunk: Uint8Array) => void): Promise<
     use(r.value);
     hash.update(r.value);
   }
-  let hex = '';
-  for (const b of hash.digest()) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  return toHex(hash.digest());
 }

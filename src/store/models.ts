@@ -7,7 +7,7 @@
 import { doesNotExist } from '../schema/errors.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
 import { takeSeq } from './runs.js';
-import type { Db, LoggedModelRecord, ModelVersionRecord, RegisteredModelRecord, WriteTx } from './schema.js';
+import { versionRange, type Db, type EdgeDB, type LoggedModelRecord, type ModelVersionRecord, type RegisteredModelRecord, type WriteTx } from './schema.js';
 
 export async function addLoggedModel(db: Db, record: LoggedModelRecord): Promise<void> {
   await db.add('loggedModels', record);
@@ -17,6 +17,10 @@ export async function addLoggedModel(db: Db, record: LoggedModelRecord): Promise
 export async function loggedModelOfRun(db: Db, runId: string, name: string): Promise<LoggedModelRecord | undefined> {
   const all = await db.getAllFromIndex('loggedModels', 'byRunName', [runId, name]);
   return all.sort((a, b) => b.creationTime - a.creationTime)[0];
+}
+
+export async function loggedModelsOfRun(db: Db, runId: string): Promise<LoggedModelRecord[]> {
+  return (await db.getAll('loggedModels')).filter((m) => m.runId === runId);
 }
 
 /** A logged model by its local id or by the id the server gave it. */
@@ -30,11 +34,42 @@ export function listLoggedModels(db: Db): Promise<LoggedModelRecord[]> {
   return db.getAll('loggedModels');
 }
 
-export async function updateLoggedModel(db: Db, modelId: string, change: Partial<LoggedModelRecord>): Promise<void> {
-  const tx = db.transaction(['loggedModels'], 'readwrite');
-  const record = await tx.objectStore('loggedModels').get(modelId);
-  if (record !== undefined) void tx.objectStore('loggedModels').put({ ...record, ...change });
+/** Read-modify-write of one record; nothing when it is gone. */
+async function update<S extends 'loggedModels' | 'registeredModels' | 'modelVersions'>(
+  db: Db,
+  store: S,
+  key: EdgeDB[S]['key'],
+  change: Partial<EdgeDB[S]['value']>,
+): Promise<void> {
+  const tx = db.transaction([store], 'readwrite');
+  const record = await tx.objectStore(store).get(key);
+  if (record !== undefined) void tx.objectStore(store).put({ ...record, ...change });
   await tx.done;
+}
+
+export function updateLoggedModel(db: Db, modelId: string, change: Partial<LoggedModelRecord>): Promise<void> {
+  return update(db, 'loggedModels', modelId, change);
+}
+
+export function updateRegisteredModel(db: Db, name: string, change: Partial<RegisteredModelRecord>): Promise<void> {
+  return update(db, 'registeredModels', name, change);
+}
+
+export function updateModelVersion(db: Db, v: Pick<ModelVersionRecord, 'name' | 'version'>, change: Partial<ModelVersionRecord>): Promise<void> {
+  return update(db, 'modelVersions', [v.name, v.version], change);
+}
+
+export function listRegisteredModels(db: Db): Promise<RegisteredModelRecord[]> {
+  return db.getAll('registeredModels');
+}
+
+export function getRegisteredModelRecord(db: Db, name: string): Promise<RegisteredModelRecord | undefined> {
+  return db.get('registeredModels', name);
+}
+
+/** The version records of a registered model, oldest first. */
+export function modelVersionRecords(db: Db, name: string): Promise<ModelVersionRecord[]> {
+  return db.getAll('modelVersions', versionRange(name));
 }
 
 function toVersion(v: ModelVersionRecord, aliases: Record<string, number>): ModelVersion {
@@ -57,7 +92,7 @@ export async function createModelVersion(db: Db, name: string, model: LoggedMode
   const tx = db.transaction(['registeredModels', 'modelVersions', 'meta'], 'readwrite');
   const models = tx.objectStore('registeredModels');
   const registered: RegisteredModelRecord = (await models.get(name)) ?? { name, creationTime: now, lastUpdatedTime: now, aliases: {} };
-  const last = await tx.objectStore('modelVersions').openCursor(IDBKeyRange.bound([name, 0], [name, Infinity]), 'prev');
+  const last = await tx.objectStore('modelVersions').openCursor(versionRange(name), 'prev');
   const record: ModelVersionRecord = {
     name,
     version: (last?.value.version ?? 0) + 1,
@@ -108,7 +143,7 @@ export async function resolveVersion(
   if (registered === undefined) return undefined;
   let version: number | undefined;
   if (which === 'latest') {
-    const last = await db.transaction('modelVersions').store.openCursor(IDBKeyRange.bound([name, 0], [name, Infinity]), 'prev');
+    const last = await db.transaction('modelVersions').store.openCursor(versionRange(name), 'prev');
     version = last?.value.version;
     if (version === undefined) throw doesNotExist(`Latest version not found for model ${name}.`, { field: 'uri' });
   } else if ('alias' in which) {
@@ -126,7 +161,7 @@ export async function resolveVersion(
 export async function getRegisteredModel(db: Db, name: string): Promise<RegisteredModel> {
   const registered = await db.get('registeredModels', name);
   if (registered === undefined) throw registeredModelMissing(name);
-  const versions = await db.getAll('modelVersions', IDBKeyRange.bound([name, 0], [name, Infinity]));
+  const versions = await db.getAll('modelVersions', versionRange(name));
   const last = versions.at(-1);
   return {
     name,
@@ -140,7 +175,7 @@ export async function getRegisteredModel(db: Db, name: string): Promise<Register
 export async function listModelVersions(db: Db, name: string): Promise<ModelVersion[]> {
   const registered = await db.get('registeredModels', name);
   if (registered === undefined) throw registeredModelMissing(name);
-  const versions = await db.getAll('modelVersions', IDBKeyRange.bound([name, 0], [name, Infinity]));
+  const versions = await db.getAll('modelVersions', versionRange(name));
   return versions.map((v) => toVersion(v, registered.aliases));
 }
 

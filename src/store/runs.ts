@@ -176,3 +176,9 @@ export async function searchRuns(db: Db, request: SearchRuns): Promise<Run[]> {
     .sort(compare)
     .slice(0, request.maxResults);
 }
+
+/** The local id of a run named by its local id or by the id the server gave it on sync. */
+export async function localRunId(db: Db, runId: string): Promise<string | undefined> {
+  if ((await db.getKey('runs', runId)) !== undefined) return runId;
+  return (await db.getAll('runSync')).find((s) => s.remoteRunId === runId)?.runId;
+}

@@ -166,9 +166,10 @@ export interface ModelVersionRecord {
 export interface ModelCacheRecord {
   /** Where the files came from: an `mlflow-artifacts:` URI or an http(s) URL. */
   source: string;
-  /** The owner key of the files in `artifacts`. */
+  /** The owner key of the files in `artifacts` (each checked against its own recorded sha256 on read). */
   owner: string;
-  files: Record<string, { sha256: string; size: number }>;
+  /** Cached file → size in bytes. */
+  files: Record<string, number>;
   lastUsed: number;
 }
 
@@ -255,6 +256,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** Key range of every `[runId, …]` key of one run: arrays sort after strings and numbers. */
 export function runRange(runId: string): IDBKeyRange {
   return IDBKeyRange.bound([runId], [runId, []]);
+}
+
+/** Key range of every version of a registered model. */
+export function versionRange(name: string): IDBKeyRange {
+  return IDBKeyRange.bound([name, 0], [name, Infinity]);
 }
 
 export function seriesRange(runId: string, key: string): IDBKeyRange {

@@ -108,6 +108,17 @@ export async function pendingModels(db: Db): Promise<{ models: number; registry:
   return { models: waiting.length, registry, bytes };
 }
 
+/** What the server has of runs and experiments: the ids models and registry versions refer to. */
+export async function remoteIds(db: Db): Promise<{ runs: Map<string, RunSyncRecord>; experiments: Map<string, string | undefined> }> {
+  const [syncs, experiments] = await Promise.all([db.getAll('runSync'), db.getAll('experiments')]);
+  return { runs: new Map(syncs.map((s) => [s.runId, s])), experiments: new Map(experiments.map((e) => [e.experimentId, e.remoteId])) };
+}
+
+/** An owner's files whose content the server does not have. */
+export async function unsyncedFiles(db: Db, owner: string): Promise<ArtifactRecord[]> {
+  return (await db.getAll('artifacts', runRange(owner))).filter((a) => a.syncedSha256 !== a.sha256);
+}
+
 /** Points [from, to) of a series, as MLflow metrics. */
 export async function readPoints(db: Db, runId: string, key: string, from: number, to: number): Promise<MetricPoint[]> {
   // A sealed block starts at a multiple of BLOCK_POINTS; tails at multiples of TAIL_POINTS.

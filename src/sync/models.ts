@@ -12,10 +12,18 @@
  * client-id tag; a create that reached the server twice leaves a twin,
  * which is deleted.
  */
-import { addDeadLetter, ackArtifact } from '../store/sync-state.js';
-import { updateLoggedModel } from '../store/models.js';
+import { ackArtifact, addDeadLetter, remoteIds, unsyncedFiles } from '../store/sync-state.js';
+import {
+  getRegisteredModelRecord,
+  listLoggedModels,
+  listRegisteredModels,
+  modelVersionRecords,
+  updateLoggedModel,
+  updateModelVersion,
+  updateRegisteredModel,
+} from '../store/models.js';
 import type { ArtifactStore } from '../store/artifacts.js';
-import { runRange, type Db, type LoggedModelRecord, type ModelVersionRecord, type RegisteredModelRecord } from '../store/schema.js';
+import type { Db, LoggedModelRecord, ModelVersionRecord, RegisteredModelRecord, RunSyncRecord } from '../store/schema.js';
 import { RestError, type MlflowRest } from './rest.js';
 
 export const CLIENT_MODEL_TAG = 'mlflow-edge.clientModelId';
@@ -42,35 +50,37 @@ export class ModelSync {
   ) {}
 
   async pass(): Promise<void> {
-    const [models, syncs, experiments] = await Promise.all([this.db.getAll('loggedModels'), this.db.getAll('runSync'), this.db.getAll('experiments')]);
-    const runs = new Map(syncs.map((s) => [s.runId, s]));
-    const experimentIds = new Map(experiments.map((e) => [e.experimentId, e.remoteId]));
+    const [models, { runs, experiments }] = await Promise.all([listLoggedModels(this.db), remoteIds(this.db)]);
     for (const model of models) {
       if (model.ready || model.abandoned) continue;
       const run = runs.get(model.runId);
-      const experimentId = experimentIds.get(model.experimentId);
+      const experimentId = experiments.get(model.experimentId);
       // The run is not on the server yet (or was refused): its models wait.
       if (run?.remoteRunId === undefined || run.artifactUri === undefined || experimentId === undefined) continue;
       try {
-        await this.syncModel(model, { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId });
+        Object.assign(model, await this.syncModel(model, { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId }));
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'permanent')) throw error;
         await addDeadLetter(this.db, { runId: model.runId, kind: 'model', key: model.name, message: error.message, at: Date.now() });
         await updateLoggedModel(this.db, model.modelId, { abandoned: true });
       }
     }
-    for (const registered of await this.db.getAll('registeredModels')) await this.syncRegistered(registered);
+    // The registry, with the models as this pass left them.
+    const byId = new Map(models.map((m) => [m.modelId, m]));
+    for (const registered of await listRegisteredModels(this.db)) await this.syncRegistered(registered, byId, runs);
   }
 
-  private async syncModel(model: LoggedModelRecord, run: { runId: string; artifactUri: string; experimentId: string }): Promise<void> {
+  /** Uploads one model; returns what it recorded of it (also stored). */
+  private async syncModel(model: LoggedModelRecord, run: { runId: string; artifactUri: string; experimentId: string }): Promise<Partial<LoggedModelRecord>> {
     let remote = model.remoteModelId === undefined ? undefined : { model_id: model.remoteModelId, artifact_uri: model.remoteArtifactUri! };
     if (remote === undefined) {
       const created = await this.createModel(model, run);
       if (created === 'no-logged-models') {
         await this.uploadFiles(model, run.artifactUri, model.name, run.runId, undefined);
         // Registry versions of it point at the run's copy, as MLflow 2 registered models.
-        await updateLoggedModel(this.db, model.modelId, { ready: true, remoteArtifactUri: `${run.artifactUri.replace(/\/+$/, '')}/${model.name}` });
-        return;
+        const done = { ready: true, remoteArtifactUri: `${run.artifactUri.replace(/\/+$/, '')}/${model.name}` };
+        await updateLoggedModel(this.db, model.modelId, done);
+        return done;
       }
       remote = created;
     }
@@ -82,7 +92,9 @@ export class ModelSync {
     await this.calls.request(() =>
       this.rest.call('PATCH', `logged-models/${remote.model_id}`, { model_id: remote.model_id, status: 'LOGGED_MODEL_READY' }),
     );
+    const done = { ready: true, outputSynced: true, remoteModelId: remote.model_id, remoteArtifactUri: remote.artifact_uri };
     await updateLoggedModel(this.db, model.modelId, { ready: true });
+    return done;
   }
 
   /** logged-models create, once; 'no-logged-models' on a server that has no such endpoint (MLflow 2). */
@@ -139,9 +151,7 @@ export class ModelSync {
 
   /** Uploads the files the server lacks, MLmodel last and rewritten with the server's ids. */
   private async uploadFiles(model: LoggedModelRecord, root: string, prefix: string, remoteRunId: string, remote: { model_id: string; artifact_uri: string } | undefined): Promise<void> {
-    const files = (await this.db.getAll('artifacts', runRange(model.modelId)))
-      .filter((a) => a.syncedSha256 !== a.sha256)
-      .sort((a, b) => Number(a.path === 'MLmodel') - Number(b.path === 'MLmodel'));
+    const files = (await unsyncedFiles(this.db, model.modelId)).sort((a, b) => Number(a.path === 'MLmodel') - Number(b.path === 'MLmodel'));
     for (const file of files) {
       let blob = await this.artifacts.read(model.modelId, file.path);
       if (file.path === 'MLmodel') {
@@ -165,10 +175,9 @@ export class ModelSync {
     }
   }
 
-  private async syncRegistered(registered: RegisteredModelRecord): Promise<void> {
+  private async syncRegistered(registered: RegisteredModelRecord, models: Map<string, LoggedModelRecord>, runs: Map<string, RunSyncRecord>): Promise<void> {
     const name = registered.name;
-    const versions = await this.db.getAll('modelVersions', IDBKeyRange.bound([name, 0], [name, Infinity]));
-    const models = new Map((await this.db.getAll('loggedModels')).map((m) => [m.modelId, m]));
+    const versions = await modelVersionRecords(this.db, name);
     const ready = versions.filter((v) => v.remoteVersion === undefined && !v.abandoned && models.get(v.modelId)?.ready === true && models.get(v.modelId)?.remoteArtifactUri !== undefined);
     if (ready.length === 0 && versions.every((v) => v.remoteVersion === undefined)) return;
     if (!registered.remoteCreated) {
@@ -177,23 +186,22 @@ export class ModelSync {
       } catch (error) {
         if (!(error instanceof RestError && (error.errorCode === 'RESOURCE_ALREADY_EXISTS' || error.errorCode === 'ALREADY_EXISTS'))) throw error;
       }
-      await this.updateRegistered(name, { remoteCreated: true });
+      await updateRegisteredModel(this.db, name, { remoteCreated: true });
     }
-    const runIds = new Map((await this.db.getAll('runSync')).map((s) => [s.runId, s.remoteRunId]));
     for (const v of ready) {
       const model = models.get(v.modelId)!;
       try {
-        const remoteVersion = await this.createVersion(v, model, runIds.get(v.runId));
-        await this.updateVersion(v, { remoteVersion, createAttempted: true });
+        const remoteVersion = await this.createVersion(v, model, runs.get(v.runId)?.remoteRunId);
+        await updateModelVersion(this.db, v, { remoteVersion, createAttempted: true });
         v.remoteVersion = remoteVersion;
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'permanent')) throw error;
         await addDeadLetter(this.db, { runId: v.runId, kind: 'model-version', key: `${name}/${v.version}`, message: error.message, at: Date.now() });
-        await this.updateVersion(v, { abandoned: true });
+        await updateModelVersion(this.db, v, { abandoned: true });
       }
     }
     // Aliases: each pointed where the local registry points it, with the server's version number.
-    const current = (await this.db.get('registeredModels', name)) ?? registered;
+    const current = (await getRegisteredModelRecord(this.db, name)) ?? registered;
     const remoteOf = new Map(versions.map((v) => [v.version, v.remoteVersion]));
     const synced = { ...(current.aliasesSynced ?? {}) };
     for (const [alias, local] of Object.entries(current.aliases)) {
@@ -201,13 +209,13 @@ export class ModelSync {
       if (remoteVersion === undefined || synced[alias] === remoteVersion) continue;
       await this.calls.request(() => this.rest.call('POST', 'registered-models/alias', { name, alias, version: remoteVersion }));
       synced[alias] = remoteVersion;
-      await this.updateRegistered(name, { aliasesSynced: { ...synced } });
+      await updateRegisteredModel(this.db, name, { aliasesSynced: { ...synced } });
     }
     for (const alias of Object.keys(synced)) {
       if (alias in current.aliases) continue;
       await this.calls.request(() => this.rest.call('DELETE', 'registered-models/alias', { name, alias }));
       delete synced[alias];
-      await this.updateRegistered(name, { aliasesSynced: { ...synced } });
+      await updateRegisteredModel(this.db, name, { aliasesSynced: { ...synced } });
     }
   }
 
@@ -228,7 +236,7 @@ export class ModelSync {
         const existing = (await find()).sort((a, b) => Number(a.version) - Number(b.version))[0];
         if (existing !== undefined) return existing.version;
       } else {
-        await this.updateVersion(v, { createAttempted: true });
+        await updateModelVersion(this.db, v, { createAttempted: true });
         attempted = true;
       }
       const body: Record<string, unknown> = {
@@ -244,19 +252,5 @@ export class ModelSync {
       await this.calls.request(() => this.rest.call('DELETE', 'model-versions/delete', { name: v.name, version: twin.version }));
     }
     return chosen;
-  }
-
-  private async updateRegistered(name: string, change: Partial<RegisteredModelRecord>): Promise<void> {
-    const tx = this.db.transaction(['registeredModels'], 'readwrite');
-    const record = await tx.objectStore('registeredModels').get(name);
-    if (record !== undefined) void tx.objectStore('registeredModels').put({ ...record, ...change });
-    await tx.done;
-  }
-
-  private async updateVersion(v: ModelVersionRecord, change: Partial<ModelVersionRecord>): Promise<void> {
-    const tx = this.db.transaction(['modelVersions'], 'readwrite');
-    const record = await tx.objectStore('modelVersions').get([v.name, v.version]);
-    if (record !== undefined) void tx.objectStore('modelVersions').put({ ...record, ...change });
-    await tx.done;
   }
 }

@@ -32,7 +32,7 @@ import { readHistory } from '../store/metrics.js';
 import { listExperiments } from '../store/experiments.js';
 import { clearModelCache } from '../store/model-cache.js';
 import { openDatabase } from '../store/open.js';
-import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
+import { endRun, getRun, localRunId, searchRuns, startRun } from '../store/runs.js';
 import { SCHEMA_VERSION, type Db, type LoggedModelRecord } from '../store/schema.js';
 import {
   addLoggedModel,
@@ -214,7 +214,7 @@ export class TrackerService implements TrackerWorkerApi {
     const { parseModelUri } = await import('../models/model-uri.js');
     const parsed = parseModelUri(uri);
     let model: LoggedModelRecord | undefined;
-    if (parsed.kind === 'run') model = await loggedModelOfRun(db, (await db.getAll('runSync')).find((s) => s.remoteRunId === parsed.runId)?.runId ?? parsed.runId, parsed.path);
+    if (parsed.kind === 'run') model = await loggedModelOfRun(db, (await localRunId(db, parsed.runId)) ?? parsed.runId, parsed.path);
     else if (parsed.kind === 'logged-model' && parsed.path === '') model = await findLoggedModel(db, parsed.modelId);
     if (model === undefined) {
       throw doesNotExist(

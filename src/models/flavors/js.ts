@@ -4,7 +4,7 @@
  * opts in and the file still has that hash. The file's import of
  * 'mlflow-edge/model' is pointed at this library's own model.js.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Hex } from '../../schema/digest.js';
 import { collectModel, type ModelContext } from '../../model-api.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import type { PredictInput } from '../../schema/signature.js';
@@ -43,8 +43,7 @@ export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Pred
     );
   }
   const bytes = await ctx.file(flavor.code);
-  let digest = '';
-  for (const b of sha256(bytes)) digest += b.toString(16).padStart(2, '0');
+  const digest = sha256Hex(bytes);
   if (digest !== flavor.sha256) {
     throw invalidParameter(
       `The model's code file ${flavor.code} has sha256 ${digest}, but ${flavor.sha256} was recorded when it was logged: it was changed since. It was not run. Log the model again if the change is intended.`,

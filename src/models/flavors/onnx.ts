@@ -6,7 +6,7 @@
  * Sessions are cached by the model file's sha256: models loaded from the
  * same bytes share one, released when the last of them is closed.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256Hex } from '../../schema/digest.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import type { PredictInput, Tensor } from '../../schema/signature.js';
 import { UNNAMED_INPUT } from '../../schema/signature.js';
@@ -26,8 +26,7 @@ interface SessionInfo {
 const sessions = new Map<string, { ready: Promise<SessionInfo>; refs: number }>();
 
 function openSession(ort: Ort, bytes: Uint8Array): { key: string; ready: Promise<SessionInfo> } {
-  let key = '';
-  for (const b of sha256(bytes)) key += b.toString(16).padStart(2, '0');
+  const key = sha256Hex(bytes);
   let entry = sessions.get(key);
   if (entry === undefined) {
     const ready = (async (): Promise<SessionInfo> => {
