@@ -23,12 +23,7 @@ test('wrong credentials pause sync with an auth error and lose nothing; right on
     for (let step = 0; step < 100; step++) run.logMetric('loss', 1 / (step + 1), { step });
     await run.logArtifact('a.txt', 'secret');
     await run.end();
-    let error: { code?: string; message: string } | undefined;
-    try {
-      await t.sync();
-    } catch (e) {
-      error = { code: (e as { code?: string }).code, message: (e as Error).message };
-    }
+    const { sync: error } = await errorsOf({ sync: () => t.sync() });
     const status = await t.syncStatus();
     await t.close();
     return { error, status };

@@ -62,12 +62,7 @@ test('an experiment deleted on the server: a clear error in the status, the data
     const run = await t.startRun({ experimentName: 'doomed' });
     run.logMetric('kept', 1);
     await run.end();
-    let error: { code?: string; message: string } | undefined;
-    try {
-      await t.sync();
-    } catch (e) {
-      error = { code: (e as { code?: string }).code, message: (e as Error).message };
-    }
+    const { sync: error } = await errorsOf({ sync: () => t.sync() });
     const status = await t.syncStatus();
     const local = await t.getRun(run.runId);
     await t.close();
