@@ -101,13 +101,15 @@ export interface SyncStatus {
   online: boolean;
   /** This tab's worker is the one that uploads (one per origin and database). */
   leader: boolean;
-  /** disabled: no remote; paused: the server refused the credentials; waiting: retrying after a failure. */
-  state: 'disabled' | 'idle' | 'syncing' | 'waiting' | 'paused';
+  /** disabled: no remote; paused: the server refused the credentials; waiting: retrying after a failure; offline: the device is offline and uploads when back online. */
+  state: 'disabled' | 'idle' | 'syncing' | 'waiting' | 'paused' | 'offline';
   pending: SyncCounts;
   /** Requests under way. */
   inFlight: number;
   lastSuccessTime?: number;
   lastError?: { code: string; message: string; at: number };
+  /** The last thing sync did that the user should know of, e.g. a server that lost data and got everything again. */
+  lastNotice?: { message: string; at: number };
   deadLetters: DeadLetter[];
 }
 

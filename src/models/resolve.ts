@@ -13,13 +13,14 @@
  * resolving the URI (which version an alias names) always asks the server
  * when it can be reached. An http(s) URL is fetched every time it can be.
  */
-import { doesNotExist, MlflowEdgeError, type ErrorCode } from '../schema/errors.js';
+import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { cacheFile, lastResolution, readCachedFile, recordResolution } from '../store/model-cache.js';
 import { findLoggedModel, loggedModelOfRun, loggedModelsOfRun, resolveVersion } from '../store/models.js';
 import { localRunId } from '../store/runs.js';
 import type { Db } from '../store/schema.js';
-import { RestError, type MlflowRest } from '../sync/rest.js';
+import { toMlflowError } from '../remote/errors.js';
+import { RestError, type MlflowRest } from '../remote/rest.js';
 import type { ModelUri } from './model-uri.js';
 
 /** Reads a file of a model directory, given its path relative to the model root. */
@@ -157,17 +158,14 @@ async function remoteArtifactUri(rest: MlflowRest, uri: Exclude<ModelUri, { kind
     case 'run': {
       const { run } = await rest.call<{ run: { info: { artifact_uri: string; experiment_id: string } } }>('GET', 'runs/get', { run_id: uri.runId });
       const [first = '', ...rest_] = uri.path.split('/');
-      // MLflow 3: a logged model named like the path's first segment, whose source run is this run.
-      const found = await rest
-        .call<{ models?: LoggedModelJson[] }>('POST', 'logged-models/search', {
-          experiment_ids: [run.info.experiment_id],
-          filter: `name = '${first.replaceAll("'", "\\'")}'`,
-          max_results: 100,
-        })
-        .catch((error: unknown): { models?: LoggedModelJson[] } => {
-          if (error instanceof RestError && error.status === 404) return {}; // an MLflow 2 server
-          throw error;
-        });
+      // MLflow 3: a logged model named like the path's first segment, whose source run is this run (MLflow 2 servers have none).
+      const found: { models?: LoggedModelJson[] } = !(await rest.hasLoggedModels())
+        ? {}
+        : await rest.call<{ models?: LoggedModelJson[] }>('POST', 'logged-models/search', {
+            experiment_ids: [run.info.experiment_id],
+            filter: `name = '${first.replaceAll("'", "\\'")}'`,
+            max_results: 100,
+          });
       const model = (found.models ?? [])
         .filter((m) => m.info.source_run_id === uri.runId)
         .sort((a, b) => (b.info.creation_timestamp_ms ?? 0) - (a.info.creation_timestamp_ms ?? 0))[0];
@@ -188,15 +186,13 @@ async function remoteArtifactUri(rest: MlflowRest, uri: Exclude<ModelUri, { kind
   }
 }
 
-/** A server's refusal as a typed error that keeps MLflow's code and says what was asked. */
+/** A server's refusal as a typed error that keeps MLflow's code and says what was asked (remote/errors.ts translates). */
 function fromRest(error: unknown, uriText: string, path?: string): Error {
-  if (!(error instanceof RestError)) return error instanceof Error ? error : new Error(String(error));
   const what = path === undefined ? uriText : `'${path}' of ${uriText}`;
-  if (error.kind === 'retry') return new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `Could not fetch ${what}: ${error.message}`, { field: 'uri' });
-  if (error.kind === 'auth') {
-    return new MlflowEdgeError(error.status === 403 ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED', `The MLflow server refused to load ${what}: ${error.message}. Check the credentials given to tracker.setRemote().`, { field: 'uri' });
-  }
-  const code: ErrorCode = error.status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : ((error.errorCode as ErrorCode | undefined) ?? 'BAD_REQUEST');
-  const hint = error.status === 404 && path !== undefined ? ' The model directory on the server lacks this file.' : ' Check the model URI.';
-  return new MlflowEdgeError(code, `The MLflow server could not resolve ${what}: ${error.message}.${hint}`, { field: 'uri', status: error.status });
+  const missingFile = error instanceof RestError && error.kind === 'refused' && error.status === 404 && path !== undefined;
+  return toMlflowError(error, `Loading ${what} from the MLflow server`, {
+    retry: 'The server could not be reached; load the model once while online and it then loads offline too.',
+    auth: 'Check the credentials given to tracker.setRemote().',
+    refused: missingFile ? 'The model directory on the server lacks this file.' : 'Check the model URI.',
+  }, { field: 'uri' });
 }

@@ -74,7 +74,6 @@ function newSeries(runId: string, key: string, points: PointColumns): SeriesReco
     key,
     count: 0,
     latest: { step: points.steps[0]!, value: points.values[0]!, timestamp: points.timestamps[0]! },
-    syncedCount: 0,
   };
 }
 

@@ -6,8 +6,9 @@
  */
 import { doesNotExist } from '../schema/errors.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
+import { currentState, remoteMap } from './remote-state.js';
 import { takeSeq } from './runs.js';
-import { versionRange, type Db, type EdgeDB, type LoggedModelRecord, type ModelVersionRecord, type RegisteredModelRecord, type WriteTx } from './schema.js';
+import { versionRange, type Db, type LoggedModelRecord, type ModelVersionRecord, type RegisteredModelRecord, type WriteTx } from './schema.js';
 
 export async function addLoggedModel(db: Db, record: LoggedModelRecord): Promise<void> {
   await db.add('loggedModels', record);
@@ -23,40 +24,33 @@ export async function loggedModelsOfRun(db: Db, runId: string): Promise<LoggedMo
   return (await db.getAll('loggedModels')).filter((m) => m.runId === runId);
 }
 
-/** A logged model by its local id or by the id the server gave it. */
+/** A logged model by its local id or by the id the current server gave it. */
 export async function findLoggedModel(db: Db, modelId: string): Promise<LoggedModelRecord | undefined> {
   const local = await db.get('loggedModels', modelId);
   if (local !== undefined) return local;
-  return (await db.getAll('loggedModels')).find((m) => m.remoteModelId === modelId);
+  const state = await currentState(db);
+  if (state === undefined) return undefined;
+  for (const [id, sync] of await remoteMap(db, state, 'model')) if (sync.remoteModelId === modelId) return db.get('loggedModels', id);
+  return undefined;
+}
+
+/** The ids and readiness the current server has for each logged model synced to it. */
+export async function loggedModelSync(db: Db): Promise<Map<string, { remoteModelId?: string; ready?: boolean }>> {
+  const state = await currentState(db);
+  return state === undefined ? new Map() : remoteMap(db, state, 'model');
+}
+
+/** The current server's version number of each version of `name`, by local version. */
+async function remoteVersions(db: Db, name: string): Promise<Map<number, string>> {
+  const state = await currentState(db);
+  const out = new Map<number, string>();
+  if (state === undefined) return out;
+  for (const [k, v] of await remoteMap(db, state, 'version', name)) if (v.remoteVersion !== undefined) out.set(Number(k.split('\u0000')[1]), v.remoteVersion);
+  return out;
 }
 
 export function listLoggedModels(db: Db): Promise<LoggedModelRecord[]> {
   return db.getAll('loggedModels');
-}
-
-/** Read-modify-write of one record; nothing when it is gone. */
-async function update<S extends 'loggedModels' | 'registeredModels' | 'modelVersions'>(
-  db: Db,
-  store: S,
-  key: EdgeDB[S]['key'],
-  change: Partial<EdgeDB[S]['value']>,
-): Promise<void> {
-  const tx = db.transaction([store], 'readwrite');
-  const record = await tx.objectStore(store).get(key);
-  if (record !== undefined) void tx.objectStore(store).put({ ...record, ...change });
-  await tx.done;
-}
-
-export function updateLoggedModel(db: Db, modelId: string, change: Partial<LoggedModelRecord>): Promise<void> {
-  return update(db, 'loggedModels', modelId, change);
-}
-
-export function updateRegisteredModel(db: Db, name: string, change: Partial<RegisteredModelRecord>): Promise<void> {
-  return update(db, 'registeredModels', name, change);
-}
-
-export function updateModelVersion(db: Db, v: Pick<ModelVersionRecord, 'name' | 'version'>, change: Partial<ModelVersionRecord>): Promise<void> {
-  return update(db, 'modelVersions', [v.name, v.version], change);
 }
 
 export function listRegisteredModels(db: Db): Promise<RegisteredModelRecord[]> {
@@ -72,7 +66,7 @@ export function modelVersionRecords(db: Db, name: string): Promise<ModelVersionR
   return db.getAll('modelVersions', versionRange(name));
 }
 
-function toVersion(v: ModelVersionRecord, aliases: Record<string, number>): ModelVersion {
+function toVersion(v: ModelVersionRecord, aliases: Record<string, number>, remote: Map<number, string>): ModelVersion {
   const out: ModelVersion = {
     name: v.name,
     version: String(v.version),
@@ -83,7 +77,8 @@ function toVersion(v: ModelVersionRecord, aliases: Record<string, number>): Mode
     creationTimestamp: v.creationTime,
     aliases: Object.entries(aliases).filter(([, n]) => n === v.version).map(([a]) => a).sort(),
   };
-  if (v.remoteVersion !== undefined) out.remoteVersion = v.remoteVersion;
+  const remoteVersion = remote.get(v.version);
+  if (remoteVersion !== undefined) out.remoteVersion = remoteVersion;
   return out;
 }
 
@@ -101,13 +96,12 @@ export async function createModelVersion(db: Db, name: string, model: LoggedMode
     runId: model.runId,
     creationTime: now,
     clientId: crypto.randomUUID().replaceAll('-', ''),
-    createAttempted: false,
   };
   void tx.objectStore('modelVersions').add(record);
   void models.put({ ...registered, lastUpdatedTime: now });
   await takeSeq(tx as unknown as WriteTx, 1);
   await tx.done;
-  return toVersion(record, registered.aliases);
+  return toVersion(record, registered.aliases, new Map());
 }
 
 /** Points `alias` at `version` (MLflow's upsert). */
@@ -168,7 +162,7 @@ export async function getRegisteredModel(db: Db, name: string): Promise<Register
     creationTimestamp: registered.creationTime,
     lastUpdatedTimestamp: registered.lastUpdatedTime,
     aliases: Object.entries(registered.aliases).map(([alias, v]) => ({ alias, version: String(v) })).sort((a, b) => (a.alias < b.alias ? -1 : 1)),
-    latestVersions: last === undefined ? [] : [toVersion(last, registered.aliases)],
+    latestVersions: last === undefined ? [] : [toVersion(last, registered.aliases, await remoteVersions(db, name))],
   };
 }
 
@@ -176,7 +170,8 @@ export async function listModelVersions(db: Db, name: string): Promise<ModelVers
   const registered = await db.get('registeredModels', name);
   if (registered === undefined) throw registeredModelMissing(name);
   const versions = await db.getAll('modelVersions', versionRange(name));
-  return versions.map((v) => toVersion(v, registered.aliases));
+  const remote = await remoteVersions(db, name);
+  return versions.map((v) => toVersion(v, registered.aliases, remote));
 }
 
 function registeredModelMissing(name: string) {

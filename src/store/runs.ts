@@ -5,7 +5,8 @@ import { newRunId } from '../schema/ids.js';
 import { generateRunName } from '../schema/run-names.js';
 import { compileFilter, compileOrderBy } from '../schema/search.js';
 import { getOrCreateExperiment } from './experiments.js';
-import { runRange, type Db, type RunRecord, type WriteTx } from './schema.js';
+import { currentState, key, remoteMap } from './remote-state.js';
+import { runRange, type Db, type RunRecord, type RunSyncRecord, type WriteTx } from './schema.js';
 
 export interface StartRun {
   experimentName?: string;
@@ -19,7 +20,10 @@ export interface StartRun {
 /** Reserves `count` consecutive sequence numbers in the caller's transaction; returns the first. */
 export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
   const meta = tx.objectStore('meta');
-  const first = Number((await meta.get('seq')) ?? 0) + 1;
+  const stored = Number((await meta.get('seq')) ?? 0);
+  // A damaged counter must not hand out NaN (items sync could never order):
+  // start above any counter ever taken instead (microseconds since the epoch).
+  const first = (Number.isSafeInteger(stored) && stored >= 0 ? stored : Date.now() * 1000) + 1;
   void meta.put(first + count - 1, 'seq');
   return first;
 }
@@ -110,7 +114,8 @@ export async function getRun(db: Db, runId: string): Promise<Run> {
 
 /** Runs assembled from their records; ids with no run are skipped. One read transaction. */
 async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
-  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series', 'runSync'], 'readonly');
+  const state = await currentState(db);
+  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series', 'remote'], 'readonly');
   const experimentNames = new Map<string, string>();
   for (const e of await tx.objectStore('experiments').getAll()) experimentNames.set(e.experimentId, e.name);
   const runs = await Promise.all(
@@ -121,7 +126,7 @@ async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
         tx.objectStore('params').getAll(range),
         tx.objectStore('tags').getAll(range),
         tx.objectStore('series').getAll(range),
-        tx.objectStore('runSync').get(runId),
+        state === undefined ? undefined : (tx.objectStore('remote').get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>),
       ]);
       if (record === undefined) return undefined;
       const info: Run['info'] = {
@@ -177,8 +182,11 @@ export async function searchRuns(db: Db, request: SearchRuns): Promise<Run[]> {
     .slice(0, request.maxResults);
 }
 
-/** The local id of a run named by its local id or by the id the server gave it on sync. */
+/** The local id of a run named by its local id or by the id the current server gave it on sync. */
 export async function localRunId(db: Db, runId: string): Promise<string | undefined> {
   if ((await db.getKey('runs', runId)) !== undefined) return runId;
-  return (await db.getAll('runSync')).find((s) => s.remoteRunId === runId)?.runId;
+  const state = await currentState(db);
+  if (state === undefined) return undefined;
+  for (const [id, sync] of await remoteMap(db, state, 'run')) if (sync.remoteRunId === runId) return id;
+  return undefined;
 }

@@ -12,7 +12,7 @@
  * - Every param, tag and run change gets the next `seq` from `meta`, inside
  *   the transaction that writes it: the log is the outbox sync reads.
  */
-import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
 
 export const TAIL_POINTS = 1024;
@@ -25,8 +25,6 @@ export interface ExperimentRecord {
   creationTime: number;
   lastUpdateTime: number;
   tags: Record<string, string>;
-  /** The experiment's id on the remote server. */
-  remoteId?: string;
 }
 
 export interface RunRecord {
@@ -57,8 +55,6 @@ export interface SeriesRecord {
   count: number;
   /** The point MLflow reports as the run's metric value: max of (step, timestamp, value). */
   latest: MetricPoint;
-  /** Points already acknowledged by the remote server (schema v2). */
-  syncedCount: number;
 }
 
 export interface ChunkRecord {
@@ -70,7 +66,7 @@ export interface ChunkRecord {
   timestamps: Float64Array;
 }
 
-/** What the remote server has of a run (schema v3). */
+/** What one server has of a run (schema v3 kept one per database in `runSync`; since v5, one per server in `remote`). */
 export interface RunSyncRecord {
   runId: string;
   remoteRunId?: string;
@@ -82,6 +78,8 @@ export interface RunSyncRecord {
   syncedSeq: number;
   /** The status and end time last sent with runs/update. */
   endSynced?: { status: RunStatus; endTime?: number };
+  /** The server's copy was compared with the local one and found complete, at this server epoch (see ServerStates). */
+  verifiedEpoch?: number;
 }
 
 /** An item the server refused for good (a 4xx other than auth); sync went on without it. */
@@ -104,8 +102,6 @@ export interface ArtifactRecord {
   createdAt: number;
   location: ArtifactLocation;
   seq: number;
-  /** The sha256 of the content last uploaded to the server. */
-  syncedSha256?: string;
 }
 
 /**
@@ -121,6 +117,10 @@ export interface LoggedModelRecord {
   name: string;
   creationTime: number;
   flavors: string[];
+}
+
+/** What one server has of a logged model (schema v5). */
+export interface ModelSyncRecord {
   /** Set durably before logged-models create goes out (search by client id afterwards). */
   createAttempted: boolean;
   remoteModelId?: string;
@@ -140,6 +140,10 @@ export interface RegisteredModelRecord {
   lastUpdatedTime: number;
   /** alias → local version number. */
   aliases: Record<string, number>;
+}
+
+/** What one server has of a registered model (schema v5). */
+export interface RegisteredSyncRecord {
   /** The server has this registered model. */
   remoteCreated?: boolean;
   /** alias → remote version string, as last set on the server. */
@@ -156,10 +160,53 @@ export interface ModelVersionRecord {
   creationTime: number;
   /** Names this version on the server, as a tag, so a retried create finds it. */
   clientId: string;
+}
+
+/** What one server has of a model version (schema v5). */
+export interface VersionSyncRecord {
   createAttempted: boolean;
   remoteVersion?: string;
   /** The server refused it for good (see the dead letters). */
   abandoned?: boolean;
+}
+
+/** What a server has of each kind of local entity (schema v5), keyed by `RemoteKey`. */
+export interface RemoteValues {
+  run: RunSyncRecord;
+  series: { syncedCount: number };
+  file: { syncedSha256: string };
+  experiment: { remoteId: string };
+  model: ModelSyncRecord;
+  registered: RegisteredSyncRecord;
+  version: VersionSyncRecord;
+}
+export type RemoteKind = keyof RemoteValues;
+/**
+ * [state, kind, id, sub]: `state` names one server's sync state (see
+ * ServerStates); `id`/`sub` the local entity: a run id; run id and metric
+ * key; owner and file path; experiment id; model id; registered model name;
+ * name and version.
+ */
+export type RemoteKey = [state: string, kind: RemoteKind, id: string, sub: string];
+
+/**
+ * Which sync state belongs to which server (schema v5), in `meta` under
+ * 'servers'. A state is made for a tracking URI when it is first set; once
+ * the server answers, its identity (the creation time of its Default
+ * experiment, made when its database was) is bound to that state, so two
+ * URIs of one server share one state, and a URI whose server's database was
+ * replaced gets a new one.
+ */
+export interface ServerStates {
+  byUri: Record<string, string>;
+  byIdentity: Record<string, string>;
+  /** state → the epoch at which its acknowledged runs must be verified again (bumped when the server lost data). */
+  epochs: Record<string, number>;
+  /** The state of the tracking URI set now, if one is. */
+  current?: string;
+  /** state → the server's id of the last run created there: gone means the server lost data. */
+  lastRun?: Record<string, string>;
+  next: number;
 }
 
 /** Files of a model directory fetched from a server or URL, kept for offline loads (schema v4). */
@@ -181,7 +228,7 @@ export interface ModelResolutionRecord {
 }
 
 export interface EdgeDB extends DBSchema {
-  meta: { key: string; value: number | string };
+  meta: { key: string; value: number | string | ServerStates };
   experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
   runs: {
     key: string;
@@ -200,6 +247,7 @@ export interface EdgeDB extends DBSchema {
   modelVersions: { key: [string, number]; value: ModelVersionRecord };
   modelCache: { key: string; value: ModelCacheRecord };
   modelResolutions: { key: string; value: ModelResolutionRecord };
+  remote: { key: RemoteKey; value: RemoteValues[RemoteKind] };
 }
 
 export type Db = IDBPDatabase<EdgeDB>;
@@ -231,8 +279,8 @@ export const MIGRATIONS: readonly Migration[] = [
     tx.objectStore('runs').createIndex('byExperimentStart', ['experimentId', 'startTime']);
     let cursor = await tx.objectStore('series').openCursor();
     while (cursor) {
-      const record = cursor.value as Partial<SeriesRecord> & SeriesRecord;
-      if (record.syncedCount === undefined) await cursor.update({ ...record, syncedCount: 0 });
+      const record = cursor.value as SeriesRecord & { syncedCount?: number };
+      if (record.syncedCount === undefined) await cursor.update({ ...record, syncedCount: 0 } as SeriesRecord);
       cursor = await cursor.continue();
     }
   },
@@ -248,6 +296,55 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('modelVersions', { keyPath: ['name', 'version'] });
     db.createObjectStore('modelCache', { keyPath: 'source' });
     db.createObjectStore('modelResolutions', { keyPath: 'uri' });
+  },
+  // v5: sync state per server: what v3/v4 kept on the records (for the one
+  // server then set) moves to `remote` under state 's0', bound to that URI.
+  async (db, tx) => {
+    db.createObjectStore('remote');
+    const remote = tx.objectStore('remote');
+    const uri = await tx.objectStore('meta').get('syncRemote');
+    const servers: ServerStates = typeof uri === 'string' ? { byUri: { [uri]: 's0' }, byIdentity: {}, epochs: {}, current: 's0', next: 1 } : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
+    await tx.objectStore('meta').put(servers, 'servers');
+    const put = <K extends RemoteKind>(kind: K, id: string, sub: string, value: RemoteValues[K]) => void remote.put(value, ['s0', kind, id, sub]);
+    // Each old store: copy its sync fields (when a server was set), then strip them from the record.
+    const each = async (name: StoreName, move: (value: Record<string, unknown>) => Record<string, unknown> | undefined) => {
+      let cursor = await (tx.objectStore(name) as unknown as IDBPObjectStore<EdgeDB, StoreName[], StoreName, 'versionchange'>).openCursor();
+      while (cursor) {
+        const stripped = move(cursor.value as Record<string, unknown>);
+        if (stripped !== undefined) await cursor.update(stripped as never);
+        cursor = await cursor.continue();
+      }
+    };
+    const keep = typeof uri === 'string';
+    await each('runSync', (r) => {
+      if (keep) put('run', r.runId as string, '', r as unknown as RunSyncRecord);
+      return undefined;
+    });
+    await tx.objectStore('runSync').clear();
+    await each('series', ({ syncedCount, ...s }) => {
+      if (keep && typeof syncedCount === 'number' && syncedCount > 0) put('series', s.runId as string, s.key as string, { syncedCount });
+      return s;
+    });
+    await each('artifacts', ({ syncedSha256, ...a }) => {
+      if (keep && typeof syncedSha256 === 'string') put('file', a.runId as string, a.path as string, { syncedSha256 });
+      return a;
+    });
+    await each('experiments', ({ remoteId, ...e }) => {
+      if (keep && typeof remoteId === 'string') put('experiment', e.experimentId as string, '', { remoteId });
+      return e;
+    });
+    await each('loggedModels', ({ createAttempted, remoteModelId, remoteArtifactUri, outputSynced, ready, abandoned, ...m }) => {
+      if (keep) put('model', m.modelId as string, '', { createAttempted, remoteModelId, remoteArtifactUri, outputSynced, ready, abandoned } as ModelSyncRecord);
+      return m;
+    });
+    await each('registeredModels', ({ remoteCreated, aliasesSynced, ...r }) => {
+      if (keep) put('registered', r.name as string, '', { remoteCreated, aliasesSynced } as RegisteredSyncRecord);
+      return r;
+    });
+    await each('modelVersions', ({ createAttempted, remoteVersion, abandoned, ...v }) => {
+      if (keep) put('version', v.name as string, String(v.version), { createAttempted, remoteVersion, abandoned } as VersionSyncRecord);
+      return v;
+    });
   },
 ];
 

@@ -1,9 +1,11 @@
 /**
- * What sync reads and acknowledges. Every acknowledgement is one transaction
- * that only moves progress forward (max of old and new), so a replayed ack
- * after a crash is harmless and progress never runs ahead of the server.
+ * What sync reads and acknowledges, for one server's state (see
+ * remote-state.ts). Every acknowledgement is one transaction that only
+ * moves progress forward (max of old and new), so a replayed ack after a
+ * crash is harmless and progress never runs ahead of the server.
  */
 import type { MetricPoint } from '../schema/entities.js';
+import { epochOf, key, kindRange, remoteMap, updateRemote } from './remote-state.js';
 import {
   BLOCK_POINTS,
   TAIL_POINTS,
@@ -12,45 +14,49 @@ import {
   type Db,
   type DeadLetterRecord,
   type ExperimentRecord,
-  type LoggedModelRecord,
-  type ModelVersionRecord,
-  type RegisteredModelRecord,
   type ParamRecord,
   type RunRecord,
   type RunSyncRecord,
   type SeriesRecord,
-  type WriteTx,
 } from './schema.js';
 
 export interface RunWork {
   run: RunRecord;
-  experiment: ExperimentRecord;
+  /** Undefined when the run's experiment record is missing (a damaged store): the run is quarantined. */
+  experiment: ExperimentRecord | undefined;
+  /** The experiment's id on this server, once known. */
+  remoteExperimentId?: string;
   sync: RunSyncRecord;
   /** Params and tags not yet on the server, in seq order. */
   text: { kind: 'param' | 'tag'; record: ParamRecord }[];
-  /** Series with points not yet on the server. */
-  series: SeriesRecord[];
+  /** Series with points not yet on the server, with how many the server has. */
+  series: (SeriesRecord & { syncedCount: number })[];
   artifacts: ArtifactRecord[];
   /** The end state to send with runs/update, when it differs from what the server has. */
   end?: { status: RunRecord['status']; endTime?: number };
+  /** Everything is acknowledged but not yet compared with the server's copy at this epoch. */
+  verify?: { epoch: number; params: ParamRecord[]; tags: ParamRecord[]; series: SeriesRecord[]; artifacts: ArtifactRecord[] };
 }
 
 const emptySync = (runId: string): RunSyncRecord => ({ runId, createAttempted: false, syncedSeq: 0 });
 
-/** Every run with something the server lacks, in start order (parents before children). */
-export async function pendingRuns(db: Db): Promise<RunWork[]> {
-  const tx = db.transaction(['runs', 'experiments', 'runSync', 'params', 'tags', 'series', 'artifacts'], 'readonly');
-  const [runs, experiments, syncs] = await Promise.all([
+/** Every run with something the server lacks or that is not yet verified, in start order (parents before children). */
+export async function pendingRuns(db: Db, state: string): Promise<RunWork[]> {
+  const epoch = await epochOf(db, state);
+  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readonly');
+  const [runs, experiments, syncs, seriesSync, fileSync, experimentSync] = await Promise.all([
     tx.objectStore('runs').getAll(),
     tx.objectStore('experiments').getAll(),
-    tx.objectStore('runSync').getAll(),
+    remoteMap(tx, state, 'run'),
+    remoteMap(tx, state, 'series'),
+    remoteMap(tx, state, 'file'),
+    remoteMap(tx, state, 'experiment'),
   ]);
   const experimentById = new Map(experiments.map((e) => [e.experimentId, e]));
-  const syncById = new Map(syncs.map((s) => [s.runId, s]));
   runs.sort((a, b) => a.startTime - b.startTime || (a.runId < b.runId ? -1 : 1));
   const work = await Promise.all(
     runs.map(async (run): Promise<RunWork | undefined> => {
-      const sync = syncById.get(run.runId) ?? emptySync(run.runId);
+      const sync = syncs.get(run.runId) ?? emptySync(run.runId);
       const range = runRange(run.runId);
       const [params, tags, series, artifacts] = await Promise.all([
         tx.objectStore('params').getAll(range),
@@ -59,17 +65,20 @@ export async function pendingRuns(db: Db): Promise<RunWork[]> {
         tx.objectStore('artifacts').getAll(range),
       ]);
       const text = [
-        ...params.filter((p) => p.seq > sync.syncedSeq).map((record) => ({ kind: 'param' as const, record })),
-        ...tags.filter((t) => t.seq > sync.syncedSeq).map((record) => ({ kind: 'tag' as const, record })),
+        ...params.filter((p) => !(p.seq <= sync.syncedSeq)).map((record) => ({ kind: 'param' as const, record })),
+        ...tags.filter((t) => !(t.seq <= sync.syncedSeq)).map((record) => ({ kind: 'tag' as const, record })),
       ].sort((a, b) => a.record.seq - b.record.seq);
+      const synced = (s: SeriesRecord) => seriesSync.get(`${run.runId}\u0000${s.key}`)?.syncedCount ?? 0;
       const item: RunWork = {
         run,
-        experiment: experimentById.get(run.experimentId)!,
+        experiment: experimentById.get(run.experimentId),
         sync,
         text,
-        series: series.filter((s) => s.count > s.syncedCount),
-        artifacts: artifacts.filter((a) => a.syncedSha256 !== a.sha256),
+        series: series.filter((s) => s.count > synced(s)).map((s) => ({ ...s, syncedCount: synced(s) })),
+        artifacts: artifacts.filter((a) => fileSync.get(`${run.runId}\u0000${a.path}`)?.syncedSha256 !== a.sha256),
       };
+      const remoteExperimentId = experimentSync.get(run.experimentId)?.remoteId;
+      if (remoteExperimentId !== undefined) item.remoteExperimentId = remoteExperimentId;
       const wanted = run.status === 'RUNNING' ? undefined : { status: run.status, endTime: run.endTime };
       const had = sync.endSynced;
       if (wanted !== undefined && (had?.status !== wanted.status || had.endTime !== wanted.endTime)) {
@@ -78,7 +87,12 @@ export async function pendingRuns(db: Db): Promise<RunWork[]> {
         item.end = { status: 'RUNNING' }; // resumed after the server saw it end
       }
       const pending = sync.remoteRunId === undefined || text.length > 0 || item.series.length > 0 || item.artifacts.length > 0 || item.end !== undefined;
-      return pending ? item : undefined;
+      if (pending) return item;
+      if (sync.verifiedEpoch !== epoch && (run.status !== 'RUNNING' || epoch > 0)) {
+        item.verify = { epoch, params, tags, series, artifacts };
+        return item;
+      }
+      return undefined;
     }),
   );
   await tx.done;
@@ -86,37 +100,43 @@ export async function pendingRuns(db: Db): Promise<RunWork[]> {
 }
 
 /** Logged models, registry versions and aliases the server does not have yet, and the bytes of those models' files. */
-export async function pendingModels(db: Db): Promise<{ models: number; registry: number; bytes: number }> {
-  const tx = db.transaction(['loggedModels', 'modelVersions', 'registeredModels', 'artifacts'], 'readonly');
-  const [models, versions, registered] = await Promise.all([
+export async function pendingModels(db: Db, state: string): Promise<{ models: number; registry: number; bytes: number }> {
+  const tx = db.transaction(['loggedModels', 'modelVersions', 'registeredModels', 'artifacts', 'remote'], 'readonly');
+  const [models, versions, registered, modelSync, versionSync, registeredSync, fileSync] = await Promise.all([
     tx.objectStore('loggedModels').getAll(),
     tx.objectStore('modelVersions').getAll(),
     tx.objectStore('registeredModels').getAll(),
+    remoteMap(tx, state, 'model'),
+    remoteMap(tx, state, 'version'),
+    remoteMap(tx, state, 'registered'),
+    remoteMap(tx, state, 'file'),
   ]);
-  const waiting = models.filter((m) => !m.ready && !m.abandoned);
+  const waiting = models.filter((m) => !modelSync.get(m.modelId)?.ready && !modelSync.get(m.modelId)?.abandoned);
   let bytes = 0;
   for (const m of waiting) {
-    for (const a of await tx.objectStore('artifacts').getAll(runRange(m.modelId))) if (a.syncedSha256 !== a.sha256) bytes += a.size;
+    for (const a of await tx.objectStore('artifacts').getAll(runRange(m.modelId))) if (fileSync.get(`${m.modelId}\u0000${a.path}`)?.syncedSha256 !== a.sha256) bytes += a.size;
   }
-  let registry = versions.filter((v) => v.remoteVersion === undefined && !v.abandoned).length;
+  const remoteVersion = (name: string, version: number) => versionSync.get(`${name}\u0000${version}`)?.remoteVersion;
+  let registry = versions.filter((v) => remoteVersion(v.name, v.version) === undefined && !versionSync.get(`${v.name}\u0000${v.version}`)?.abandoned).length;
   for (const r of registered) {
-    const synced = r.aliasesSynced ?? {};
-    registry += Object.keys(r.aliases).filter((a) => synced[a] === undefined || versions.find((v) => v.name === r.name && v.version === r.aliases[a])?.remoteVersion !== synced[a]).length;
+    const synced = registeredSync.get(r.name)?.aliasesSynced ?? {};
+    registry += Object.keys(r.aliases).filter((a) => synced[a] === undefined || remoteVersion(r.name, r.aliases[a]!) !== synced[a]).length;
     registry += Object.keys(synced).filter((a) => !(a in r.aliases)).length;
   }
   await tx.done;
   return { models: waiting.length, registry, bytes };
 }
 
-/** What the server has of runs and experiments: the ids models and registry versions refer to. */
-export async function remoteIds(db: Db): Promise<{ runs: Map<string, RunSyncRecord>; experiments: Map<string, string | undefined> }> {
-  const [syncs, experiments] = await Promise.all([db.getAll('runSync'), db.getAll('experiments')]);
-  return { runs: new Map(syncs.map((s) => [s.runId, s])), experiments: new Map(experiments.map((e) => [e.experimentId, e.remoteId])) };
+/** What this server has of runs and experiments: the ids models and registry versions refer to. */
+export async function remoteIds(db: Db, state: string): Promise<{ runs: Map<string, RunSyncRecord>; experiments: Map<string, string> }> {
+  const [runs, experiments] = await Promise.all([remoteMap(db, state, 'run'), remoteMap(db, state, 'experiment')]);
+  return { runs, experiments: new Map([...experiments].map(([id, e]) => [id, e.remoteId])) };
 }
 
-/** An owner's files whose content the server does not have. */
-export async function unsyncedFiles(db: Db, owner: string): Promise<ArtifactRecord[]> {
-  return (await db.getAll('artifacts', runRange(owner))).filter((a) => a.syncedSha256 !== a.sha256);
+/** An owner's files whose content this server does not have. */
+export async function unsyncedFiles(db: Db, state: string, owner: string): Promise<ArtifactRecord[]> {
+  const [files, synced] = await Promise.all([db.getAll('artifacts', runRange(owner)), remoteMap(db, state, 'file', owner)]);
+  return files.filter((a) => synced.get(`${owner}\u0000${a.path}`)?.syncedSha256 !== a.sha256);
 }
 
 /** Points [from, to) of a series, as MLflow metrics. */
@@ -135,55 +155,82 @@ export async function readPoints(db: Db, runId: string, key: string, from: numbe
   return out;
 }
 
-async function updateSync(tx: WriteTx, runId: string, change: (s: RunSyncRecord) => RunSyncRecord): Promise<void> {
-  const store = tx.objectStore('runSync');
-  void store.put(change((await store.get(runId)) ?? emptySync(runId)));
+function updateRun(db: Db, state: string, runId: string, change: (s: RunSyncRecord) => RunSyncRecord): Promise<RunSyncRecord> {
+  return updateRemote(db, state, 'run', runId, '', (old) => change(old ?? emptySync(runId)));
 }
 
 /** Durable before runs/create goes out: a crash after it makes the next attempt search first. */
-export async function markCreateAttempted(db: Db, runId: string): Promise<void> {
-  const tx = db.transaction(['runSync'], 'readwrite');
-  await updateSync(tx as WriteTx, runId, (s) => ({ ...s, createAttempted: true }));
+export async function markCreateAttempted(db: Db, state: string, runIds: readonly string[]): Promise<void> {
+  const tx = db.transaction(['remote'], 'readwrite');
+  for (const runId of runIds) {
+    const k = key(state, 'run', runId);
+    const old = ((await tx.objectStore('remote').get(k)) as RunSyncRecord | undefined) ?? emptySync(runId);
+    void tx.objectStore('remote').put({ ...old, createAttempted: true }, k);
+  }
   await tx.done;
 }
 
-export async function recordRemoteRun(db: Db, runId: string, remoteRunId: string, artifactUri: string): Promise<void> {
-  const tx = db.transaction(['runSync'], 'readwrite');
-  await updateSync(tx as WriteTx, runId, (s) => ({ ...s, createAttempted: true, remoteRunId, artifactUri }));
-  await tx.done;
+export async function recordRemoteRun(db: Db, state: string, runId: string, remoteRunId: string, artifactUri: string): Promise<void> {
+  await updateRun(db, state, runId, (s) => ({ ...s, createAttempted: true, remoteRunId, artifactUri }));
 }
 
-export async function recordRemoteExperiment(db: Db, experimentId: string, remoteId: string): Promise<void> {
-  const tx = db.transaction(['experiments'], 'readwrite');
-  const e = await tx.objectStore('experiments').get(experimentId);
-  if (e !== undefined) void tx.objectStore('experiments').put({ ...e, remoteId });
-  await tx.done;
+export async function recordRemoteExperiment(db: Db, state: string, experimentId: string, remoteId: string): Promise<void> {
+  await updateRemote(db, state, 'experiment', experimentId, '', () => ({ remoteId }));
 }
 
 /** The server has every param/tag up to `syncedSeq` and the first `counts[key]` points of each series. */
-export async function ackBatch(db: Db, runId: string, syncedSeq: number | undefined, counts: ReadonlyMap<string, number>): Promise<void> {
-  const tx = db.transaction(['runSync', 'series'], 'readwrite') as WriteTx;
-  if (syncedSeq !== undefined) await updateSync(tx, runId, (s) => ({ ...s, syncedSeq: Math.max(s.syncedSeq, syncedSeq) }));
+export async function ackBatch(db: Db, state: string, runId: string, syncedSeq: number | undefined, counts: ReadonlyMap<string, number>): Promise<void> {
+  const tx = db.transaction(['remote'], 'readwrite');
+  const runKey = key(state, 'run', runId);
+  const run = ((await tx.objectStore('remote').get(runKey)) as RunSyncRecord | undefined) ?? emptySync(runId);
+  const { verifiedEpoch: _, ...unverified } = run;
+  void tx.objectStore('remote').put({ ...unverified, syncedSeq: Math.max(run.syncedSeq, syncedSeq ?? 0) }, runKey);
   await Promise.all(
-    [...counts].map(async ([key, count]) => {
-      const series = await tx.objectStore('series').get([runId, key]);
-      if (series !== undefined && count > series.syncedCount) void tx.objectStore('series').put({ ...series, syncedCount: count });
+    [...counts].map(async ([metric, count]) => {
+      const k = key(state, 'series', runId, metric);
+      const old = (await tx.objectStore('remote').get(k)) as { syncedCount: number } | undefined;
+      if (count > (old?.syncedCount ?? 0)) void tx.objectStore('remote').put({ syncedCount: count }, k);
     }),
   );
   await tx.done;
 }
 
-export async function ackArtifact(db: Db, runId: string, path: string, sha256: string): Promise<void> {
-  const tx = db.transaction(['artifacts'], 'readwrite');
-  const a = await tx.objectStore('artifacts').get([runId, path]);
-  // Only if the file was not replaced while it was uploading.
-  if (a !== undefined && a.sha256 === sha256) void tx.objectStore('artifacts').put({ ...a, syncedSha256: sha256 });
+/** The server has this content at `path` of `owner` (a run or a logged model), if the file was not replaced meanwhile. */
+export async function ackArtifact(db: Db, state: string, owner: string, path: string, sha256: string): Promise<void> {
+  const tx = db.transaction(['artifacts', 'remote'], 'readwrite');
+  const a = await tx.objectStore('artifacts').get([owner, path]);
+  if (a !== undefined && a.sha256 === sha256) void tx.objectStore('remote').put({ syncedSha256: sha256 }, key(state, 'file', owner, path));
   await tx.done;
 }
 
-export async function ackEnd(db: Db, runId: string, end: NonNullable<RunSyncRecord['endSynced']>): Promise<void> {
-  const tx = db.transaction(['runSync'], 'readwrite');
-  await updateSync(tx as WriteTx, runId, (s) => ({ ...s, endSynced: end }));
+export async function ackEnd(db: Db, state: string, runId: string, end: NonNullable<RunSyncRecord['endSynced']>): Promise<void> {
+  await updateRun(db, state, runId, ({ verifiedEpoch: _, ...s }) => ({ ...s, endSynced: end }));
+}
+
+export async function ackVerified(db: Db, state: string, runId: string, epoch: number): Promise<void> {
+  await updateRun(db, state, runId, (s) => ({ ...s, verifiedEpoch: epoch }));
+}
+
+/**
+ * The server's copy of a run lacks what was acknowledged: forget those
+ * acknowledgements so they are uploaded again. `whole` when the run itself
+ * is gone (it is created again, after a search by its client id).
+ */
+export async function reopenRun(db: Db, state: string, runId: string, whole: boolean, missing: { params?: boolean; series?: string[]; files?: string[]; end?: boolean }): Promise<void> {
+  const tx = db.transaction(['remote'], 'readwrite');
+  const runKey = key(state, 'run', runId);
+  const run = ((await tx.objectStore('remote').get(runKey)) as RunSyncRecord | undefined) ?? emptySync(runId);
+  if (whole) {
+    for (const kind of ['series', 'file'] as const) void tx.objectStore('remote').delete(kindRange(state, kind, runId));
+    void tx.objectStore('remote').put({ runId, createAttempted: true, syncedSeq: 0 } satisfies RunSyncRecord, runKey);
+  } else {
+    const { verifiedEpoch: _, endSynced, ...rest } = run;
+    const next: RunSyncRecord = { ...rest, syncedSeq: missing.params ? 0 : run.syncedSeq };
+    if (!missing.end && endSynced !== undefined) next.endSynced = endSynced;
+    void tx.objectStore('remote').put(next, runKey);
+    for (const metric of missing.series ?? []) void tx.objectStore('remote').delete(key(state, 'series', runId, metric));
+    for (const path of missing.files ?? []) void tx.objectStore('remote').delete(key(state, 'file', runId, path));
+  }
   await tx.done;
 }
 
@@ -193,45 +240,6 @@ export async function addDeadLetter(db: Db, letter: Omit<DeadLetterRecord, 'id'>
 
 export function listDeadLetters(db: Db): Promise<DeadLetterRecord[]> {
   return db.getAll('deadLetters');
-}
-
-/**
- * Sync state belongs to one remote server. Pointing the tracker at another
- * one starts over: everything is uploaded again there.
- */
-export async function useRemote(db: Db, trackingUri: string): Promise<void> {
-  const tx = db.transaction(
-    ['meta', 'runSync', 'series', 'artifacts', 'experiments', 'deadLetters', 'loggedModels', 'registeredModels', 'modelVersions'],
-    'readwrite',
-  ) as WriteTx;
-  const meta = tx.objectStore('meta');
-  const current = await meta.get('syncRemote');
-  if (current === trackingUri) return tx.done;
-  void meta.put(trackingUri, 'syncRemote');
-  void tx.objectStore('runSync').clear();
-  void tx.objectStore('deadLetters').clear();
-  const reset = async <T>(store: 'series' | 'artifacts' | 'experiments' | 'loggedModels' | 'registeredModels' | 'modelVersions', change: (v: T) => T) => {
-    let cursor = await tx.objectStore(store).openCursor();
-    while (cursor) {
-      void cursor.update(change(cursor.value as T) as never);
-      cursor = await cursor.continue();
-    }
-  };
-  await reset<SeriesRecord>('series', (s) => ({ ...s, syncedCount: 0 }));
-  await reset<ArtifactRecord>('artifacts', ({ syncedSha256: _, ...a }) => a);
-  await reset<ExperimentRecord>('experiments', ({ remoteId: _, ...e }) => e);
-  await reset<LoggedModelRecord>('loggedModels', (m) => ({
-    modelId: m.modelId,
-    experimentId: m.experimentId,
-    runId: m.runId,
-    name: m.name,
-    creationTime: m.creationTime,
-    flavors: m.flavors,
-    createAttempted: false,
-  }));
-  await reset<RegisteredModelRecord>('registeredModels', ({ remoteCreated: _, aliasesSynced: __, ...r }) => r);
-  await reset<ModelVersionRecord>('modelVersions', ({ remoteVersion: _, abandoned: __, ...v }) => ({ ...v, createAttempted: false }));
-  await tx.done;
 }
 
 /** The change counter: it moves with every local write, so an unchanged value means nothing new to sync. */

@@ -5,43 +5,32 @@
  * they reach the uploader over a BroadcastChannel.
  */
 import type { RemoteOptions, SyncCounts, SyncStatus } from '../protocol.js';
-import { MlflowEdgeError, reviveError, serializeError, type ErrorCode, type SerializedError } from '../schema/errors.js';
+import { toMlflowError } from '../remote/errors.js';
+import { normalizeRemote } from '../remote/redact.js';
+import { MlflowRest, RestError } from '../remote/rest.js';
+import { MlflowEdgeError, reviveError, serializeError, type SerializedError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
+import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
-import { changeSeq, listDeadLetters, pendingModels, pendingRuns, useRemote } from '../store/sync-state.js';
+import { changeSeq, listDeadLetters, pendingModels, pendingRuns } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
-import { MlflowRest, RestError } from './rest.js';
 
 type Message =
   | { type: 'changed' }
   | { type: 'sync-request'; id: string }
   | { type: 'sync-result'; id: string; error?: SerializedError }
-  | { type: 'status'; inFlight: number; state: SyncStatus['state']; lastSuccessTime?: number; lastError?: SyncStatus['lastError'] };
+  | { type: 'status'; inFlight: number; state: SyncStatus['state']; lastSuccessTime?: number; lastError?: SyncStatus['lastError']; lastNotice?: SyncStatus['lastNotice'] };
 
 const DEBOUNCE_MS = 200;
 const MAX_WAIT_MS = 60_000;
 const RESEND_MS = 2_000;
 
-export function toSyncError(error: unknown): Error {
-  if (error instanceof MlflowEdgeError) return error;
-  if (error instanceof RestError) {
-    const code: ErrorCode =
-      error.kind === 'auth'
-        ? error.status === 403
-          ? 'PERMISSION_DENIED'
-          : 'UNAUTHENTICATED'
-        : error.kind === 'retry'
-          ? 'TEMPORARILY_UNAVAILABLE'
-          : ((error.errorCode as ErrorCode | undefined) ?? 'BAD_REQUEST');
-    const advice =
-      error.kind === 'auth'
-        ? ' Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.'
-        : error.kind === 'retry'
-          ? ' The server could not be reached or was overloaded; everything stays queued and is retried.'
-          : '';
-    return new MlflowEdgeError(code, `Sync to the MLflow server failed: ${error.message}.${advice}`, { status: error.status });
-  }
-  return error instanceof Error ? error : new Error(String(error));
+/** Any failure of sync as the MlflowEdgeError the caller sees (remote/errors.ts translates REST failures). */
+export function toSyncError(error: unknown): MlflowEdgeError {
+  return toMlflowError(error, 'Sync to the MLflow server', {
+    auth: 'Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.',
+    retry: 'Everything stays queued and is retried.',
+  });
 }
 
 export class SyncController {
@@ -57,6 +46,7 @@ export class SyncController {
   private inFlight = 0;
   private lastSuccessTime: number | undefined;
   private lastError: SyncStatus['lastError'];
+  private lastNotice: SyncStatus['lastNotice'];
   private problems: Error[] = [];
   private leaderView: Extract<Message, { type: 'status' }> | undefined;
   private readonly listeners = new Map<number, (s: SyncStatus) => void>();
@@ -80,16 +70,18 @@ export class SyncController {
     globalThis.addEventListener?.('online', this.onOnline);
   }
 
-  async configure(remote: RemoteOptions | null): Promise<void> {
+  async configure(options: RemoteOptions | null): Promise<void> {
+    // Credentials in the URI move to auth before anything is stored; a malformed URI throws first.
+    const remote = options === null ? null : normalizeRemote(options);
     this.remote = remote ?? undefined;
     this.paused = undefined;
     this.failures = 0;
     this.engine = undefined;
+    this.lastError = undefined;
+    await useRemote(this.db, remote?.trackingUri);
     if (remote === null) {
       this.stepDown();
     } else {
-      new URL(remote.trackingUri); // throws on a malformed URI before anything is stored
-      await useRemote(this.db, remote.trackingUri.replace(/\/+$/, ''));
       this.engine = new SyncEngine(this.db, new MlflowRest(remote), this.artifacts, {
         inFlight: (delta) => {
           this.inFlight += delta;
@@ -100,9 +92,12 @@ export class SyncController {
           this.emitSoon();
         },
         problem: (error, runId) => {
-          const e = toSyncError(error);
-          this.problems.push(e);
-          this.noteError(e, runId);
+          this.problems.push(error);
+          this.noteError(error, runId);
+        },
+        notice: (message) => {
+          this.lastNotice = { message, at: Date.now() };
+          this.emitSoon();
         },
       }, this.retry);
       this.seekLeadership();
@@ -185,6 +180,7 @@ export class SyncController {
     if (engine === undefined || !this.leader) return Promise.resolve();
     this.current = (async () => {
       const before = await changeSeq(this.db);
+      const problemsBefore = this.problems.length;
       this.emitSoon();
       try {
         await engine.pass();
@@ -192,6 +188,7 @@ export class SyncController {
         this.failures = 0;
         this.paused = undefined;
         this.lastSuccessTime = Date.now();
+        if (this.problems.length === problemsBefore) this.lastError = undefined; // a clean pass: old errors no longer hold
         if ((await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
       } catch (error) {
         const e = toSyncError(error);
@@ -214,6 +211,7 @@ export class SyncController {
 
   private noteError(error: Error, runId?: string): void {
     this.lastError = { code: (error as MlflowEdgeError).code ?? 'INTERNAL_ERROR', message: runId ? `run ${runId}: ${error.message}` : error.message, at: Date.now() };
+    this.emitSoon();
   }
 
   private seekLeadership(): void {
@@ -273,7 +271,8 @@ export class SyncController {
   }
 
   async status(): Promise<SyncStatus> {
-    const [work, letters, models] = await Promise.all([pendingRuns(this.db), listDeadLetters(this.db), pendingModels(this.db)]);
+    const state = (await currentState(this.db)) ?? '';
+    const [work, letters, models] = await Promise.all([pendingRuns(this.db, state), listDeadLetters(this.db), pendingModels(this.db, state)]);
     const pending: SyncCounts = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: models.models, registry: models.registry, bytes: models.bytes };
     for (const w of work) {
       pending.runs++;
@@ -283,17 +282,20 @@ export class SyncController {
       for (const a of w.artifacts) pending.bytes += a.size;
     }
     const view = this.leader ? undefined : this.leaderView;
-    const state: SyncStatus['state'] =
+    const online = (globalThis.navigator as Navigator | undefined)?.onLine ?? true;
+    const syncState: SyncStatus['state'] =
       this.remote === undefined
         ? 'disabled'
         : this.paused !== undefined
           ? 'paused'
-          : (view?.state ?? (this.current !== undefined ? 'syncing' : this.failures > 0 ? 'waiting' : 'idle'));
+          : !online
+            ? 'offline'
+            : (view?.state ?? (this.current !== undefined ? 'syncing' : this.failures > 0 ? 'waiting' : 'idle'));
     const status: SyncStatus = {
       configured: this.remote !== undefined,
-      online: (globalThis.navigator as Navigator | undefined)?.onLine ?? true,
+      online,
       leader: this.leader,
-      state,
+      state: syncState,
       pending,
       inFlight: view?.inFlight ?? this.inFlight,
       deadLetters: letters.map(({ runId, kind, key, message, at }) => ({ runId, kind, key, message, at })),
@@ -301,8 +303,10 @@ export class SyncController {
     if (this.remote !== undefined) status.trackingUri = this.remote.trackingUri;
     const lastSuccessTime = view?.lastSuccessTime ?? this.lastSuccessTime;
     if (lastSuccessTime !== undefined) status.lastSuccessTime = lastSuccessTime;
-    const lastError = view?.lastError ?? this.lastError;
+    const lastError = view === undefined ? this.lastError : view.lastError;
     if (lastError !== undefined) status.lastError = lastError;
+    const lastNotice = view === undefined ? this.lastNotice : view.lastNotice;
+    if (lastNotice !== undefined) status.lastNotice = lastNotice;
     return status;
   }
 
@@ -326,6 +330,7 @@ export class SyncController {
         const message: Message = { type: 'status', inFlight: this.inFlight, state: this.current !== undefined ? 'syncing' : this.paused ? 'paused' : this.failures > 0 ? 'waiting' : 'idle' };
         if (this.lastSuccessTime !== undefined) message.lastSuccessTime = this.lastSuccessTime;
         if (this.lastError !== undefined) message.lastError = this.lastError;
+        if (this.lastNotice !== undefined) message.lastNotice = this.lastNotice;
         this.channel?.postMessage(message);
       }
       if (this.listeners.size === 0) return;

@@ -1,159 +1,290 @@
 /**
- * One sync pass: everything pending when it starts goes to the server, run
- * by run, in this order: experiment, run, params/tags/metrics, artifacts,
- * end status. Exactly once against a server without idempotency keys:
- * - a run is created once: `createAttempted` is stored before runs/create
- *   goes out, and every later attempt first searches by the client-id tag;
+ * One sync pass: everything pending when it starts goes to the server of
+ * one sync state (see store/remote-state.ts). In order: which server this
+ * is (its identity, and whether it lost what it acknowledged), experiments,
+ * runs, then each run's params/tags/metrics, artifacts and end status, then
+ * a check of each finished run against the server's copy, then models.
+ *
+ * Exactly once against a server without idempotency keys:
+ * - a run is created once (remote/create-once.ts); duplicates a browser
+ *   made by resending a create are swept per experiment after the pass's
+ *   creates, and deleted only when empty;
  * - metric points keep their log-time timestamps, so a replayed batch meets
  *   the server's duplicate handling; params are write-once; tags upsert;
- * - progress is acknowledged only after the server answered, in the same
- *   transaction per batch, so a crash replays at most one batch.
+ * - progress is acknowledged only after a well-formed MLflow answer, in the
+ *   same transaction per batch, so a crash replays at most one batch;
+ * - a run counts as synced only once the server's copy was compared with
+ *   the local one (params, tags, latest metric values, status, files);
+ *   whatever is missing is uploaded again.
+ * Nothing here deletes server data, and nothing the server refuses for the
+ * run as a whole (a deleted run or experiment) is dead-lettered: the run
+ * waits, with the reason in the status.
  */
+import { createOnce, settleTwins } from '../remote/create-once.js';
+import { RestError, type MlflowRest, type Shape } from '../remote/rest.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../remote/retry.js';
+import { MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
+import { bindIdentity, bumpEpoch, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
 import type { Db, ExperimentRecord } from '../store/schema.js';
 import {
   ackArtifact,
   ackBatch,
   ackEnd,
+  ackVerified,
   addDeadLetter,
+  listDeadLetters,
   markCreateAttempted,
   pendingRuns,
   readPoints,
   recordRemoteExperiment,
   recordRemoteRun,
+  reopenRun,
   type RunWork,
 } from '../store/sync-state.js';
-import { ackOf, logBatchBody, packBatches, type BatchItem, type MetricItem, type TextItem } from './packing.js';
 import { ModelSync } from './models.js';
-import { MlflowRest, RestError } from './rest.js';
+import { ackOf, encodeDouble, logBatchBody, packBatches, type BatchItem, type MetricItem, type TextItem } from './packing.js';
+
+export { DEFAULT_RETRY, type RetryPolicy };
 
 /** The tag that names the local run on the remote one. */
 export const CLIENT_ID_TAG = 'mlflow-edge.clientRunId';
 /** Points read per series at a time. */
 const WINDOW = 20_000;
-/** Runs whose data uploads at the same time. */
+/** Runs whose creates and data upload at the same time. */
 const RUNS_AT_ONCE = 3;
-
-export interface RetryPolicy {
-  attempts: number;
-  baseMs: number;
-  capMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 500, capMs: 30_000 };
+/** Runs compared with the server per runs/search. */
+const VERIFY_CHUNK = 100;
+/** Tags the server adds to a run it creates: a twin holding only these holds nothing. */
+const CREATE_TAGS = new Set([CLIENT_ID_TAG, 'mlflow.runName', 'mlflow.user', 'mlflow.source.name', 'mlflow.source.type']);
 
 export interface EngineHooks {
   /** A request started (+1) or ended (-1). */
   inFlight(delta: number): void;
-  /** A run-level problem that did not stop the pass (e.g. a deleted experiment). */
-  problem(error: RestError, runId: string): void;
+  /** A run-level problem that did not stop the pass: the run waits (a deleted experiment or run, a damaged record). */
+  problem(error: MlflowEdgeError, runId: string): void;
   /** A request failed and will be tried again. */
   retrying(error: RestError): void;
+  /** Something the user should know that is not an error (the server lost data and it is uploaded again). */
+  notice(message: string): void;
 }
 
-type RemoteRun = { info: { run_id: string; artifact_uri: string } };
+type RunInfoJson = { run_id: string; artifact_uri: string; lifecycle_stage?: string; status?: string; end_time?: number | string; experiment_id?: string };
+type RunJson = {
+  info: RunInfoJson;
+  data?: { params?: { key: string; value: string }[]; tags?: { key: string; value: string }[]; metrics?: { key: string; value: number | string; step?: number | string; timestamp?: number | string }[] };
+};
+
+const has = (path: string[]): Shape => (json) => {
+  let at: unknown = json;
+  for (const p of path) {
+    if (at === null || typeof at !== 'object' || !(p in at)) return `a JSON object with ${path.join('.')}`;
+    at = (at as Record<string, unknown>)[p];
+  }
+  return at === undefined || at === null ? `a JSON object with ${path.join('.')}` : undefined;
+};
+const RUN_SHAPE = has(['run', 'info', 'run_id']);
+
+/** Run-level refusals: the run waits for someone to change the server (restore the run or experiment). */
+function runWaits(error: unknown): boolean {
+  return error instanceof RestError && error.kind === 'refused' && /must be in the 'active' state|is deleted on the server/i.test(error.message);
+}
+const runGone = (error: unknown) => error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST';
 
 export class SyncEngine {
-  private readonly rest: MlflowRest;
+  /** The sync state this pass uploads to, once the server said who it is. */
+  state: string | undefined;
 
   constructor(
     private readonly db: Db,
-    rest: MlflowRest,
+    private readonly rest: MlflowRest,
     private readonly artifacts: ArtifactStore,
     private readonly hooks: EngineHooks,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
-  ) {
-    this.rest = rest;
-  }
+  ) {}
 
   /** Uploads everything pending now. Throws on an auth failure or when retries run out. */
   async pass(): Promise<void> {
-    const work = await pendingRuns(this.db);
-    const remoteIds = new Map(work.filter((w) => w.sync.remoteRunId).map((w) => [w.run.runId, w.sync.remoteRunId!]));
-    // Runs are created first, in start order, so a child's parent tag can name the parent's server id.
-    const ready: { w: RunWork; remote: RemoteRun['info'] }[] = [];
-    for (const w of work) {
-      const remote = await this.guard(w, () => this.ensureRun(w));
-      if (remote === undefined) continue;
-      remoteIds.set(w.run.runId, remote.run_id);
-      ready.push({ w, remote });
-    }
-    // Then their data, a few runs at a time: the server's per-request time, not ours, is the limit.
-    let next = 0;
-    const lane = async () => {
-      while (next < ready.length) {
-        const { w, remote } = ready[next++]!;
-        await this.guard(w, () => this.syncData(w, remote, remoteIds));
+    const state = await this.identify();
+    this.state = state;
+    await this.checkForLoss(state);
+    const work: RunWork[] = [];
+    for (const w of await pendingRuns(this.db, state)) {
+      if (w.experiment === undefined) {
+        this.hooks.problem(
+          new MlflowEdgeError('DATA_LOSS', `The local record of experiment ${w.run.experimentId} is missing (damaged storage), so run ${w.run.runId} cannot be uploaded; everything else goes on. Its data is kept.`, { runId: w.run.runId }),
+          w.run.runId,
+        );
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(RUNS_AT_ONCE, ready.length) }, lane));
+      work.push(w);
+    }
+    const remoteIds = new Map(work.filter((w) => w.sync.remoteRunId).map((w) => [w.run.runId, w.sync.remoteRunId!]));
+    // Experiments first (few), then runs are created a few at a time; a child's parent tag is sent with its data, after all creates.
+    const toCreate: RunWork[] = [];
+    for (const w of work) {
+      if (w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined) continue;
+      const experimentId = await this.guard(w, () => this.remoteExperiment(state, w.experiment!, w.remoteExperimentId));
+      if (experimentId === undefined) continue;
+      w.remoteExperimentId = experimentId;
+      toCreate.push(w);
+    }
+    const fresh = toCreate.filter((w) => !w.sync.createAttempted);
+    if (fresh.length > 0) await markCreateAttempted(this.db, state, fresh.map((w) => w.run.runId));
+    const created = new Set<string>();
+    await this.lanes(toCreate, async (w) => {
+      const remote = await this.guard(w, () => this.createRun(state, w, w.remoteExperimentId!, !fresh.includes(w)));
+      if (remote === undefined) return;
+      w.sync = { ...w.sync, createAttempted: true, remoteRunId: remote.run_id, artifactUri: remote.artifact_uri };
+      remoteIds.set(w.run.runId, remote.run_id);
+      created.add(w.run.runId);
+    });
+    const last = [...created].at(-1);
+    if (last !== undefined) await recordLastRun(this.db, state, remoteIds.get(last)!);
+    // Then their data, a few runs at a time: the server's per-request time, not ours, is the limit.
+    const ready = work.filter((w) => w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined && w.verify === undefined);
+    await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds)));
+    await this.sweepTwins(work.filter((w) => created.has(w.run.runId)));
+    // Runs whose every item is now acknowledged, this pass's included, are compared with the server's copy.
+    const unverified = (await pendingRuns(this.db, state)).filter((w) => w.verify !== undefined && w.experiment !== undefined);
+    for (const w of unverified) if (w.sync.remoteRunId !== undefined) remoteIds.set(w.run.runId, w.sync.remoteRunId);
+    await this.verify(state, unverified, remoteIds);
     // Models once their runs are there; then the registry.
-    await new ModelSync(this.db, this.rest, this.artifacts, {
+    await new ModelSync(this.db, state, this.rest, this.artifacts, {
       request: (fn) => this.request(fn),
-      withRetries: (fn) => this.withRetries(fn),
+      retry: this.retry,
+      onRetry: (e) => this.hooks.retrying(e),
       tracked: (fn) => this.tracked(fn),
     }).pass();
   }
 
-  /** Runs `step` for one run; a permanent refusal is reported and skips the run, anything else stops the pass. */
+  /**
+   * Which sync state this server's answers go to: its identity is the
+   * creation time of its Default experiment (made with its database), so a
+   * URI whose database was replaced starts a new state and two URIs of one
+   * server share one.
+   */
+  private async identify(): Promise<string> {
+    const version = await this.request(() => this.rest.serverVersion());
+    const identity = await this.request(() =>
+      this.rest.call<{ experiment: { creation_time?: number | string; experiment_id: string } }>('GET', 'experiments/get', { experiment_id: '0' }, has(['experiment', 'experiment_id'])),
+    )
+      .then((r) => `default-experiment:${r.experiment.creation_time ?? 'none'}`)
+      .catch((error: unknown) => {
+        // No Default experiment (deleted for good): the URI is all we know of this server.
+        if (runGone(error)) return `uri:${this.rest.trackingUri}`;
+        throw error;
+      });
+    const binding: Binding = await bindIdentity(this.db, this.rest.trackingUri, `${identity}`);
+    if (binding.replaced) {
+      this.hooks.notice(
+        `The MLflow server at ${this.rest.trackingUri} (MLflow ${version}) has another database than the one this browser uploaded to (it was reset or replaced): everything is uploaded again from the local store.`,
+      );
+    }
+    return binding.state;
+  }
+
+  /** The last run created here is gone: the server lost what it acknowledged (restored from an old backup). Every run is checked again. */
+  private async checkForLoss(state: string): Promise<void> {
+    const last = (await readServers(this.db)).lastRun?.[state];
+    if (last === undefined) return;
+    try {
+      await this.request(() => this.rest.call('GET', 'runs/get', { run_id: last }, RUN_SHAPE));
+    } catch (error) {
+      if (!runGone(error)) throw error;
+      await bumpEpoch(this.db, state);
+      this.hooks.notice(`The MLflow server at ${this.rest.trackingUri} no longer has runs it acknowledged (restored from an older backup?): every run is compared with it again and what it lacks is uploaded again.`);
+    }
+  }
+
+  /** Runs `step` for each item, RUNS_AT_ONCE at a time. */
+  private async lanes<T>(items: readonly T[], step: (item: T) => Promise<unknown>): Promise<void> {
+    let next = 0;
+    const lane = async () => {
+      while (next < items.length) await step(items[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(RUNS_AT_ONCE, items.length) }, lane));
+  }
+
+  /** Runs `step` for one run; a refusal of the run as a whole is reported and the run waits; anything else stops the pass. */
   private async guard<T>(w: RunWork, step: () => Promise<T>): Promise<T | undefined> {
     try {
       return await step();
     } catch (error) {
-      if (error instanceof RestError && error.kind === 'permanent') {
-        this.hooks.problem(error, w.run.runId);
+      if (error instanceof RestError && error.kind === 'refused') {
+        const waits = runWaits(error);
+        this.hooks.problem(
+          new MlflowEdgeError(
+            waits ? 'INVALID_STATE' : ((error.errorCode as MlflowEdgeError['code'] | undefined) ?? 'BAD_REQUEST'),
+            waits
+              ? `${error.message} The run waits: restore it (or its experiment) on the server, e.g. mlflow experiments restore, and it uploads then; its data is kept here.`
+              : `${error.message} The run waits; its data is kept here.`,
+            { runId: w.run.runId, status: error.status },
+          ),
+          w.run.runId,
+        );
         return undefined;
       }
       throw error;
     }
   }
 
-  private async ensureRun(w: RunWork): Promise<RemoteRun['info']> {
-    if (w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined) {
-      return { run_id: w.sync.remoteRunId, artifact_uri: w.sync.artifactUri };
-    }
-    const experimentId = await this.remoteExperiment(w.experiment);
-    return (await this.createRun(w, experimentId)).info;
-  }
-
-  private async syncData(w: RunWork, remote: RemoteRun['info'], remoteIds: Map<string, string>): Promise<void> {
+  private async syncData(state: string, w: RunWork, remoteIds: Map<string, string>): Promise<void> {
     const runId = w.run.runId;
-    await this.uploadData(w, remote.run_id, remoteIds);
+    const remote = { run_id: w.sync.remoteRunId!, artifact_uri: w.sync.artifactUri! };
+    try {
+      await this.uploadData(state, w, remote.run_id, remoteIds);
+    } catch (error) {
+      if (!runGone(error)) throw error;
+      // The server lost the run since it acknowledged it: create it again next pass, with everything.
+      await reopenRun(this.db, state, runId, true, {});
+      await bumpEpoch(this.db, state);
+      this.hooks.notice(`Run ${runId} was missing on the server (${(error as Error).message}); it is uploaded again.`);
+      return;
+    }
     for (const a of w.artifacts) {
-      const blob = await this.artifacts.read(runId, a.path);
+      let blob: Blob;
+      try {
+        blob = await this.artifacts.read(runId, a.path);
+      } catch (error) {
+        // The local file is gone (cleared storage): that item alone becomes a dead letter.
+        await addDeadLetter(this.db, { runId, kind: 'artifact', key: a.path, message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`, at: Date.now() });
+        await ackArtifact(this.db, state, runId, a.path, a.sha256);
+        continue;
+      }
       try {
         await this.request(() => this.rest.putArtifact(remote.artifact_uri, a.path, blob));
-        await ackArtifact(this.db, runId, a.path, a.sha256);
+        await ackArtifact(this.db, state, runId, a.path, a.sha256);
       } catch (error) {
-        await this.deadLetterOrThrow(error, runId, 'artifact', a.path);
+        if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error)) throw error;
+        await addDeadLetter(this.db, { runId, kind: 'artifact', key: a.path, message: error.message, at: Date.now() });
+        await ackArtifact(this.db, state, runId, a.path, a.sha256);
       }
     }
     if (w.end !== undefined) {
       const body: Record<string, unknown> = { run_id: remote.run_id, status: w.end.status };
       if (w.end.endTime !== undefined) body.end_time = w.end.endTime;
-      await this.request(() => this.rest.call('POST', 'runs/update', body));
-      await ackEnd(this.db, runId, w.end);
+      await this.request(() => this.rest.call('POST', 'runs/update', body, has(['run_info'])));
+      await ackEnd(this.db, state, runId, w.end);
     }
   }
 
-  /** get-by-name → create → on RESOURCE_ALREADY_EXISTS get again. */
-  private async remoteExperiment(e: ExperimentRecord): Promise<string> {
-    if (e.remoteId !== undefined) return e.remoteId;
+  /** get-by-name → create → on RESOURCE_ALREADY_EXISTS get again. A deleted experiment makes its runs wait. */
+  private async remoteExperiment(state: string, e: ExperimentRecord, known: string | undefined): Promise<string> {
+    if (known !== undefined) return known;
+    const shape = has(['experiment', 'experiment_id']);
     const byName = async (): Promise<{ experiment_id: string; lifecycle_stage: string } | undefined> => {
       try {
-        const r = await this.request(() =>
-          this.rest.call<{ experiment: { experiment_id: string; lifecycle_stage: string } }>('GET', 'experiments/get-by-name', { experiment_name: e.name }),
-        );
-        return r.experiment;
+        return (await this.request(() => this.rest.call<{ experiment: { experiment_id: string; lifecycle_stage: string } }>('GET', 'experiments/get-by-name', { experiment_name: e.name }, shape))).experiment;
       } catch (error) {
-        if (error instanceof RestError && error.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+        if (runGone(error)) return undefined;
         throw error;
       }
     };
     let found = await byName();
     if (found === undefined) {
       try {
-        const created = await this.request(() => this.rest.call<{ experiment_id: string }>('POST', 'experiments/create', { name: e.name }));
+        const created = await this.request(() => this.rest.call<{ experiment_id: string }>('POST', 'experiments/create', { name: e.name }, has(['experiment_id'])));
         found = { experiment_id: created.experiment_id, lifecycle_stage: 'active' };
       } catch (error) {
         if (!(error instanceof RestError && error.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw error;
@@ -164,72 +295,172 @@ export class SyncEngine {
     if (found.lifecycle_stage !== 'active') {
       throw new RestError(
         `Experiment '${e.name}' is deleted on the server (id ${found.experiment_id}). Restore it there (mlflow experiments restore) to upload its runs; they are kept here meanwhile.`,
-        'permanent',
+        'refused',
         400,
         'INVALID_STATE',
       );
     }
-    await recordRemoteExperiment(this.db, e.experimentId, found.experiment_id);
-    e.remoteId = found.experiment_id;
+    await recordRemoteExperiment(this.db, state, e.experimentId, found.experiment_id);
     return found.experiment_id;
   }
 
-  /**
-   * Creates the remote run once. Each attempt after the first may follow a
-   * create whose answer was lost, so it searches by the client-id tag first.
-   * A create can still reach the server twice (browsers resend a request
-   * whose connection dropped before any answer): once the run is known, any
-   * other active run with the same client id is deleted before the choice
-   * is recorded, so the server keeps exactly one.
-   */
-  private async createRun(w: RunWork, experimentId: string): Promise<RemoteRun> {
+  /** Creates the remote run once (remote/create-once.ts); a retry after a lost answer adopts what it finds. */
+  private async createRun(state: string, w: RunWork, experimentId: string, attempted: boolean): Promise<RunInfoJson> {
     const runId = w.run.runId;
-    let attempted = w.sync.createAttempted;
-    const chosen = await this.withRetries(async () => {
-      if (attempted) {
-        const [existing] = await this.findByClientId(runId, experimentId);
-        if (existing !== undefined) return existing;
-      } else {
-        await markCreateAttempted(this.db, runId);
-        attempted = true;
-      }
-      const body = {
-        experiment_id: experimentId,
-        run_name: w.run.runName,
-        start_time: w.run.startTime,
-        user_id: w.run.userId,
-        tags: [{ key: CLIENT_ID_TAG, value: runId }],
-      };
-      return (await this.tracked(() => this.rest.call<{ run: RemoteRun }>('POST', 'runs/create', body))).run;
-    });
-    const twins = (await this.withRetries(() => this.findByClientId(runId, experimentId))).filter((r) => r.info.run_id !== chosen.info.run_id);
-    for (const twin of twins) await this.request(() => this.rest.call('POST', 'runs/delete', { run_id: twin.info.run_id }));
-    await recordRemoteRun(this.db, runId, chosen.info.run_id, chosen.info.artifact_uri);
-    return chosen;
-  }
-
-  /** Active runs carrying this client id, oldest first (the first is the one a retry adopts). */
-  private async findByClientId(runId: string, experimentId: string): Promise<RemoteRun[]> {
-    const result = await this.tracked(() =>
-      this.rest.call<{ runs?: RemoteRun[] }>('POST', 'runs/search', {
-        experiment_ids: [experimentId],
-        filter: `tags.\`${CLIENT_ID_TAG}\` = '${runId}'`,
-        run_view_type: 'ACTIVE_ONLY',
-        max_results: 100,
-        order_by: ['attributes.run_id ASC'],
-      }),
+    const chosen = await createOnce<RunJson>(
+      {
+        attempted,
+        markAttempted: () => markCreateAttempted(this.db, state, [runId]),
+        find: () => this.findByClientId([experimentId], `tags.\`${CLIENT_ID_TAG}\` = '${runId}'`),
+        prefer: (found) => found.find(holdsData) ?? found[0]!,
+        create: async () => {
+          const body = { experiment_id: experimentId, run_name: w.run.runName, start_time: w.run.startTime, user_id: w.run.userId, tags: [{ key: CLIENT_ID_TAG, value: runId }] };
+          return (await this.tracked(() => this.rest.call<{ run: RunJson }>('POST', 'runs/create', body, RUN_SHAPE))).run;
+        },
+      },
+      this.retry,
+      (e) => this.hooks.retrying(e),
     );
-    return result.runs ?? [];
+    await recordRemoteRun(this.db, state, runId, chosen.info.run_id, chosen.info.artifact_uri);
+    return chosen.info;
   }
 
-  private async uploadData(w: RunWork, remoteRunId: string, remoteIds: Map<string, string>): Promise<void> {
+  /**
+   * Runs created twice (a browser resent a create whose connection dropped)
+   * stay RUNNING and empty: one search per experiment for running runs with
+   * the client-id tag finds them after the pass's creates. Empty twins are
+   * deleted; a twin holding data never is.
+   */
+  private async sweepTwins(created: RunWork[]): Promise<void> {
+    if (created.length === 0) return;
+    const chosen = new Map(created.map((w) => [w.run.runId, w.sync.remoteRunId!]));
+    const experiments = [...new Set(created.map((w) => w.remoteExperimentId!))];
+    const found = await this.withRetries(() => this.findByClientId(experiments, `tags.\`${CLIENT_ID_TAG}\` LIKE '%' AND attributes.status = 'RUNNING'`));
+    const twins = found.filter((r) => {
+      const client = r.data?.tags?.find((t) => t.key === CLIENT_ID_TAG)?.value;
+      return client !== undefined && chosen.has(client) && chosen.get(client) !== r.info.run_id;
+    });
+    const kept = await settleTwins(twins, holdsData, (t) => this.request(() => this.rest.call('POST', 'runs/delete', { run_id: t.info.run_id })).then(() => undefined));
+    for (const twin of kept) this.hooks.notice(`Run ${twin.info.run_id} on the server carries the same client id as another and holds data, so it was kept; compare the two in MLflow's UI.`);
+  }
+
+  /** Active runs matching `filter` in these experiments (every page). */
+  private async findByClientId(experimentIds: string[], filter: string): Promise<RunJson[]> {
+    const out: RunJson[] = [];
+    let pageToken: string | undefined;
+    do {
+      const body: Record<string, unknown> = { experiment_ids: experimentIds, filter, run_view_type: 'ACTIVE_ONLY', max_results: 1000, order_by: ['attributes.start_time ASC'] };
+      if (pageToken !== undefined) body.page_token = pageToken;
+      const result = await this.tracked(() => this.rest.call<{ runs?: RunJson[]; next_page_token?: string }>('POST', 'runs/search', body));
+      out.push(...(result.runs ?? []));
+      pageToken = result.next_page_token || undefined;
+    } while (pageToken !== undefined);
+    return out;
+  }
+
+  /**
+   * Compares runs whose every item was acknowledged with the server's copy
+   * (one runs/search per VERIFY_CHUNK runs, and artifacts/list for runs with
+   * files). What the server lacks is uploaded again on the next pass.
+   */
+  private async verify(state: string, runs: RunWork[], remoteIds: Map<string, string>): Promise<void> {
+    if (runs.length === 0) return;
+    // Items the server refused for good are not expected there.
+    const refused = new Set((await listDeadLetters(this.db)).map((d) => `${d.runId}\u0000${d.kind}\u0000${d.key}`));
+    for (const w of runs) {
+      const v = w.verify!;
+      const keep = (kind: string) => (r: { key?: string; path?: string }) => !refused.has(`${w.run.runId}\u0000${kind}\u0000${r.key ?? r.path}`);
+      v.params = v.params.filter(keep('param'));
+      v.tags = v.tags.filter(keep('tag'));
+      v.series = v.series.filter(keep('metric'));
+      v.artifacts = v.artifacts.filter(keep('artifact'));
+    }
+    for (let i = 0; i < runs.length; i += VERIFY_CHUNK) {
+      const chunk = runs.slice(i, i + VERIFY_CHUNK);
+      const ids = chunk.map((w) => w.sync.remoteRunId!);
+      const experiments = [...new Set(chunk.map((w) => w.remoteExperimentId).filter((e): e is string => e !== undefined))];
+      const result = await this.request(() =>
+        this.rest.call<{ runs?: RunJson[] }>('POST', 'runs/search', {
+          experiment_ids: experiments,
+          filter: `attributes.run_id IN (${ids.map((id) => `'${id}'`).join(', ')})`,
+          run_view_type: 'ALL',
+          max_results: VERIFY_CHUNK,
+        }),
+      );
+      const byId = new Map((result.runs ?? []).map((r) => [r.info.run_id, r]));
+      let lost = false;
+      for (const w of chunk) {
+        const remote = byId.get(w.sync.remoteRunId!);
+        if (remote === undefined) {
+          lost = true;
+          await reopenRun(this.db, state, w.run.runId, true, {});
+          continue;
+        }
+        if (remote.info.lifecycle_stage !== undefined && remote.info.lifecycle_stage !== 'active') {
+          this.hooks.problem(new MlflowEdgeError('INVALID_STATE', `Run ${remote.info.run_id} is deleted on the server. Restore it there (mlflow runs restore) to finish its upload; its data is kept here.`, { runId: w.run.runId }), w.run.runId);
+          continue;
+        }
+        const missing = await this.compare(w, remote, remoteIds);
+        if (missing === undefined) await ackVerified(this.db, state, w.run.runId, w.verify!.epoch);
+        else {
+          this.hooks.notice(`The server's copy of run ${w.run.runId} lacks ${missing.what}: it is uploaded again.`);
+          await reopenRun(this.db, state, w.run.runId, false, missing);
+        }
+      }
+      if (lost) {
+        this.hooks.notice(`Runs acknowledged earlier are missing on the MLflow server at ${this.rest.trackingUri}: they are created and uploaded again.`);
+        await bumpEpoch(this.db, state);
+      }
+    }
+  }
+
+  /** What of the local run the server's copy lacks, or undefined when it has everything. */
+  private async compare(
+    w: RunWork,
+    remote: RunJson,
+    remoteIds: Map<string, string>,
+  ): Promise<{ what: string; params?: boolean; series?: string[]; files?: string[]; end?: boolean } | undefined> {
+    const v = w.verify!;
+    const params = new Map((remote.data?.params ?? []).map((p) => [p.key, p.value]));
+    const tags = new Map((remote.data?.tags ?? []).map((t) => [t.key, t.value]));
+    const metrics = new Map((remote.data?.metrics ?? []).map((m) => [m.key, m]));
+    const mapTag = (key: string, value: string) => (key === 'mlflow.parentRunId' ? (remoteIds.get(value) ?? value) : value);
+    const textMissing = v.params.some((p) => params.get(p.key) !== p.value) || v.tags.some((t) => tags.get(t.key) !== mapTag(t.key, t.value));
+    const series = v.series.filter((s) => {
+      const m = metrics.get(s.key);
+      return m === undefined || String(m.value) !== String(encodeDouble(s.latest.value)) || Number(m.step ?? 0) !== s.latest.step;
+    }).map((s) => s.key);
+    const endMissing = w.run.status !== 'RUNNING' && remote.info.status !== undefined && remote.info.status !== w.run.status;
+    const files = v.artifacts.length === 0 ? [] : await this.missingFiles(w, remote.info.run_id);
+    if (!textMissing && series.length === 0 && !endMissing && files.length === 0) return undefined;
+    const what = [textMissing && 'params or tags', series.length > 0 && `metrics ${series.join(', ')}`, endMissing && 'its end status', files.length > 0 && `files ${files.join(', ')}`].filter(Boolean).join(', ');
+    return { what, params: textMissing, series, files, end: endMissing };
+  }
+
+  /** Local files of the run the server lists with another size, or not at all. */
+  private async missingFiles(w: RunWork, remoteRunId: string): Promise<string[]> {
+    const sizes = new Map<string, number>();
+    const walk = async (path: string | undefined): Promise<void> => {
+      const body: Record<string, string> = { run_id: remoteRunId };
+      if (path !== undefined) body.path = path;
+      const { files = [] } = await this.request(() => this.rest.call<{ files?: { path: string; is_dir?: boolean; file_size?: number | string }[] }>('GET', 'artifacts/list', body));
+      for (const f of files) {
+        if (f.is_dir) await walk(f.path);
+        else sizes.set(f.path, Number(f.file_size ?? -1));
+      }
+    };
+    await walk(undefined);
+    return w.verify!.artifacts.filter((a) => sizes.get(a.path) !== a.size).map((a) => a.path);
+  }
+
+  private async uploadData(state: string, w: RunWork, remoteRunId: string, remoteIds: Map<string, string>): Promise<void> {
     const runId = w.run.runId;
     const text: TextItem[] = w.text.map(({ kind, record }) => ({
       kind,
       key: record.key,
       // The parent's id on the server, so the UI nests the runs there too.
       value: kind === 'tag' && record.key === 'mlflow.parentRunId' ? (remoteIds.get(record.value) ?? record.value) : record.value,
-      seq: record.seq,
+      seq: Number.isFinite(record.seq) ? record.seq : 0,
     }));
     const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
     let textLeft = text;
@@ -244,37 +475,37 @@ export class SyncEngine {
         position.set(s.key, to);
       }
       if (textLeft.length === 0 && series.length === 0) return;
-      for (const batch of packBatches(textLeft, series)) await this.sendBatch(runId, remoteRunId, batch);
+      for (const batch of packBatches(textLeft, series)) await this.sendBatch(state, runId, remoteRunId, batch);
       textLeft = [];
     }
   }
 
   /** Sends one log-batch; a refused batch is split until the refused items are alone, and those are dead-lettered. */
-  private async sendBatch(runId: string, remoteRunId: string, items: BatchItem[]): Promise<void> {
+  private async sendBatch(state: string, runId: string, remoteRunId: string, items: BatchItem[]): Promise<void> {
     try {
       await this.request(() => this.rest.call('POST', 'runs/log-batch', logBatchBody(remoteRunId, items)));
     } catch (error) {
-      if (!(error instanceof RestError) || error.kind !== 'permanent') throw error;
+      // A refusal of the run itself (deleted, gone) is not about these items.
+      if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
       if (items.length > 1) {
         const mid = Math.ceil(items.length / 2);
-        await this.sendBatch(runId, remoteRunId, items.slice(0, mid));
-        await this.sendBatch(runId, remoteRunId, items.slice(mid));
+        await this.sendBatch(state, runId, remoteRunId, items.slice(0, mid));
+        await this.sendBatch(state, runId, remoteRunId, items.slice(mid));
         return;
       }
       const item = items[0]!;
       await addDeadLetter(this.db, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
     }
     const { syncedSeq, counts } = ackOf(items);
-    await ackBatch(this.db, runId, syncedSeq, counts);
-  }
-
-  private async deadLetterOrThrow(error: unknown, runId: string, kind: 'artifact', key: string): Promise<void> {
-    if (!(error instanceof RestError) || error.kind !== 'permanent') throw error;
-    await addDeadLetter(this.db, { runId, kind, key, message: error.message, at: Date.now() });
+    await ackBatch(this.db, state, runId, syncedSeq, counts);
   }
 
   private request<T>(fn: () => Promise<T>): Promise<T> {
     return this.withRetries(() => this.tracked(fn));
+  }
+
+  private withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    return withRetries(fn, this.retry, (e) => this.hooks.retrying(e));
   }
 
   private async tracked<T>(fn: () => Promise<T>): Promise<T> {
@@ -285,18 +516,10 @@ export class SyncEngine {
       this.hooks.inFlight(-1);
     }
   }
+}
 
-  /** Retries what may succeed later, with capped exponential backoff and full jitter; honours Retry-After. */
-  private async withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof RestError) || error.kind !== 'retry' || n >= this.retry.attempts) throw error;
-        this.hooks.retrying(error);
-        const backoff = Math.random() * Math.min(this.retry.capMs, this.retry.baseMs * 2 ** (n - 1));
-        await new Promise((r) => setTimeout(r, Math.max(backoff, error.retryAfterMs ?? 0)));
-      }
-    }
-  }
+/** A server run holds data when it has params, metrics or tags beyond those its create set. */
+function holdsData(run: RunJson): boolean {
+  const d = run.data ?? {};
+  return (d.params?.length ?? 0) > 0 || (d.metrics?.length ?? 0) > 0 || (d.tags ?? []).some((t) => !CREATE_TAGS.has(t.key));
 }

@@ -43,6 +43,7 @@ import {
   listLoggedModels,
   listModelVersions,
   loggedModelOfRun,
+  loggedModelSync,
   setAlias,
 } from '../store/models.js';
 import { validateAlias, validateLoggedModelName, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
@@ -199,7 +200,7 @@ export class TrackerService implements TrackerWorkerApi {
     // Files first, the record last: a model without its record is not listed anywhere.
     const order = Object.keys(files).sort((a, b) => Number(a === 'MLmodel') - Number(b === 'MLmodel'));
     for (const file of order) await artifacts.write(modelId, file, files[file]!, Date.now());
-    const record = { modelId, experimentId: run!.experimentId, runId, name, creationTime: now.getTime(), flavors: info.flavors, createAttempted: false };
+    const record = { modelId, experimentId: run!.experimentId, runId, name, creationTime: now.getTime(), flavors: info.flavors };
     await addLoggedModel(db, record);
     if (options.registeredModelName !== undefined) {
       info.registeredModelVersion = (await createModelVersion(db, options.registeredModelName, record, Date.now())).version;
@@ -277,7 +278,10 @@ export class TrackerService implements TrackerWorkerApi {
   }
 
   async listLoggedModels(): Promise<LoggedModel[]> {
-    return (await listLoggedModels(this.state.db)).map(({ modelId, experimentId, runId, name, creationTime, flavors, remoteModelId, ready }) => ({
+    const synced = await loggedModelSync(this.state.db);
+    return (await listLoggedModels(this.state.db)).map(({ modelId, experimentId, runId, name, creationTime, flavors }) => {
+      const { remoteModelId, ready } = synced.get(modelId) ?? {};
+      return {
       modelId,
       experimentId,
       runId,
@@ -287,7 +291,8 @@ export class TrackerService implements TrackerWorkerApi {
       modelUri: `models:/${modelId}`,
       ...(remoteModelId !== undefined ? { remoteModelId } : {}),
       synced: ready === true,
-    }));
+      };
+    });
   }
 
   async loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }> {

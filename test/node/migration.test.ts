@@ -50,7 +50,7 @@ describe('schema upgrade', () => {
 
     const db = await openDatabase(name);
     expect(db.version).toBe(SCHEMA_VERSION);
-    expect((await db.get('series', [runId, 'loss']))?.syncedCount).toBe(0);
+    expect(await db.get('series', [runId, 'loss'])).toMatchObject({ count: 3 });
     expect(await db.getAllFromIndex('runs', 'byExperimentStart', IDBKeyRange.bound(['0', 0], ['0', 100]))).toHaveLength(1);
     // New writes continue the old sequence and chunk layout.
     db.close();
