@@ -30,7 +30,7 @@ export function kindRange(state: string, kind: RemoteKind, id?: string): IDBKeyR
 }
 
 export async function readServers(tx: AnyTx | Db): Promise<ServerStates> {
-  const value = await (tx as Db).get('meta', 'servers');
+  const value = 'objectStore' in tx ? await tx.objectStore('meta').get('servers') : await tx.get('meta', 'servers');
   return typeof value === 'object' && value !== null ? value : { ...EMPTY, byUri: {}, byIdentity: {}, epochs: {} };
 }
 

@@ -24,6 +24,7 @@ import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId }
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
+import type { RetryPolicy } from '../remote/retry.js';
 import type { LoadModelOptions, ModelHost, ModelMetadata } from '../models/host.js';
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 import { ArtifactStore } from '../store/artifacts.js';
@@ -63,6 +64,9 @@ interface Opened {
 export class TrackerService implements TrackerWorkerApi {
   private opened: Opened | undefined;
 
+  /** `retry`: how sync retries (tests pass a fast policy; the worker uses the default). */
+  constructor(private readonly retry?: RetryPolicy) {}
+
   private get state(): Opened {
     if (this.opened === undefined) {
       throw new MlflowEdgeError('INVALID_STATE', 'The tracker is closed (or was never opened). Call openTracker() again.');
@@ -79,7 +83,7 @@ export class TrackerService implements TrackerWorkerApi {
       },
     });
     const artifacts = new ArtifactStore(db, dbName);
-    const sync = new SyncController(db, dbName, artifacts);
+    const sync = new SyncController(db, dbName, artifacts, this.retry);
     this.opened = { db, writer: new GroupCommitWriter(db), artifacts, sync };
     if (remote !== undefined) await this.setRemote(remote);
     return { schemaVersion: SCHEMA_VERSION };

@@ -1,0 +1,305 @@
+/**
+ * An MLflow tracking server in memory, reached through a stubbed global
+ * fetch: the REST endpoints sync uses (experiments, runs, log-batch, the
+ * artifact proxy, artifacts/list, /version), with MLflow's answers and error
+ * bodies, and hooks to lie the ways real networks and servers do (captive
+ * portals, empty answers, redirects, proxy errors, answers lost after the
+ * server applied the request, a wiped or restored database, deleted runs).
+ * Milliseconds per test; no sockets.
+ */
+import { vi } from 'vitest';
+
+export interface FakeRun {
+  info: { run_id: string; experiment_id: string; run_name: string; status: string; start_time: number; end_time?: number; lifecycle_stage: string; artifact_uri: string };
+  params: Map<string, string>;
+  tags: Map<string, string>;
+  metrics: { key: string; value: number | string; step: number; timestamp: number }[];
+}
+
+export interface FakeRequest {
+  method: string;
+  /** Path after the host, e.g. `/api/2.0/mlflow/runs/log-batch`. */
+  path: string;
+  /** The endpoint under /api/2.0/mlflow/ (e.g. `runs/log-batch`), or the path for others. */
+  endpoint: string;
+  host: string;
+  body: unknown;
+  headers: Headers;
+}
+
+/** What a lie does: answer instead of the server ('instead'), or after the server applied the request ('after'). */
+export interface Lie {
+  match: (r: FakeRequest) => boolean;
+  when: 'instead' | 'after';
+  answer: (r: FakeRequest) => Response;
+  /** How many requests to lie to (default: all that match). */
+  times?: number;
+}
+
+export const html = (status: number, body = '<html><body><h1>Welcome to Airport Wi-Fi</h1>Please sign in.</body></html>') =>
+  new Response(body, { status, headers: { 'Content-Type': 'text/html' } });
+
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+const mlflowError = (status: number, code: string, message: string) => json({ error_code: code, message }, status);
+
+interface Database {
+  createdAt: number;
+  experiments: Map<string, { experiment_id: string; name: string; lifecycle_stage: string; creation_time: number }>;
+  runs: Map<string, FakeRun>;
+  files: Map<string, Uint8Array>;
+  nextExperiment: number;
+}
+
+let dbCounter = 0;
+function newDatabase(): Database {
+  const createdAt = 1_700_000_000_000 + ++dbCounter;
+  return {
+    createdAt,
+    experiments: new Map([['0', { experiment_id: '0', name: 'Default', lifecycle_stage: 'active', creation_time: createdAt }]]),
+    runs: new Map(),
+    files: new Map(),
+    nextExperiment: 1,
+  };
+}
+
+export class ScriptedMlflow {
+  /** Hosts (e.g. `mlflow.test`) this server answers; others fail as a dead port would. */
+  readonly hosts = new Set<string>();
+  db: Database = newDatabase();
+  lies: Lie[] = [];
+  requests: FakeRequest[] = [];
+  /** Each runs/create is applied this many times (a browser resending a create whose connection dropped). */
+  createCopies = 1;
+  /** Params the server silently drops (a server that mangles what it is sent). */
+  dropParams = new Set<string>();
+  private runCounter = 0;
+  private readonly restore: () => void;
+
+  constructor(host = 'mlflow.test') {
+    this.hosts.add(host);
+    const real = globalThis.fetch;
+    const stub = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => this.handle(input, init));
+    globalThis.fetch = stub as typeof fetch;
+    this.restore = () => (globalThis.fetch = real);
+  }
+
+  get url(): string {
+    return `http://${[...this.hosts][0]}`;
+  }
+
+  stop(): void {
+    this.restore();
+  }
+
+  lie(l: Lie): void {
+    this.lies.push(l);
+  }
+
+  /** The server comes back on an empty database (a new identity). */
+  wipe(): void {
+    this.db = newDatabase();
+  }
+
+  backup(): Database {
+    return structuredClone(this.db);
+  }
+
+  restoreBackup(b: Database): void {
+    this.db = structuredClone(b);
+  }
+
+  experimentByName(name: string) {
+    return [...this.db.experiments.values()].find((e) => e.name === name);
+  }
+
+  /** Active runs of an experiment, by the client id tag. */
+  runsOf(experimentName: string, stage = 'active'): FakeRun[] {
+    const e = this.experimentByName(experimentName);
+    return [...this.db.runs.values()].filter((r) => r.info.experiment_id === e?.experiment_id && r.info.lifecycle_stage === stage);
+  }
+
+  deleteExperiment(name: string): void {
+    const e = this.experimentByName(name)!;
+    e.lifecycle_stage = 'deleted';
+    for (const r of this.db.runs.values()) if (r.info.experiment_id === e.experiment_id) r.info.lifecycle_stage = 'deleted';
+  }
+
+  restoreExperiment(name: string): void {
+    const e = this.experimentByName(name)!;
+    e.lifecycle_stage = 'active';
+    for (const r of this.db.runs.values()) if (r.info.experiment_id === e.experiment_id) r.info.lifecycle_stage = 'active';
+  }
+
+  private async handle(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    if (url.username !== '' || url.password !== '') throw new TypeError('Request cannot be constructed from a URL that includes credentials');
+    if (!this.hosts.has(url.host)) throw new TypeError('fetch failed');
+    const prefix = '/api/2.0/mlflow/';
+    const method = init.method ?? 'GET';
+    let body: unknown;
+    if (init.body instanceof Blob) body = new Uint8Array(await init.body.arrayBuffer());
+    else if (typeof init.body === 'string') body = JSON.parse(init.body);
+    else body = Object.fromEntries(url.searchParams);
+    const request: FakeRequest = {
+      method,
+      path: url.pathname,
+      endpoint: url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname,
+      host: url.host,
+      body,
+      headers: new Headers(init.headers),
+    };
+    this.requests.push(request);
+    const lie = this.lies.find((l) => l.match(request) && (l.times === undefined || l.times > 0));
+    if (lie?.times !== undefined) lie.times--;
+    if (lie?.when === 'instead') return lie.answer(request);
+    const answer = this.serve(request);
+    return lie?.when === 'after' ? lie.answer(request) : answer;
+  }
+
+  private serve(r: FakeRequest): Response {
+    if (r.path === '/version') return new Response('3.17.2', { status: 200, headers: { 'Content-Type': 'text/plain' } });
+    if (r.path.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
+      const path = decodeURIComponent(r.path.slice('/api/2.0/mlflow-artifacts/artifacts/'.length));
+      if (r.method === 'PUT') {
+        this.db.files.set(path, r.body as Uint8Array);
+        return json({});
+      }
+      const bytes = this.db.files.get(path);
+      return bytes === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `File ${path} not found`) : new Response(bytes as BodyInit);
+    }
+    const b = r.body as Record<string, unknown>;
+    const run = (id: unknown) => this.db.runs.get(String(id));
+    const active = (x: FakeRun) =>
+      x.info.lifecycle_stage === 'active' ? undefined : mlflowError(400, 'INVALID_PARAMETER_VALUE', `The run ${x.info.run_id} must be in the 'active' state. Current state is ${x.info.lifecycle_stage}.`);
+    switch (`${r.method} ${r.endpoint}`) {
+      case 'GET experiments/get': {
+        const e = this.db.experiments.get(String(b.experiment_id));
+        return e === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`) : json({ experiment: e });
+      }
+      case 'GET experiments/get-by-name': {
+        const e = this.experimentByName(String(b.experiment_name));
+        return e === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${String(b.experiment_name)}'`) : json({ experiment: e });
+      }
+      case 'POST experiments/create': {
+        if (this.experimentByName(String(b.name))) return mlflowError(400, 'RESOURCE_ALREADY_EXISTS', `Experiment '${String(b.name)}' already exists.`);
+        const id = String(this.db.nextExperiment++);
+        this.db.experiments.set(id, { experiment_id: id, name: String(b.name), lifecycle_stage: 'active', creation_time: Date.now() });
+        return json({ experiment_id: id });
+      }
+      case 'POST runs/create': {
+        const e = this.db.experiments.get(String(b.experiment_id));
+        if (e === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'No such experiment');
+        if (e.lifecycle_stage !== 'active') return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`);
+        let created: FakeRun | undefined;
+        for (let copy = 0; copy < this.createCopies; copy++) {
+          const runId = (++this.runCounter).toString(16).padStart(32, 'a');
+          created = {
+            info: { run_id: runId, experiment_id: e.experiment_id, run_name: String(b.run_name), status: 'RUNNING', start_time: Number(b.start_time), lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/${e.experiment_id}/${runId}/artifacts` },
+            params: new Map(),
+            tags: new Map([...((b.tags as { key: string; value: string }[]) ?? []).map((t) => [t.key, t.value] as [string, string]), ['mlflow.runName', String(b.run_name)]]),
+            metrics: [],
+          };
+          this.db.runs.set(runId, created);
+        }
+        return json({ run: this.runJson(created!) });
+      }
+      case 'GET runs/get': {
+        const x = run(b.run_id);
+        return x === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`) : json({ run: this.runJson(x) });
+      }
+      case 'POST runs/delete': {
+        const x = run(b.run_id);
+        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'not found');
+        x.info.lifecycle_stage = 'deleted';
+        return json({});
+      }
+      case 'POST runs/update': {
+        const x = run(b.run_id);
+        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        const refused = active(x);
+        if (refused) return refused;
+        x.info.status = String(b.status);
+        if (b.end_time !== undefined) x.info.end_time = Number(b.end_time);
+        return json({ run_info: x.info });
+      }
+      case 'POST runs/log-batch': {
+        const x = run(b.run_id);
+        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        const refused = active(x);
+        if (refused) return refused;
+        const params = (b.params as { key: string; value: string }[]) ?? [];
+        for (const p of params) {
+          const old = x.params.get(p.key);
+          if (old !== undefined && old !== p.value) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}'`);
+        }
+        for (const p of params) if (!this.dropParams.has(p.key)) x.params.set(p.key, p.value);
+        for (const t of (b.tags as { key: string; value: string }[]) ?? []) x.tags.set(t.key, t.value);
+        for (const m of (b.metrics as FakeRun['metrics']) ?? []) {
+          if (!x.metrics.some((o) => o.key === m.key && o.step === m.step && o.timestamp === m.timestamp && String(o.value) === String(m.value))) x.metrics.push(m);
+        }
+        return json({});
+      }
+      case 'POST runs/search':
+        return json({ runs: this.search(b).map((x) => this.runJson(x)) });
+      case 'GET artifacts/list': {
+        const x = run(b.run_id);
+        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'not found');
+        const root = x.info.artifact_uri.replace('mlflow-artifacts:/', '');
+        const dir = b.path === undefined ? '' : `${String(b.path)}/`;
+        const entries = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
+        for (const [path, bytes] of this.db.files) {
+          if (!path.startsWith(`${root}/${dir}`)) continue;
+          const rest = path.slice(root.length + 1 + dir.length);
+          const slash = rest.indexOf('/');
+          if (slash === -1) entries.set(rest, { path: dir + rest, is_dir: false, file_size: bytes.length });
+          else entries.set(rest.slice(0, slash), { path: dir + rest.slice(0, slash), is_dir: true });
+        }
+        return json({ files: [...entries.values()] });
+      }
+      default:
+        return html(404, '<html><body>Not Found</body></html>');
+    }
+  }
+
+  private search(b: Record<string, unknown>): FakeRun[] {
+    const filter = String(b.filter ?? '');
+    const experiments = new Set((b.experiment_ids as string[]) ?? []);
+    const view = String(b.run_view_type ?? 'ACTIVE_ONLY');
+    let runs = [...this.db.runs.values()].filter((x) => experiments.has(x.info.experiment_id) && (view === 'ALL' || x.info.lifecycle_stage === 'active'));
+    for (const clause of filter.split(/\s+AND\s+/i).filter(Boolean)) {
+      let m: RegExpExecArray | null;
+      if ((m = /^tags\.`([^`]+)`\s*=\s*'([^']*)'$/.exec(clause))) {
+        const [, key, value] = m;
+        runs = runs.filter((x) => x.tags.get(key!) === value);
+      } else if ((m = /^tags\.`([^`]+)`\s+LIKE\s+'%'$/i.exec(clause))) {
+        const key = m[1]!;
+        runs = runs.filter((x) => x.tags.has(key));
+      } else if ((m = /^attributes\.status\s*=\s*'([A-Z]+)'$/.exec(clause))) {
+        const status = m[1];
+        runs = runs.filter((x) => x.info.status === status);
+      } else if ((m = /^attributes\.run_id\s+IN\s+\((.*)\)$/i.exec(clause))) {
+        const ids = new Set([...m[1]!.matchAll(/'([^']*)'/g)].map((g) => g[1]));
+        runs = runs.filter((x) => ids.has(x.info.run_id));
+      } else {
+        throw new Error(`scripted MLflow: unsupported filter clause ${clause}`);
+      }
+    }
+    return runs;
+  }
+
+  private runJson(x: FakeRun) {
+    const latest = new Map<string, FakeRun['metrics'][number]>();
+    for (const m of x.metrics) {
+      const old = latest.get(m.key);
+      if (old === undefined || m.step > old.step || (m.step === old.step && (m.timestamp > old.timestamp || (m.timestamp === old.timestamp && Number(m.value) > Number(old.value))))) latest.set(m.key, m);
+    }
+    return {
+      info: { ...x.info },
+      data: {
+        params: [...x.params].map(([key, value]) => ({ key, value })),
+        tags: [...x.tags].map(([key, value]) => ({ key, value })),
+        metrics: [...latest.values()],
+      },
+    };
+  }
+}

@@ -1,0 +1,476 @@
+/**
+ * The sync engine against a scripted MLflow server (scripted-mlflow.ts) that
+ * lies the ways networks and servers do. Every case ends with the server
+ * compared with the local store: equal, no deleted runs, no duplicates.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Remote } from 'comlink';
+import { Tracker } from '../../src/client/tracker.js';
+import type { SyncStatus, TrackerWorkerApi } from '../../src/protocol.js';
+import { MAX_RETRY_AFTER_MS, retryAfter } from '../../src/remote/rest.js';
+import { redactUrl } from '../../src/remote/redact.js';
+import { MlflowEdgeError } from '../../src/schema/errors.js';
+import { openDatabase } from '../../src/store/open.js';
+import { TrackerService } from '../../src/worker/service.js';
+import { html, ScriptedMlflow, type FakeRequest } from './scripted-mlflow.js';
+import { rejection } from './typed-errors.js';
+
+const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
+const CLIENT_ID = 'mlflow-edge.clientRunId';
+let servers: ScriptedMlflow[] = [];
+let trackers: Tracker[] = [];
+let counter = 0;
+
+afterEach(async () => {
+  for (const t of trackers) await t.close().catch(() => undefined);
+  for (const s of servers.reverse()) s.stop();
+  trackers = [];
+  servers = [];
+});
+
+function server(host?: string): ScriptedMlflow {
+  const s = new ScriptedMlflow(host);
+  servers.push(s);
+  return s;
+}
+
+async function open(trackingUri: string | undefined, dbName = `sync-${process.pid}-${++counter}`): Promise<{ t: Tracker; dbName: string }> {
+  const service = new TrackerService(FAST);
+  await service.open(trackingUri === undefined ? { dbName } : { dbName, remote: { trackingUri, autoSync: false } });
+  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+  trackers.push(t);
+  return { t, dbName };
+}
+
+async function reopen(t: Tracker, dbName: string, trackingUri: string | undefined) {
+  await t.close();
+  return (await open(trackingUri, dbName)).t;
+}
+
+/** A run with params, tags, three metric series, a nested file, ended. */
+async function logRun(t: Tracker, experimentName = 'lies', name = 'r') {
+  const run = await t.startRun({ experimentName, runName: name });
+  run.logParams({ lr: 0.1, layers: 3, optimizer: 'adam' });
+  run.setTags({ team: 'field', note: 'ünïcödé 🌱' });
+  for (let step = 0; step < 40; step++) run.logMetrics({ loss: 1 / (step + 1), acc: step / 40, nan: step === 3 ? NaN : step }, { step });
+  await run.logArtifact('plots/loss.txt', `loss of ${name}`);
+  await run.end();
+  return run;
+}
+
+/** The server holds exactly what the local store holds for the experiment: one active run per local run, equal data, nothing deleted. */
+async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName = 'lies') {
+  const local = await t.searchRuns({ experimentName });
+  const remote = s.runsOf(experimentName);
+  expect(remote.map((r) => r.tags.get(CLIENT_ID)).sort()).toEqual(local.map((r) => r.info.runId).sort());
+  expect(s.runsOf(experimentName, 'deleted')).toEqual([]);
+  for (const run of local) {
+    const r = remote.find((x) => x.tags.get(CLIENT_ID) === run.info.runId)!;
+    expect(Object.fromEntries(r.params)).toEqual(run.data.params);
+    for (const [k, v] of Object.entries(run.data.tags)) expect(r.tags.get(k)).toBe(k === 'mlflow.parentRunId' ? expect.any(String) : v);
+    expect(r.info.status).toBe(run.info.status);
+    for (const key of Object.keys(run.data.metrics)) {
+      const history = (await t.getMetricHistory(run.info.runId, key)).map((p) => `${p.step}:${p.timestamp}:${String(p.value)}`);
+      const onServer = r.metrics.filter((m) => m.key === key).map((m) => `${m.step}:${m.timestamp}:${String(m.value)}`);
+      expect(onServer).toEqual(history);
+    }
+    const root = r.info.artifact_uri.replace('mlflow-artifacts:/', '');
+    const files = [...s.db.files].filter(([p]) => p.startsWith(`${root}/`));
+    const walk = async (dir: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const f of await t.listArtifacts(run.info.runId, dir)) out.push(...(f.isDir ? await walk(f.path) : [f.path]));
+      return out;
+    };
+    const localFiles = await walk('');
+    expect(files.map(([p]) => p.slice(root.length + 1)).sort()).toEqual(localFiles.sort());
+    for (const path of localFiles) {
+      expect(new TextDecoder().decode(s.db.files.get(`${root}/${path}`))).toBe(await (await t.readArtifact(run.info.runId, path)).text());
+    }
+  }
+}
+
+const nothingPending = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 };
+const ENDPOINTS = ['runs/log-batch', 'runs/create', 'runs/update', 'experiments/get-by-name', 'experiments/create', 'mlflow-artifacts'] as const;
+const at = (endpoint: (typeof ENDPOINTS)[number]) => (r: FakeRequest) => r.endpoint.startsWith(endpoint) || r.path.includes(`/${endpoint}/`);
+
+describe('answers that are not MLflow\'s are never acknowledgements', () => {
+  const answers: [string, () => Response][] = [
+    ['a captive portal: 200 with an HTML page', () => html(200)],
+    ['200 with an empty body', () => new Response('', { status: 200 })],
+    ['200 with JSON that is not an object', () => new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } })],
+    ['a 302 to a portal page', () => new Response('', { status: 302, headers: { Location: 'http://portal.test/login?token=secret' } })],
+    ["a proxy's 404 (HTML)", () => html(404, '<html><body><center>nginx</center>404 Not Found</body></html>')],
+    ["a proxy's 405 (HTML)", () => html(405, '<html>405 Not Allowed</html>')],
+    ["a proxy's 413 (HTML)", () => html(413, '<html>413 Request Entity Too Large</html>')],
+    ['a 400 with a JSON body that is not MLflow\'s', () => new Response('{"detail":"bad gateway rule"}', { status: 400, headers: { 'Content-Type': 'application/json' } })],
+  ];
+  for (const [what, answer] of answers) {
+    for (const endpoint of ENDPOINTS) {
+      for (const when of ['instead', 'after'] as const) {
+        if (when === 'after' && endpoint === 'experiments/create') continue; // the server made it; the retry finds it by name (covered by get-by-name)
+        it(`${what} for ${endpoint} (${when === 'instead' ? 'never reached MLflow' : 'applied, answer replaced'}): retried, shown, then everything arrives once`, async () => {
+          const s = server();
+          const { t } = await open(s.url);
+          await logRun(t);
+          s.lie({ match: at(endpoint), when, answer });
+          if (endpoint === 'runs/create' && when === 'after') {
+            // The create was applied: the retry finds the run by its client id and adopts it.
+            await t.sync();
+            expect(s.db.runs.size).toBe(1);
+            await expectServerEquals(t, s);
+            return;
+          }
+          const error = await rejection(t.sync());
+          expect(error.code).toBe('TEMPORARILY_UNAVAILABLE');
+          const status = await t.syncStatus();
+          expect(status.deadLetters).toEqual([]);
+          expect(status.lastError?.code).toBe('TEMPORARILY_UNAVAILABLE');
+          expect(status.lastError?.message).not.toContain('secret');
+          expect(status.pending.runs).toBe(1);
+          s.lies = [];
+          await t.sync();
+          const after = await t.syncStatus();
+          expect(after.pending).toEqual(nothingPending);
+          expect(after.lastError).toBeUndefined(); // a success clears the old error
+          await expectServerEquals(t, s);
+        });
+      }
+    }
+  }
+
+  it("only MLflow's own refusal (its JSON error_code) dead-letters an item, and the rest goes on", async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    run.logParams({ a: 1, b: 2 });
+    await run.end();
+    // Another client logged b first with another value.
+    await t.sync();
+    s.runsOf('lies')[0]!.params.set('c', 'theirs');
+    const again = await t.startRun({ runId: run.runId });
+    again.logParams({ c: 'mine', d: 4 });
+    await again.end();
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([expect.objectContaining({ runId: run.runId, kind: 'param', key: 'c', message: expect.stringContaining('INVALID_PARAMETER_VALUE') })]);
+    expect(s.runsOf('lies')[0]!.params.get('d')).toBe('4');
+    expect(status.pending).toEqual(nothingPending);
+  });
+});
+
+describe('per-server state', () => {
+  it('a mistyped URI, then the right one, then a reload: nothing is uploaded again and nothing is deleted', async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    await logRun(t, 'lies', 'a');
+    await logRun(t, 'lies', 'b');
+    await t.sync();
+    const created = s.requests.filter((r) => r.endpoint === 'runs/create').length;
+    await t.setRemote({ trackingUri: 'http://mlflow.tset:5000', autoSync: false }); // a dead host
+    expect((await rejection(t.sync())).code).toBe('TEMPORARILY_UNAVAILABLE');
+    await t.setRemote({ trackingUri: s.url, autoSync: false });
+    const t2 = await reopen(t, dbName, s.url);
+    await logRun(t2, 'lies', 'c');
+    await t2.sync();
+    expect(s.requests.filter((r) => r.endpoint === 'runs/create').length).toBe(created + 1);
+    expect(s.requests.filter((r) => r.endpoint === 'runs/delete')).toEqual([]);
+    expect((await t2.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t2, s);
+  });
+
+  it('two servers in turn: each gets everything once, and going back resumes where it was', async () => {
+    const a = server('a.test');
+    const b = server('b.test');
+    b.hosts.delete('a.test');
+    // Both stubs are installed; the newer (b) answers only b.test, so route a.test to a.
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
+      ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(input, init)) as typeof fetch;
+    const { t } = await open(a.url);
+    await logRun(t, 'lies', 'one');
+    await t.sync();
+    await t.setRemote({ trackingUri: b.url, autoSync: false });
+    expect((await t.syncStatus()).pending.runs).toBe(1); // b has nothing yet
+    await t.sync();
+    await logRun(t, 'lies', 'two');
+    await t.setRemote({ trackingUri: a.url, autoSync: false });
+    expect((await t.syncStatus()).pending.runs).toBe(1); // only the new run is missing on a
+    await t.sync();
+    await t.setRemote({ trackingUri: b.url, autoSync: false });
+    await t.sync();
+    for (const s of [a, b]) {
+      await expectServerEquals(t, s);
+      expect(s.requests.filter((r) => r.endpoint === 'runs/create')).toHaveLength(2);
+    }
+  });
+
+  it('two URIs of one server share one state', async () => {
+    const s = server('one.test');
+    s.hosts.add('alias.test');
+    const { t } = await open('http://one.test/');
+    await logRun(t);
+    await t.sync();
+    await t.setRemote({ trackingUri: 'http://alias.test', autoSync: false });
+    await t.sync();
+    expect(s.requests.filter((r) => r.endpoint === 'runs/create')).toHaveLength(1);
+    await expectServerEquals(t, s);
+  });
+
+  it('a server restarted on an empty database gets everything again, and the status says so', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    await logRun(t, 'lies', 'a');
+    await t.sync();
+    s.wipe();
+    await logRun(t, 'lies', 'b');
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.lastNotice?.message).toMatch(/another database|uploaded again/);
+    expect(status.pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a server restored from an older backup: what it lost is found and uploaded again', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    await logRun(t, 'lies', 'a');
+    await t.sync();
+    const backup = s.backup();
+    await logRun(t, 'lies', 'b');
+    const c = await t.startRun({ experimentName: 'lies', runName: 'c' });
+    c.logMetric('m', 1);
+    await c.flush();
+    await t.sync();
+    s.restoreBackup(backup); // b and c are gone
+    c.logMetric('m', 2, { step: 1 });
+    await c.end();
+    await t.sync();
+    await t.sync(); // the second pass uploads what the first found missing
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/no longer has|missing/);
+    await expectServerEquals(t, s);
+  });
+
+  it('a server that drops a param silently: the check before done finds it and sends it again', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    s.dropParams.add('lr');
+    await logRun(t);
+    await t.sync();
+    s.dropParams.clear();
+    await t.sync();
+    await expectServerEquals(t, s);
+  });
+
+  it('credentials in the tracking URI become basic auth and are never stored or shown', async () => {
+    const s = server();
+    const { t, dbName } = await open('http://ada:s%C3%A9cret@mlflow.test/');
+    await logRun(t);
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.trackingUri).toBe('http://mlflow.test');
+    expect(JSON.stringify(status)).not.toContain('cret');
+    const auth = s.requests.at(-1)!.headers.get('Authorization')!;
+    expect(Buffer.from(auth.replace('Basic ', ''), 'base64').toString('utf8')).toBe('ada:sécret');
+    const db = await openDatabase(dbName);
+    const stored = JSON.stringify([await db.getAll('meta'), await db.getAllKeys('meta')]);
+    db.close();
+    expect(stored).not.toContain('cret');
+    await expectServerEquals(t, s);
+    const both = await rejection(t.setRemote({ trackingUri: 'http://u:p@mlflow.test', auth: { token: 'x' } }));
+    expect(both.code).toBe('INVALID_PARAMETER_VALUE');
+  });
+});
+
+describe('server-side changes make runs wait, never lose data', () => {
+  it('an experiment deleted on the server after its run synced: new data waits, then arrives after the restore', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    run.logMetric('m', 1);
+    await run.flush();
+    await t.sync();
+    s.deleteExperiment('lies');
+    run.logParam('late', 'yes');
+    run.logMetric('m', 2, { step: 1 });
+    await run.end();
+    const error = await rejection(t.sync());
+    expect(error.code).toBe('INVALID_STATE');
+    expect(error.message).toMatch(/restore/i);
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([]);
+    expect(status.lastError?.message).toMatch(/waits/);
+    expect(status.pending.params).toBe(1);
+    s.restoreExperiment('lies');
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a run deleted on the server: it waits, and finishes once restored', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await logRun(t);
+    await t.sync();
+    const remote = s.runsOf('lies')[0]!;
+    remote.info.lifecycle_stage = 'deleted';
+    const again = await t.startRun({ runId: run.runId });
+    again.logMetric('more', 1);
+    await again.end();
+    expect((await rejection(t.sync())).code).toBe('INVALID_STATE');
+    expect((await t.syncStatus()).deadLetters).toEqual([]);
+    remote.info.lifecycle_stage = 'active';
+    await t.sync();
+    await expectServerEquals(t, s);
+  });
+
+  it('a new run in an experiment deleted on the server waits with the reason', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    await logRun(t, 'lies', 'a');
+    await t.sync();
+    s.deleteExperiment('lies');
+    await logRun(t, 'lies', 'b');
+    expect((await rejection(t.sync())).code).toBe('INVALID_STATE');
+    s.restoreExperiment('lies');
+    await t.sync();
+    await expectServerEquals(t, s);
+  });
+});
+
+describe('creates, exactly once', () => {
+  it('a create applied twice (a resent request) leaves one run: the empty twin is deleted', async () => {
+    const s = server();
+    s.createCopies = 2;
+    const { t } = await open(s.url);
+    await logRun(t);
+    await t.sync();
+    expect(s.runsOf('lies')).toHaveLength(1);
+    expect(s.runsOf('lies', 'deleted').every((r) => r.params.size === 0 && r.metrics.length === 0)).toBe(true);
+  });
+
+  it('a create whose answer was lost is adopted by the retry, not made again; no twin search after a clean create', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    s.lie({ match: at('runs/create'), when: 'after', answer: () => html(502), times: 1 });
+    await logRun(t, 'lies', 'a');
+    await logRun(t, 'lies', 'b');
+    await t.sync();
+    expect(s.db.runs.size).toBe(2);
+    const searches = s.requests.filter((r) => r.endpoint === 'runs/search' && String((r.body as { filter: string }).filter).startsWith(`tags.\`${CLIENT_ID}\` = '`));
+    expect(searches).toHaveLength(1); // only the run whose answer was lost searched by its client id
+    await expectServerEquals(t, s);
+  });
+
+  it('a twin that holds data is never deleted', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    await run.flush();
+    s.createCopies = 2;
+    await t.sync();
+    const [twin] = [...s.db.runs.values()].filter((r) => r.info.lifecycle_stage === 'active');
+    expect(s.db.runs.size).toBe(2);
+    expect(twin).toBeDefined();
+    // Someone logged into the twin before the sweep: it holds data now.
+    s.createCopies = 1;
+    const both = [...s.db.runs.values()];
+    both.forEach((r) => r.info.lifecycle_stage = 'active');
+    both[1]!.params.set('someone', 'else');
+    run.logMetric('m', 1);
+    await run.end();
+    await t.sync();
+    expect([...s.db.runs.values()].find((r) => r.params.get('someone') === 'else')?.info.lifecycle_stage).toBe('active');
+  });
+});
+
+describe('damaged local data is quarantined, not fatal', () => {
+  it("a run whose experiment record is missing gets a typed error; every other run syncs", async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    const broken = await logRun(t, 'gone', 'broken');
+    await logRun(t, 'lies', 'fine');
+    const db = await openDatabase(dbName);
+    await db.delete('experiments', broken.experimentId);
+    db.close();
+    const error = await rejection(t.sync());
+    expect(error.code).toBe('DATA_LOSS');
+    expect(error.message).toContain(broken.runId);
+    await expectServerEquals(t, s);
+  });
+
+  it('a sequence counter that is not a number: new items still sync', async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    const db = await openDatabase(dbName);
+    await db.put('meta', 'garbage', 'seq');
+    db.close();
+    run.logParam('after', 'damage');
+    run.setTag('t', 'v');
+    await run.end();
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('an artifact whose local file is gone becomes a dead letter alone; the run goes on', async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    const run = await logRun(t);
+    const db = await openDatabase(dbName);
+    const record = (await db.get('artifacts', [run.runId, 'plots/loss.txt']))!;
+    await db.put('artifacts', { ...record, location: { kind: 'opfs', file: 'missing' } });
+    db.close();
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([expect.objectContaining({ kind: 'artifact', key: 'plots/loss.txt' })]);
+    expect(status.pending).toEqual(nothingPending);
+    expect(s.runsOf('lies')[0]!.params.get('lr')).toBe('0.1');
+  });
+});
+
+describe('status that tells the truth', () => {
+  it('offline: sync() fails at once with a typed error that says so, and the state is offline', async () => {
+    const s = server();
+    s.hosts.clear();
+    const { t } = await open(s.url);
+    await logRun(t);
+    const navigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: { onLine: false }, configurable: true });
+    try {
+      const error = await rejection(t.sync());
+      expect(error.code).toBe('TEMPORARILY_UNAVAILABLE');
+      expect(error.message).toMatch(/offline/);
+      expect(error.message).not.toMatch(/CORS|cors-allowed/);
+      expect((await t.syncStatus()).state).toBe('offline');
+      expect(s.requests.length).toBeLessThanOrEqual(1);
+    } finally {
+      if (navigator) Object.defineProperty(globalThis, 'navigator', navigator);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
+  });
+
+  it('every error that reaches the caller is an MlflowEdgeError', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    await logRun(t);
+    s.lie({ match: () => true, when: 'instead', answer: () => new Response('{"broken json', { status: 200, headers: { 'Content-Type': 'application/json' } }) });
+    const error = await rejection(t.sync());
+    expect(error).toBeInstanceOf(MlflowEdgeError);
+    const status: SyncStatus = await t.syncStatus();
+    expect(status.lastError?.code).toBe('TEMPORARILY_UNAVAILABLE');
+  });
+
+  it('Retry-After is honoured up to a cap, also as a date on a skewed clock', () => {
+    expect(retryAfter('2')).toBe(2000);
+    expect(retryAfter('86400')).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfter(new Date(Date.now() + 24 * 3600_000).toUTCString())).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryAfter('Wed, 21 Oct 2015 07:28:00 GMT')).toBe(0);
+    expect(retryAfter('soon')).toBeUndefined();
+    expect(retryAfter('')).toBeUndefined();
+  });
+
+  it('URLs in messages are redacted', () => {
+    expect(redactUrl('http://ada:pw@host:5000/x?token=abc&q=1')).toBe('http://***@host:5000/x?token=***&q=1');
+    expect(redactUrl('not a url //u:p@host')).toBe('not a url //***@host');
+  });
+});
