@@ -65,10 +65,13 @@ export class ArtifactStore {
     }
     let replaced: ArtifactRecord | undefined;
     try {
-      const tx = this.db.transaction(['meta', 'artifacts'], 'readwrite');
+      const tx = this.db.transaction(['meta', 'artifacts', 'runs'], 'readwrite');
       replaced = await tx.objectStore('artifacts').get([runId, path]);
       const seq = await takeSeq(tx, 1);
       void tx.objectStore('artifacts').put({ runId, path, size: data.size, sha256: digest, createdAt: now, location, seq });
+      // A run's file moves the run's seq (sync finds changed runs by it); other owners are logged models and the model cache.
+      const run = await tx.objectStore('runs').get(runId);
+      if (run !== undefined) void tx.objectStore('runs').put({ ...run, seq });
       await tx.done;
     } catch (error) {
       if (root !== undefined && fileName !== undefined) await root.removeEntry(fileName).catch(() => undefined);

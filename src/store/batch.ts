@@ -44,8 +44,9 @@ export async function writeRuns(db: Db, writes: readonly RunWrites[]): Promise<R
     }
     work.push(writeParams(tx, w, () => seq++, rejected));
     for (const [key, value] of w.tags) void tx.objectStore('tags').put({ runId: w.runId, key, value, seq: seq++ });
-    const runName = w.tags.get('mlflow.runName');
-    if (runName !== undefined && run!.runName !== runName) void tx.objectStore('runs').put({ ...run!, runName, seq: seq++ });
+    // The run's seq moves with every write to it: sync finds changed runs by it.
+    const runName = w.tags.get('mlflow.runName') ?? run!.runName;
+    void tx.objectStore('runs').put({ ...run!, runName, seq: seq++ });
     for (const [key, points] of w.metrics) work.push(appendPoints(tx, w.runId, key, points));
   });
   await Promise.all(work);

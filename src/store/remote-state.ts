@@ -99,6 +99,8 @@ export async function bumpEpoch(db: Db, state: string): Promise<void> {
   const tx = db.transaction(['meta'], 'readwrite');
   const servers = await readServers(tx as unknown as AnyTx);
   servers.epochs[state] = (servers.epochs[state] ?? 0) + 1;
+  // Every run is looked at again (a full look), not only the changed and open ones.
+  servers.scanned = { ...servers.scanned, [state]: 0 };
   void tx.objectStore('meta').put(servers, 'servers');
   await tx.done;
 }

@@ -10,7 +10,10 @@
  *   record (fewer, larger records read about twice as fast here).
  *   `series.count` is the total.
  * - Every param, tag and run change gets the next `seq` from `meta`, inside
- *   the transaction that writes it: the log is the outbox sync reads.
+ *   the transaction that writes it: the log is the outbox sync reads. A
+ *   run's own `seq` moves with every write that touches the run (its
+ *   params, tags, metrics and files too), so sync finds changed runs by
+ *   the `bySeq` index instead of reading every run.
  */
 import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
@@ -80,6 +83,8 @@ export interface RunSyncRecord {
   endSynced?: { status: RunStatus; endTime?: number };
   /** The server's copy was compared with the local one and found complete, at this server epoch (see ServerStates). */
   verifiedEpoch?: number;
+  /** The state this record belongs to, while the run has work for it (indexed: sync reads open runs, not every run). */
+  openIn?: string;
 }
 
 /** An item the server refused for good (a 4xx other than auth); sync went on without it. */
@@ -206,6 +211,8 @@ export interface ServerStates {
   current?: string;
   /** state → the server's id of the last run created there: gone means the server lost data. */
   lastRun?: Record<string, string>;
+  /** state → the change sequence up to which every run was looked at: later changes are read from the runs' bySeq index. */
+  scanned?: Record<string, number>;
   next: number;
 }
 
@@ -233,7 +240,7 @@ export interface EdgeDB extends DBSchema {
   runs: {
     key: string;
     value: RunRecord;
-    indexes: { byExperiment: string; byExperimentStart: [string, number] };
+    indexes: { byExperiment: string; byExperimentStart: [string, number]; bySeq: number };
   };
   params: { key: [string, string]; value: ParamRecord };
   tags: { key: [string, string]; value: TagRecord };
@@ -247,7 +254,7 @@ export interface EdgeDB extends DBSchema {
   modelVersions: { key: [string, number]; value: ModelVersionRecord };
   modelCache: { key: string; value: ModelCacheRecord };
   modelResolutions: { key: string; value: ModelResolutionRecord };
-  remote: { key: RemoteKey; value: RemoteValues[RemoteKind] };
+  remote: { key: RemoteKey; value: RemoteValues[RemoteKind]; indexes: { byOpen: string } };
 }
 
 export type Db = IDBPDatabase<EdgeDB>;
@@ -300,7 +307,9 @@ export const MIGRATIONS: readonly Migration[] = [
   // v5: sync state per server: what v3/v4 kept on the records (for the one
   // server then set) moves to `remote` under state 's0', bound to that URI.
   async (db, tx) => {
-    db.createObjectStore('remote');
+    // Runs by their last change, and the runs each state has work for: sync reads only those, not every run.
+    tx.objectStore('runs').createIndex('bySeq', 'seq');
+    db.createObjectStore('remote').createIndex('byOpen', 'openIn');
     const remote = tx.objectStore('remote');
     const uri = await tx.objectStore('meta').get('syncRemote');
     const servers: ServerStates = typeof uri === 'string' ? { byUri: { [uri]: 's0' }, byIdentity: {}, epochs: {}, current: 's0', next: 1 } : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };

@@ -5,7 +5,7 @@
  * crash is harmless and progress never runs ahead of the server.
  */
 import type { MetricPoint } from '../schema/entities.js';
-import { epochOf, key, kindRange, remoteMap, updateRemote } from './remote-state.js';
+import { key, kindRange, readServers, remoteMap, updateRemote } from './remote-state.js';
 import {
   BLOCK_POINTS,
   TAIL_POINTS,
@@ -40,30 +40,50 @@ export interface RunWork {
 
 const emptySync = (runId: string): RunSyncRecord => ({ runId, createAttempted: false, syncedSeq: 0 });
 
-/** Every run with something the server lacks or that is not yet verified, in start order (parents before children). */
+/**
+ * Every run with something the server lacks or that is not yet verified,
+ * in start order (parents before children). Reads only the runs that
+ * changed since the state's last look (the runs' bySeq index) and those
+ * still open for it (the remote store's byOpen index), so its cost follows
+ * the work, not the number of runs; then records which are open now.
+ */
 export async function pendingRuns(db: Db, state: string): Promise<RunWork[]> {
-  const epoch = await epochOf(db, state);
-  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readonly');
-  const [runs, experiments, syncs, seriesSync, fileSync, experimentSync] = await Promise.all([
-    tx.objectStore('runs').getAll(),
+  const servers = await readServers(db);
+  const epoch = servers.epochs[state] ?? 0;
+  const scannedTo = servers.scanned?.[state] ?? 0;
+  const tx = db.transaction(['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readonly');
+  const remote = tx.objectStore('remote');
+  const [seqNow, changed, openKeys, experiments, experimentSync] = await Promise.all([
+    tx.objectStore('meta').get('seq'),
+    tx.objectStore('runs').index('bySeq').getAllKeys(IDBKeyRange.lowerBound(scannedTo, true)),
+    remote.index('byOpen').getAllKeys(state),
     tx.objectStore('experiments').getAll(),
-    remoteMap(tx, state, 'run'),
-    remoteMap(tx, state, 'series'),
-    remoteMap(tx, state, 'file'),
     remoteMap(tx, state, 'experiment'),
   ]);
+  // A damaged seq (not a number) is not in the index's number range: such runs are read by a full look once.
+  const ids = [...new Set([...changed, ...openKeys.map((k) => k[2]), ...(scannedTo === 0 ? await tx.objectStore('runs').getAllKeys() : [])])];
   const experimentById = new Map(experiments.map((e) => [e.experimentId, e]));
-  runs.sort((a, b) => a.startTime - b.startTime || (a.runId < b.runId ? -1 : 1));
-  const work = await Promise.all(
-    runs.map(async (run): Promise<RunWork | undefined> => {
-      const sync = syncs.get(run.runId) ?? emptySync(run.runId);
-      const range = runRange(run.runId);
-      const [params, tags, series, artifacts] = await Promise.all([
+  const read = await Promise.all(
+    ids.map(async (runId) => {
+      const range = runRange(runId);
+      const [run, sync, params, tags, series, artifacts, seriesSync, fileSync] = await Promise.all([
+        tx.objectStore('runs').get(runId),
+        remote.get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>,
         tx.objectStore('params').getAll(range),
         tx.objectStore('tags').getAll(range),
         tx.objectStore('series').getAll(range),
         tx.objectStore('artifacts').getAll(range),
+        remoteMap(tx, state, 'series', runId),
+        remoteMap(tx, state, 'file', runId),
       ]);
+      return { runId, run, sync, params, tags, series, artifacts, seriesSync, fileSync };
+    }),
+  );
+  await tx.done;
+  read.sort((a, b) => (a.run?.startTime ?? 0) - (b.run?.startTime ?? 0) || ((a.run?.runId ?? '') < (b.run?.runId ?? '') ? -1 : 1));
+  const work = read.map(({ run, sync: stored, params, tags, series, artifacts, seriesSync, fileSync }): RunWork | undefined => {
+      if (run === undefined) return undefined;
+      const sync = stored ?? emptySync(run.runId);
       const text = [
         ...params.filter((p) => !(p.seq <= sync.syncedSeq)).map((record) => ({ kind: 'param' as const, record })),
         ...tags.filter((t) => !(t.seq <= sync.syncedSeq)).map((record) => ({ kind: 'tag' as const, record })),
@@ -93,10 +113,27 @@ export async function pendingRuns(db: Db, state: string): Promise<RunWork[]> {
         return item;
       }
       return undefined;
-    }),
-  );
-  await tx.done;
+  });
+  await markOpen(db, state, read.map((r, i) => ({ runId: r.runId, stored: r.sync, open: work[i] !== undefined })), Number(seqNow ?? 0));
   return work.filter((w): w is RunWork => w !== undefined);
+}
+
+/** Records which runs are open for the state, and that every change up to `seq` was looked at. */
+async function markOpen(db: Db, state: string, runs: { runId: string; stored: RunSyncRecord | undefined; open: boolean }[], seq: number): Promise<void> {
+  const flips = runs.filter((r) => (r.stored?.openIn === state) !== r.open);
+  const tx = db.transaction(['meta', 'remote'], 'readwrite');
+  for (const { runId, open } of flips) {
+    const k = key(state, 'run', runId);
+    const current = ((await tx.objectStore('remote').get(k)) as RunSyncRecord | undefined) ?? emptySync(runId);
+    const { openIn: _, ...closed } = current;
+    void tx.objectStore('remote').put(open ? { ...current, openIn: state } : closed, k);
+  }
+  const servers = await readServers(tx as never);
+  if (Number.isSafeInteger(seq) && seq > (servers.scanned?.[state] ?? 0)) {
+    servers.scanned = { ...servers.scanned, [state]: seq };
+    void tx.objectStore('meta').put(servers, 'servers');
+  }
+  await tx.done;
 }
 
 /** Logged models, registry versions and aliases the server does not have yet, and the bytes of those models' files. */
@@ -222,10 +259,10 @@ export async function reopenRun(db: Db, state: string, runId: string, whole: boo
   const run = ((await tx.objectStore('remote').get(runKey)) as RunSyncRecord | undefined) ?? emptySync(runId);
   if (whole) {
     for (const kind of ['series', 'file'] as const) void tx.objectStore('remote').delete(kindRange(state, kind, runId));
-    void tx.objectStore('remote').put({ runId, createAttempted: true, syncedSeq: 0 } satisfies RunSyncRecord, runKey);
+    void tx.objectStore('remote').put({ runId, createAttempted: true, syncedSeq: 0, openIn: state } satisfies RunSyncRecord, runKey);
   } else {
     const { verifiedEpoch: _, endSynced, ...rest } = run;
-    const next: RunSyncRecord = { ...rest, syncedSeq: missing.params ? 0 : run.syncedSeq };
+    const next: RunSyncRecord = { ...rest, syncedSeq: missing.params ? 0 : run.syncedSeq, openIn: state };
     if (!missing.end && endSynced !== undefined) next.endSynced = endSynced;
     void tx.objectStore('remote').put(next, runKey);
     for (const metric of missing.series ?? []) void tx.objectStore('remote').delete(key(state, 'series', runId, metric));
