@@ -118,7 +118,7 @@ export class SyncPanel {
   render(status: SyncStatus): void {
     this.status = status;
     const p = status.pending;
-    const items = p.runs + p.params + p.tags + p.metrics + p.artifacts;
+    const items = p.runs + p.params + p.tags + p.metrics + p.artifacts + p.models + p.registry;
     this.peak = items === 0 ? 0 : Math.max(this.peak, items);
     const progress = $<HTMLProgressElement>('#sync-progress');
     progress.value = this.peak === 0 ? (status.configured ? 1 : 0) : (this.peak - items) / this.peak;
@@ -137,12 +137,13 @@ export class SyncPanel {
       h(
         'dd',
         { id: 'sync-pending' },
-        `${p.runs} runs, ${p.params} params, ${p.tags} tags, ${p.metrics} metric points, ${p.artifacts} artifacts (${formatBytes(p.bytes)})${status.inFlight ? `; ${status.inFlight} requests under way` : ''}`,
+        `${p.runs} runs, ${p.params} params, ${p.tags} tags, ${p.metrics} metric points, ${p.artifacts} artifacts, ${p.models} models, ${p.registry} registry changes (${formatBytes(p.bytes)})${status.inFlight ? `; ${status.inFlight} requests under way` : ''}`,
       ),
       h('dt', {}, 'Last upload'),
       h('dd', {}, status.lastSuccessTime ? formatTime(status.lastSuccessTime) : 'never'),
       h('dt', {}, 'Last error'),
       h('dd', { id: 'sync-last-error' }, status.lastError ? `${status.lastError.code}: ${status.lastError.message} (${formatTime(status.lastError.at)})` : 'none'),
+      ...(status.lastNotice ? [h('dt', {}, 'Note'), h('dd', { id: 'sync-notice' }, `${status.lastNotice.message} (${formatTime(status.lastNotice.at)})`)] : []),
     );
     const dead = $('#dead-letters');
     dead.replaceChildren(

@@ -401,8 +401,9 @@ export class Tracker implements RunHost {
   }
 
   /**
-   * Sets (or, with null, removes) the MLflow server to upload to. Pointing at
-   * another server than before uploads everything again there. Also the way
+   * Sets (or, with null, removes) the MLflow server to upload to. What each
+   * server acknowledged is kept apart: another server gets everything once,
+   * and going back to one resumes where it was. Also the way
    * to resume after the server refused the credentials.
    */
   async setRemote(remote: RemoteOptions | null): Promise<void> {
