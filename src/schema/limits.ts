@@ -9,6 +9,8 @@ export const MAX_EXPERIMENT_NAME_LENGTH = 500;
 export const MAX_RUN_NAME_LENGTH = 250;
 /** Registered model names: the `registered_models.name` column, VARCHAR(256). */
 export const MAX_REGISTERED_MODEL_NAME_LENGTH = 256;
+/** Not MLflow's rule but the file systems' behind its artifact stores: a file or directory name, in UTF-8 bytes. */
+export const MAX_ARTIFACT_SEGMENT_BYTES = 255;
 export const MAX_METRICS_PER_BATCH = 1000;
 export const MAX_PARAMS_TAGS_PER_BATCH = 100;
 export const MAX_ENTITIES_PER_BATCH = 1000;

@@ -41,6 +41,16 @@ export function exceedsCodePoints(s: string, limit: number): boolean {
   return s.length > limit && codePointLength(s) > limit;
 }
 
+/** Bytes of `s` in UTF-8 (a well-formed pair is 4 bytes, each half counted 2). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return n;
+}
+
 /** The first `max` units of `s` for a message, never ending in half of a pair. */
 export function preview(s: string, max: number): string {
   if (s.length <= max) return s;

@@ -7,13 +7,14 @@
  */
 import { invalidParameter, MlflowEdgeError } from './errors.js';
 import {
+  MAX_ARTIFACT_SEGMENT_BYTES,
   MAX_ENTITY_KEY_LENGTH,
   MAX_EXPERIMENT_NAME_LENGTH,
   MAX_PARAM_VAL_LENGTH,
   MAX_RUN_NAME_LENGTH,
   MAX_TAG_VAL_LENGTH,
 } from './limits.js';
-import { codePointLength, exceedsCodePoints, loneSurrogateIndex, preview } from './text.js';
+import { codePointLength, exceedsCodePoints, loneSurrogateIndex, preview, utf8Length } from './text.js';
 
 export type EntityKind = 'metric' | 'param' | 'tag';
 
@@ -205,7 +206,9 @@ export function validateRunId(runId: unknown): asserts runId is string {
  * Artifact paths are run-relative and `/`-separated, with MLflow's
  * `validate_path_is_safe` rules plus the ones that keep a path a plain file
  * name on every artifact store: no `..`, no absolute path, no `#`, no `\`,
- * no control characters, no empty segments, well-formed Unicode.
+ * no control characters, no empty segments, well-formed Unicode, and no
+ * segment over 255 bytes of UTF-8 (the longest file name ext4, APFS and
+ * most file systems take; the server's artifact store writes files).
  */
 export function validateArtifactPath(path: unknown, what = 'artifact path'): asserts path is string {
   const fail = (why: string) =>
@@ -223,6 +226,17 @@ export function validateArtifactPath(path: unknown, what = 'artifact path'): ass
   if (segments.some((s) => s === '' || s === '.')) {
     throw fail("it has an empty or '.' segment (a doubled, leading or trailing '/'). Write it as 'dir/file'.");
   }
+  for (const segment of segments) validateSegmentBytes(segment, fail);
+}
+
+/** A UTF-16 unit is at most 3 bytes of UTF-8, so short segments need no counting. */
+function validateSegmentBytes(segment: string, fail: (why: string) => MlflowEdgeError): void {
+  if (segment.length * 3 <= MAX_ARTIFACT_SEGMENT_BYTES) return;
+  const bytes = utf8Length(segment);
+  if (bytes <= MAX_ARTIFACT_SEGMENT_BYTES) return;
+  throw fail(
+    `its segment ${describe(segment)} is ${bytes} bytes in UTF-8, and file systems (so MLflow's artifact stores) refuse names over ${MAX_ARTIFACT_SEGMENT_BYTES} bytes. Shorten that file or directory name.`,
+  );
 }
 
 /** A directory argument for listing: '' (the root) or a valid path. */
