@@ -1,8 +1,12 @@
 /**
  * The model registry's entities and name rules, as MLflow has them
- * (model_registry.proto, utils/validation.py).
+ * (model_registry.proto, utils/validation.py). Names are well-formed Unicode
+ * and their lengths are counted in code points, as the server counts them.
  */
 import { invalidParameter } from './errors.js';
+import { MAX_REGISTERED_MODEL_NAME_LENGTH } from './limits.js';
+import { exceedsCodePoints } from './text.js';
+import { describe, validateWellFormed } from './validation.js';
 
 /** A model version as MLflow's `ModelVersion` names its fields (version as a string). */
 export interface ModelVersion {
@@ -29,6 +33,7 @@ export interface RegisteredModel {
 
 /** Logged model names: MLflow's rule (`/ : . % " '` are not allowed). */
 export function validateLoggedModelName(name: unknown): asserts name is string {
+  if (typeof name === 'string') validateWellFormed(name, `The model name ${describe(name)}`, { field: 'name' });
   if (typeof name !== 'string' || name === '' || /[/:.%"']/.test(name)) {
     throw invalidParameter(
       `Invalid model name (${JSON.stringify(name)}) provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '"', "'").`,
@@ -39,6 +44,7 @@ export function validateLoggedModelName(name: unknown): asserts name is string {
 
 /** Alias names: MLflow's rule. */
 export function validateAlias(alias: unknown): asserts alias is string {
+  if (typeof alias === 'string') validateWellFormed(alias, `The alias ${describe(alias)}`, { field: 'alias' });
   if (typeof alias !== 'string' || alias === '' || alias.length > 255 || !/^[\w-]+$/.test(alias)) {
     throw invalidParameter(`Invalid alias name: ${JSON.stringify(alias)}. Names may only contain alphanumerics, underscores (_), and dashes (-).`, { field: 'alias', received: alias });
   }
@@ -47,8 +53,12 @@ export function validateAlias(alias: unknown): asserts alias is string {
 }
 
 export function validateRegisteredModelName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 256) {
-    throw invalidParameter(`Invalid registered model name ${JSON.stringify(name)}: pass a non-empty string of at most 256 characters.`, { field: 'name', received: name });
+  if (typeof name === 'string') validateWellFormed(name, `The registered model name ${describe(name)}`, { field: 'name' });
+  if (typeof name !== 'string' || name.trim() === '' || exceedsCodePoints(name, MAX_REGISTERED_MODEL_NAME_LENGTH)) {
+    throw invalidParameter(
+      `Invalid registered model name ${describe(name)}: pass a non-empty string of at most ${MAX_REGISTERED_MODEL_NAME_LENGTH} characters.`,
+      { field: 'name', received: name },
+    );
   }
 }
 

@@ -1,16 +1,20 @@
 /**
  * MLflow's input rules (mlflow/utils/validation.py and utils/uri.py), applied
  * on the page at the call so a bad value never enters the buffer, and again in
- * the worker, which trusts nothing that crossed postMessage.
+ * the worker, which trusts nothing that crossed postMessage. Text must be
+ * well-formed Unicode and limits count code points, as the Python server
+ * does (see text.ts): whatever passes here, the server stores unchanged.
  */
 import { invalidParameter, MlflowEdgeError } from './errors.js';
 import {
+  MAX_ARTIFACT_SEGMENT_BYTES,
   MAX_ENTITY_KEY_LENGTH,
   MAX_EXPERIMENT_NAME_LENGTH,
   MAX_PARAM_VAL_LENGTH,
   MAX_RUN_NAME_LENGTH,
   MAX_TAG_VAL_LENGTH,
 } from './limits.js';
+import { codePointLength, exceedsCodePoints, loneSurrogateIndex, preview, utf8Length } from './text.js';
 
 export type EntityKind = 'metric' | 'param' | 'tag';
 
@@ -33,6 +37,20 @@ export function normpath(path: string): string {
   return joined === '' ? '.' : joined;
 }
 
+/**
+ * Throws unless `text` is well-formed Unicode. `what` names it in the message
+ * ("Param value for key 'lr'"), quoting `text` only through describe().
+ */
+export function validateWellFormed(text: string, what: string, details: Record<string, unknown> = {}): void {
+  const at = loneSurrogateIndex(text);
+  if (at === -1) return;
+  const unit = `U+${text.charCodeAt(at).toString(16).toUpperCase()}`;
+  throw invalidParameter(
+    `${what} is not well-formed Unicode: it has a lone surrogate (${unit}) at index ${at}, which an MLflow server cannot store (it keeps an empty value or refuses the request). Remove it; it usually comes from cutting text inside an emoji (slice() counts UTF-16 units), and text.toWellFormed() replaces such halves with U+FFFD.`,
+    { ...details, index: at, codePoint: unit },
+  );
+}
+
 /** Throws unless `key` is a valid metric, param or tag key, with MLflow's message. */
 export function validateKey(key: unknown, kind: EntityKind): asserts key is string {
   if (typeof key !== 'string') {
@@ -41,6 +59,7 @@ export function validateKey(key: unknown, kind: EntityKind): asserts key is stri
       { kind, key: describe(key) },
     );
   }
+  validateWellFormed(key, `The ${kind} key ${describe(key)}`, { kind, key });
   if (!VALID_KEY.test(key)) {
     throw invalidParameter(
       `Invalid value "${key}" for parameter 'key' supplied: Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/). Rename the ${kind} using only those characters.`,
@@ -54,10 +73,11 @@ export function validateKey(key: unknown, kind: EntityKind): asserts key is stri
       { kind, key },
     );
   }
-  if (key.length > MAX_ENTITY_KEY_LENGTH) {
+  if (exceedsCodePoints(key, MAX_ENTITY_KEY_LENGTH)) {
+    const length = codePointLength(key);
     throw invalidParameter(
-      `'${key.slice(0, 40)}…' exceeds the maximum length of ${MAX_ENTITY_KEY_LENGTH} characters (${kind} key of ${key.length} characters). Use a shorter ${kind} key.`,
-      { kind, key, length: key.length, limit: MAX_ENTITY_KEY_LENGTH },
+      `'${preview(key, 40)}' exceeds the maximum length of ${MAX_ENTITY_KEY_LENGTH} characters (${kind} key of ${length} characters). Use a shorter ${kind} key.`,
+      { kind, key, length, limit: MAX_ENTITY_KEY_LENGTH },
     );
   }
 }
@@ -93,20 +113,26 @@ export function stringifyValue(value: unknown, kind: 'param' | 'tag', key: strin
   );
 }
 
+/** A param value: well-formed, at most 6000 code points. `key` is already valid. */
 export function validateParamValue(key: string, value: string): void {
-  if (value.length > MAX_PARAM_VAL_LENGTH) {
+  validateWellFormed(value, `Param value for key '${key}'`, { kind: 'param', key });
+  if (exceedsCodePoints(value, MAX_PARAM_VAL_LENGTH)) {
+    const length = codePointLength(value);
     throw invalidParameter(
-      `Param value for key '${key}' exceeds the maximum length of ${MAX_PARAM_VAL_LENGTH} characters (got ${value.length}). Log long text as an artifact instead (run.logArtifact).`,
-      { kind: 'param', key, length: value.length, limit: MAX_PARAM_VAL_LENGTH },
+      `Param value for key '${key}' exceeds the maximum length of ${MAX_PARAM_VAL_LENGTH} characters (got ${length}). Log long text as an artifact instead (run.logArtifact).`,
+      { kind: 'param', key, length, limit: MAX_PARAM_VAL_LENGTH },
     );
   }
 }
 
+/** A tag value: well-formed, at most 8000 code points. `key` is already valid. */
 export function validateTagValue(key: string, value: string): void {
-  if (value.length > MAX_TAG_VAL_LENGTH) {
+  validateWellFormed(value, `Tag value for key '${key}'`, { kind: 'tag', key });
+  if (exceedsCodePoints(value, MAX_TAG_VAL_LENGTH)) {
+    const length = codePointLength(value);
     throw invalidParameter(
-      `Tag value for key '${key}' exceeds the maximum length of ${MAX_TAG_VAL_LENGTH} characters (got ${value.length}). Log long text as an artifact instead (run.logArtifact).`,
-      { kind: 'tag', key, length: value.length, limit: MAX_TAG_VAL_LENGTH },
+      `Tag value for key '${key}' exceeds the maximum length of ${MAX_TAG_VAL_LENGTH} characters (got ${length}). Log long text as an artifact instead (run.logArtifact).`,
+      { kind: 'tag', key, length, limit: MAX_TAG_VAL_LENGTH },
     );
   }
 }
@@ -142,9 +168,12 @@ export function validateExperimentName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.trim() === '') {
     throw invalidParameter(`Invalid experiment name: ${describe(name)}. Pass a non-empty experiment name, or omit it to use 'Default'.`);
   }
-  if (name.length > MAX_EXPERIMENT_NAME_LENGTH) {
+  validateWellFormed(name, `Experiment name ${describe(name)}`, { field: 'experimentName' });
+  if (exceedsCodePoints(name, MAX_EXPERIMENT_NAME_LENGTH)) {
+    const length = codePointLength(name);
     throw invalidParameter(
-      `'name' exceeds the maximum length of ${MAX_EXPERIMENT_NAME_LENGTH} characters. Use a shorter experiment name.`,
+      `'name' exceeds the maximum length of ${MAX_EXPERIMENT_NAME_LENGTH} characters (got ${length}). Use a shorter experiment name.`,
+      { field: 'experimentName', length, limit: MAX_EXPERIMENT_NAME_LENGTH },
     );
   }
 }
@@ -153,8 +182,13 @@ export function validateRunName(name: unknown): asserts name is string {
   if (typeof name !== 'string') {
     throw invalidParameter(`Invalid run name ${describe(name)}: pass a string, or omit it for a generated name.`);
   }
-  if (name.length > MAX_RUN_NAME_LENGTH) {
-    throw invalidParameter(`Run name exceeds the maximum length of ${MAX_RUN_NAME_LENGTH} characters. Use a shorter run name.`);
+  validateWellFormed(name, `Run name ${describe(name)}`, { field: 'runName' });
+  if (exceedsCodePoints(name, MAX_RUN_NAME_LENGTH)) {
+    const length = codePointLength(name);
+    throw invalidParameter(
+      `Run name exceeds the maximum length of ${MAX_RUN_NAME_LENGTH} characters (got ${length}). Use a shorter run name.`,
+      { field: 'runName', length, limit: MAX_RUN_NAME_LENGTH },
+    );
   }
 }
 
@@ -172,12 +206,15 @@ export function validateRunId(runId: unknown): asserts runId is string {
  * Artifact paths are run-relative and `/`-separated, with MLflow's
  * `validate_path_is_safe` rules plus the ones that keep a path a plain file
  * name on every artifact store: no `..`, no absolute path, no `#`, no `\`,
- * no control characters, no empty segments.
+ * no control characters, no empty segments, well-formed Unicode, and no
+ * segment over 255 bytes of UTF-8 (the longest file name ext4, APFS and
+ * most file systems take; the server's artifact store writes files).
  */
 export function validateArtifactPath(path: unknown, what = 'artifact path'): asserts path is string {
   const fail = (why: string) =>
     invalidParameter(`Invalid ${what} ${describe(path)}: ${why}`, { path: typeof path === 'string' ? path : describe(path) });
   if (typeof path !== 'string' || path === '') throw fail('pass a non-empty, run-relative path such as "plots/loss.png".');
+  validateWellFormed(path, `The ${what} ${describe(path)}`, { path });
   // Control characters are exactly what this rule is for.
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) throw fail('it contains a control character. Remove it.');
@@ -189,6 +226,17 @@ export function validateArtifactPath(path: unknown, what = 'artifact path'): ass
   if (segments.some((s) => s === '' || s === '.')) {
     throw fail("it has an empty or '.' segment (a doubled, leading or trailing '/'). Write it as 'dir/file'.");
   }
+  for (const segment of segments) validateSegmentBytes(segment, fail);
+}
+
+/** A UTF-16 unit is at most 3 bytes of UTF-8, so short segments need no counting. */
+function validateSegmentBytes(segment: string, fail: (why: string) => MlflowEdgeError): void {
+  if (segment.length * 3 <= MAX_ARTIFACT_SEGMENT_BYTES) return;
+  const bytes = utf8Length(segment);
+  if (bytes <= MAX_ARTIFACT_SEGMENT_BYTES) return;
+  throw fail(
+    `its segment ${describe(segment)} is ${bytes} bytes in UTF-8, and file systems (so MLflow's artifact stores) refuse names over ${MAX_ARTIFACT_SEGMENT_BYTES} bytes. Shorten that file or directory name.`,
+  );
 }
 
 /** A directory argument for listing: '' (the root) or a valid path. */
@@ -198,7 +246,8 @@ export function validateArtifactDir(dir: unknown): asserts dir is string {
 }
 
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
+  // JSON.stringify escapes lone surrogates: a description is always well-formed.
+  if (typeof value === 'string') return JSON.stringify(preview(value, 60));
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';

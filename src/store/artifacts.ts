@@ -6,11 +6,14 @@
  * missing bytes; a crash in between leaves only an orphan file. Bytes are
  * streamed from the Blob and hashed as they pass (crypto.subtle cannot hash
  * incrementally), so a large file is never held in memory whole.
+ * A path is never both a file and a directory of one owner ('a' and 'a/b'):
+ * no file system, so no MLflow artifact store, can hold both. The check runs
+ * in the transaction that writes the record, so two tabs cannot race past it.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sha256Hex, toHex } from '../schema/digest.js';
 import type { FileInfo } from '../schema/entities.js';
-import { doesNotExist } from '../schema/errors.js';
+import { doesNotExist, invalidParameter, type MlflowEdgeError } from '../schema/errors.js';
 import { runRange, type ArtifactRecord, type Db } from './schema.js';
 import { takeSeq } from './runs.js';
 import { toStorageError } from './storage-errors.js';
@@ -49,7 +52,11 @@ export class ArtifactStore {
     this.root = opfsRoot(dbName);
   }
 
-  /** Stores `data` at `path` of the run, replacing a file of that path. The caller checks the run. */
+  /**
+   * Stores `data` at `path` of the run, replacing a file of that path. The
+   * caller checks the run and the path; refuses a path that would make a
+   * file a directory or a directory a file, storing nothing.
+   */
   async write(runId: string, path: string, data: Blob, now: number): Promise<FileInfo> {
     const root = await this.root;
     let location: ArtifactRecord['location'];
@@ -66,6 +73,9 @@ export class ArtifactStore {
     let replaced: ArtifactRecord | undefined;
     try {
       const tx = this.db.transaction(['meta', 'artifacts', 'runs'], 'readwrite');
+      // Before any write of this transaction: a refusal leaves it with reads only.
+      const clash = await collision(tx.objectStore('artifacts'), runId, path);
+      if (clash !== undefined) throw collisionError(runId, path, clash);
       replaced = await tx.objectStore('artifacts').get([runId, path]);
       const seq = await takeSeq(tx, 1);
       void tx.objectStore('artifacts').put({ runId, path, size: data.size, sha256: digest, createdAt: now, location, seq });
@@ -136,6 +146,35 @@ export class ArtifactStore {
     const handle = await root.getFileHandle(record.location.file);
     return handle.getFile();
   }
+}
+
+interface KeyLookup {
+  getKey(query: [string, string] | IDBKeyRange): Promise<unknown>;
+}
+
+/**
+ * The owner's file that clashes with a file at `path`: one at a parent
+ * directory of `path` ('a' for 'a/b'), or one under `path` ('a/b' for 'a').
+ * The file at `path` itself is no clash: it is replaced.
+ */
+async function collision(store: KeyLookup, owner: string, path: string): Promise<string | undefined> {
+  for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+    const parent = path.slice(0, slash);
+    if ((await store.getKey([owner, parent])) !== undefined) return parent;
+  }
+  // Every path under `path` sorts between `path/` and `path0` ('0' follows '/').
+  const below = await store.getKey(IDBKeyRange.bound([owner, `${path}/`], [owner, `${path}0`], false, true));
+  return (below as [string, string] | undefined)?.[1];
+}
+
+function collisionError(runId: string, path: string, existing: string): MlflowEdgeError {
+  const why = path.startsWith(`${existing}/`)
+    ? `'${existing}' is already a file of run ${runId}, so it cannot also be a directory holding '${path}'`
+    : `'${path}' is already a directory of run ${runId} (it holds '${existing}'), so it cannot also be a file`;
+  return invalidParameter(
+    `Artifact path '${path}' collides with the artifact '${existing}': ${why}. No file system, so no MLflow artifact store, holds both (the server would refuse every upload). Log it under another path.`,
+    { runId, path, existing },
+  );
 }
 
 /** Streams the Blob into a new OPFS file and returns its sha256; on any failure (a full disk included) removes the file and throws. */

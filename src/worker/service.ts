@@ -20,7 +20,15 @@ import type {
 import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
 import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
 import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
-import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId } from '../schema/validation.js';
+import {
+  validateArtifactDir,
+  validateArtifactPath,
+  validateExperimentName,
+  validateKey,
+  validateRunId,
+  validateRunName,
+  validateTagValue,
+} from '../schema/validation.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
@@ -101,8 +109,7 @@ export class TrackerService implements TrackerWorkerApi {
 
   async startRun(untrusted: StartRunRequest): Promise<StartRunResult> {
     const request = parseStartRun(untrusted);
-    if (request.runId !== undefined) validateRunId(request.runId);
-    if (request.parentRunId !== undefined) validateRunId(request.parentRunId);
+    checkStartRun(request);
     const run = await startRun(this.state.db, request);
     this.state.sync.changed();
     return { run };
@@ -336,6 +343,18 @@ export class TrackerService implements TrackerWorkerApi {
     this.opened?.sync.close();
     this.opened?.db.close();
     this.opened = undefined;
+  }
+}
+
+/** MLflow's rules for what startRun stores, checked again here: the page's checks are not trusted. */
+function checkStartRun(request: StartRunRequest): void {
+  if (request.runId !== undefined) validateRunId(request.runId);
+  if (request.parentRunId !== undefined) validateRunId(request.parentRunId);
+  if (request.experimentName !== undefined) validateExperimentName(request.experimentName);
+  if (request.runName !== undefined) validateRunName(request.runName);
+  for (const [key, value] of Object.entries(request.tags ?? {})) {
+    validateKey(key, 'tag');
+    validateTagValue(key, value);
   }
 }
 
