@@ -5,8 +5,8 @@
 // - The server runs in its own process group (the `mlflow` CLI, its uvicorn child and
 //   any workers); stop() kills the whole group and removes the temp dir.
 // - No server outlives the test process: a process 'exit' handler kills every group, and a
-//   watchdog in the wrapper shell kills the group when this process's stdin pipe closes
-//   (covers a test process that is SIGKILLed and never runs its exit handlers).
+//   watchdog in the wrapper shell kills the group when its lifeline pipe (fd 3) from this
+//   process closes (covers a test process that is SIGKILLed and never runs its exit handlers).
 //
 // The venv is <repo>/.venv (install: `python3 -m venv .venv && .venv/bin/pip install -r
 // test/interop/requirements.txt`). MLFLOW_EDGE_MLFLOW_BIN overrides the `mlflow` executable.
@@ -166,11 +166,13 @@ function tail(chunks: Buffer[]): string {
 
 // Wrapper (bash): runs mlflow in the background inside this shell's process group (the
 // shell is started detached, so it leads a new group), plus a watchdog in its own session
-// (so group kills in stop() don't hit it) that waits for EOF on our stdin pipe, i.e. for
-// the Node process that spawned us to be gone, then kills the group and removes the dir.
-// stop() closes the pipe after killing the group, and the watchdog then exits at once.
+// (so group kills in stop() don't hit it) that waits for EOF on the lifeline pipe Node
+// passes as fd 3, i.e. for the Node process that spawned us to be gone, then kills the group
+// and removes the dir. stop() closes the pipe after killing the group, and the watchdog then
+// exits at once. The lifeline is fd 3, not stdin, because Node closes a child's stdin as soon
+// as the child exits: the wrapper dies first on SIGTERM, and a stdin-fed watchdog would then
+// remove the dir while mlflow is still shutting down (fatal for restart(), which keeps the dir).
 const WRAPPER = `
-exec 3<&0
 "$@" </dev/null 3<&- &
 child=$!
 setsid bash -c 'cat >/dev/null; kill -TERM -- -"$1" 2>/dev/null || exit 0; sleep 3; kill -KILL -- -"$1" 2>/dev/null; rm -rf -- "$2"' watchdog "$$" "$EDGE_INTEROP_DIR" <&3 >/dev/null 2>&1 &
@@ -256,8 +258,9 @@ async function startOnce(options: MlflowServerOptions): Promise<MlflowServer> {
     cwd: dir,
     env: serverEnv({ ...env, EDGE_INTEROP_DIR: dir }),
     detached: true, // own process group: pgid = child.pid
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's lifeline
   });
+  const lifeline = child.stdio[3] as (NodeJS.WritableStream & { destroy(): void; unref?: () => void }) | null;
   const entry: Live = { child, dir };
   live.add(entry);
   child.stdout!.on('data', keep);
@@ -266,7 +269,7 @@ async function startOnce(options: MlflowServerOptions): Promise<MlflowServer> {
   child.unref();
   (child.stdout as unknown as { unref?: () => void }).unref?.();
   (child.stderr as unknown as { unref?: () => void }).unref?.();
-  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  lifeline?.unref?.();
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exitPromise = new Promise<void>((resolve) => {
@@ -292,7 +295,7 @@ async function startOnce(options: MlflowServerOptions): Promise<MlflowServer> {
       }
     }
     if (exited === undefined) await Promise.race([exitPromise, sleep(2_000)]);
-    child.stdin?.destroy();
+    lifeline?.destroy();
     live.delete(entry);
     rmSync(dir, { recursive: true, force: true });
   };
