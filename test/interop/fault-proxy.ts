@@ -92,7 +92,7 @@ export interface FaultProxy {
    * (requests answered by a scripted mode, also counted under their fate), portal (hits on
    * the redirect target page), upstreamError (target unreachable / failed mid-way), clientAborted.
    */
-  stats: Record<string, number>;
+  stats: FaultStats;
   /** Replace the rates (the PRNG stream continues). */
   setRates(rates: FaultRates): void;
   /**
@@ -104,6 +104,9 @@ export interface FaultProxy {
   /** Path of the page `redirect` points at (served by the proxy, same origin). */
   portalPath: string;
 }
+
+export type FaultStats = Record<Fate | 'requests' | 'preflight' | 'forwarded' | 'scripted' | 'portal' | 'upstreamError' | 'clientAborted', number> &
+  Record<string, number>;
 
 export type LieFate = 'htmlOk' | 'htmlOkAfterForward' | 'emptyOk' | 'redirect' | 'proxy404' | 'proxy405' | 'proxy413' | 'down';
 export type Fate = 'dropResponse' | 'reset' | 'status500' | 'status503' | 'status429' | 'delay' | LieFate | 'pass';
@@ -203,16 +206,16 @@ export async function startFaultProxy(options: { target: string; seed: number; r
   let rates: FaultRates = { ...options.rates };
   let mode: FaultMode | null = null;
   const rand = mulberry32(options.seed);
-  const stats: Record<string, number> = {
+  const stats = {
     requests: 0,
     preflight: 0,
     forwarded: 0,
-    ...Object.fromEntries(ALL_FATES.map((f) => [f, 0])),
+    ...(Object.fromEntries(ALL_FATES.map((f) => [f, 0])) as Record<Fate, number>),
     scripted: 0,
     portal: 0,
     upstreamError: 0,
     clientAborted: 0,
-  };
+  } as FaultStats;
   const bump = (k: string) => {
     stats[k] = (stats[k] ?? 0) + 1;
   };
@@ -474,11 +477,12 @@ export async function startFaultProxy(options: { target: string; seed: number; r
   let listenerChain: Promise<void> = Promise.resolve();
   const refusing = (m: FaultMode | null) => m !== null && m.fate === 'down' && m.match === undefined;
 
-  const goDown = () => {
-    if (!server.listening) return;
-    server.close(); // stop accepting now: new connections are refused by the kernel
-    for (const s of sockets) hardReset(s); // and cut the open (keep-alive) ones, like a dead server
-  };
+  const goDown = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve()); // stop accepting now: new connections are refused by the kernel
+      for (const s of sockets) hardReset(s); // and cut the open (keep-alive) ones, like a dead server
+    });
   const comeBack = async () => {
     if (server.listening || stopped !== undefined) return;
     // The port was ours a moment ago; retry briefly should anything hold it.
