@@ -44,6 +44,13 @@
 // CORS error. Forwarded answers keep the target's headers (CORS ones included) as they are.
 // The portal page answers its own preflights (204, any method and the requested headers).
 //
+// Chromium resends a request (POSTs included) by itself when a REUSED keep-alive connection
+// is closed or reset before any answer byte (ERR_EMPTY_RESPONSE / ERR_CONNECTION_RESET), so
+// one fetch() can reach the proxy several times: a scripted dropResponse has been seen to give
+// 2-3 runs on the server (and 2-3 counted fates) for a single failed runs/create; with rates
+// each resend draws its own fate. Counts of dropResponse/reset/down are per request the proxy
+// saw, not per fetch().
+//
 // Bodies are streamed both ways (artifact uploads can be large). The Host header is
 // rewritten to the target's; hop-by-hop headers are dropped.
 
