@@ -4,7 +4,15 @@
 // (the repo's vitest.config.ts only includes test/node, hence the separate config).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, startMlflowServer, type MlflowServer } from './mlflow-server.js';
+import {
+  ADMIN,
+  authHeaders,
+  deleteExperiment,
+  experimentIdByName,
+  restoreExperiment,
+  startMlflowServer,
+  type MlflowServer,
+} from './mlflow-server.js';
 import { startFaultProxy } from './fault-proxy.js';
 
 const T = 120_000;
@@ -372,5 +380,30 @@ describe('basic-auth server', () => {
     expect((await fetch(artifact, { method: 'PUT', body: 'x' })).status).toBe(401);
     expect((await fetch(artifact, { method: 'PUT', body: 'x', headers: admin })).status).toBe(200);
     expect(await (await fetch(artifact, { headers: admin })).text()).toBe('x');
+  });
+
+  it('REST helpers send the admin credentials; restart({ wipe: true }) empties the tracking data and keeps the users', { timeout: 2 * T }, async () => {
+    expect(server.auth).toEqual(ADMIN);
+    const port = server.port;
+    const created = await call(server.url, 'POST', `${API}/experiments/create`, { name: 'auth-delete' }, authHeaders(server));
+    const id = created.json!.experiment_id as string;
+    await expect(deleteExperiment({ url: server.url }, id)).rejects.toThrow(/-> 401/);
+    await deleteExperiment(server, id);
+    const stage = async () =>
+      ((await call(server.url, 'GET', `${API}/experiments/get?experiment_id=${id}`, undefined, authHeaders(server))).json!.experiment as Json).lifecycle_stage;
+    expect(await stage()).toBe('deleted');
+    expect(await experimentIdByName(server, 'auth-delete')).toBe(id);
+    await restoreExperiment(server, id);
+    expect(await stage()).toBe('active');
+
+    const t0 = Date.now();
+    await server.restart({ wipe: true });
+    console.log(`[harness] basic-auth restart({ wipe: true }) took ${Date.now() - t0} ms`);
+    expect(server.port).toBe(port);
+    expect(await experimentIdByName(server, 'auth-delete')).toBeUndefined();
+    expect((await call(server.url, 'POST', `${API}/experiments/search`, { max_results: 10 })).status).toBe(401);
+    const search = await call(server.url, 'POST', `${API}/experiments/search`, { max_results: 10 }, authHeaders(server));
+    expect(search.status).toBe(200);
+    expect((search.json!.experiments as Json[]).map((e) => e.name)).toEqual(['Default']);
   });
 });
