@@ -79,10 +79,15 @@ export class MlflowRest {
     return (await this.json(url, init, shape)) as T;
   }
 
-  /** PUT a file through the mlflow-artifacts proxy. A Blob body streams from disk. */
+  /**
+   * PUT a file through the mlflow-artifacts proxy. A Blob body streams from
+   * disk. MLflow 3 answers an empty 200 here (MLflow 2 `{}`), so an empty
+   * answer cannot be told from a proxy's: the check before a run counts as
+   * synced (artifacts/list sizes) is what catches a file that never arrived.
+   */
   async putArtifact(artifactUri: string, relPath: string, body: Blob): Promise<void> {
     const url = `${this.base}/api/2.0/mlflow-artifacts/artifacts/${proxyPath(artifactUri)}/${encodePath(relPath)}`;
-    await this.json(url, { method: 'PUT', headers: { ...this.headers, 'Content-Type': 'application/octet-stream' }, body });
+    await this.json(url, { method: 'PUT', headers: { ...this.headers, 'Content-Type': 'application/octet-stream' }, body }, undefined, true);
   }
 
   /** GET a file through the mlflow-artifacts proxy. */
@@ -115,10 +120,11 @@ export class MlflowRest {
     return Number((await this.serverVersion()).split('.')[0]) >= 3;
   }
 
-  private async json(url: string, init: RequestInit, shape?: Shape): Promise<Record<string, unknown>> {
+  private async json(url: string, init: RequestInit, shape?: Shape, emptyIsAnswer = false): Promise<Record<string, unknown>> {
     const response = await this.fetch(url, init);
     const text = await response.text().catch(() => '');
     if (!response.ok) throw this.failure(url, init.method!, response, text);
+    if (emptyIsAnswer && text === '') return {};
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
