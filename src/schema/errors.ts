@@ -44,20 +44,30 @@ export interface SerializedError {
   stack?: string;
 }
 
+/**
+ * Any failure as an MlflowEdgeError: what reaches a caller always has an
+ * MLflow code. A TypeError, DOMException or other error that escaped the
+ * typed paths becomes INTERNAL_ERROR, keeping its name and message.
+ */
+export function typed(error: unknown): MlflowEdgeError {
+  if (error instanceof MlflowEdgeError) return error;
+  const e = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? (error as Error) : undefined;
+  const name = String(e?.name ?? 'Error');
+  const out = new MlflowEdgeError(
+    'INTERNAL_ERROR',
+    e === undefined ? String(error) : name === 'Error' ? String(e.message) : `${name}: ${String(e.message)}`,
+    { name },
+  );
+  if (e?.stack !== undefined) out.stack = e.stack;
+  return out;
+}
+
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof MlflowEdgeError) {
-    const out: SerializedError = { name: error.name, message: error.message, code: error.code };
-    if (error.details !== undefined) out.details = error.details;
-    if (error.stack !== undefined) out.stack = error.stack;
-    return out;
-  }
-  if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
-    const e = error as Error;
-    const out: SerializedError = { name: String(e.name ?? 'Error'), message: String(e.message) };
-    if (e.stack !== undefined) out.stack = e.stack;
-    return out;
-  }
-  return { name: 'Error', message: String(error) };
+  const e = typed(error);
+  const out: SerializedError = { name: e.name, message: e.message, code: e.code };
+  if (e.details !== undefined) out.details = e.details;
+  if (e.stack !== undefined) out.stack = e.stack;
+  return out;
 }
 
 export function reviveError(data: SerializedError): Error {

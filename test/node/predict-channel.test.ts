@@ -35,15 +35,15 @@ describe('predict channel', () => {
     expect(error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', message: 'Shape of input (1, 3) does not match expected shape (-1, 4).', details: { field: 'x', expected: '(-1, 4)' } });
   });
 
-  test('a plain Error keeps its name and message', async () => {
+  test('a plain Error arrives typed (INTERNAL_ERROR), keeping its name and message', async () => {
     const channel = channelTo({
       async predict() {
         throw new RangeError('out of range');
       },
     });
-    const error = (await channel.predict({}, undefined, []).catch((e: unknown) => e)) as Error;
-    expect(error).not.toBeInstanceOf(MlflowEdgeError);
-    expect([error.name, error.message]).toEqual(['RangeError', 'out of range']);
+    const error = (await channel.predict({}, undefined, []).catch((e: unknown) => e)) as MlflowEdgeError;
+    expect(error).toBeInstanceOf(MlflowEdgeError);
+    expect([error.code, error.message, error.details?.name]).toEqual(['INTERNAL_ERROR', 'RangeError: out of range', 'RangeError']);
   });
 
   test('a closed (or unknown) model answers INVALID_STATE through the channel', async () => {
