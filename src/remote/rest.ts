@@ -100,13 +100,16 @@ export class MlflowRest {
 
   /**
    * The server's MLflow version (GET /version), once per client. An answer
-   * that is not a version number (a portal's page) is a transport fault.
+   * that is not a version number (a portal's page) is a transport fault; a
+   * 404 (a reverse proxy that passes only /api/) leaves it 'unknown', taken
+   * as a current MLflow.
    */
   serverVersion(): Promise<string> {
     this.version ??= (async () => {
       const url = `${this.base}/version`;
       const response = await this.fetch(url, { method: 'GET', headers: { ...this.headers } });
       const text = (await response.text().catch(() => '')).trim();
+      if (response.status === 404) return 'unknown';
       if (!response.ok) throw this.failure(url, 'GET', response, text);
       if (!/^\d+\.\d+/.test(text)) throw notMlflow(url, 'GET', response, text, 'a version number');
       return text;
@@ -117,7 +120,8 @@ export class MlflowRest {
 
   /** Whether the server has MLflow 3's logged models (MLflow 2 servers do not). */
   async hasLoggedModels(): Promise<boolean> {
-    return Number((await this.serverVersion()).split('.')[0]) >= 3;
+    const version = await this.serverVersion();
+    return version === 'unknown' || Number(version.split('.')[0]) >= 3;
   }
 
   private async json(url: string, init: RequestInit, shape?: Shape, emptyIsAnswer = false): Promise<Record<string, unknown>> {

@@ -171,8 +171,8 @@ export class SyncEngine {
     )
       .then((r) => `default-experiment:${r.experiment.creation_time ?? 'none'}`)
       .catch((error: unknown) => {
-        // No Default experiment (deleted for good): the URI is all we know of this server.
-        if (runGone(error)) return `uri:${this.rest.trackingUri}`;
+        // No Default experiment (deleted for good), or this user may not read it: the URI is all we know of this server.
+        if (runGone(error) || (error instanceof RestError && error.kind === 'auth' && error.status === 403)) return `uri:${this.rest.trackingUri}`;
         throw error;
       });
     const binding: Binding = await bindIdentity(this.db, this.rest.trackingUri, `${identity}`);

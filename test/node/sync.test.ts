@@ -294,6 +294,26 @@ describe('per-server state', () => {
   });
 });
 
+describe('servers behind restrictive proxies and permissions', () => {
+  it('a reverse proxy that passes only /api/ (GET /version is a 404 page): sync still works', async () => {
+    const s = server();
+    s.lie({ match: (r) => r.path === '/version', when: 'instead', answer: () => html(404) });
+    const { t } = await open(s.url);
+    await logRun(t);
+    await t.sync();
+    await expectServerEquals(t, s);
+  });
+
+  it('a user who may not read the Default experiment (403 on the identity probe): sync still works, the URI names the server', async () => {
+    const s = server();
+    s.lie({ match: (r) => r.endpoint === 'experiments/get', when: 'instead', answer: () => new Response('{"error_code":"PERMISSION_DENIED","message":"Permission denied"}', { status: 403, headers: { 'Content-Type': 'application/json' } }) });
+    const { t } = await open(s.url);
+    await logRun(t);
+    await t.sync();
+    await expectServerEquals(t, s);
+  });
+});
+
 describe('server-side changes make runs wait, never lose data', () => {
   it('an experiment deleted on the server after its run synced: new data waits, then arrives after the restore', async () => {
     const s = server();
