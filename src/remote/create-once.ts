@@ -27,7 +27,7 @@ export interface CreateOnce<T> {
   prefer?(found: T[]): T;
 }
 
-export async function createOnce<T>(spec: CreateOnce<T>, policy: RetryPolicy, onRetry?: (error: RestError) => void): Promise<T> {
+export async function createOnce<T>(spec: CreateOnce<T>, policy: RetryPolicy, onRetry?: (error: RestError) => void, signal?: AbortSignal): Promise<T> {
   let attempted = spec.attempted;
   return withRetries(
     async () => {
@@ -42,6 +42,7 @@ export async function createOnce<T>(spec: CreateOnce<T>, policy: RetryPolicy, on
     },
     policy,
     onRetry,
+    signal,
   );
 }
 

@@ -17,17 +17,27 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 500, capMs: 30_
 /** Attempts tried while the device is offline: no point waiting out a full backoff to tell the caller. */
 const OFFLINE_ATTEMPTS = 1;
 
-export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry?: (error: RestError) => void): Promise<T> {
+/** `signal` ends the retries (and a wait under way) when the work is no longer wanted, e.g. the server was changed. */
+export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry?: (error: RestError) => void, signal?: AbortSignal): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt();
     } catch (error) {
       if (!(error instanceof RestError) || error.kind !== 'retry') throw error;
       const offline = error.status === 0 && (globalThis.navigator as Navigator | undefined)?.onLine === false;
-      if (n >= (offline ? OFFLINE_ATTEMPTS : policy.attempts)) throw error;
+      if (n >= (offline ? OFFLINE_ATTEMPTS : policy.attempts) || signal?.aborted) throw error;
       onRetry?.(error);
       const backoff = Math.random() * Math.min(policy.capMs, policy.baseMs * 2 ** (n - 1));
-      await new Promise((r) => setTimeout(r, Math.max(backoff, error.retryAfterMs ?? 0)));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.max(backoff, error.retryAfterMs ?? 0));
+        function done() {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        signal?.addEventListener('abort', done);
+      });
+      if (signal?.aborted) throw error;
     }
   }
 }

@@ -76,6 +76,7 @@ export class SyncController {
     this.remote = remote ?? undefined;
     this.paused = undefined;
     this.failures = 0;
+    this.engine?.stop(); // a pass against the old server gives up; the new one is scheduled when it has
     this.engine = undefined;
     this.lastError = undefined;
     await useRemote(this.db, remote?.trackingUri);
@@ -184,7 +185,10 @@ export class SyncController {
       this.emitSoon();
       try {
         await engine.pass();
-        if (engine !== this.engine) return; // setRemote() replaced the server meanwhile: this pass says nothing of the new one
+        if (engine !== this.engine) {
+          if (this.remote?.autoSync !== false) this.schedule(0); // setRemote() replaced the server meanwhile: this pass says nothing of the new one, which gets its own
+          return;
+        }
         this.failures = 0;
         this.paused = undefined;
         this.lastSuccessTime = Date.now();
@@ -192,7 +196,10 @@ export class SyncController {
         if ((await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
       } catch (error) {
         const e = toSyncError(error);
-        if (engine !== this.engine) throw e; // a pass against credentials or a server no longer set
+        if (engine !== this.engine) {
+          if (this.remote?.autoSync !== false) this.schedule(0); // a pass against credentials or a server no longer set: the new one gets its own
+          throw e;
+        }
         this.noteError(e);
         if (error instanceof RestError && error.kind === 'auth') {
           this.paused = e;

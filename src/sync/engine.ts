@@ -94,6 +94,7 @@ const runGone = (error: unknown) => error instanceof RestError && error.kind ===
 export class SyncEngine {
   /** The sync state this pass uploads to, once the server said who it is. */
   state: string | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly db: Db,
@@ -320,6 +321,7 @@ export class SyncEngine {
       },
       this.retry,
       (e) => this.hooks.retrying(e),
+      this.stopping.signal,
     );
     await recordRemoteRun(this.db, state, runId, chosen.info.run_id, chosen.info.artifact_uri);
     return chosen.info;
@@ -505,7 +507,12 @@ export class SyncEngine {
   }
 
   private withRetries<T>(fn: () => Promise<T>): Promise<T> {
-    return withRetries(fn, this.retry, (e) => this.hooks.retrying(e));
+    return withRetries(fn, this.retry, (e) => this.hooks.retrying(e), this.stopping.signal);
+  }
+
+  /** This engine's server is no longer the one set: its pass gives up at its next wait instead of retrying on. */
+  stop(): void {
+    this.stopping.abort();
   }
 
   private async tracked<T>(fn: () => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@
  * lies the ways networks and servers do. Every case ends with the server
  * compared with the local store: equal, no deleted runs, no duplicates.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Remote } from 'comlink';
 import { Tracker } from '../../src/client/tracker.js';
 import type { SyncStatus, TrackerWorkerApi } from '../../src/protocol.js';
@@ -190,6 +190,22 @@ describe('per-server state', () => {
     expect(s.requests.filter((r) => r.endpoint === 'runs/delete')).toEqual([]);
     expect((await t2.syncStatus()).pending).toEqual(nothingPending);
     await expectServerEquals(t2, s);
+  });
+
+  it('correcting a mistyped URI while its pass waits to retry: the right server gets everything at once, without a reload', async () => {
+    const s = server();
+    const dbName = `sync-${process.pid}-${++counter}`;
+    const service = new TrackerService({ attempts: 8, baseMs: 60_000, capMs: 60_000 }); // the dead server's pass would wait a minute
+    await service.open({ dbName, remote: { trackingUri: 'http://mlflow.tset', autoSync: true } });
+    const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+    trackers.push(t);
+    await logRun(t);
+    await vi.waitFor(() => expect(s.requests.length + 0).toBe(0)); // nothing reaches the right server yet
+    await new Promise((r) => setTimeout(r, 400)); // the dead server's pass has failed once and waits
+    await t.setRemote({ trackingUri: s.url, autoSync: true });
+    await vi.waitFor(() => expect(s.runsOf('lies')).toHaveLength(1), { timeout: 5000 });
+    await vi.waitFor(async () => expect((await t.syncStatus()).pending).toEqual(nothingPending), { timeout: 5000 });
+    await expectServerEquals(t, s);
   });
 
   it('two servers in turn: each gets everything once, and going back resumes where it was', async () => {
