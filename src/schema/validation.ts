@@ -191,6 +191,34 @@ export function validateArtifactPath(path: unknown, what = 'artifact path'): ass
   }
 }
 
+/**
+ * Why a path inside a model (a model URI's path, a file an MLmodel names, a
+ * logged model's file) is refused, or undefined when it is safe. Such paths
+ * are joined to a directory, locally and in URLs; a browser resolves '..'
+ * (also written '%2e%2e') and '\' before a request leaves, and MLflow's
+ * server decodes percent-escapes again (`validate_path_is_safe`), so any of
+ * them could reach another run's or model's files. The sentence says what to
+ * write instead.
+ */
+export function modelPathProblem(path: string): string | undefined {
+  // Control characters are exactly what this rule is for.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'contains a control character. Remove it.';
+  if (path.includes('\\')) return "contains '\\', which browsers and Windows servers read as '/'. Separate directories with '/'.";
+  const escape = /%(?:2e|2f|5c|25|[01][0-9a-f]|7f)/i.exec(path);
+  if (escape !== null) {
+    return `contains '${escape[0]}', a percent-encoded '.', '/', '\\', '%' or control character, which browsers and MLflow's server decode. Write the path's characters as they are, e.g. 'model/MLmodel'.`;
+  }
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return "is absolute. Write it relative to its directory, e.g. 'model.onnx'.";
+  const segments = path.split('/');
+  if (segments.includes('..')) {
+    return "has a '..' segment, which leads out of the directory it is joined to, e.g. into another run's or model's files. Name a file inside the directory; to use another run's or model's files, load that one by its own URI.";
+  }
+  if (segments.includes('.')) return "has a '.' segment. Remove it: write 'a/b', not 'a/./b' or './a'.";
+  if (segments.includes('')) return "has an empty segment (a doubled, leading or trailing '/'), which MLflow's stores read differently. Write one '/' between names.";
+  return undefined;
+}
+
 /** A directory argument for listing: '' (the root) or a valid path. */
 export function validateArtifactDir(dir: unknown): asserts dir is string {
   if (dir === '') return;
