@@ -12,6 +12,7 @@
  * models are), so files already cached for it are not fetched again;
  * resolving the URI (which version an alias names) always asks the server
  * when it can be reached. An http(s) URL is fetched every time it can be.
+ * Every path read stays inside the model directory (model-uri.ts).
  */
 import { doesNotExist, MlflowEdgeError, type ErrorCode } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
@@ -20,7 +21,7 @@ import { findLoggedModel, loggedModelOfRun, loggedModelsOfRun, resolveVersion } 
 import { localRunId } from '../store/runs.js';
 import type { Db } from '../store/schema.js';
 import { RestError, type MlflowRest } from '../sync/rest.js';
-import type { ModelUri } from './model-uri.js';
+import { modelFilePath, type ModelUri } from './model-uri.js';
 
 /** Reads a file of a model directory, given its path relative to the model root. */
 export type ModelFiles = (path: string) => Promise<Uint8Array>;
@@ -42,6 +43,18 @@ export interface ResolverDeps {
 }
 
 export async function openModel(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelSource> {
+  const source = await openFiles(deps, uri, uriText);
+  // Every read, local, cached or fetched, names a file inside the model directory (see model-uri.ts).
+  const files: ModelFiles = async (path) => source.files(modelFilePath(path));
+  return {
+    files,
+    get loadedFrom(): LoadedFrom {
+      return source.loadedFrom;
+    },
+  };
+}
+
+async function openFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelSource> {
   const local = await localFiles(deps, uri);
   if (local !== undefined) return { files: local, loadedFrom: 'local' };
   let source: string;

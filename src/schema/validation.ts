@@ -174,9 +174,9 @@ export function validateRunId(runId: unknown): asserts runId is string {
  * name on every artifact store: no `..`, no absolute path, no `#`, no `\`,
  * no control characters, no empty segments.
  */
-export function validateArtifactPath(path: unknown, what = 'artifact path'): asserts path is string {
+export function validateArtifactPath(path: unknown, what = 'artifact path', field?: string): asserts path is string {
   const fail = (why: string) =>
-    invalidParameter(`Invalid ${what} ${describe(path)}: ${why}`, { path: typeof path === 'string' ? path : describe(path) });
+    invalidParameter(`Invalid ${what} ${describe(path)}: ${why}`, { ...(field !== undefined ? { field } : {}), path: typeof path === 'string' ? path : describe(path) });
   if (typeof path !== 'string' || path === '') throw fail('pass a non-empty, run-relative path such as "plots/loss.png".');
   // Control characters are exactly what this rule is for.
   // eslint-disable-next-line no-control-regex
@@ -223,6 +223,19 @@ export function modelPathProblem(path: string): string | undefined {
 export function validateArtifactDir(dir: unknown): asserts dir is string {
   if (dir === '') return;
   validateArtifactPath(dir, 'artifact directory');
+}
+
+/**
+ * A file (`field` 'path') or directory (`field` 'dir', '' = the root) of a
+ * logged model's directory: the artifact path rules, and the stricter ones of
+ * paths inside a model (no percent-encoded '.', '/', '\' or '%').
+ */
+export function validateModelArtifactPath(path: unknown, field: 'path' | 'dir'): asserts path is string {
+  if (field === 'dir' && path === '') return;
+  const what = field === 'dir' ? 'logged model directory' : 'logged model file path';
+  const problem = typeof path === 'string' ? modelPathProblem(path) : undefined;
+  if (problem !== undefined) throw invalidParameter(`Invalid ${what} ${describe(path)}: it ${problem}`, { field, path });
+  validateArtifactPath(path, what, field);
 }
 
 export function describe(value: unknown): string {

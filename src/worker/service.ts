@@ -20,7 +20,7 @@ import type {
 import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
 import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
 import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
-import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId } from '../schema/validation.js';
+import { validateArtifactDir, validateArtifactPath, validateKey, validateModelArtifactPath, validateRunId } from '../schema/validation.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
@@ -258,12 +258,12 @@ export class TrackerService implements TrackerWorkerApi {
   }
 
   async listLoggedModelArtifacts(modelId: string, dir: string): Promise<FileInfo[]> {
-    validateArtifactDir(dir);
+    validateModelArtifactPath(dir, 'dir');
     return this.state.artifacts.list(await this.loggedModelId(modelId), dir);
   }
 
   async readLoggedModelArtifact(modelId: string, path: string): Promise<Blob> {
-    validateArtifactPath(path);
+    validateModelArtifactPath(path, 'path');
     return this.state.artifacts.read(await this.loggedModelId(modelId), path);
   }
 
