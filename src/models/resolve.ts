@@ -1,7 +1,8 @@
 /**
  * Where a model URI's files come from, in this order:
  * 1. the local store: runs, logged models and registry entries recorded in
- *    this browser (also by the ids the server gave them after sync);
+ *    this browser (also by the ids the server gave them after sync); each
+ *    file is checked against the sha256 recorded when it was stored;
  * 2. the MLflow server (runs, logged models, registry versions and aliases,
  *    resolved as MLflow's artifact repositories do), or an http(s) URL;
  *    every file fetched is kept in a local cache with its sha256;
@@ -55,7 +56,7 @@ export async function openModel(deps: ResolverDeps, uri: ModelUri, uriText: stri
 }
 
 async function openFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelSource> {
-  const local = await localFiles(deps, uri);
+  const local = await localFiles(deps, uri, uriText);
   if (local !== undefined) return { files: local, loadedFrom: 'local' };
   let source: string;
   let fetchFile: (path: string) => Promise<Uint8Array>;
@@ -121,15 +122,26 @@ async function openFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Pr
   };
 }
 
-/** Files recorded in this browser, when the URI names something here. */
-async function localFiles(deps: ResolverDeps, uri: ModelUri): Promise<ModelFiles | undefined> {
+/**
+ * Files recorded in this browser, when the URI names something here. Each is
+ * checked against the sha256 recorded when it was stored: a file changed or
+ * damaged on disk is refused, so a code model's code never runs from it.
+ */
+async function localFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelFiles | undefined> {
   const { db, artifacts } = deps;
   const read = (owner: string, prefix: string): ModelFiles => async (path) => {
     const full = prefix === '' ? path : `${prefix}/${path}`;
-    const blob = await artifacts.read(owner, full).catch(() => {
-      throw doesNotExist(`The model has no file '${full}'. Check the model URI.`, { field: 'uri', path: full });
-    });
-    return new Uint8Array(await blob.arrayBuffer());
+    const file = await artifacts.readChecked(owner, full);
+    if (file.status === 'missing') throw doesNotExist(`The model has no file '${full}'. Check the model URI.`, { field: 'uri', path: full });
+    if (file.status === 'changed') {
+      const found = file.actual === undefined ? 'can no longer be read' : `has sha256 ${file.actual}`;
+      throw new MlflowEdgeError(
+        'DATA_LOSS',
+        `The stored file '${full}' of ${uriText} was changed or damaged since it was logged: it ${found}, but ${file.expected} was recorded. It was not used, and the model did not run. Log the model again.`,
+        { field: 'uri', path: full, expected: file.expected, ...(file.actual !== undefined ? { received: file.actual } : {}) },
+      );
+    }
+    return file.bytes;
   };
   switch (uri.kind) {
     case 'run': {

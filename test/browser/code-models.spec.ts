@@ -271,3 +271,65 @@ test("model URIs and MLmodel paths that lead out of their run or model are refus
   // Only the MLmodel whose code path was refused was fetched: nothing of run B.
   expect(served).toEqual([`1/${runX}/artifacts/m/MLmodel`]);
 });
+
+test('a stored model file changed on disk is refused (DATA_LOSS) and its code does not run; other models still load', async ({ page }) => {
+  await listenForRuns(page);
+  const outcomes = await page.evaluate(
+    async ({ victim, evil, other }) => {
+      const dbName = 'tampered-store';
+      const t = await edge.openTracker({ dbName });
+      const run = await t.startRun();
+      const onlyCode = await run.logModel('only-code', { code: victim });
+      const both = await run.logModel('both', { code: victim });
+      const otherModel = await run.logModel('other', { code: other });
+      await run.end();
+      // What a damaged disk or another script with this origin's storage could do: rewrite the
+      // model's files in OPFS, leaving the records (and their sha256) in IndexedDB as they were.
+      const idb = await new Promise<IDBDatabase>((ok, fail) => {
+        const request = indexedDB.open(dbName);
+        request.onsuccess = () => ok(request.result);
+        request.onerror = () => fail(request.error);
+      });
+      const fileOf = (owner: string, path: string) =>
+        new Promise<string>((ok, fail) => {
+          const request = idb.transaction('artifacts').objectStore('artifacts').get([owner, path]);
+          request.onsuccess = () => ok((request.result as { location: { kind: string; file: string } }).location.file);
+          request.onerror = () => fail(request.error);
+        });
+      const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('mlflow-edge-artifacts')).getDirectoryHandle(encodeURIComponent(dbName));
+      const overwrite = async (owner: string, path: string, text: string) => {
+        const writable = await (await dir.getFileHandle(await fileOf(owner, path))).createWritable();
+        await writable.write(text);
+        await writable.close();
+      };
+      const sha256 = async (text: string) =>
+        Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))), (b) => b.toString(16).padStart(2, '0')).join('');
+      // 1. Only the code changed: its sha256 no longer matches anything recorded.
+      await overwrite(onlyCode.modelId, 'model.js', evil);
+      // 2. The code and MLmodel's sha256 changed together, so the flavor's own check passes.
+      const mlmodel = await (await t.readLoggedModelArtifact(both.modelId, 'MLmodel')).text();
+      await overwrite(both.modelId, 'MLmodel', mlmodel.replace(/sha256: [0-9a-f]{64}/, `sha256: ${await sha256(evil)}`));
+      await overwrite(both.modelId, 'model.js', evil);
+      idb.close();
+      const out = await errorsOf({
+        'code changed': () => t.loadModel(onlyCode.modelUri, { allowCode: true }),
+        'code and MLmodel changed': () => t.loadModel(both.modelUri, { allowCode: true }),
+        'by runs:/': () => t.loadModel(`runs:/${run.runId}/both`, { allowCode: true }),
+      });
+      const loaded = await t.loadModel(otherModel.modelUri, { allowCode: true });
+      const ran = await (window as unknown as { ranUntil(name: string): Promise<string[]> }).ranUntil('other');
+      return { out, ran, other: (await loaded.predict([1])).outputs };
+    },
+    { victim: announcing('victim'), evil: announcing('tampered'), other: announcing('other') },
+  );
+  for (const [name, o] of Object.entries(outcomes.out)) {
+    expect(o.typed, `${name}: ${o.message}`).toBe(true);
+    expect(o.code, `${name}: ${o.message}`).toBe('DATA_LOSS');
+    expect(o.field, `${name}: ${o.message}`).toBe('uri');
+    expect(o.message).toMatch(/changed or damaged.*Log the model again/);
+  }
+  expect(outcomes.out['code changed']!.message).toContain("'model.js'");
+  expect(outcomes.out['code and MLmodel changed']!.message).toContain("'MLmodel'");
+  expect(outcomes.ran).toEqual(['other']);
+  expect(outcomes.other).toBe('other');
+});

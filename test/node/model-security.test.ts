@@ -1,6 +1,7 @@
 // Model loading never leaves a model's directory and never uses a stored file that changed
 // since it was logged (issue 9). In process, over fake-indexeddb; code models cannot run in
 // Node, so "nothing ran" is shown by what was read and by the error raised before any import.
+import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tracker } from '../../src/client/tracker.js';
 import { ModelHost } from '../../src/models/host.js';
@@ -78,6 +79,55 @@ async function tracker() {
   open.push(t);
   return { t, dbName };
 }
+
+/** Replaces a stored file's bytes and leaves its record's sha256 as it was: a damaged disk, or another script of the origin. */
+async function tamper(dbName: string, owner: string, path: string, text: string) {
+  const db = await openDB(dbName);
+  const record = await db.get('artifacts', [owner, path]);
+  await db.put('artifacts', { ...record, location: { kind: 'idb', blob: new Blob([text]) } });
+  db.close();
+}
+
+describe('models logged here are read only while their files match the recorded sha256', () => {
+  it('refuses a changed code file with DATA_LOSS before its code is imported', async () => {
+    const { t, dbName } = await tracker();
+    const run = await t.startRun();
+    const info = await run.logModel('m', { code: CODE });
+    await tamper(dbName, info.modelId, 'model.js', 'globalThis.ran = true;');
+    for (const uri of [info.modelUri, `runs:/${run.runId}/m`]) {
+      const error = await rejection(t.loadModel(uri, { allowCode: true }));
+      expect(error.code).toBe('DATA_LOSS');
+      expect(error.details).toMatchObject({ field: 'uri', path: 'model.js' });
+      expect(error.message).toMatch(/'model\.js' of .* was changed or damaged since it was logged.*Log the model again/);
+    }
+  });
+
+  it('refuses a changed MLmodel whose code sha256 was changed to match new code', async () => {
+    const { t, dbName } = await tracker();
+    const run = await t.startRun();
+    const info = await run.logModel('m', { code: CODE });
+    const mlmodel = await (await t.readLoggedModelArtifact(info.modelId, 'MLmodel')).text();
+    const evil = 'globalThis.ran = true;';
+    const { sha256Hex } = await import('../../src/schema/digest.js');
+    await tamper(dbName, info.modelId, 'MLmodel', mlmodel.replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha256Hex(new TextEncoder().encode(evil))}`));
+    await tamper(dbName, info.modelId, 'model.js', evil);
+    const error = await rejection(t.loadModel(info.modelUri, { allowCode: true }));
+    expect(error.code).toBe('DATA_LOSS');
+    expect(error.details).toMatchObject({ field: 'uri', path: 'MLmodel' });
+  });
+
+  it('refuses a changed file of a model logged as run artifacts', async () => {
+    const { t, dbName } = await tracker();
+    const run = await t.startRun();
+    const info = await run.logModel('m', { code: CODE });
+    await run.logArtifact('copy/MLmodel', await t.readLoggedModelArtifact(info.modelId, 'MLmodel'));
+    await run.logArtifact('copy/model.js', CODE);
+    await tamper(dbName, run.runId, 'copy/model.js', 'globalThis.ran = true;');
+    const error = await rejection(t.loadModel(`runs:/${run.runId}/copy`, { allowCode: true }));
+    expect(error.code).toBe('DATA_LOSS');
+    expect(error.details).toMatchObject({ field: 'uri', path: 'copy/model.js' });
+  });
+});
 
 describe("a logged model's files are read and listed inside its directory only", () => {
   it.each([
