@@ -13,6 +13,7 @@ import {
   validateArtifactPath,
   validateExperimentName,
   validateKey,
+  validateModelArtifactPath,
   validateRunId,
   validateRunName,
   validateTagValue,
@@ -389,14 +390,14 @@ export class Tracker implements RunHost {
   /** Files and directories directly under `dir` of a logged model's directory (MLflow's list_logged_model_artifacts). */
   async listLoggedModelArtifacts(modelId: string, dir = ''): Promise<FileInfo[]> {
     this.assertOpen();
-    validateArtifactDir(dir);
+    validateModelArtifactPath(dir, 'dir');
     return this.api.listLoggedModelArtifacts(modelId, dir);
   }
 
   /** A file of a logged model's directory, e.g. 'MLmodel'. */
   async readLoggedModelArtifact(modelId: string, path: string): Promise<Blob> {
     this.assertOpen();
-    validateArtifactPath(path);
+    validateModelArtifactPath(path, 'path');
     return this.api.readLoggedModelArtifact(modelId, path);
   }
 

@@ -8,7 +8,7 @@ import { enforceParams, enforceSchema, normalizeInput, parseSignature, type Mode
 import { loadJs, type JsFlavor } from './flavors/js.js';
 import { loadOnnx } from './flavors/onnx.js';
 import { FLAVOR_JS, loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
-import { parseModelUri, type ModelUri } from './model-uri.js';
+import { modelFilePath, parseModelUri, type ModelUri } from './model-uri.js';
 import type { OnnxRuntimeOptions } from './ort.js';
 import type { Predictor } from './predictor.js';
 import type { LoadedFrom, ModelSource } from './resolve.js';
@@ -61,7 +61,7 @@ export class ModelHost {
     const signature = mlmodel.signature ? parseSignature(mlmodel.signature) : null;
     let predictor: Predictor;
     if (flavor === 'onnx') {
-      const data = String(mlmodel.flavors.onnx?.data ?? 'model.onnx');
+      const data = modelFilePath(mlmodel.flavors.onnx?.data ?? 'model.onnx', 'flavors.onnx.data');
       predictor = await loadOnnx(await source.files(data), options.onnxruntime ?? {});
     } else {
       predictor = await loadJs(mlmodel.flavors[FLAVOR_JS] as unknown as JsFlavor, {

@@ -8,7 +8,9 @@
 import { sha256Hex } from '../schema/digest.js';
 import { invalidParameter } from '../schema/errors.js';
 import { inferSignature, signatureToMlmodel, type ModelSignature } from '../schema/signature.js';
+import { modelPathProblem } from '../schema/validation.js';
 import { FLAVOR_JS, onnxMLmodel, stringifyMLmodel, utcTimeCreated, type MLmodel } from './mlmodel.js';
+import { parseModelUri } from './model-uri.js';
 
 /** The versions this library writes into MLmodel files and checks in its interop tests. */
 export const WRITES_FOR = { mlflow: '3.17.2', python: '3.11.7', onnx: '1.23.2', onnxruntime: '1.31.1' } as const;
@@ -84,9 +86,13 @@ export async function modelDirectory(
     const artifacts: Record<string, string> = {};
     for (const [key, data] of Object.entries(spec.artifacts ?? {})) {
       const path = `artifacts/${key}`;
+      // The name becomes a path in the model directory, here and on the server.
+      const problem = key === '' ? 'is empty.' : (modelPathProblem(key) ?? (key.includes('#') ? "contains '#', which MLflow refuses in artifact paths. Remove it." : undefined));
+      if (problem !== undefined) throw invalidParameter(`Invalid artifact name ${JSON.stringify(key)} for the code model: it ${problem}`, { field: 'artifacts', key });
       artifacts[key] = path;
       files[path] = data instanceof Blob ? data : new Blob([data as BlobPart]);
     }
+    for (const uri of Object.values(spec.models ?? {})) parseModelUri(uri);
     if (signature === undefined && options.inputExample !== undefined) signature = inferSignature(options.inputExample);
     mlmodel = {
       flavors: { [FLAVOR_JS]: { code: 'model.js', sha256: digest, ...(spec.artifacts ? { artifacts } : {}), ...(spec.models ? { models: spec.models } : {}) } },

@@ -1,8 +1,16 @@
 /**
  * The model URIs MLflow understands (store/artifact/utils/models.py,
  * runs_artifact_repo.py), parsed into what a loader needs to fetch.
+ *
+ * A URI's path, and every file path an MLmodel names, stays inside the
+ * directory it is joined to: '..', '.', empty segments, '\', absolute paths
+ * and percent-encoded '.', '/', '\' or '%' are refused before anything is
+ * read or fetched (a browser resolves '..' before a request leaves, so
+ * `runs:/<a>/../../<b>/…` would otherwise load run b's code). A trailing '/'
+ * names the same directory, as in MLflow, and is dropped.
  */
 import { invalidParameter } from '../schema/errors.js';
+import { modelPathProblem } from '../schema/validation.js';
 
 export type ModelUri =
   | { kind: 'run'; runId: string; path: string }
@@ -25,18 +33,30 @@ export function parseModelUri(uri: unknown): ModelUri {
       throw fail('The URL does not parse.');
     }
   }
-  const runs = /^runs:\/+([^/]+)(?:\/(.*))?$/.exec(uri);
-  if (runs !== null) {
-    const [, runId, rest] = runs;
-    const path = trimSlashes(rest ?? '');
-    if (!/^[0-9a-zA-Z][\w-]{0,255}$/.test(runId!)) throw fail('The run id is not valid.');
-    if (path === '') throw fail("Name the model's path inside the run, e.g. 'runs:/<run_id>/model'.");
-    return { kind: 'run', runId: runId!, path };
+  const scheme = /^(runs|models):(\/*)(.*)$/s.exec(uri);
+  if (scheme === null) throw fail('The scheme is not runs:, models:, http: or https:.');
+  const [, kind, slashes, rest] = scheme as unknown as [string, 'runs' | 'models', string, string];
+  const example = kind === 'runs' ? "'runs:/<run_id>/model'" : "'models:/<name>/<version>'";
+  // urlparse, as MLflow does: 'runs://x/…' has the netloc x (a Databricks profile), not a run id.
+  if (slashes.length === 2) throw fail(`MLflow reads what follows '${kind}://' as a Databricks profile, not a ${kind === 'runs' ? 'run id' : 'model name'}. Write ${example}.`);
+  if (slashes.length !== 1 && slashes.length !== 3) throw fail(`Write one '/' after '${kind}:', e.g. ${example}.`);
+  const body = rest.replace(/\/+$/, '');
+  const problem = body === '' ? undefined : modelPathProblem(body);
+  if (problem !== undefined) {
+    const inside =
+      kind === 'runs'
+        ? "Write the model's path inside the run as it was logged, e.g. 'runs:/<run_id>/model'; a model of another run is 'runs:/<its run_id>/<name>'."
+        : "Write 'models:/<name>/<version>', 'models:/<name>@<alias>' or 'models:/m-<id>', then the path inside the model, if any.";
+    throw invalidParameter(`Not a proper model URI: ${JSON.stringify(uri)}. Its path '${body}' ${problem} ${inside}`, { field: 'uri', received: uri });
   }
-  const models = /^models:\/+(.*)$/.exec(uri);
-  if (models === null) throw fail('The scheme is not runs:, models:, http: or https:.');
-  const segments = trimSlashes(models[1]!).split('/');
-  const [first = '', second, ...more] = segments;
+  if (kind === 'runs') {
+    const [runId = '', ...segments] = body.split('/');
+    const path = segments.join('/');
+    if (!/^[0-9a-zA-Z][\w-]{0,255}$/.test(runId)) throw fail('The run id is not valid.');
+    if (path === '') throw fail("Name the model's path inside the run, e.g. 'runs:/<run_id>/model'.");
+    return { kind: 'run', runId, path };
+  }
+  const [first = '', second, ...more] = body.split('/');
   if (first === '') throw fail('The model name is empty.');
   const at = first.lastIndexOf('@');
   if (at !== -1) {
@@ -52,10 +72,29 @@ export function parseModelUri(uri: unknown): ModelUri {
   const path = more.join('/');
   if (/^latest$/i.test(second)) return { kind: 'latest', name: first, path };
   if (/^\d+$/.test(second)) return { kind: 'version', name: first, version: String(Number(second)), path };
-  if (first.startsWith('m-') && /^m-[0-9a-f]{32}$/.test(first)) return { kind: 'logged-model', modelId: first, path: [second, ...more].join('/') };
+  if (/^m-[0-9a-f]{32}$/.test(first)) return { kind: 'logged-model', modelId: first, path: [second, ...more].join('/') };
   throw fail(`'${second}' is neither a version number nor 'latest' (stages are deprecated in MLflow and not supported here).`);
 }
 
-function trimSlashes(s: string): string {
-  return s.replace(/^\/+|\/+$/g, '');
+/**
+ * A file path an MLmodel names (`entry`, e.g. 'flavors.onnx.data'), or any
+ * path read from a model directory (no `entry`), checked as a URI's path is:
+ * relative to the model directory and staying inside it.
+ */
+export function modelFilePath(path: unknown, entry?: string): string {
+  const what = entry === undefined ? 'A model file path' : `The model's MLmodel field ${entry}`;
+  if (typeof path !== 'string' || path === '') {
+    throw invalidParameter(`${what} must name a file of the model directory (e.g. 'model.onnx'); it is ${JSON.stringify(path) ?? String(path)}. Log the model again.`, {
+      field: 'uri',
+      ...(entry !== undefined ? { entry } : {}),
+    });
+  }
+  const problem = modelPathProblem(path);
+  if (problem !== undefined) {
+    throw invalidParameter(
+      `${what} is '${path}': it ${problem} Nothing of the model was run. A model names files inside its own directory only: log it again with such paths.`,
+      { field: 'uri', ...(entry !== undefined ? { entry } : {}), path },
+    );
+  }
+  return path;
 }

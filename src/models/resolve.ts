@@ -1,7 +1,8 @@
 /**
  * Where a model URI's files come from, in this order:
  * 1. the local store: runs, logged models and registry entries recorded in
- *    this browser (also by the ids the server gave them after sync);
+ *    this browser (also by the ids the server gave them after sync); each
+ *    file is checked against the sha256 recorded when it was stored;
  * 2. the MLflow server (runs, logged models, registry versions and aliases,
  *    resolved as MLflow's artifact repositories do), or an http(s) URL;
  *    every file fetched is kept in a local cache with its sha256;
@@ -12,6 +13,7 @@
  * models are), so files already cached for it are not fetched again;
  * resolving the URI (which version an alias names) always asks the server
  * when it can be reached. An http(s) URL is fetched every time it can be.
+ * Every path read stays inside the model directory (model-uri.ts).
  */
 import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
@@ -21,7 +23,7 @@ import { localRunId } from '../store/runs.js';
 import type { Db } from '../store/schema.js';
 import { toMlflowError } from '../remote/errors.js';
 import { RestError, type MlflowRest } from '../remote/rest.js';
-import type { ModelUri } from './model-uri.js';
+import { modelFilePath, type ModelUri } from './model-uri.js';
 
 /** Reads a file of a model directory, given its path relative to the model root. */
 export type ModelFiles = (path: string) => Promise<Uint8Array>;
@@ -43,7 +45,19 @@ export interface ResolverDeps {
 }
 
 export async function openModel(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelSource> {
-  const local = await localFiles(deps, uri);
+  const source = await openFiles(deps, uri, uriText);
+  // Every read, local, cached or fetched, names a file inside the model directory (see model-uri.ts).
+  const files: ModelFiles = async (path) => source.files(modelFilePath(path));
+  return {
+    files,
+    get loadedFrom(): LoadedFrom {
+      return source.loadedFrom;
+    },
+  };
+}
+
+async function openFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelSource> {
+  const local = await localFiles(deps, uri, uriText);
   if (local !== undefined) return { files: local, loadedFrom: 'local' };
   let source: string;
   let fetchFile: (path: string) => Promise<Uint8Array>;
@@ -109,15 +123,26 @@ export async function openModel(deps: ResolverDeps, uri: ModelUri, uriText: stri
   };
 }
 
-/** Files recorded in this browser, when the URI names something here. */
-async function localFiles(deps: ResolverDeps, uri: ModelUri): Promise<ModelFiles | undefined> {
+/**
+ * Files recorded in this browser, when the URI names something here. Each is
+ * checked against the sha256 recorded when it was stored: a file changed or
+ * damaged on disk is refused, so a code model's code never runs from it.
+ */
+async function localFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelFiles | undefined> {
   const { db, artifacts } = deps;
   const read = (owner: string, prefix: string): ModelFiles => async (path) => {
     const full = prefix === '' ? path : `${prefix}/${path}`;
-    const blob = await artifacts.read(owner, full).catch(() => {
-      throw doesNotExist(`The model has no file '${full}'. Check the model URI.`, { field: 'uri', path: full });
-    });
-    return new Uint8Array(await blob.arrayBuffer());
+    const file = await artifacts.readChecked(owner, full);
+    if (file.status === 'missing') throw doesNotExist(`The model has no file '${full}'. Check the model URI.`, { field: 'uri', path: full });
+    if (file.status === 'changed') {
+      const found = file.actual === undefined ? 'can no longer be read' : `has sha256 ${file.actual}`;
+      throw new MlflowEdgeError(
+        'DATA_LOSS',
+        `The stored file '${full}' of ${uriText} was changed or damaged since it was logged: it ${found}, but ${file.expected} was recorded. It was not used, and the model did not run. Log the model again.`,
+        { field: 'uri', path: full, expected: file.expected, ...(file.actual !== undefined ? { received: file.actual } : {}) },
+      );
+    }
+    return file.bytes;
   };
   switch (uri.kind) {
     case 'run': {

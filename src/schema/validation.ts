@@ -210,9 +210,9 @@ export function validateRunId(runId: unknown): asserts runId is string {
  * segment over 255 bytes of UTF-8 (the longest file name ext4, APFS and
  * most file systems take; the server's artifact store writes files).
  */
-export function validateArtifactPath(path: unknown, what = 'artifact path'): asserts path is string {
+export function validateArtifactPath(path: unknown, what = 'artifact path', field?: string): asserts path is string {
   const fail = (why: string) =>
-    invalidParameter(`Invalid ${what} ${describe(path)}: ${why}`, { path: typeof path === 'string' ? path : describe(path) });
+    invalidParameter(`Invalid ${what} ${describe(path)}: ${why}`, { ...(field !== undefined ? { field } : {}), path: typeof path === 'string' ? path : describe(path) });
   if (typeof path !== 'string' || path === '') throw fail('pass a non-empty, run-relative path such as "plots/loss.png".');
   validateWellFormed(path, `The ${what} ${describe(path)}`, { path });
   // Control characters are exactly what this rule is for.
@@ -239,10 +239,51 @@ function validateSegmentBytes(segment: string, fail: (why: string) => MlflowEdge
   );
 }
 
+/**
+ * Why a path inside a model (a model URI's path, a file an MLmodel names, a
+ * logged model's file) is refused, or undefined when it is safe. Such paths
+ * are joined to a directory, locally and in URLs; a browser resolves '..'
+ * (also written '%2e%2e') and '\' before a request leaves, and MLflow's
+ * server decodes percent-escapes again (`validate_path_is_safe`), so any of
+ * them could reach another run's or model's files. The sentence says what to
+ * write instead.
+ */
+export function modelPathProblem(path: string): string | undefined {
+  // Control characters are exactly what this rule is for.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'contains a control character. Remove it.';
+  if (path.includes('\\')) return "contains '\\', which browsers and Windows servers read as '/'. Separate directories with '/'.";
+  const escape = /%(?:2e|2f|5c|25|[01][0-9a-f]|7f)/i.exec(path);
+  if (escape !== null) {
+    return `contains '${escape[0]}', a percent-encoded '.', '/', '\\', '%' or control character, which browsers and MLflow's server decode. Write the path's characters as they are, e.g. 'model/MLmodel'.`;
+  }
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return "is absolute. Write it relative to its directory, e.g. 'model.onnx'.";
+  const segments = path.split('/');
+  if (segments.includes('..')) {
+    return "has a '..' segment, which leads out of the directory it is joined to, e.g. into another run's or model's files. Name a file inside the directory; to use another run's or model's files, load that one by its own URI.";
+  }
+  if (segments.includes('.')) return "has a '.' segment. Remove it: write 'a/b', not 'a/./b' or './a'.";
+  if (segments.includes('')) return "has an empty segment (a doubled, leading or trailing '/'), which MLflow's stores read differently. Write one '/' between names.";
+  return undefined;
+}
+
 /** A directory argument for listing: '' (the root) or a valid path. */
 export function validateArtifactDir(dir: unknown): asserts dir is string {
   if (dir === '') return;
   validateArtifactPath(dir, 'artifact directory');
+}
+
+/**
+ * A file (`field` 'path') or directory (`field` 'dir', '' = the root) of a
+ * logged model's directory: the artifact path rules, and the stricter ones of
+ * paths inside a model (no percent-encoded '.', '/', '\' or '%').
+ */
+export function validateModelArtifactPath(path: unknown, field: 'path' | 'dir'): asserts path is string {
+  if (field === 'dir' && path === '') return;
+  const what = field === 'dir' ? 'logged model directory' : 'logged model file path';
+  const problem = typeof path === 'string' ? modelPathProblem(path) : undefined;
+  if (problem !== undefined) throw invalidParameter(`Invalid ${what} ${describe(path)}: it ${problem}`, { field, path });
+  validateArtifactPath(path, what, field);
 }
 
 export function describe(value: unknown): string {

@@ -42,6 +42,11 @@ async function opfsRoot(dbName: string): Promise<FileSystemDirectoryHandle | und
   }
 }
 
+export type CheckedFile =
+  | { status: 'ok'; bytes: Uint8Array }
+  | { status: 'missing' }
+  | { status: 'changed'; expected: string; actual?: string };
+
 export class ArtifactStore {
   private root: Promise<FileSystemDirectoryHandle | undefined>;
 
@@ -117,12 +122,23 @@ export class ArtifactStore {
 
   /** A file's bytes, or undefined when it is missing or no longer matches the sha256 recorded when it was written. */
   async readVerified(owner: string, path: string): Promise<Uint8Array | undefined> {
+    const file = await this.readChecked(owner, path);
+    return file.status === 'ok' ? file.bytes : undefined;
+  }
+
+  /**
+   * A file's bytes checked against the sha256 recorded when it was written:
+   * 'missing' when there is no such file, 'changed' when its bytes differ
+   * from that hash or cannot be read any more (`actual` is then absent).
+   */
+  async readChecked(owner: string, path: string): Promise<CheckedFile> {
     const record = await this.db.get('artifacts', [owner, path]);
-    if (record === undefined) return undefined;
+    if (record === undefined) return { status: 'missing' };
     const blob = await this.read(owner, path).catch(() => undefined);
-    if (blob === undefined) return undefined;
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    return sha256Hex(bytes) === record.sha256 ? bytes : undefined;
+    const bytes = blob === undefined ? undefined : await blob.arrayBuffer().then((b) => new Uint8Array(b), () => undefined);
+    if (bytes === undefined) return { status: 'changed', expected: record.sha256 };
+    const actual = sha256Hex(bytes);
+    return actual === record.sha256 ? { status: 'ok', bytes } : { status: 'changed', expected: record.sha256, actual };
   }
 
   /** Removes every file of an owner (a run, a logged model, a cache entry). */

@@ -25,6 +25,7 @@ import {
   validateArtifactPath,
   validateExperimentName,
   validateKey,
+  validateModelArtifactPath,
   validateRunId,
   validateRunName,
   validateTagValue,
@@ -270,12 +271,12 @@ export class TrackerService implements TrackerWorkerApi {
   }
 
   async listLoggedModelArtifacts(modelId: string, dir: string): Promise<FileInfo[]> {
-    validateArtifactDir(dir);
+    validateModelArtifactPath(dir, 'dir');
     return this.state.artifacts.list(await this.loggedModelId(modelId), dir);
   }
 
   async readLoggedModelArtifact(modelId: string, path: string): Promise<Blob> {
-    validateArtifactPath(path);
+    validateModelArtifactPath(path, 'path');
     return this.state.artifacts.read(await this.loggedModelId(modelId), path);
   }
 

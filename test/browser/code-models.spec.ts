@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
 import { expect, openLibrary, test } from './fixtures.js';
+import { PAGE } from '../../playwright.config.js';
 
 const ORT = { module: '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs' };
 const iris = [...readFileSync(new URL('../fixtures/models/iris-onnx/model.onnx', import.meta.url))];
@@ -147,4 +149,187 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
   expect(outcomes.ok).toEqual([Math.PI]);
   expect(outcomes.unknownParam.outputs).toEqual([6]);
   expect(outcomes.unknownParam.warnings.join(' ')).toContain('nope');
+});
+
+// A code model that says when its module runs: it posts its name on a BroadcastChannel the page listens on.
+const announcing = (who: string) => `
+import { setModel } from 'mlflow-edge/model';
+new BroadcastChannel('model-ran').postMessage(${JSON.stringify(who)});
+setModel({ predict: () => ${JSON.stringify(who)} });
+`;
+
+/**
+ * Listens on the channel; `ranUntil(name)` resolves with every name posted up to and including
+ * `name`. Messages from the worker arrive in order, so once the last (legitimate) load's name
+ * arrives, any code an earlier refused load had run would be in the list before it.
+ */
+async function listenForRuns(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    const waiters: Array<() => void> = [];
+    new BroadcastChannel('model-ran').onmessage = (e) => {
+      seen.push(e.data as string);
+      for (const w of waiters.splice(0)) w();
+    };
+    Object.assign(window, {
+      ranUntil: async (name: string) => {
+        while (!seen.includes(name)) await new Promise<void>((ok) => waiters.push(ok));
+        return [...seen];
+      },
+    });
+  });
+}
+
+test("model URIs and MLmodel paths that lead out of their run or model are refused, locally and on a server, and no code runs", async ({ page }) => {
+  await listenForRuns(page);
+  // Two runs, each with a code model; b's code would announce itself if it ran.
+  const logged = await page.evaluate(
+    async ({ a, b }) => {
+      const t = await edge.openTracker({ dbName: 'escape' });
+      const runA = await t.startRun();
+      const infoA = await runA.logModel('a', { code: a });
+      await runA.end();
+      const runB = await t.startRun();
+      const infoB = await runB.logModel('b', { code: b });
+      await runB.end();
+      const text = async (path: string) => (await t.readLoggedModelArtifact(infoB.modelId, path)).text();
+      const files = { mlmodelB: await text('MLmodel'), codeB: await text('model.js') };
+      await t.close();
+      return { runA: runA.runId, runB: runB.runId, modelA: infoA.modelId, modelB: infoB.modelId, ...files };
+    },
+    { a: announcing('a'), b: announcing('b') },
+  );
+  // A fake MLflow server (same origin) that knows one run, X, and serves run B's model files
+  // where a URL normalized from X's artifact root with '..' would land.
+  const tracking = `${PAGE}/fake-mlflow`;
+  const runX = 'c'.repeat(32);
+  const artifacts: Record<string, string> = {
+    [`1/${logged.runB}/artifacts/b/MLmodel`]: logged.mlmodelB,
+    [`1/${logged.runB}/artifacts/b/model.js`]: logged.codeB,
+    [`1/${runX}/artifacts/m/MLmodel`]: logged.mlmodelB.replace('code: model.js', `code: ../../../${logged.runB}/artifacts/b/model.js`),
+  };
+  const served: string[] = [];
+  await page.route(`${tracking}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    const json = (body: unknown) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+    if (url.pathname.endsWith('/api/2.0/mlflow/runs/get')) {
+      return json({ run: { info: { run_id: runX, experiment_id: '1', artifact_uri: `mlflow-artifacts:/1/${runX}/artifacts` } } });
+    }
+    if (url.pathname.endsWith('/api/2.0/mlflow/logged-models/search')) return json({ models: [] });
+    const file = decodeURIComponent(url.pathname.split('/mlflow-artifacts/artifacts/')[1] ?? '');
+    served.push(file);
+    return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: artifacts[file] ?? '' });
+  });
+  const outcomes = await page.evaluate(
+    async ({ runA, runB, modelA, modelB, runX, tracking }) => {
+      const t = await edge.openTracker({ dbName: 'escape' });
+      const load = (uri: string) => () => t.loadModel(uri, { allowCode: true });
+      const cases: Record<string, () => Promise<unknown>> = {
+        '..': load(`runs:/${runA}/../${runB}/b`),
+        '../..': load(`runs:/${runA}/../../${runB}/b`),
+        'a/../..': load(`runs:/${runA}/a/../../${runB}/b`),
+        '%2e%2e': load(`runs:/${runA}/%2e%2e/%2e%2e/${runB}/b`),
+        '%2E%2e': load(`runs:/${runA}/%2E%2e/${runB}/b`),
+        '..%2f': load(`runs:/${runA}/..%2f..%2f${runB}/b`),
+        '%5c': load(`runs:/${runA}/..%5c..%5c${runB}/b`),
+        'backslashes': load(`runs:/${runA}\\..\\..\\${runB}\\b`),
+        'double encoding': load(`runs:/${runA}/%252e%252e/${runB}/b`),
+        'empty segment': load(`runs:/${runA}//b`),
+        'models:/ of a logged model': load(`models:/${modelA}/../${modelB}`),
+        'models:/ with a path': load(`models:/${modelA}/../${modelB}/model.js`),
+        'read a logged model file': () => t.readLoggedModelArtifact(modelA, `../${modelB}/model.js`),
+        'list a logged model directory': () => t.listLoggedModelArtifacts(modelA, '%2e%2e'),
+      };
+      const local = await errorsOf(cases);
+      await t.setRemote({ trackingUri: tracking, autoSync: false });
+      const remote = await errorsOf({
+        'server: runs:/ with ..': load(`runs:/${runX}/../../${runB}/artifacts/b`),
+        'server: runs:/ with %2e%2e': load(`runs:/${runX}/%2e%2e/%2e%2e/${runB}/artifacts/b`),
+        'server: MLmodel code path with ..': load(`runs:/${runX}/m`),
+      });
+      // The legitimate load of b runs its code, once: the last message.
+      const b = await t.loadModel(`runs:/${runB}/b`, { allowCode: true });
+      const ran = await (window as unknown as { ranUntil(name: string): Promise<string[]> }).ranUntil('b');
+      const a = await (await t.loadModel(`models:/${modelA}`, { allowCode: true })).predict([1]);
+      return { local, remote, ran, b: (await b.predict([1])).outputs, a: a.outputs };
+    },
+    { ...logged, runX, tracking },
+  );
+  for (const [name, o] of Object.entries({ ...outcomes.local, ...outcomes.remote })) {
+    expect(o.typed, `${name}: ${o.message}`).toBe(true);
+    expect(o.code, `${name}: ${o.message}`).toBe('INVALID_PARAMETER_VALUE');
+  }
+  for (const [name, o] of Object.entries({ ...outcomes.local, ...outcomes.remote })) {
+    const field = name.startsWith('read') ? 'path' : name.startsWith('list') ? 'dir' : 'uri';
+    expect(o.field, `${name}: ${o.message}`).toBe(field);
+  }
+  expect(outcomes.local['../..']!.message).toMatch(/'\.\.' segment.*runs:\/<its run_id>\/<name>/);
+  expect(outcomes.local['%2e%2e']!.message).toContain("'%2e'");
+  expect(outcomes.remote['server: MLmodel code path with ..']!.message).toContain('flavors.mlflow_edge_js.code');
+  expect(outcomes.ran).toEqual(['b']);
+  expect([outcomes.a, outcomes.b]).toEqual(['a', 'b']);
+  // Only the MLmodel whose code path was refused was fetched: nothing of run B.
+  expect(served).toEqual([`1/${runX}/artifacts/m/MLmodel`]);
+});
+
+test('a stored model file changed on disk is refused (DATA_LOSS) and its code does not run; other models still load', async ({ page }) => {
+  await listenForRuns(page);
+  const outcomes = await page.evaluate(
+    async ({ victim, evil, other }) => {
+      const dbName = 'tampered-store';
+      const t = await edge.openTracker({ dbName });
+      const run = await t.startRun();
+      const onlyCode = await run.logModel('only-code', { code: victim });
+      const both = await run.logModel('both', { code: victim });
+      const otherModel = await run.logModel('other', { code: other });
+      await run.end();
+      // What a damaged disk or another script with this origin's storage could do: rewrite the
+      // model's files in OPFS, leaving the records (and their sha256) in IndexedDB as they were.
+      const idb = await new Promise<IDBDatabase>((ok, fail) => {
+        const request = indexedDB.open(dbName);
+        request.onsuccess = () => ok(request.result);
+        request.onerror = () => fail(request.error);
+      });
+      const fileOf = (owner: string, path: string) =>
+        new Promise<string>((ok, fail) => {
+          const request = idb.transaction('artifacts').objectStore('artifacts').get([owner, path]);
+          request.onsuccess = () => ok((request.result as { location: { kind: string; file: string } }).location.file);
+          request.onerror = () => fail(request.error);
+        });
+      const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('mlflow-edge-artifacts')).getDirectoryHandle(encodeURIComponent(dbName));
+      const overwrite = async (owner: string, path: string, text: string) => {
+        const writable = await (await dir.getFileHandle(await fileOf(owner, path))).createWritable();
+        await writable.write(text);
+        await writable.close();
+      };
+      const sha256 = async (text: string) =>
+        Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))), (b) => b.toString(16).padStart(2, '0')).join('');
+      // 1. Only the code changed: its sha256 no longer matches anything recorded.
+      await overwrite(onlyCode.modelId, 'model.js', evil);
+      // 2. The code and MLmodel's sha256 changed together, so the flavor's own check passes.
+      const mlmodel = await (await t.readLoggedModelArtifact(both.modelId, 'MLmodel')).text();
+      await overwrite(both.modelId, 'MLmodel', mlmodel.replace(/sha256: [0-9a-f]{64}/, `sha256: ${await sha256(evil)}`));
+      await overwrite(both.modelId, 'model.js', evil);
+      idb.close();
+      const out = await errorsOf({
+        'code changed': () => t.loadModel(onlyCode.modelUri, { allowCode: true }),
+        'code and MLmodel changed': () => t.loadModel(both.modelUri, { allowCode: true }),
+        'by runs:/': () => t.loadModel(`runs:/${run.runId}/both`, { allowCode: true }),
+      });
+      const loaded = await t.loadModel(otherModel.modelUri, { allowCode: true });
+      const ran = await (window as unknown as { ranUntil(name: string): Promise<string[]> }).ranUntil('other');
+      return { out, ran, other: (await loaded.predict([1])).outputs };
+    },
+    { victim: announcing('victim'), evil: announcing('tampered'), other: announcing('other') },
+  );
+  for (const [name, o] of Object.entries(outcomes.out)) {
+    expect(o.typed, `${name}: ${o.message}`).toBe(true);
+    expect(o.code, `${name}: ${o.message}`).toBe('DATA_LOSS');
+    expect(o.field, `${name}: ${o.message}`).toBe('uri');
+    expect(o.message).toMatch(/changed or damaged.*Log the model again/);
+  }
+  expect(outcomes.out['code changed']!.message).toContain("'model.js'");
+  expect(outcomes.out['code and MLmodel changed']!.message).toContain("'MLmodel'");
+  expect(outcomes.ran).toEqual(['other']);
+  expect(outcomes.other).toBe('other');
 });

@@ -1,15 +1,19 @@
 /**
  * The `mlflow_edge_js` flavor: "models from code" in JavaScript. The MLmodel
  * records the code file and its sha256; the code runs only when the caller
- * opts in and the file still has that hash. The file's import of
- * 'mlflow-edge/model' is pointed at this library's own model.js.
+ * opts in and the file still has that hash, and only after every path and
+ * model URI the flavor names was checked to stay inside its directory. The
+ * file's import of 'mlflow-edge/model' is pointed at this library's own
+ * model.js.
  */
 import { sha256Hex } from '../../schema/digest.js';
 import { collectModel, type ModelContext } from '../../model-api.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import type { PredictInput } from '../../schema/signature.js';
 import { UNNAMED_INPUT } from '../../schema/signature.js';
+import { modelFilePath, parseModelUri } from '../model-uri.js';
 import type { Predictor } from '../predictor.js';
+import { FLAVOR_JS } from '../mlmodel.js';
 
 export interface JsFlavor {
   /** The code file, relative to the model directory. */
@@ -35,6 +39,10 @@ export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Pred
   if (typeof flavor?.code !== 'string' || typeof flavor.sha256 !== 'string') {
     throw invalidParameter("The model's mlflow_edge_js flavor must name its code file and sha256 (code, sha256). Log the model again with run.logModel(name, { code }).", { field: 'flavors.mlflow_edge_js' });
   }
+  // Every path and URI the MLmodel names is checked before any file is read or any code runs.
+  modelFilePath(flavor.code, `flavors.${FLAVOR_JS}.code`);
+  for (const [name, path] of Object.entries(flavor.artifacts ?? {})) modelFilePath(path, `flavors.${FLAVOR_JS}.artifacts.${name}`);
+  for (const uri of Object.values(flavor.models ?? {})) parseModelUri(uri);
   if (!ctx.allowCode) {
     throw new MlflowEdgeError(
       'PERMISSION_DENIED',
