@@ -37,6 +37,20 @@ async function logRun(page: import('@playwright/test').Page, dbName: string, exp
   );
 }
 
+/** Opens the tracker on `trackingUri`, syncs `passes` times, returns the status. */
+async function syncIn(page: import('@playwright/test').Page, dbName: string, trackingUri: string, passes = 1) {
+  return page.evaluate(
+    async ({ dbName, trackingUri, passes }) => {
+      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
+      for (let i = 0; i < passes; i++) await t.sync();
+      const status = await t.syncStatus();
+      await t.close();
+      return status;
+    },
+    { dbName, trackingUri, passes },
+  );
+}
+
 async function expectSame(page: import('@playwright/test').Page, dbName: string, experiment: string) {
   const reader = new ServerReader(server.url);
   assertSameRuns(await localRuns(page, dbName, experiment), await reader.runs(experiment), expect);
@@ -67,16 +81,7 @@ test('captive portals, empty 200s, redirects and proxy 404/405/413 are never tak
     expect(lied.status.pending.runs, fate).toBe(1);
     expect(lied.status.pending.metrics, fate).toBe(600);
     await proxy.setMode(null);
-    const healed = await page.evaluate(
-      async ({ dbName, trackingUri }) => {
-        const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
-        await t.sync();
-        const status = await t.syncStatus();
-        await t.close();
-        return status;
-      },
-      { dbName, trackingUri: proxy.url },
-    );
+    const healed = await syncIn(page, dbName, proxy.url);
     expect(healed.pending, fate).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
     expect(healed.lastError, fate).toBeUndefined();
     await expectSame(page, dbName, dbName);
@@ -120,14 +125,7 @@ test('an experiment deleted on the server: new data waits (no dead letters) and 
   expect(waiting.status.deadLetters).toEqual([]);
   expect(waiting.status.pending).toMatchObject({ runs: 1, params: 1, metrics: 49 });
   await restoreExperiment(server, experimentId);
-  await page.evaluate(
-    async ({ dbName, trackingUri }) => {
-      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
-      await t.sync();
-      await t.close();
-    },
-    { dbName, trackingUri: server.url },
-  );
+  await syncIn(page, dbName, server.url);
   await expectSame(page, dbName, dbName);
 });
 
@@ -135,14 +133,7 @@ test('a mistyped URI, the right one through another address of the same server, 
   await openLibrary(page);
   const dbName = 'switch-servers';
   await logRun(page, dbName, dbName, 'first', server.url);
-  await page.evaluate(
-    async ({ dbName, trackingUri }) => {
-      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
-      await t.sync();
-      await t.close();
-    },
-    { dbName, trackingUri: server.url },
-  );
+  await syncIn(page, dbName, server.url);
   const dead = `http://127.0.0.1:${await freePort()}`;
   const viaProxy = proxy.url; // another URI of the same server
   const result = await page.evaluate(
@@ -172,52 +163,19 @@ test('a server restarted on an empty database gets everything again; the status 
   await openLibrary(page);
   const dbName = 'wiped-server';
   await logRun(page, dbName, dbName, 'before', server.url);
-  await page.evaluate(
-    async ({ dbName, trackingUri }) => {
-      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
-      await t.sync();
-      await t.close();
-    },
-    { dbName, trackingUri: server.url },
-  );
+  await syncIn(page, dbName, server.url);
   const backup = await server.backup();
   await logRun(page, dbName, dbName, 'after-backup', server.url);
-  await page.evaluate(
-    async ({ dbName, trackingUri }) => {
-      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
-      await t.sync();
-      await t.close();
-    },
-    { dbName, trackingUri: server.url },
-  );
+  await syncIn(page, dbName, server.url);
   // Restored from the older backup: 'after-backup' is gone from the server.
   await server.restore(backup);
-  const restored = await page.evaluate(
-    async ({ dbName, trackingUri }) => {
-      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
-      await t.sync();
-      await t.sync();
-      const status = await t.syncStatus();
-      await t.close();
-      return status;
-    },
-    { dbName, trackingUri: server.url },
-  );
+  const restored = await syncIn(page, dbName, server.url, 2);
   expect(restored.lastNotice?.message).toMatch(/no longer has|missing/);
   await expectSame(page, dbName, dbName);
 
   await server.restart({ wipe: true });
   await logRun(page, dbName, dbName, 'after-wipe', server.url);
-  const wiped = await page.evaluate(
-    async ({ dbName, trackingUri }) => {
-      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
-      await t.sync();
-      const status = await t.syncStatus();
-      await t.close();
-      return status;
-    },
-    { dbName, trackingUri: server.url },
-  );
+  const wiped = await syncIn(page, dbName, server.url);
   expect(wiped.lastNotice?.message).toMatch(/another database/);
   expect(wiped.pending.runs).toBe(0);
   await expectSame(page, dbName, dbName);
