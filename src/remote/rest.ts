@@ -50,6 +50,7 @@ export class MlflowRest {
   private readonly base: string;
   private readonly headers: Record<string, string> = {};
   private version: Promise<string> | undefined;
+  private loggedModels: Promise<boolean> | undefined;
 
   constructor(config: Pick<RemoteOptions, 'trackingUri' | 'auth'>) {
     this.trackingUri = config.trackingUri.replace(/\/+$/, '');
@@ -118,10 +119,25 @@ export class MlflowRest {
     return this.version;
   }
 
-  /** Whether the server has MLflow 3's logged models (MLflow 2 servers do not). */
+  /**
+   * Whether the server has MLflow 3's logged models (MLflow 2 servers do
+   * not). Without a version (a proxy that passes only /api/), the endpoint
+   * is asked for a model that cannot exist: MLflow 3 refuses with its JSON
+   * error, MLflow 2 has no such route (a 404 page).
+   */
   async hasLoggedModels(): Promise<boolean> {
     const version = await this.serverVersion();
-    return version === 'unknown' || Number(version.split('.')[0]) >= 3;
+    if (version !== 'unknown') return Number(version.split('.')[0]) >= 3;
+    this.loggedModels ??= (async () => {
+      const url = `${this.base}/api/2.0/mlflow/logged-models/m-00000000000000000000000000000000`;
+      const response = await this.fetch(url, { method: 'GET', headers: { ...this.headers } });
+      const text = await response.text().catch(() => '');
+      if (response.ok || mlflowError(text) !== undefined) return true;
+      if (response.status === 404) return false;
+      throw this.failure(url, 'GET', response, text);
+    })();
+    this.loggedModels.catch(() => (this.loggedModels = undefined));
+    return this.loggedModels;
   }
 
   private async json(url: string, init: RequestInit, shape?: Shape, emptyIsAnswer = false): Promise<Record<string, unknown>> {

@@ -320,6 +320,21 @@ describe('servers behind restrictive proxies and permissions', () => {
     await expectServerEquals(t, s);
   });
 
+  it('an MLflow 2 server behind a proxy that passes only /api/ (no /version): a model goes under its run, as MLflow 2 keeps models', async () => {
+    const s = server();
+    s.lie({ match: (r) => r.path === '/version', when: 'instead', answer: () => html(404) });
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    await run.logModel('circle', { code: "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });" }, { inputExample: [{ r: 1 }] });
+    await run.end();
+    await t.sync();
+    const root = s.runsOf('lies')[0]!.info.artifact_uri.replace('mlflow-artifacts:/', '');
+    expect([...s.db.files.keys()]).toContain(`${root}/circle/MLmodel`);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    // The probe asked MLflow for a logged model that cannot exist, and MLflow 2 has no such route.
+    expect(s.requests.some((r) => r.endpoint.startsWith('logged-models/m-0000'))).toBe(true);
+  });
+
   it('a user who may not read the Default experiment (403 on the identity probe): sync still works, the URI names the server', async () => {
     const s = server();
     s.lie({ match: (r) => r.endpoint === 'experiments/get', when: 'instead', answer: () => new Response('{"error_code":"PERMISSION_DENIED","message":"Permission denied"}', { status: 403, headers: { 'Content-Type': 'application/json' } }) });
