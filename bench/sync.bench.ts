@@ -6,13 +6,17 @@
 //   the rate with no upload;
 // - loadModel of an ONNX MLP registered on the server: fetched from the
 //   server, again from the local cache, and logged in this browser.
+// And against one MLflow server on PostgreSQL with four workers (second test):
+// - eight browsers (contexts) uploading at once vs one, same data per browser;
+// - one browser vs MLflow's Python client, 10 runs × 10k points, as above.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { test, type Page } from '@playwright/test';
+import { test, type Browser, type Page } from '@playwright/test';
 import { openLibrary } from '../test/browser/fixtures.js';
 import { startMlflowServer } from '../test/interop/mlflow-server.js';
+import { startPostgres } from '../test/interop/postgres.js';
 
 const RUNS = 10;
 const POINTS = 10_000;
@@ -72,6 +76,61 @@ async function loggingRate(page: Page, dbName: string, remote?: string): Promise
     },
     { dbName, remote },
   );
+}
+
+/**
+ * Seconds for `browsers` browser contexts, each holding `runs` runs × POINTS points logged
+ * offline, to sync() at once to `url` (wall clock from the first sync() call to the last
+ * one's end; data is logged and trackers opened before the clock starts).
+ */
+async function concurrentUpload(browser: Browser, browsers: number, runs: number, url: string, experiment: string): Promise<number> {
+  const contexts = await Promise.all(Array.from({ length: browsers }, () => browser.newContext()));
+  try {
+    const pages = await Promise.all(contexts.map((c) => c.newPage()));
+    await Promise.all(pages.map((p) => openLibrary(p)));
+    await Promise.all(
+      pages.map((page, i) =>
+        page.evaluate(
+          async ({ url, experiment, i, runs, POINTS }) => {
+            const dbName = `bench-${experiment}-${i}`;
+            const offline = await edge.openTracker({ dbName });
+            const now = Date.now();
+            for (let r = 0; r < runs; r++) {
+              const run = await offline.startRun({ experimentName: experiment, runName: `edge-${i}-${r}` });
+              for (let k = 0; k < POINTS; k++) run.logMetric('loss', 1 / (k + 1), { step: k, timestamp: now + k });
+              await run.end();
+            }
+            await offline.close();
+            Object.assign(window, { t: await edge.openTracker({ dbName, remote: { trackingUri: url, autoSync: false } }) });
+          },
+          { url, experiment, i, runs, POINTS },
+        ),
+      ),
+    );
+    type T = { t: Awaited<ReturnType<typeof edge.openTracker>> };
+    const t0 = performance.now();
+    await Promise.all(pages.map((page) => page.evaluate(() => (window as unknown as T).t.sync())));
+    const seconds = (performance.now() - t0) / 1000;
+    for (const page of pages) {
+      const pending = await page.evaluate(async () => (await (window as unknown as T).t.syncStatus()).pending.metrics);
+      if (pending !== 0) throw new Error('upload incomplete');
+    }
+    return seconds;
+  } finally {
+    await Promise.all(contexts.map((c) => c.close()));
+  }
+}
+
+/** Each uvicorn worker opens its store on its first request: pay that before any clock starts. */
+async function warmUp(url: string): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const r = await fetch(`${url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default`);
+        await r.arrayBuffer();
+      }),
+    );
+  }
 }
 
 const MLP = new URL('./results/mlp-onnx/model.onnx', import.meta.url);
@@ -180,5 +239,51 @@ test('sync bench', async ({ page }) => {
     for (const r of rows) console.log(line(r));
   } finally {
     await server.stop();
+  }
+});
+
+test('sync bench, PostgreSQL with 4 workers', async ({ browser, page }) => {
+  // PostgreSQL 15's own settings (fsync on): a server as a team would run it.
+  const pg = await startPostgres();
+  const server = await startMlflowServer({ backendStoreUri: pg.uri, workers: 4 });
+  try {
+    await openLibrary(page);
+    await warmUp(server.url);
+    const py: number[] = [];
+    const ours: number[] = [];
+    for (const round of [1, 2]) {
+      if (round === 1) {
+        py.push(await pythonUpload(server.url, `pg-py-${round}`));
+        ours.push(await edgeUpload(page, server.url, `pg-edge-${round}`));
+      } else {
+        ours.push(await edgeUpload(page, server.url, `pg-edge-${round}`));
+        py.push(await pythonUpload(server.url, `pg-py-${round}`));
+      }
+    }
+    // Eight browsers at once between two rounds of one browser alone.
+    const PER_BROWSER = 3;
+    const ones = [await concurrentUpload(browser, 1, PER_BROWSER, server.url, 'pg-one-1')];
+    const eight = await concurrentUpload(browser, 8, PER_BROWSER, server.url, 'pg-eight');
+    ones.push(await concurrentUpload(browser, 1, PER_BROWSER, server.url, 'pg-one-2'));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const kps = (points: number, seconds: number) => `${(points / seconds / 1000).toFixed(1)}k points/s`;
+    const perBrowser = PER_BROWSER * POINTS;
+    const one = mean(ones);
+    const total = RUNS * POINTS;
+    const rows: [string, string, string][] = [
+      [`one browser sync() (${PER_BROWSER} runs × ${POINTS / 1000}k points)`, `${one.toFixed(2)} s = ${kps(perBrowser, one)}`, `rounds: ${ones.map((x) => x.toFixed(2)).join(', ')} s`],
+      [`eight browsers sync() at once (each the same, ${(8 * perBrowser) / 1000}k points in all)`, `${eight.toFixed(2)} s = ${kps(8 * perBrowser, eight)}`, `${((8 * perBrowser) / eight / (perBrowser / one)).toFixed(2)}× one browser's throughput`],
+      [`MLflow Python client, log_batch (${RUNS} runs × ${POINTS / 1000}k points)`, `${mean(py).toFixed(2)} s = ${kps(total, mean(py))}`, `rounds: ${py.map((x) => x.toFixed(2)).join(', ')} s`],
+      ['mlflow-edge sync() from one browser, same data', `${mean(ours).toFixed(2)} s = ${kps(total, mean(ours))}`, `${(mean(py) / mean(ours)).toFixed(2)}× the Python client's throughput (target ≥ 2×); rounds: ${ours.map((x) => x.toFixed(2)).join(', ')} s`],
+    ];
+    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 8));
+    const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
+    console.log(`\nmlflow-edge sync bench: one mlflow ${'server'} on PostgreSQL 15 with --workers 4 (loopback), headless Chromium\n`);
+    console.log(line(['what', 'measured', 'ratio']));
+    console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
+    for (const r of rows) console.log(line(r));
+  } finally {
+    await server.stop();
+    await pg.stop();
   }
 });

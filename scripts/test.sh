@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `npm test`: everything a fresh machine needs, then every test tier.
-#   1. npm packages (npm ci), Debian's chromium when /usr/bin/chromium is missing
-#      and Python virtual environments with the pinned MLflow servers: .venv
-#      (MLflow 3, scikit-learn, skl2onnx) and .venv-mlflow2 (MLflow 2)
+#   1. npm packages (npm ci), Debian's chromium when /usr/bin/chromium is missing,
+#      Debian's postgresql when no /usr/lib/postgresql/*/bin/initdb (the load test
+#      runs a temporary cluster of its own; nothing uses a system one), and Python
+#      virtual environments with the pinned MLflow servers: .venv (MLflow 3,
+#      psycopg2, scikit-learn, skl2onnx) and .venv-mlflow2 (MLflow 2)
 #   2. typecheck and build the library (the browser tests load dist/)
 #   3. tier 1: Node + fake-indexeddb (Vitest)
 #   4. tiers 2 and 3: real Chromium, and real MLflow servers (Playwright)
@@ -14,12 +16,22 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+APT_UPDATED=""
+apt_install() { # Debian's package $1, with one apt-get update per run
+  [ -n "$APT_UPDATED" ] || { $SUDO apt-get update -qq; APT_UPDATED=1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$1" >/dev/null
+}
+
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ ! -x "$CHROMIUM" ]; then
   echo "Installing Debian's chromium (browser tests need it)…"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
+fi
+
+if [ -z "${PG_BIN:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  echo "Installing Debian's postgresql (the load test starts a temporary cluster)…"
+  apt_install postgresql
 fi
 
 REQS=test/interop/requirements.txt

@@ -70,6 +70,10 @@ export interface MlflowServerOptions {
   extraArgs?: string[];
   /** Another mlflow executable, e.g. MLFLOW2_BIN for an MLflow 2 server. Default MLFLOW_BIN. */
   bin?: string;
+  /** `--backend-store-uri`, e.g. a PostgreSQL database from postgres.ts. Default: sqlite in the server's temp dir. */
+  backendStoreUri?: string;
+  /** `--workers N` (uvicorn worker processes). Default 1. */
+  workers?: number;
 }
 
 /**
@@ -403,13 +407,17 @@ async function startOnce(options: MlflowServerOptions, reuse?: { dir: string; po
 
   const args = [
     'server',
-    '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`,
+    '--backend-store-uri', options.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
     '--artifacts-destination', join(dir, 'artifacts'),
     '--serve-artifacts',
     '--host', '127.0.0.1',
     '--port', String(port),
   ];
-  if (/--workers\b/.test(help)) args.push('--workers', '1');
+  if (/--workers\b/.test(help)) args.push('--workers', String(options.workers ?? 1));
+  else if ((options.workers ?? 1) !== 1) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${MLFLOW_BIN} server has no --workers`);
+  }
   const env: Record<string, string> = {};
   if (options.corsAllowedOrigins !== undefined && options.corsAllowedOrigins.length > 0) {
     if (!/--cors-allowed-origins\b/.test(help)) {
