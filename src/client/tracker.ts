@@ -6,7 +6,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
 import type { LogBatch, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
 import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
-import { MlflowEdgeError, reviveError } from '../schema/errors.js';
+import { asEdgeError, MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
   stringifyValue,
   validateArtifactDir,
@@ -182,7 +182,7 @@ export class Tracker implements RunHost {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.dirty.size === 0 || this.closed) return;
+    if (this.dirty.size === 0) return;
     const runs = [...this.dirty];
     const batch: LogBatch = { runs: runs.map((run) => run.takeBatch()) };
     this.dirty.clear();
@@ -201,7 +201,7 @@ export class Tracker implements RunHost {
       (error: unknown) => {
         // Nothing of the batch was stored.
         runs.forEach((run, i) => run.unlearnParams(batch.runs[i]?.params ?? []));
-        this.report(error instanceof Error ? error : new Error(String(error)));
+        this.report(asEdgeError(error, 'A batch of logged params, tags and metrics was not stored; log them again'));
       },
     );
     this.inFlight.add(sent);
@@ -225,6 +225,12 @@ export class Tracker implements RunHost {
    * a full disk, …); every error also went to onError listeners.
    */
   async flush(): Promise<void> {
+    this.assertOpen();
+    return this.drain();
+  }
+
+  /** Sends what is buffered and waits for every batch under way; rejects with the first unreported error. */
+  private async drain(): Promise<void> {
     this.send();
     await Promise.all([...this.inFlight]);
     const [first] = this.unreported;
@@ -234,6 +240,7 @@ export class Tracker implements RunHost {
 
   /** Calls `listener` with each failure that happens after a fire-and-forget call returned. Returns an unsubscribe function. */
   onError(listener: ErrorListener): () => void {
+    this.assertOpen();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -435,6 +442,7 @@ export class Tracker implements RunHost {
 
   /** This origin's storage use and quota, and whether it is persisted. */
   async storage(): Promise<StorageInfo> {
+    this.assertOpen();
     const storage = globalThis.navigator?.storage;
     if (storage === undefined) return { usage: 0, quota: 0, persisted: false };
     const [estimate, persisted] = await Promise.all([storage.estimate(), storage.persisted?.() ?? false]);
@@ -447,18 +455,24 @@ export class Tracker implements RunHost {
    * prompt, so call it after a user action. Resolves to whether it is persisted.
    */
   async requestPersistence(): Promise<boolean> {
+    this.assertOpen();
     const storage = globalThis.navigator?.storage;
     if (typeof storage?.persist !== 'function') return false;
     return storage.persist();
   }
 
-  /** Flushes, then stops the worker. The tracker cannot be used afterwards. */
+  /**
+   * Flushes, then stops the worker. Every later call on the tracker, its runs
+   * and its listeners throws INVALID_STATE; calling close() again does nothing.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Closed from here on: a call made while the last flush is under way
+    // throws instead of buffering into a tracker that will never send it.
+    this.closed = true;
     try {
-      await this.flush();
+      await this.drain();
     } finally {
-      this.closed = true;
       if (typeof document !== 'undefined') {
         removeEventListener('pagehide', this.onHide);
         document.removeEventListener('visibilitychange', this.onHide);
@@ -472,7 +486,10 @@ export class Tracker implements RunHost {
     }
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new MlflowEdgeError('INVALID_STATE', 'This tracker is closed. Call openTracker() again.');
+  /** @internal Throws INVALID_STATE once close() was called. */
+  assertOpen(): void {
+    if (this.closed) {
+      throw new MlflowEdgeError('INVALID_STATE', 'This tracker is closed: nothing can be logged or read through it or its runs. Open a new one with openTracker().');
+    }
   }
 }

@@ -3,6 +3,7 @@
  * on the page at the call so a bad value never enters the buffer, and again in
  * the worker, which trusts nothing that crossed postMessage.
  */
+import type { EndStatus } from './entities.js';
 import { invalidParameter, MlflowEdgeError } from './errors.js';
 import {
   MAX_ENTITY_KEY_LENGTH,
@@ -155,6 +156,15 @@ export function validateRunName(name: unknown): asserts name is string {
   }
   if (name.length > MAX_RUN_NAME_LENGTH) {
     throw invalidParameter(`Run name exceeds the maximum length of ${MAX_RUN_NAME_LENGTH} characters. Use a shorter run name.`);
+  }
+}
+
+const END_STATUSES: readonly unknown[] = ['FINISHED', 'FAILED', 'KILLED'] satisfies EndStatus[];
+
+/** A run ends FINISHED, FAILED or KILLED (MLflow's terminal statuses). */
+export function validateEndStatus(status: unknown): asserts status is EndStatus {
+  if (!END_STATUSES.includes(status)) {
+    throw invalidParameter(`Invalid run status ${describe(status)}. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`, { field: 'status' });
   }
 }
 

@@ -20,7 +20,7 @@ import type {
 import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
 import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
 import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
-import { validateArtifactDir, validateArtifactPath, validateKey, validateRunId } from '../schema/validation.js';
+import { validateArtifactDir, validateArtifactPath, validateEndStatus, validateKey, validateRunId } from '../schema/validation.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
@@ -47,8 +47,6 @@ import {
 } from '../store/models.js';
 import { validateAlias, validateLoggedModelName, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
 import { servePredicts } from './predict-port.js';
-
-const END_STATUSES: readonly string[] = ['FINISHED', 'FAILED', 'KILLED'];
 
 interface Opened {
   db: Db;
@@ -105,9 +103,7 @@ export class TrackerService implements TrackerWorkerApi {
 
   async endRun(runId: string, status: EndStatus, endTime: number): Promise<void> {
     validateRunId(runId);
-    if (!END_STATUSES.includes(status)) {
-      throw invalidParameter(`Invalid run status '${String(status)}'. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`);
-    }
+    validateEndStatus(status);
     await endRun(this.state.db, runId, status, endTime);
     this.state.sync.changed();
   }
