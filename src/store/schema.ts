@@ -11,6 +11,9 @@
  *   `series.count` is the total.
  * - Every param, tag and run change gets the next `seq` from `meta`, inside
  *   the transaction that writes it: the log is the outbox sync reads.
+ * - A logged batch that carries (sessionId, batchNo) raises that session's
+ *   `journalSessions.batchNo` in the transaction that writes it; a batch at
+ *   or below it is never written again (a journal replay is idempotent).
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
@@ -180,6 +183,18 @@ export interface ModelResolutionRecord {
   at: number;
 }
 
+/**
+ * The highest batch of a page's tracker session (one openTracker) that is on
+ * disk (schema v5). A session's batches commit in order, so every batch up to
+ * `batchNo` is stored or was refused as a whole; see store/journal.ts.
+ */
+export interface JournalSessionRecord {
+  sessionId: string;
+  batchNo: number;
+  /** When the last batch of the session committed (ms since epoch); the oldest sessions are pruned. */
+  committedAt: number;
+}
+
 export interface EdgeDB extends DBSchema {
   meta: { key: string; value: number | string };
   experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
@@ -200,6 +215,7 @@ export interface EdgeDB extends DBSchema {
   modelVersions: { key: [string, number]; value: ModelVersionRecord };
   modelCache: { key: string; value: ModelCacheRecord };
   modelResolutions: { key: string; value: ModelResolutionRecord };
+  journalSessions: { key: string; value: JournalSessionRecord; indexes: { byCommitted: number } };
 }
 
 export type Db = IDBPDatabase<EdgeDB>;
@@ -248,6 +264,10 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('modelVersions', { keyPath: ['name', 'version'] });
     db.createObjectStore('modelCache', { keyPath: 'source' });
     db.createObjectStore('modelResolutions', { keyPath: 'uri' });
+  },
+  // v5: per page session, the highest journaled batch on disk, so a replayed journal never writes a batch twice.
+  (db) => {
+    db.createObjectStore('journalSessions', { keyPath: 'sessionId' }).createIndex('byCommitted', 'committedAt');
   },
 ];
 

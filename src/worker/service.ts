@@ -11,6 +11,7 @@ import type {
   MetricHistoryColumns,
   OpenRequest,
   RemoteOptions,
+  ReplayResult,
   SyncStatus,
   SearchRunsRequest,
   StartRunRequest,
@@ -28,6 +29,7 @@ import type { LoadModelOptions, ModelHost, ModelMetadata } from '../models/host.
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
+import { pruneSessions } from '../store/journal.js';
 import { readHistory } from '../store/metrics.js';
 import { listExperiments } from '../store/experiments.js';
 import { clearModelCache } from '../store/model-cache.js';
@@ -78,18 +80,32 @@ export class TrackerService implements TrackerWorkerApi {
     const artifacts = new ArtifactStore(db, dbName);
     const sync = new SyncController(db, dbName, artifacts);
     this.opened = { db, writer: new GroupCommitWriter(db), artifacts, sync };
+    // Housekeeping only: a failure leaves a few more journal marks, which cost space, not data.
+    await pruneSessions(db).catch(() => undefined);
     if (remote !== undefined) await this.setRemote(remote);
     return { schemaVersion: SCHEMA_VERSION };
   }
 
   async logBatch(batch: LogBatch): Promise<LogBatchResult> {
-    if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.runs)) {
-      throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: expected { runs: [...] }.');
-    }
+    checkBatch(batch);
     const { writer, sync } = this.state;
     const result = await writer.write(batch);
-    sync.changed();
+    if (result.duplicate !== true) sync.changed();
     return result;
+  }
+
+  async replayJournal(batches: LogBatch[]): Promise<ReplayResult> {
+    if (!Array.isArray(batches)) throw new MlflowEdgeError('BAD_REQUEST', 'Malformed journal: expected an array of log batches.');
+    for (const batch of batches) {
+      checkBatch(batch);
+      if (batch.sessionId === undefined) throw new MlflowEdgeError('BAD_REQUEST', 'Malformed journal: every replayed batch carries sessionId and batchNo.');
+    }
+    const { writer, sync } = this.state;
+    // Queued in order, so each session's batches are written in order.
+    const results = await Promise.all(batches.map((batch) => writer.write(batch)));
+    const skipped = results.filter((r) => r.duplicate === true).length;
+    if (skipped < results.length) sync.changed();
+    return { replayed: results.length - skipped, skipped, rejected: results.flatMap((r) => r.rejected) };
   }
 
   async startRun(untrusted: StartRunRequest): Promise<StartRunResult> {
@@ -323,6 +339,22 @@ export class TrackerService implements TrackerWorkerApi {
     this.opened?.sync.close();
     this.opened?.db.close();
     this.opened = undefined;
+  }
+}
+
+const MAX_SESSION_ID = 100;
+
+/** The shape of a log batch that crossed postMessage; its items are checked by ingest/validate.ts. */
+function checkBatch(batch: LogBatch): void {
+  if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.runs)) {
+    throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: expected { runs: [...] }.');
+  }
+  const { sessionId, batchNo } = batch;
+  if (sessionId === undefined && batchNo === undefined) return;
+  if (typeof sessionId !== 'string' || sessionId === '' || sessionId.length > MAX_SESSION_ID || !Number.isSafeInteger(batchNo) || batchNo! < 1) {
+    throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: sessionId must be a non-empty string and batchNo a positive integer, both or neither.', {
+      field: 'sessionId',
+    });
   }
 }
 
