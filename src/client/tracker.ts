@@ -1,6 +1,11 @@
 /**
  * The page-side tracker: owns the worker, batches what runs log into one
  * message per flush, and answers queries from the local store.
+ *
+ * Every batch carries this tracker's session id and a batch number; batches
+ * the worker has not answered yet are kept until it does, and journaled to
+ * localStorage when the page is hidden or unloaded (client/journal.ts), so a
+ * page that goes away loses nothing it logged before.
  */
 import { proxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
@@ -23,6 +28,7 @@ import { Run, type RunHost } from './run.js';
 import { Model } from './model.js';
 import type { LoadModelOptions } from '../models/host.js';
 import { startWorker } from './worker-url.js';
+import { journalKey, journalStorage, newSessionId, readJournals, removeJournal, saveJournal } from './journal.js';
 
 export interface TrackerOptions {
   /** IndexedDB database name. Default "mlflow-edge". */
@@ -102,7 +108,9 @@ export async function openTracker(options: TrackerOptions = {}): Promise<Tracker
   } finally {
     worker.removeEventListener('error', onError!);
   }
-  return new Tracker(worker, api, options);
+  const tracker = new Tracker(worker, api, options);
+  await tracker.recover();
+  return tracker;
 }
 
 export class Tracker implements RunHost {
@@ -111,6 +119,7 @@ export class Tracker implements RunHost {
   private readonly flushIntervalMs: number;
   private readonly maxBatchItems: number;
   private readonly user: string | undefined;
+  private readonly dbName: string;
   private dirty = new Set<Run>();
   private bufferedItems = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -118,8 +127,24 @@ export class Tracker implements RunHost {
   private unreported: Error[] = [];
   private listeners = new Set<ErrorListener>();
   private closed = false;
-  private readonly onHide = () => {
-    if (document.visibilityState !== 'visible') this.send();
+  /** This tracker's batches are numbered 1, 2, 3… within this session. */
+  private readonly sessionId = newSessionId();
+  private batchNo = 0;
+  /** Batches sent and not yet answered by the worker, in order: what a journal must hold. */
+  private readonly unacked = new Map<number, LogBatch>();
+  /** Where this page journals; undefined without a page or localStorage. */
+  private readonly journal: { storage: Storage; key: string } | undefined;
+  /** The page may be going away: send what is buffered and journal everything the worker has not answered. */
+  private readonly onHide = (event: Event) => {
+    if (event.type === 'visibilitychange' && document.visibilityState !== 'hidden') return;
+    this.send();
+    if (this.journal === undefined) return;
+    const { storage, key } = this.journal;
+    if (!saveJournal(storage, key, this.sessionId, [...this.unacked.values()])) {
+      console.warn(
+        `mlflow-edge: localStorage refused the journal of ${this.unacked.size} batches the worker has not stored yet (full or blocked); they are lost if the page closes before the worker stores them.`,
+      );
+    }
   };
 
   /** @internal Use `openTracker()`. */
@@ -131,9 +156,42 @@ export class Tracker implements RunHost {
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
     this.maxBatchItems = options.maxBatchItems ?? 500;
     this.user = options.user;
+    this.dbName = options.dbName ?? 'mlflow-edge';
+    const storage = journalStorage();
+    this.journal = storage !== undefined && typeof document !== 'undefined' ? { storage, key: journalKey(this.dbName, this.sessionId) } : undefined;
     if (typeof document !== 'undefined') {
       addEventListener('pagehide', this.onHide);
       document.addEventListener('visibilitychange', this.onHide);
+    }
+  }
+
+  /**
+   * @internal Called once by openTracker, before the tracker is returned:
+   * hands the worker every journal earlier pages left for this database
+   * (batches it may not have stored before they went away), then removes
+   * them. What the worker refuses rejects the first flush() (no onError
+   * listener can be there yet); a failed replay leaves the journals for the
+   * next open.
+   */
+  async recover(): Promise<void> {
+    const storage = journalStorage();
+    if (storage === undefined) return;
+    const { journals, corrupt } = readJournals(storage, this.dbName);
+    for (const { key, text } of corrupt) {
+      removeJournal(storage, key, text);
+      this.report(
+        new MlflowEdgeError('DATA_LOSS', `The journal ${key} in localStorage could not be read (not written by this mlflow-edge version, or damaged) and was removed; what it held was not stored.`, {
+          key,
+        }),
+      );
+    }
+    if (journals.length === 0) return;
+    try {
+      const result = await this.api.replayJournal(journals.flatMap((j) => j.batches));
+      for (const data of result.rejected) this.report(asEdgeError(reviveError(data), 'An item of a replayed journal was not stored'));
+      for (const { key, text } of journals) removeJournal(storage, key, text);
+    } catch (error) {
+      this.report(asEdgeError(error, 'Items a previous page logged could not be replayed from its journal; they stay in localStorage and are replayed on the next openTracker()'));
     }
   }
 
@@ -184,22 +242,26 @@ export class Tracker implements RunHost {
     }
     if (this.dirty.size === 0) return;
     const runs = [...this.dirty];
-    const batch: LogBatch = { runs: runs.map((run) => run.takeBatch()) };
+    const batchNo = ++this.batchNo;
+    const batch: LogBatch = { runs: runs.map((run) => run.takeBatch()), sessionId: this.sessionId, batchNo };
     this.dirty.clear();
     this.bufferedItems = 0;
+    this.unacked.set(batchNo, batch);
     const sent = this.api.logBatch(batch).then(
       (result) => {
+        this.unacked.delete(batchNo);
         for (const data of result.rejected) {
           const error = reviveError(data);
           const d = data.details;
           if (typeof d?.runId === 'string' && typeof d.key === 'string' && typeof d.oldValue === 'string') {
             runs.find((run) => run.runId === d.runId)?.learnParam(d.key, d.oldValue);
           }
-          this.report(error);
+          this.report(asEdgeError(error, 'An item of a logged batch was not stored'));
         }
       },
       (error: unknown) => {
-        // Nothing of the batch was stored.
+        // Nothing of the batch was stored, and the caller is told: a journal must not bring it back.
+        this.unacked.delete(batchNo);
         runs.forEach((run, i) => run.unlearnParams(batch.runs[i]?.params ?? []));
         this.report(asEdgeError(error, 'A batch of logged params, tags and metrics was not stored; log them again'));
       },
@@ -477,6 +539,8 @@ export class Tracker implements RunHost {
         removeEventListener('pagehide', this.onHide);
         document.removeEventListener('visibilitychange', this.onHide);
       }
+      // Every batch is answered by now: this removes the session's journal.
+      if (this.journal !== undefined) saveJournal(this.journal.storage, this.journal.key, this.sessionId, [...this.unacked.values()]);
       await this.api.close().catch(() => undefined);
       this.worker.terminate();
       // Their worker is gone: calls under way must not wait for ever.
