@@ -27,10 +27,26 @@ export interface RunBatch {
 
 export interface LogBatch {
   runs: RunBatch[];
+  /**
+   * The page tracker's session (one per openTracker) and this batch's number
+   * in it, 1, 2, 3…: the worker writes each (sessionId, batchNo) once, so a
+   * journal replay never stores a batch twice. Both or neither.
+   */
+  sessionId?: string;
+  batchNo?: number;
 }
 
 /** Items the worker refused (e.g. a param changed by another tab); everything else in the batch was stored. */
 export interface LogBatchResult {
+  rejected: SerializedError[];
+  /** The batch was on disk already (an earlier write or replay of the same session and batchNo); nothing was written. */
+  duplicate?: true;
+}
+
+/** A journal replay: how many batches were written now, how many were on disk already, and what was refused. */
+export interface ReplayResult {
+  replayed: number;
+  skipped: number;
   rejected: SerializedError[];
 }
 
@@ -139,6 +155,8 @@ export interface LoggedModel {
 export interface TrackerWorkerApi {
   open(request: OpenRequest): Promise<{ schemaVersion: number }>;
   logBatch(batch: LogBatch): Promise<LogBatchResult>;
+  /** Writes the batches of page journals (each with sessionId and batchNo) that are not on disk yet, in order. */
+  replayJournal(batches: LogBatch[]): Promise<ReplayResult>;
   startRun(request: StartRunRequest): Promise<StartRunResult>;
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
   getRun(runId: string): Promise<Run>;

@@ -11,6 +11,7 @@ import {
   paramConflict,
   stringifyValue,
   validateArtifactPath,
+  validateEndStatus,
   validateKeyCached,
   validateMetricValue,
   validateParamValue,
@@ -39,6 +40,8 @@ export interface EndOptions {
 
 /** What a Run needs from its tracker. */
 export interface RunHost {
+  /** Throws INVALID_STATE once the tracker is closed: a closed tracker's runs take nothing. */
+  assertOpen(): void;
   enqueue(run: Run, items: number): void;
   flush(): Promise<void>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
@@ -173,15 +176,22 @@ export class Run {
   }
 
   /** Resolves when everything logged before the call is on disk; rejects with what the worker refused. */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
+    this.host.assertOpen();
     return this.host.flush();
   }
 
-  /** Ends the run once everything logged before is on disk. Logging after this throws. */
+  /**
+   * Ends the run once everything logged before is on disk. Logging after this
+   * throws. The status is checked before anything changes: a refused status
+   * leaves the run running and this handle usable.
+   */
   async end(options: EndOptions = {}): Promise<void> {
+    this.host.assertOpen();
+    const status = options?.status ?? 'FINISHED';
+    validateEndStatus(status);
     if (this.ended) return;
     this.ended = true;
-    const status = options.status ?? 'FINISHED';
     const endTime = Date.now();
     try {
       await this.host.flush();
@@ -223,6 +233,7 @@ export class Run {
   }
 
   private assertRunning(): void {
+    this.host.assertOpen();
     if (this.ended) {
       throw new MlflowEdgeError(
         'INVALID_STATE',

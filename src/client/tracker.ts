@@ -1,12 +1,17 @@
 /**
  * The page-side tracker: owns the worker, batches what runs log into one
  * message per flush, and answers queries from the local store.
+ *
+ * Every batch carries this tracker's session id and a batch number; batches
+ * the worker has not answered yet are kept until it does, and journaled to
+ * localStorage when the page is hidden or unloaded (client/journal.ts), so a
+ * page that goes away loses nothing it logged before.
  */
 import { proxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
 import type { LogBatch, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
 import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
-import { MlflowEdgeError, reviveError } from '../schema/errors.js';
+import { asEdgeError, MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
   stringifyValue,
   validateArtifactDir,
@@ -24,6 +29,7 @@ import { Run, type RunHost } from './run.js';
 import { Model } from './model.js';
 import type { LoadModelOptions } from '../models/host.js';
 import { startWorker } from './worker-url.js';
+import { journalKey, journalStorage, newSessionId, readJournals, removeJournal, saveJournal } from './journal.js';
 
 export interface TrackerOptions {
   /** IndexedDB database name. Default "mlflow-edge". */
@@ -103,7 +109,9 @@ export async function openTracker(options: TrackerOptions = {}): Promise<Tracker
   } finally {
     worker.removeEventListener('error', onError!);
   }
-  return new Tracker(worker, api, options);
+  const tracker = new Tracker(worker, api, options);
+  await tracker.recover();
+  return tracker;
 }
 
 export class Tracker implements RunHost {
@@ -112,6 +120,7 @@ export class Tracker implements RunHost {
   private readonly flushIntervalMs: number;
   private readonly maxBatchItems: number;
   private readonly user: string | undefined;
+  private readonly dbName: string;
   private dirty = new Set<Run>();
   private bufferedItems = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -119,8 +128,24 @@ export class Tracker implements RunHost {
   private unreported: Error[] = [];
   private listeners = new Set<ErrorListener>();
   private closed = false;
-  private readonly onHide = () => {
-    if (document.visibilityState !== 'visible') this.send();
+  /** This tracker's batches are numbered 1, 2, 3… within this session. */
+  private readonly sessionId = newSessionId();
+  private batchNo = 0;
+  /** Batches sent and not yet answered by the worker, in order: what a journal must hold. */
+  private readonly unacked = new Map<number, LogBatch>();
+  /** Where this page journals; undefined without a page or localStorage. */
+  private readonly journal: { storage: Storage; key: string } | undefined;
+  /** The page may be going away: send what is buffered and journal everything the worker has not answered. */
+  private readonly onHide = (event: Event) => {
+    if (event.type === 'visibilitychange' && document.visibilityState !== 'hidden') return;
+    this.send();
+    if (this.journal === undefined) return;
+    const { storage, key } = this.journal;
+    if (!saveJournal(storage, key, this.sessionId, [...this.unacked.values()])) {
+      console.warn(
+        `mlflow-edge: localStorage refused the journal of ${this.unacked.size} batches the worker has not stored yet (full or blocked); they are lost if the page closes before the worker stores them.`,
+      );
+    }
   };
 
   /** @internal Use `openTracker()`. */
@@ -132,9 +157,42 @@ export class Tracker implements RunHost {
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
     this.maxBatchItems = options.maxBatchItems ?? 500;
     this.user = options.user;
+    this.dbName = options.dbName ?? 'mlflow-edge';
+    const storage = journalStorage();
+    this.journal = storage !== undefined && typeof document !== 'undefined' ? { storage, key: journalKey(this.dbName, this.sessionId) } : undefined;
     if (typeof document !== 'undefined') {
       addEventListener('pagehide', this.onHide);
       document.addEventListener('visibilitychange', this.onHide);
+    }
+  }
+
+  /**
+   * @internal Called once by openTracker, before the tracker is returned:
+   * hands the worker every journal earlier pages left for this database
+   * (batches it may not have stored before they went away), then removes
+   * them. What the worker refuses rejects the first flush() (no onError
+   * listener can be there yet); a failed replay leaves the journals for the
+   * next open.
+   */
+  async recover(): Promise<void> {
+    const storage = journalStorage();
+    if (storage === undefined) return;
+    const { journals, corrupt } = readJournals(storage, this.dbName);
+    for (const { key, text } of corrupt) {
+      removeJournal(storage, key, text);
+      this.report(
+        new MlflowEdgeError('DATA_LOSS', `The journal ${key} in localStorage could not be read (not written by this mlflow-edge version, or damaged) and was removed; what it held was not stored.`, {
+          key,
+        }),
+      );
+    }
+    if (journals.length === 0) return;
+    try {
+      const result = await this.api.replayJournal(journals.flatMap((j) => j.batches));
+      for (const data of result.rejected) this.report(asEdgeError(reviveError(data), 'An item of a replayed journal was not stored'));
+      for (const { key, text } of journals) removeJournal(storage, key, text);
+    } catch (error) {
+      this.report(asEdgeError(error, 'Items a previous page logged could not be replayed from its journal; they stay in localStorage and are replayed on the next openTracker()'));
     }
   }
 
@@ -183,26 +241,30 @@ export class Tracker implements RunHost {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.dirty.size === 0 || this.closed) return;
+    if (this.dirty.size === 0) return;
     const runs = [...this.dirty];
-    const batch: LogBatch = { runs: runs.map((run) => run.takeBatch()) };
+    const batchNo = ++this.batchNo;
+    const batch: LogBatch = { runs: runs.map((run) => run.takeBatch()), sessionId: this.sessionId, batchNo };
     this.dirty.clear();
     this.bufferedItems = 0;
+    this.unacked.set(batchNo, batch);
     const sent = this.api.logBatch(batch).then(
       (result) => {
+        this.unacked.delete(batchNo);
         for (const data of result.rejected) {
           const error = reviveError(data);
           const d = data.details;
           if (typeof d?.runId === 'string' && typeof d.key === 'string' && typeof d.oldValue === 'string') {
             runs.find((run) => run.runId === d.runId)?.learnParam(d.key, d.oldValue);
           }
-          this.report(error);
+          this.report(asEdgeError(error, 'An item of a logged batch was not stored'));
         }
       },
       (error: unknown) => {
-        // Nothing of the batch was stored.
+        // Nothing of the batch was stored, and the caller is told: a journal must not bring it back.
+        this.unacked.delete(batchNo);
         runs.forEach((run, i) => run.unlearnParams(batch.runs[i]?.params ?? []));
-        this.report(error instanceof Error ? error : new Error(String(error)));
+        this.report(asEdgeError(error, 'A batch of logged params, tags and metrics was not stored; log them again'));
       },
     );
     this.inFlight.add(sent);
@@ -226,6 +288,12 @@ export class Tracker implements RunHost {
    * a full disk, …); every error also went to onError listeners.
    */
   async flush(): Promise<void> {
+    this.assertOpen();
+    return this.drain();
+  }
+
+  /** Sends what is buffered and waits for every batch under way; rejects with the first unreported error. */
+  private async drain(): Promise<void> {
     this.send();
     await Promise.all([...this.inFlight]);
     const [first] = this.unreported;
@@ -235,6 +303,7 @@ export class Tracker implements RunHost {
 
   /** Calls `listener` with each failure that happens after a fire-and-forget call returned. Returns an unsubscribe function. */
   onError(listener: ErrorListener): () => void {
+    this.assertOpen();
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -437,6 +506,7 @@ export class Tracker implements RunHost {
 
   /** This origin's storage use and quota, and whether it is persisted. */
   async storage(): Promise<StorageInfo> {
+    this.assertOpen();
     const storage = globalThis.navigator?.storage;
     if (storage === undefined) return { usage: 0, quota: 0, persisted: false };
     const [estimate, persisted] = await Promise.all([storage.estimate(), storage.persisted?.() ?? false]);
@@ -449,22 +519,30 @@ export class Tracker implements RunHost {
    * prompt, so call it after a user action. Resolves to whether it is persisted.
    */
   async requestPersistence(): Promise<boolean> {
+    this.assertOpen();
     const storage = globalThis.navigator?.storage;
     if (typeof storage?.persist !== 'function') return false;
     return storage.persist();
   }
 
-  /** Flushes, then stops the worker. The tracker cannot be used afterwards. */
+  /**
+   * Flushes, then stops the worker. Every later call on the tracker, its runs
+   * and its listeners throws INVALID_STATE; calling close() again does nothing.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Closed from here on: a call made while the last flush is under way
+    // throws instead of buffering into a tracker that will never send it.
+    this.closed = true;
     try {
-      await this.flush();
+      await this.drain();
     } finally {
-      this.closed = true;
       if (typeof document !== 'undefined') {
         removeEventListener('pagehide', this.onHide);
         document.removeEventListener('visibilitychange', this.onHide);
       }
+      // Every batch is answered by now: this removes the session's journal.
+      if (this.journal !== undefined) saveJournal(this.journal.storage, this.journal.key, this.sessionId, [...this.unacked.values()]);
       await this.api.close().catch(() => undefined);
       this.worker.terminate();
       // Their worker is gone: calls under way must not wait for ever.
@@ -474,7 +552,10 @@ export class Tracker implements RunHost {
     }
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new MlflowEdgeError('INVALID_STATE', 'This tracker is closed. Call openTracker() again.');
+  /** @internal Throws INVALID_STATE once close() was called. */
+  assertOpen(): void {
+    if (this.closed) {
+      throw new MlflowEdgeError('INVALID_STATE', 'This tracker is closed: nothing can be logged or read through it or its runs. Open a new one with openTracker().');
+    }
   }
 }

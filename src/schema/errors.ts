@@ -81,3 +81,17 @@ export function reviveError(data: SerializedError): Error {
   if (data.stack !== undefined) error.stack = data.stack;
   return error;
 }
+
+/**
+ * Any failure as an MlflowEdgeError, so callers can always branch on `code`:
+ * typed errors pass through; anything else (an IndexedDB abort, a worker that
+ * died) becomes INTERNAL_ERROR keeping its message, with `what` saying what
+ * was not done.
+ */
+export function asEdgeError(error: unknown, what: string): MlflowEdgeError {
+  if (error instanceof MlflowEdgeError) return error;
+  const e = error as { name?: unknown; message?: unknown } | null;
+  const name = typeof e?.name === 'string' ? e.name : 'Error';
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  return new MlflowEdgeError('INTERNAL_ERROR', `${what} (${name}: ${message}).`, { cause: name });
+}

@@ -5,6 +5,7 @@
  * well-formed Unicode and limits count code points, as the Python server
  * does (see text.ts): whatever passes here, the server stores unchanged.
  */
+import type { EndStatus } from './entities.js';
 import { invalidParameter, MlflowEdgeError } from './errors.js';
 import {
   MAX_ARTIFACT_SEGMENT_BYTES,
@@ -189,6 +190,15 @@ export function validateRunName(name: unknown): asserts name is string {
       `Run name exceeds the maximum length of ${MAX_RUN_NAME_LENGTH} characters (got ${length}). Use a shorter run name.`,
       { field: 'runName', length, limit: MAX_RUN_NAME_LENGTH },
     );
+  }
+}
+
+const END_STATUSES: readonly unknown[] = ['FINISHED', 'FAILED', 'KILLED'] satisfies EndStatus[];
+
+/** A run ends FINISHED, FAILED or KILLED (MLflow's terminal statuses). */
+export function validateEndStatus(status: unknown): asserts status is EndStatus {
+  if (!END_STATUSES.includes(status)) {
+    throw invalidParameter(`Invalid run status ${describe(status)}. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`, { field: 'status' });
   }
 }
 

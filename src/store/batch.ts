@@ -1,12 +1,14 @@
 /**
  * One transaction writes everything a group commit collected: params,
- * tags and metric points of many runs. Either all of it is on disk or, when
- * the transaction aborts (a full disk), none of it.
+ * tags and metric points of many runs, and the journal marks of the page
+ * sessions they came from. Either all of it is on disk or, when the
+ * transaction aborts (a full disk), none of it.
  */
 import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import { paramConflict } from '../schema/validation.js';
 import { appendPoints, type PointColumns } from './metrics.js';
-import { assertActive, takeSeq } from './runs.js';
+import { committedBatches, recordCommitted } from './journal.js';
+import { assertActive, firstSeq } from './runs.js';
 import type { Db, RunRecord, WriteTx } from './schema.js';
 
 /** Items of one run from one or more batches; `origin` says which batch an item came from. */
@@ -25,18 +27,56 @@ export interface Rejection {
   error: MlflowEdgeError;
 }
 
-const STORES = ['meta', 'runs', 'params', 'tags', 'series', 'metricChunks'] as const;
+/** What one transaction writes, decided once it knows which batches of each session are already on disk. */
+export interface WritePlan {
+  writes: RunWrites[];
+  /** Session → the highest batchNo this transaction writes (see store/journal.ts). */
+  commits: ReadonlyMap<string, number>;
+}
 
-export async function writeRuns(db: Db, writes: readonly RunWrites[]): Promise<Rejection[]> {
-  const tx: WriteTx = db.transaction([...STORES], 'readwrite');
+const STORES = ['meta', 'runs', 'params', 'tags', 'series', 'metricChunks'] as const;
+const NONE: ReadonlyMap<string, number> = new Map();
+
+/** What a group's transaction reads before its plan: the sessions of its batches and every run they name. */
+export interface GroupKeys {
+  sessions: readonly string[];
+  runIds: readonly string[];
+}
+
+/**
+ * Writes what `plan` returns in one transaction. `plan` is called in that
+ * transaction with the highest batch on disk of each session, so a batch
+ * another tab's replay wrote a moment ago is seen and skipped. Everything
+ * the writes extend is read in one parallel round with those marks, so the
+ * check adds no round trip.
+ */
+export async function writeRuns(db: Db, { sessions, runIds }: GroupKeys, plan: (committed: ReadonlyMap<string, number>) => WritePlan): Promise<Rejection[]> {
+  const tx: WriteTx = db.transaction(sessions.length > 0 ? [...STORES, 'journalSessions'] : [...STORES], 'readwrite');
+  const runStore = tx.objectStore('runs');
+  const [committed, runRecords, lastSeq] = await Promise.all([
+    sessions.length > 0 ? committedBatches(tx, sessions) : NONE,
+    Promise.all(runIds.map((id) => runStore.get(id))),
+    tx.objectStore('meta').get('seq'),
+  ]);
+  const { writes, commits } = plan(committed);
+  if (commits.size > 0) recordCommitted(tx, commits, Date.now());
   const rejected: Rejection[] = [];
-  const records = await Promise.all(writes.map((w) => tx.objectStore('runs').get(w.runId)));
+  if (writes.length === 0) {
+    await tx.done;
+    return rejected;
+  }
+  const records = new Map(runIds.map((id, i) => [id, runRecords[i]]));
   let seqCount = 0;
-  for (const w of writes) seqCount += w.params.length + w.tags.size + 1;
-  let seq = await takeSeq(tx, seqCount);
+  for (const w of writes) {
+    if (!records.has(w.runId)) throw new Error(`writeRuns: run ${w.runId} was not in the group's keys`);
+    seqCount += w.params.length + w.tags.size + 1;
+  }
+  // As takeSeq, with its read done in the first round.
+  let seq = firstSeq(lastSeq);
+  void tx.objectStore('meta').put(seq + seqCount - 1, 'seq');
   const work: Promise<unknown>[] = [];
-  writes.forEach((w, i) => {
-    const run = records[i];
+  writes.forEach((w) => {
+    const run = records.get(w.runId);
     const refusal = refuse(w.runId, run);
     if (refusal !== undefined) {
       for (const origin of w.origins) rejected.push({ origin, error: refusal });

@@ -17,13 +17,20 @@ export interface StartRun {
   startTime: number;
 }
 
+/**
+ * The next sequence number after the stored counter. A damaged counter must
+ * not hand out NaN (items sync could never order): it starts above any
+ * counter ever taken instead (microseconds since the epoch).
+ */
+export function firstSeq(stored: unknown): number {
+  const n = Number(stored ?? 0);
+  return (Number.isSafeInteger(n) && n >= 0 ? n : Date.now() * 1000) + 1;
+}
+
 /** Reserves `count` consecutive sequence numbers in the caller's transaction; returns the first. */
 export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
   const meta = tx.objectStore('meta');
-  const stored = Number((await meta.get('seq')) ?? 0);
-  // A damaged counter must not hand out NaN (items sync could never order):
-  // start above any counter ever taken instead (microseconds since the epoch).
-  const first = (Number.isSafeInteger(stored) && stored >= 0 ? stored : Date.now() * 1000) + 1;
+  const first = firstSeq(await meta.get('seq'));
   void meta.put(first + count - 1, 'seq');
   return first;
 }

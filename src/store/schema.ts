@@ -14,6 +14,9 @@
  *   run's own `seq` moves with every write that touches the run (its
  *   params, tags, metrics and files too), so sync finds changed runs by
  *   the `bySeq` index instead of reading every run.
+ * - A logged batch that carries (sessionId, batchNo) raises that session's
+ *   `journalSessions.batchNo` in the transaction that writes it; a batch at
+ *   or below it is never written again (a journal replay is idempotent).
  */
 import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
@@ -234,6 +237,18 @@ export interface ModelResolutionRecord {
   at: number;
 }
 
+/**
+ * The highest batch of a page's tracker session (one openTracker) that is on
+ * disk (schema v5). A session's batches commit in order, so every batch up to
+ * `batchNo` is stored or was refused as a whole; see store/journal.ts.
+ */
+export interface JournalSessionRecord {
+  sessionId: string;
+  batchNo: number;
+  /** When the last batch of the session committed (ms since epoch); the oldest sessions are pruned. */
+  committedAt: number;
+}
+
 export interface EdgeDB extends DBSchema {
   meta: { key: string; value: number | string | ServerStates };
   experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
@@ -255,6 +270,7 @@ export interface EdgeDB extends DBSchema {
   modelCache: { key: string; value: ModelCacheRecord };
   modelResolutions: { key: string; value: ModelResolutionRecord };
   remote: { key: RemoteKey; value: RemoteValues[RemoteKind]; indexes: { byOpen: string } };
+  journalSessions: { key: string; value: JournalSessionRecord; indexes: { byCommitted: number } };
 }
 
 export type Db = IDBPDatabase<EdgeDB>;
@@ -306,7 +322,10 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // v5: sync state per server: what v3/v4 kept on the records (for the one
   // server then set) moves to `remote` under state 's0', bound to that URI.
+  // And per page session, the highest journaled batch on disk, so a replayed
+  // journal never writes a batch twice.
   async (db, tx) => {
+    db.createObjectStore('journalSessions', { keyPath: 'sessionId' }).createIndex('byCommitted', 'committedAt');
     // Runs by their last change, and the runs each state has work for: sync reads only those, not every run.
     tx.objectStore('runs').createIndex('bySeq', 'seq');
     db.createObjectStore('remote').createIndex('byOpen', 'openIn');

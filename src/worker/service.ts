@@ -11,6 +11,7 @@ import type {
   MetricHistoryColumns,
   OpenRequest,
   RemoteOptions,
+  ReplayResult,
   SyncStatus,
   SearchRunsRequest,
   StartRunRequest,
@@ -23,6 +24,7 @@ import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js'
 import {
   validateArtifactDir,
   validateArtifactPath,
+  validateEndStatus,
   validateExperimentName,
   validateKey,
   validateModelArtifactPath,
@@ -38,6 +40,7 @@ import type { LoadModelOptions, ModelHost, ModelMetadata } from '../models/host.
 import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
+import { pruneSessions } from '../store/journal.js';
 import { readHistory } from '../store/metrics.js';
 import { listExperiments } from '../store/experiments.js';
 import { clearModelCache } from '../store/model-cache.js';
@@ -58,8 +61,6 @@ import {
 } from '../store/models.js';
 import { validateAlias, validateLoggedModelName, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
 import { servePredicts } from './predict-port.js';
-
-const END_STATUSES: readonly string[] = ['FINISHED', 'FAILED', 'KILLED'];
 
 interface Opened {
   db: Db;
@@ -94,18 +95,32 @@ export class TrackerService implements TrackerWorkerApi {
     const artifacts = new ArtifactStore(db, dbName);
     const sync = new SyncController(db, dbName, artifacts, this.retry);
     this.opened = { db, writer: new GroupCommitWriter(db), artifacts, sync };
+    // Housekeeping only: a failure leaves a few more journal marks, which cost space, not data.
+    await pruneSessions(db).catch(() => undefined);
     if (remote !== undefined) await this.setRemote(remote);
     return { schemaVersion: SCHEMA_VERSION };
   }
 
   async logBatch(batch: LogBatch): Promise<LogBatchResult> {
-    if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.runs)) {
-      throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: expected { runs: [...] }.');
-    }
+    checkBatch(batch);
     const { writer, sync } = this.state;
     const result = await writer.write(batch);
-    sync.changed();
+    if (result.duplicate !== true) sync.changed();
     return result;
+  }
+
+  async replayJournal(batches: LogBatch[]): Promise<ReplayResult> {
+    if (!Array.isArray(batches)) throw new MlflowEdgeError('BAD_REQUEST', 'Malformed journal: expected an array of log batches.');
+    for (const batch of batches) {
+      checkBatch(batch);
+      if (batch.sessionId === undefined) throw new MlflowEdgeError('BAD_REQUEST', 'Malformed journal: every replayed batch carries sessionId and batchNo.');
+    }
+    const { writer, sync } = this.state;
+    // Queued in order, so each session's batches are written in order.
+    const results = await Promise.all(batches.map((batch) => writer.write(batch)));
+    const skipped = results.filter((r) => r.duplicate === true).length;
+    if (skipped < results.length) sync.changed();
+    return { replayed: results.length - skipped, skipped, rejected: results.flatMap((r) => r.rejected) };
   }
 
   async startRun(untrusted: StartRunRequest): Promise<StartRunResult> {
@@ -118,9 +133,7 @@ export class TrackerService implements TrackerWorkerApi {
 
   async endRun(runId: string, status: EndStatus, endTime: number): Promise<void> {
     validateRunId(runId);
-    if (!END_STATUSES.includes(status)) {
-      throw invalidParameter(`Invalid run status '${String(status)}'. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`);
-    }
+    validateEndStatus(status);
     await endRun(this.state.db, runId, status, endTime);
     this.state.sync.changed();
   }
@@ -356,6 +369,22 @@ function checkStartRun(request: StartRunRequest): void {
   for (const [key, value] of Object.entries(request.tags ?? {})) {
     validateKey(key, 'tag');
     validateTagValue(key, value);
+  }
+}
+
+const MAX_SESSION_ID = 100;
+
+/** The shape of a log batch that crossed postMessage; its items are checked by ingest/validate.ts. */
+function checkBatch(batch: LogBatch): void {
+  if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.runs)) {
+    throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: expected { runs: [...] }.');
+  }
+  const { sessionId, batchNo } = batch;
+  if (sessionId === undefined && batchNo === undefined) return;
+  if (typeof sessionId !== 'string' || sessionId === '' || sessionId.length > MAX_SESSION_ID || !Number.isSafeInteger(batchNo) || batchNo! < 1) {
+    throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: sessionId must be a non-empty string and batchNo a positive integer, both or neither.', {
+      field: 'sessionId',
+    });
   }
 }
 

@@ -15,5 +15,6 @@ export async function openInProcess(options: TrackerOptions = {}): Promise<{ tra
   await service.open({ dbName });
   const fakeWorker = { terminate() {} } as unknown as Worker;
   const tracker = new Tracker(fakeWorker, service as unknown as Remote<TrackerWorkerApi>, { ...options, dbName });
+  await tracker.recover(); // as openTracker does
   return { tracker, service, dbName };
 }
