@@ -130,11 +130,12 @@ export class SyncEngine {
       w.remoteExperimentId = experimentId;
       toCreate.push(w);
     }
-    const fresh = toCreate.filter((w) => !w.sync.createAttempted);
-    if (fresh.length > 0) await markCreateAttempted(this.db, state, fresh.map((w) => w.run.runId));
+    // One durable write marks every create this pass is about to send (not one per run).
+    const fresh = new Set(toCreate.filter((w) => !w.sync.createAttempted));
+    if (fresh.size > 0) await markCreateAttempted(this.db, state, [...fresh].map((w) => w.run.runId));
     const created = new Set<string>();
     await this.lanes(toCreate, async (w) => {
-      const remote = await this.guard(w, () => this.createRun(state, w, w.remoteExperimentId!, !fresh.includes(w)));
+      const remote = await this.guard(w, () => this.createRun(state, w, w.remoteExperimentId!, !fresh.has(w)));
       if (remote === undefined) return;
       w.sync = { ...w.sync, createAttempted: true, remoteRunId: remote.run_id, artifactUri: remote.artifact_uri };
       remoteIds.set(w.run.runId, remote.run_id);
@@ -305,13 +306,18 @@ export class SyncEngine {
     return found.experiment_id;
   }
 
-  /** Creates the remote run once (remote/create-once.ts); a retry after a lost answer adopts what it finds. */
-  private async createRun(state: string, w: RunWork, experimentId: string, attempted: boolean): Promise<RunInfoJson> {
+  /**
+   * Creates the remote run once (remote/create-once.ts); a retry after a lost
+   * answer adopts what it finds. `sentBefore`: a create may have gone out in
+   * an earlier pass, so search first. Otherwise the pass already marked it.
+   */
+  private async createRun(state: string, w: RunWork, experimentId: string, sentBefore: boolean): Promise<RunInfoJson> {
     const runId = w.run.runId;
     const chosen = await createOnce<RunJson>(
       {
-        attempted,
-        markAttempted: () => markCreateAttempted(this.db, state, [runId]),
+        attempted: sentBefore,
+        markAttempted: async () => undefined, // durable already: the pass marked every create it sends
+
         find: () => this.findByClientId([experimentId], `tags.\`${CLIENT_ID_TAG}\` = '${runId}'`),
         prefer: (found) => found.find(holdsData) ?? found[0]!,
         create: async () => {
