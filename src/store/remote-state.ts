@@ -18,7 +18,6 @@ import type { EdgeDB } from './schema.js';
 
 type AnyTx = IDBPTransaction<EdgeDB, StoreName[], 'readonly' | 'readwrite'>;
 
-const EMPTY: ServerStates = { byUri: {}, byIdentity: {}, epochs: {}, next: 0 };
 
 export function key(state: string, kind: RemoteKind, id: string, sub = ''): RemoteKey {
   return [state, kind, id, sub];
@@ -31,7 +30,8 @@ export function kindRange(state: string, kind: RemoteKind, id?: string): IDBKeyR
 
 export async function readServers(tx: AnyTx | Db): Promise<ServerStates> {
   const value = 'objectStore' in tx ? await tx.objectStore('meta').get('servers') : await tx.get('meta', 'servers');
-  return typeof value === 'object' && value !== null ? value : { ...EMPTY, byUri: {}, byIdentity: {}, epochs: {} };
+  // Written by the v5 migration; a damaged or missing record starts afresh at a state name no migration used.
+  return typeof value === 'object' && value !== null ? value : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
 }
 
 /** The state of the tracking URI set now, if any. */
