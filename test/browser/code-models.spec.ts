@@ -216,6 +216,7 @@ test("model URIs and MLmodel paths that lead out of their run or model are refus
       return json({ run: { info: { run_id: runX, experiment_id: '1', artifact_uri: `mlflow-artifacts:/1/${runX}/artifacts` } } });
     }
     if (url.pathname.endsWith('/api/2.0/mlflow/logged-models/search')) return json({ models: [] });
+    if (url.pathname.endsWith('/version')) return route.fulfill({ status: 200, contentType: 'text/plain', body: '3.17.2' });
     const file = decodeURIComponent(url.pathname.split('/mlflow-artifacts/artifacts/')[1] ?? '');
     served.push(file);
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: artifacts[file] ?? '' });
