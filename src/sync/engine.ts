@@ -7,8 +7,8 @@
  *
  * Exactly once against a server without idempotency keys:
  * - a run is created once (remote/create-once.ts); duplicates a browser
- *   made by resending a create are swept per experiment after the pass's
- *   creates, and deleted only when empty;
+ *   made by resending a create are swept per experiment before runs count
+ *   as synced, whichever pass created them, and deleted only when empty;
  * - metric points keep their log-time timestamps, so a replayed batch meets
  *   the server's duplicate handling; params are write-once; tags upsert;
  * - progress is acknowledged only after a well-formed MLflow answer, in the
@@ -25,7 +25,7 @@ import { RestError, type MlflowRest, type Shape } from '../remote/rest.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../remote/retry.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
-import { bindIdentity, bumpEpoch, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
+import { bindIdentity, bumpEpoch, getRemote, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
 import type { Db, ExperimentRecord } from '../store/schema.js';
 import {
   ackArtifact,
@@ -120,7 +120,8 @@ export class SyncEngine {
       }
       work.push(w);
     }
-    const remoteIds = new Map(work.filter((w) => w.sync.remoteRunId).map((w) => [w.run.runId, w.sync.remoteRunId!]));
+    const remoteIds = new RemoteRunIds(this.db, state);
+    for (const w of work) if (w.sync.remoteRunId !== undefined) remoteIds.set(w.run.runId, w.sync.remoteRunId);
     // Experiments first (few), then runs are created a few at a time; a child's parent tag is sent with its data, after all creates.
     const toCreate: RunWork[] = [];
     for (const w of work) {
@@ -142,14 +143,12 @@ export class SyncEngine {
       created.add(w.run.runId);
     });
     const last = [...created].at(-1);
-    if (last !== undefined) await recordLastRun(this.db, state, remoteIds.get(last)!);
+    if (last !== undefined) await recordLastRun(this.db, state, (await remoteIds.get(last))!);
     // Then their data, a few runs at a time: the server's per-request time, not ours, is the limit.
     const ready = work.filter((w) => w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined && w.verify === undefined);
     await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds)));
-    await this.sweepTwins(work.filter((w) => created.has(w.run.runId)));
     // Runs whose every item is now acknowledged, this pass's included, are compared with the server's copy.
     const unverified = (await pendingRuns(this.db, state)).filter((w) => w.verify !== undefined && w.experiment !== undefined);
-    for (const w of unverified) if (w.sync.remoteRunId !== undefined) remoteIds.set(w.run.runId, w.sync.remoteRunId);
     await this.verify(state, unverified, remoteIds);
     // Models once their runs are there; then the registry.
     await new ModelSync(this.db, state, this.rest, this.artifacts, {
@@ -231,7 +230,7 @@ export class SyncEngine {
     }
   }
 
-  private async syncData(state: string, w: RunWork, remoteIds: Map<string, string>): Promise<void> {
+  private async syncData(state: string, w: RunWork, remoteIds: RemoteRunIds): Promise<void> {
     const runId = w.run.runId;
     const remote = { run_id: w.sync.remoteRunId!, artifact_uri: w.sync.artifactUri! };
     try {
@@ -335,19 +334,19 @@ export class SyncEngine {
 
   /**
    * Runs created twice (a browser resent a create whose connection dropped)
-   * stay RUNNING and empty: one search per experiment for running runs with
-   * the client-id tag finds them after the pass's creates. Empty twins are
-   * deleted; a twin holding data never is.
+   * stay RUNNING and empty. Before runs count as synced, one search per
+   * experiment for running runs with the client-id tag finds them, whichever
+   * pass created them. Empty twins are deleted; a twin holding data never is.
    */
-  private async sweepTwins(created: RunWork[]): Promise<void> {
-    if (created.length === 0) return;
-    const chosen = new Map(created.map((w) => [w.run.runId, w.sync.remoteRunId!]));
-    const experiments = [...new Set(created.map((w) => w.remoteExperimentId!))];
-    const found = await this.withRetries(() => this.findByClientId(experiments, `tags.\`${CLIENT_ID_TAG}\` LIKE '%' AND attributes.status = 'RUNNING'`));
-    const twins = found.filter((r) => {
+  private async sweepTwins(experimentIds: string[], remoteIds: RemoteRunIds): Promise<void> {
+    const found = await this.withRetries(() => this.findByClientId(experimentIds, `tags.\`${CLIENT_ID_TAG}\` LIKE '%' AND attributes.status = 'RUNNING'`));
+    const twins: RunJson[] = [];
+    for (const r of found) {
       const client = r.data?.tags?.find((t) => t.key === CLIENT_ID_TAG)?.value;
-      return client !== undefined && chosen.has(client) && chosen.get(client) !== r.info.run_id;
-    });
+      // Another browser's runs carry the tag too: only a run of this store whose chosen server run is another is a twin.
+      const chosen = client === undefined ? undefined : await remoteIds.get(client);
+      if (chosen !== undefined && chosen !== r.info.run_id) twins.push(r);
+    }
     const kept = await settleTwins(twins, holdsData, (t) => this.request(() => this.rest.call('POST', 'runs/delete', { run_id: t.info.run_id })).then(() => undefined));
     for (const twin of kept) this.hooks.notice(`Run ${twin.info.run_id} on the server carries the same client id as another and holds data, so it was kept; compare the two in MLflow's UI.`);
   }
@@ -371,7 +370,7 @@ export class SyncEngine {
    * (one runs/search per VERIFY_CHUNK runs, and artifacts/list for runs with
    * files). What the server lacks is uploaded again on the next pass.
    */
-  private async verify(state: string, runs: RunWork[], remoteIds: Map<string, string>): Promise<void> {
+  private async verify(state: string, runs: RunWork[], remoteIds: RemoteRunIds): Promise<void> {
     if (runs.length === 0) return;
     // Items the server refused for good are not expected there.
     const refused = new Set((await listDeadLetters(this.db)).map((d) => `${d.runId}\u0000${d.kind}\u0000${d.key}`));
@@ -387,6 +386,7 @@ export class SyncEngine {
       const chunk = runs.slice(i, i + VERIFY_CHUNK);
       const ids = chunk.map((w) => w.sync.remoteRunId!);
       const experiments = [...new Set(chunk.map((w) => w.remoteExperimentId).filter((e): e is string => e !== undefined))];
+      await this.sweepTwins(experiments, remoteIds);
       const result = await this.request(() =>
         this.rest.call<{ runs?: RunJson[] }>('POST', 'runs/search', {
           experiment_ids: experiments,
@@ -426,13 +426,15 @@ export class SyncEngine {
   private async compare(
     w: RunWork,
     remote: RunJson,
-    remoteIds: Map<string, string>,
+    remoteIds: RemoteRunIds,
   ): Promise<{ what: string; params?: boolean; series?: string[]; files?: string[]; end?: boolean } | undefined> {
     const v = w.verify!;
     const params = new Map((remote.data?.params ?? []).map((p) => [p.key, p.value]));
     const tags = new Map((remote.data?.tags ?? []).map((t) => [t.key, t.value]));
     const metrics = new Map((remote.data?.metrics ?? []).map((m) => [m.key, m]));
-    const mapTag = (key: string, value: string) => (key === 'mlflow.parentRunId' ? (remoteIds.get(value) ?? value) : value);
+    const parentTag = v.tags.find((t) => t.key === 'mlflow.parentRunId');
+    const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.value);
+    const mapTag = (key: string, value: string) => (key === 'mlflow.parentRunId' ? (parent ?? `(parent ${value} not on the server)`) : value);
     const textMissing = v.params.some((p) => params.get(p.key) !== p.value) || v.tags.some((t) => tags.get(t.key) !== mapTag(t.key, t.value));
     const series = v.series.filter((s) => {
       const m = metrics.get(s.key);
@@ -461,13 +463,18 @@ export class SyncEngine {
     return w.verify!.artifacts.filter((a) => sizes.get(a.path) !== a.size).map((a) => a.path);
   }
 
-  private async uploadData(state: string, w: RunWork, remoteRunId: string, remoteIds: Map<string, string>): Promise<void> {
+  private async uploadData(state: string, w: RunWork, remoteRunId: string, remoteIds: RemoteRunIds): Promise<void> {
     const runId = w.run.runId;
+    const parentTag = w.text.find(({ kind, record }) => kind === 'tag' && record.key === 'mlflow.parentRunId');
+    // The parent's id on the server, so the UI nests the runs there too; never the local id.
+    const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.record.value);
+    if (parentTag !== undefined && parent === undefined) {
+      throw new RestError(`Its parent run ${parentTag.record.value} is not on the server yet; the run's data waits for it.`, 'refused', 0, 'INVALID_STATE');
+    }
     const text: TextItem[] = w.text.map(({ kind, record }) => ({
       kind,
       key: record.key,
-      // The parent's id on the server, so the UI nests the runs there too.
-      value: kind === 'tag' && record.key === 'mlflow.parentRunId' ? (remoteIds.get(record.value) ?? record.value) : record.value,
+      value: record === parentTag?.record ? parent! : record.value,
       seq: Number.isFinite(record.seq) ? record.seq : 0,
     }));
     const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
@@ -528,6 +535,32 @@ export class SyncEngine {
     } finally {
       this.hooks.inFlight(-1);
     }
+  }
+}
+
+/**
+ * Server ids of local runs for one state: the ones a pass already knows,
+ * else read from the state (a parent that has nothing left to upload is not
+ * in the pass's work, yet its children's parent tag must name its server id).
+ */
+class RemoteRunIds {
+  private readonly known = new Map<string, string>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly state: string,
+  ) {}
+
+  set(localId: string, remoteId: string): void {
+    this.known.set(localId, remoteId);
+  }
+
+  async get(localId: string): Promise<string | undefined> {
+    const known = this.known.get(localId);
+    if (known !== undefined) return known;
+    const remote = (await getRemote(this.db, this.state, 'run', localId))?.remoteRunId;
+    if (remote !== undefined) this.known.set(localId, remote);
+    return remote;
   }
 }
 

@@ -70,6 +70,8 @@ export class ScriptedMlflow {
   requests: FakeRequest[] = [];
   /** Each runs/create is applied this many times (a browser resending a create whose connection dropped). */
   createCopies = 1;
+  /** An experiment name whose runs the server refuses to create (as for a deleted experiment). */
+  refuseRunsIn: string | undefined;
   /** Params the server silently drops (a server that mangles what it is sent). */
   dropParams = new Set<string>();
   private runCounter = 0;
@@ -189,7 +191,7 @@ export class ScriptedMlflow {
       case 'POST runs/create': {
         const e = this.db.experiments.get(String(b.experiment_id));
         if (e === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'No such experiment');
-        if (e.lifecycle_stage !== 'active') return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`);
+        if (e.lifecycle_stage !== 'active' || e.name === this.refuseRunsIn) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`);
         let created: FakeRun | undefined;
         for (let copy = 0; copy < this.createCopies; copy++) {
           const runId = (++this.runCounter).toString(16).padStart(32, 'a');

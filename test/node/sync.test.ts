@@ -59,11 +59,13 @@ async function logRun(t: Tracker, experimentName = 'lies', name = 'r') {
 }
 
 /** The server holds exactly what the local store holds for the experiment: one active run per local run, equal data, nothing deleted. */
-async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName = 'lies') {
+async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName = 'lies', emptyTwinsDeleted = 0) {
   const local = await t.searchRuns({ experimentName });
   const remote = s.runsOf(experimentName);
   expect(remote.map((r) => r.tags.get(CLIENT_ID)).sort()).toEqual(local.map((r) => r.info.runId).sort());
-  expect(s.runsOf(experimentName, 'deleted')).toEqual([]);
+  const deleted = s.runsOf(experimentName, 'deleted');
+  expect(deleted).toHaveLength(emptyTwinsDeleted);
+  for (const twin of deleted) expect({ params: twin.params.size, metrics: twin.metrics.length }).toEqual({ params: 0, metrics: 0 });
   for (const run of local) {
     const r = remote.find((x) => x.tags.get(CLIENT_ID) === run.info.runId)!;
     expect(Object.fromEntries(r.params)).toEqual(run.data.params);
@@ -401,6 +403,41 @@ describe('server-side changes make runs wait, never lose data', () => {
   });
 });
 
+describe('nested runs', () => {
+  it("a child's parent tag names the parent's server id, also when the parent has nothing left to upload", async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const parent = await t.startRun({ experimentName: 'lies', runName: 'parent' });
+    parent.logMetric('m', 1);
+    await parent.flush();
+    await t.sync();
+    const child = await t.startRun({ experimentName: 'lies', runName: 'child', parentRunId: parent.runId });
+    child.logMetric('m', 2);
+    await child.end();
+    await t.sync();
+    const remoteParent = (await t.getRun(parent.runId)).info.remoteRunId;
+    expect(remoteParent).toBeDefined();
+    const onServer = s.runsOf('lies').find((r) => r.tags.get(CLIENT_ID) === child.runId)!;
+    expect(onServer.tags.get('mlflow.parentRunId')).toBe(remoteParent);
+  });
+
+  it("a child whose parent is not on the server waits instead of naming the parent's local id", async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const parent = await t.startRun({ experimentName: 'gone', runName: 'parent' });
+    const child = await t.startRun({ experimentName: 'lies', runName: 'child', parentRunId: parent.runId });
+    await child.end();
+    await parent.end();
+    s.refuseRunsIn = 'gone';
+    expect((await rejection(t.sync())).code).toBe('INVALID_STATE');
+    expect(s.runsOf('lies').every((r) => r.tags.get('mlflow.parentRunId') !== parent.runId)).toBe(true);
+    s.refuseRunsIn = undefined;
+    await t.sync();
+    const remoteParent = (await t.getRun(parent.runId)).info.remoteRunId;
+    expect(s.runsOf('lies')[0]!.tags.get('mlflow.parentRunId')).toBe(remoteParent);
+  });
+});
+
 describe('creates, exactly once', () => {
   it('a create applied twice (a resent request) leaves one run: the empty twin is deleted', async () => {
     const s = server();
@@ -423,6 +460,19 @@ describe('creates, exactly once', () => {
     const searches = s.requests.filter((r) => r.endpoint === 'runs/search' && String((r.body as { filter: string }).filter).startsWith(`tags.\`${CLIENT_ID}\` = '`));
     expect(searches).toHaveLength(1); // only the run whose answer was lost searched by its client id
     await expectServerEquals(t, s);
+  });
+
+  it('an empty twin left by a pass that died before runs counted as synced is deleted by a later pass', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    s.createCopies = 2;
+    s.lie({ match: at('runs/log-batch'), when: 'instead', answer: () => html(503) });
+    await logRun(t);
+    expect((await rejection(t.sync())).code).toBe('TEMPORARILY_UNAVAILABLE'); // the pass dies after its creates
+    s.createCopies = 1;
+    s.lies = [];
+    await t.sync();
+    await expectServerEquals(t, s, 'lies', 1);
   });
 
   it('a twin that holds data is never deleted', async () => {
