@@ -126,10 +126,14 @@ function lieOrder(random: () => number): () => LieFate {
   };
 }
 
-/** A seeded scope; every other dead server is dead for every request (the proxy stops listening: connections refused). */
-function scopes(): (fate: LieFate, random: () => number) => { name: string; match?: NonNullable<FaultMode['match']> } {
-  let downs = 0;
-  return (fate, random) => {
+/**
+ * A seeded scope. A dead server is, every other time, dead for every request
+ * (the proxy stops listening: connections refused), else it resets the
+ * requests of a scope; which comes first is seeded.
+ */
+function scopes(random: () => number): (fate: LieFate) => { name: string; match?: NonNullable<FaultMode['match']> } {
+  let downs = random() < 0.5 ? 0 : 1;
+  return (fate) => {
     if (fate === 'down' && downs++ % 2 === 0) return { name: 'everything (refused)' };
     return weighted(random);
   };
@@ -165,7 +169,8 @@ function table(local: RunSnapshot[], active: RunSnapshot[], deleted: RunSnapshot
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const isNavigation = (e: unknown) => /Execution context was destroyed|navigat|Target (page, context or browser )?closed|chaos is not defined|Cannot read properties of undefined/i.test(String(e));
+/** A page.evaluate cut off by the tab's reload. */
+const isNavigation = (e: unknown) => /Execution context was destroyed|navigat/i.test(String(e));
 
 interface Tab {
   index: number;
@@ -272,45 +277,46 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
     );
 
   /** The reload itself: whatever the tab was doing is cut off (its unflushed buffer may be lost: then it is lost locally too). */
-  const reload = async (tab: Tab) => {
+  const reload = async (tab: Tab, during = 'while idle') => {
     tab.reloadRequested = false;
     tab.reloads++;
-    note(`tab ${tab.index} reloads`);
+    note(`tab ${tab.index} reloads ${during}`);
     await tab.page.reload();
     await open(tab.page);
   };
 
-  /** Runs `op`, reloading the tab in the middle of it when asked to; a call cut off by the reload is made again. */
+  /**
+   * Runs `op`, reloading the tab in the middle of it when asked to; a call cut
+   * off by the reload is made again (only the tab's own driver reloads it, so
+   * any other failure is a failure).
+   */
   const perform = async (tab: Tab, op: Op, random: () => number) => {
-    for (let attempt = 1; ; attempt++) {
-      if (tab.reloadRequested) {
-        const pending = call(tab, op).then(
-          (value) => ({ value }),
-          (error: unknown) => ({ error }),
-        );
-        await sleep(Math.floor(random() * 40));
-        await reload(tab);
-        const outcome = await pending;
-        if ('value' in outcome) return outcome.value;
-        if (!isNavigation(outcome.error)) throw outcome.error;
-        note(`tab ${tab.index}: ${op.kind} ${op.run} cut off by the reload, made again`);
-        continue;
-      }
-      try {
-        return await call(tab, op);
-      } catch (error) {
-        if (attempt >= 4 || !isNavigation(error)) throw error;
-      }
+    if (!tab.reloadRequested) return call(tab, op);
+    const pending = call(tab, op).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    await sleep(Math.floor(random() * 8)); // the call is under way, its batch maybe still on the page
+    await reload(tab, `during ${op.kind} ${op.run}`);
+    const outcome = await pending;
+    if ('value' in outcome) {
+      note(`tab ${tab.index}: ${op.kind} ${op.run} had returned (what it logged may have been on the page still)`);
+      return outcome.value;
     }
+    if (!isNavigation(outcome.error)) throw outcome.error;
+    note(`tab ${tab.index}: ${op.kind} ${op.run} cut off by the reload, made again`);
+    return call(tab, op);
   };
 
   let chaosOver = false;
+  let failed = false;
   let loggingDone = false;
   let tabsDone = 0;
   const drive = async (tab: Tab) => {
     const random = mulberry32(SEED + 100 + tab.index);
     const ops = plan(tab.index, mulberry32(SEED + 10 + tab.index));
     for (const op of ops) {
+      if (failed) return;
       if (op.kind === 'think') {
         await sleep(op.ms);
         continue;
@@ -354,49 +360,69 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
     const reloadAt = [CHAOS_MS * (0.2 + random() * 0.2), CHAOS_MS * (0.5 + random() * 0.25)];
     const reloadPick = Math.floor(random() * TABS);
     const nextLie = lieOrder(random);
-    const pickScope = scopes();
+    const pickScope = scopes(random);
     let segment = 0;
-    while (Date.now() - started < CHAOS_CAP_MS && !(Date.now() - started >= CHAOS_MS && loggingDone)) {
-      segment++;
-      const rates = randomRates(random);
-      proxy.setRates(rates);
-      const describe = Object.entries(rates)
-        .map(([k, v]) => (Array.isArray(v) ? `${k} ${v.join('-')}` : `${k} ${(v as number).toFixed(3)}`))
-        .join(', ');
-      note(`segment ${segment}: ${describe || 'calm'}; ${await uploaderView()}`);
-      const length = 2_000 + random() * 3_000;
-      const segmentEnd = Date.now() + length;
-      if (random() < 0.7) {
-        const fate = nextLie();
-        const { name, match } = pickScope(fate, random);
-        const windowMs = 600 + random() * 1_900;
-        await sleep(random() * Math.max(0, length - windowMs) * 0.3);
-        const before = proxy.stats.scripted;
-        await proxy.setMode(match === undefined ? { fate } : { fate, match });
-        await sleep(windowMs);
-        await proxy.setMode(null);
-        note(`  lie ${fate} on ${name} for ${Math.round(windowMs)} ms: ${proxy.stats.scripted - before} requests met it`);
-      }
-      while (Date.now() < segmentEnd) {
-        const elapsed = Date.now() - started;
-        if (reloadAt.length > 0 && elapsed >= reloadAt[0]!) {
-          reloadAt.shift();
-          // The first reload hits the uploader (its lock must pass on); the second a seeded tab.
-          const pick = reloadAt.length === 1 ? await leaderIndex() : reloadPick;
-          const index = pick < 0 ? reloadPick : pick;
-          note(`reload of tab ${index} asked (${reloadAt.length === 1 ? 'the uploader' : 'seeded'})`);
-          tabs[index]!.reloadRequested = true;
+    try {
+      await segments();
+    } finally {
+      // Whatever happened, the faults stop and the tabs stop waiting for them.
+      proxy.setRates({});
+      await proxy.setMode(null);
+      chaosOver = true;
+      note(`faults stop after ${segment} segments`);
+    }
+
+    async function segments() {
+      while (!chaosOver && Date.now() - started < CHAOS_CAP_MS && !(Date.now() - started >= CHAOS_MS && loggingDone)) {
+        segment++;
+        const rates = randomRates(random);
+        proxy.setRates(rates);
+        const describe = Object.entries(rates)
+          .map(([k, v]) => (Array.isArray(v) ? `${k} ${v.join('-')}` : `${k} ${(v as number).toFixed(3)}`))
+          .join(', ');
+        note(`segment ${segment}: ${describe || 'calm'}; ${await uploaderView()}`);
+        const length = 2_000 + random() * 3_000;
+        const segmentEnd = Date.now() + length;
+        if (random() < 0.7) {
+          const fate = nextLie();
+          const { name, match } = pickScope(fate);
+          const windowMs = 600 + random() * 1_900;
+          await sleep(random() * Math.max(0, length - windowMs) * 0.3);
+          const before = proxy.stats.scripted;
+          await proxy.setMode(match === undefined ? { fate } : { fate, match });
+          await sleep(windowMs);
+          await proxy.setMode(null);
+          // A refused connection never reaches the proxy: nothing to count then.
+          const met = match === undefined ? 'connections refused' : `${proxy.stats.scripted - before} requests met it`;
+          note(`  lie ${fate} on ${name} for ${Math.round(windowMs)} ms: ${met}`);
         }
-        await sleep(Math.min(200, Math.max(0, segmentEnd - Date.now())));
+        while (!chaosOver && Date.now() < segmentEnd) {
+          const elapsed = Date.now() - started;
+          if (reloadAt.length > 0 && elapsed >= reloadAt[0]!) {
+            reloadAt.shift();
+            // The first reload hits the uploader (its lock must pass on); the second a seeded tab.
+            const pick = reloadAt.length === 1 ? await leaderIndex() : reloadPick;
+            const index = pick < 0 ? reloadPick : pick;
+            note(`reload of tab ${index} asked (${reloadAt.length === 1 ? 'the uploader' : 'seeded'})`);
+            tabs[index]!.reloadRequested = true;
+          }
+          await sleep(Math.min(200, Math.max(0, segmentEnd - Date.now())));
+        }
       }
     }
-    proxy.setRates({});
-    await proxy.setMode(null);
-    chaosOver = true;
-    note(`faults stop after ${segment} segments`);
   };
 
-  await Promise.all([schedule(), ...tabs.map((tab) => drive(tab))]);
+  // A tab that fails ends the soak at once; nothing is left running when the test goes on.
+  const outcomes = await Promise.allSettled([
+    schedule(),
+    ...tabs.map((tab) =>
+      drive(tab).catch((error: unknown) => {
+        failed = chaosOver = true;
+        throw error;
+      }),
+    ),
+  ]);
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   // A reload asked for at the very end is done before the final sync.
   for (const tab of tabs) if (tab.reloadRequested) await reload(tab);
   note(`fault stats: ${JSON.stringify(proxy.stats)}`);
