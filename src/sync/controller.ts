@@ -44,6 +44,8 @@ export class SyncController {
   private paused: Error | undefined;
   private failures = 0;
   private inFlight = 0;
+  /** A pass is uploading (not merely looking for work). */
+  private uploading = false;
   private lastSuccessTime: number | undefined;
   private lastError: SyncStatus['lastError'];
   private lastNotice: SyncStatus['lastNotice'];
@@ -84,6 +86,10 @@ export class SyncController {
       this.stepDown();
     } else {
       this.engine = new SyncEngine(this.db, new MlflowRest(remote), this.artifacts, {
+        started: () => {
+          this.uploading = true;
+          this.emitSoon();
+        },
         inFlight: (delta) => {
           this.inFlight += delta;
           this.emitSoon();
@@ -210,6 +216,7 @@ export class SyncController {
         throw e;
       } finally {
         this.current = undefined;
+        this.uploading = false;
         this.emitSoon();
       }
     })();
@@ -297,7 +304,7 @@ export class SyncController {
           ? 'paused'
           : !online
             ? 'offline'
-            : (view?.state ?? (this.current !== undefined ? 'syncing' : this.failures > 0 ? 'waiting' : 'idle'));
+            : (view?.state ?? (this.uploading ? 'syncing' : this.failures > 0 ? 'waiting' : 'idle'));
     const status: SyncStatus = {
       configured: this.remote !== undefined,
       online,
@@ -334,7 +341,7 @@ export class SyncController {
     this.emitTimer = setTimeout(async () => {
       this.emitTimer = undefined;
       if (this.leader) {
-        const message: Message = { type: 'status', inFlight: this.inFlight, state: this.current !== undefined ? 'syncing' : this.paused ? 'paused' : this.failures > 0 ? 'waiting' : 'idle' };
+        const message: Message = { type: 'status', inFlight: this.inFlight, state: this.uploading ? 'syncing' : this.paused ? 'paused' : this.failures > 0 ? 'waiting' : 'idle' };
         if (this.lastSuccessTime !== undefined) message.lastSuccessTime = this.lastSuccessTime;
         if (this.lastError !== undefined) message.lastError = this.lastError;
         if (this.lastNotice !== undefined) message.lastNotice = this.lastNotice;

@@ -35,6 +35,7 @@ import {
   addDeadLetter,
   listDeadLetters,
   markCreateAttempted,
+  pendingModels,
   pendingRuns,
   readPoints,
   recordRemoteExperiment,
@@ -61,6 +62,8 @@ const CREATE_TAGS = new Set([CLIENT_ID_TAG, 'mlflow.runName', 'mlflow.user', 'ml
 export interface EngineHooks {
   /** A request started (+1) or ended (-1). */
   inFlight(delta: number): void;
+  /** The pass found work and starts uploading (a pass with nothing to do sends nothing and says nothing). */
+  started(): void;
   /** A run-level problem that did not stop the pass: the run waits (a deleted experiment or run, a damaged record). */
   problem(error: MlflowEdgeError, runId: string): void;
   /** A request failed and will be tried again. */
@@ -106,6 +109,10 @@ export class SyncEngine {
 
   /** Uploads everything pending now. Throws on an auth failure or when retries run out. */
   async pass(): Promise<void> {
+    // Nothing pending for the state this URI had: no request at all (the server's identity is asked when there is work).
+    const known = (await readServers(this.db)).byUri[this.rest.trackingUri];
+    if (known !== undefined && !(await this.hasWork(known))) return;
+    this.hooks.started();
     const state = await this.identify();
     this.state = state;
     await this.checkForLoss(state);
@@ -157,6 +164,12 @@ export class SyncEngine {
       onRetry: (e) => this.hooks.retrying(e),
       tracked: (fn) => this.tracked(fn),
     }).pass();
+  }
+
+  private async hasWork(state: string): Promise<boolean> {
+    if ((await pendingRuns(this.db, state)).length > 0) return true;
+    const models = await pendingModels(this.db, state);
+    return models.models + models.registry > 0;
   }
 
   /**
