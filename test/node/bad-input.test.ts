@@ -8,13 +8,13 @@
  * also after a reload (a new service on the same database).
  */
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/client/run.js';
 import type { Tracker } from '../../src/client/tracker.js';
 import type { FileInfo } from '../../src/schema/entities.js';
 import type { MlflowEdgeError } from '../../src/schema/errors.js';
 import type { TrackerService } from '../../src/worker/service.js';
-import { openInProcess } from './in-process.js';
+import { openedPerTest } from './in-process.js';
 import { rejection } from './typed-errors.js';
 
 const HIGH = '\uD800';
@@ -25,17 +25,8 @@ const EMOJI = '😀';
 const ASTRAL = '𝒜';
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
 
-let open: Tracker[] = [];
-afterEach(async () => {
-  for (const t of open) await t.close().catch(() => undefined);
-  open = [];
-});
-
-async function tracker(dbName?: string): Promise<{ tracker: Tracker; service: TrackerService; dbName: string }> {
-  const opened = await openInProcess(dbName === undefined ? {} : { dbName });
-  open.push(opened.tracker);
-  return opened;
-}
+const opened = openedPerTest();
+const tracker = (dbName?: string) => opened(dbName === undefined ? {} : { dbName });
 
 /** What a test can see of the store: compared whole before and after a refused call. */
 async function snapshot(t: Tracker, runId: string) {

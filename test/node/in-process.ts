@@ -3,6 +3,7 @@
  * whole API over fake-indexeddb, without postMessage.
  */
 import type { Remote } from 'comlink';
+import { afterEach } from 'vitest';
 import { Tracker, type TrackerOptions } from '../../src/client/tracker.js';
 import type { TrackerWorkerApi } from '../../src/protocol.js';
 import { TrackerService } from '../../src/worker/service.js';
@@ -17,4 +18,18 @@ export async function openInProcess(options: TrackerOptions = {}): Promise<{ tra
   const tracker = new Tracker(fakeWorker, service as unknown as Remote<TrackerWorkerApi>, { ...options, dbName });
   await tracker.recover(); // as openTracker does
   return { tracker, service, dbName };
+}
+
+/** For a test file: opens in-process trackers, and closes every one opened after each test. */
+export function openedPerTest(): (options?: TrackerOptions) => ReturnType<typeof openInProcess> {
+  let open: Tracker[] = [];
+  afterEach(async () => {
+    for (const t of open) await t.close().catch(() => undefined);
+    open = [];
+  });
+  return async (options = {}) => {
+    const t = await openInProcess(options);
+    open.push(t.tracker);
+    return t;
+  };
 }

@@ -1,22 +1,13 @@
 // The store's half of the page journal: each (sessionId, batchNo) is written once.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Tracker, TrackerOptions } from '../../src/client/tracker.js';
+import { describe, expect, it } from 'vitest';
+import type { Tracker } from '../../src/client/tracker.js';
 import type { LogBatch } from '../../src/protocol.js';
 import { openDatabase } from '../../src/store/open.js';
 import { KEEP_SESSIONS, pruneSessions } from '../../src/store/journal.js';
 import { TrackerService } from '../../src/worker/service.js';
-import { openInProcess } from './in-process.js';
+import { openedPerTest } from './in-process.js';
 
-let open: Tracker[] = [];
-async function tracker(options: TrackerOptions = {}) {
-  const t = await openInProcess(options);
-  open.push(t.tracker);
-  return t;
-}
-afterEach(async () => {
-  for (const t of open) await t.close().catch(() => undefined);
-  open = [];
-});
+const tracker = openedPerTest();
 
 const batch = (runId: string, sessionId: string, batchNo: number, values: number[]): LogBatch => ({
   sessionId,

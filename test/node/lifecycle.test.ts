@@ -1,19 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/client/run.js';
-import type { Tracker } from '../../src/client/tracker.js';
-import { openInProcess } from './in-process.js';
+import { openedPerTest } from './in-process.js';
 import { rejection, thrown } from './typed-errors.js';
 
-let open: Tracker[] = [];
-async function tracker(options: { dbName?: string } = {}) {
-  const t = await openInProcess(options);
-  open.push(t.tracker);
-  return t;
-}
-afterEach(async () => {
-  for (const t of open) await t.close().catch(() => undefined);
-  open = [];
-});
+const tracker = openedPerTest();
 
 /** What the store holds of a run, read through a tracker opened afresh on the database. */
 async function reread(dbName: string, runId: string) {

@@ -2,11 +2,10 @@
 // since it was logged (issue 9). In process, over fake-indexeddb; code models cannot run in
 // Node, so "nothing ran" is shown by what was read and by the error raised before any import.
 import { openDB } from 'idb';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Tracker } from '../../src/client/tracker.js';
+import { describe, expect, it } from 'vitest';
 import { ModelHost } from '../../src/models/host.js';
 import { openModel, type ModelSource } from '../../src/models/resolve.js';
-import { openInProcess } from './in-process.js';
+import { openedPerTest } from './in-process.js';
 import { rejection } from './typed-errors.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
@@ -68,15 +67,9 @@ describe('paths an MLmodel names stay inside the model directory', () => {
   });
 });
 
-let open: Tracker[] = [];
-afterEach(async () => {
-  for (const t of open) await t.close().catch(() => undefined);
-  open = [];
-});
-
+const opened = openedPerTest();
 async function tracker() {
-  const { tracker: t, dbName } = await openInProcess({});
-  open.push(t);
+  const { tracker: t, dbName } = await opened();
   return { t, dbName };
 }
 

@@ -2,21 +2,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
 import { decodeJournal, encodeJournal, journalKey } from '../../src/client/journal.js';
-import type { Tracker, TrackerOptions } from '../../src/client/tracker.js';
+import type { Tracker } from '../../src/client/tracker.js';
 import type { LogBatch, TrackerWorkerApi } from '../../src/protocol.js';
 import { TrackerService } from '../../src/worker/service.js';
-import { openInProcess } from './in-process.js';
+import { openedPerTest } from './in-process.js';
 
-let open: Tracker[] = [];
-async function tracker(options: TrackerOptions = {}) {
-  const t = await openInProcess(options);
-  open.push(t.tracker);
-  return t;
-}
-afterEach(async () => {
-  for (const t of open) await t.close().catch(() => undefined);
-  open = [];
-});
+const tracker = openedPerTest();
 
 async function history(t: Tracker, runId: string) {
   return (await t.getMetricHistory(runId, 'm')).map((p) => p.value);

@@ -1,23 +1,14 @@
 // Logged models and the local model registry, in process (fake-indexeddb).
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Tracker } from '../../src/client/tracker.js';
+import { describe, expect, it } from 'vitest';
 import { MlflowEdgeError } from '../../src/schema/errors.js';
 import { validateAlias, validateLoggedModelName } from '../../src/schema/registry.js';
-import { openInProcess } from './in-process.js';
+import { openedPerTest } from './in-process.js';
 import { rejection } from './typed-errors.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
 
-let open: Tracker[] = [];
-afterEach(async () => {
-  for (const t of open) await t.close().catch(() => undefined);
-  open = [];
-});
-async function tracker() {
-  const { tracker: t } = await openInProcess({});
-  open.push(t);
-  return t;
-}
+const opened = openedPerTest();
+const tracker = async () => (await opened()).tracker;
 describe('name rules (MLflow utils/validation.py)', () => {
   it.each(['champion', 'prod-2', 'a_b', 'x'.repeat(255)])('alias %s is valid', (alias) => {
     expect(() => validateAlias(alias)).not.toThrow();

@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MlflowEdgeError } from '../../src/schema/errors.js';
 import type { Tracker } from '../../src/client/tracker.js';
-import { openInProcess } from './in-process.js';
+import { openedPerTest } from './in-process.js';
 import { rejection, thrown } from './typed-errors.js';
 
-let open: Tracker[] = [];
-async function tracker(options = {}) {
-  const t = await openInProcess(options);
-  open.push(t.tracker);
-  return t;
-}
-afterEach(async () => {
-  for (const t of open) await t.close().catch(() => undefined);
-  open = [];
-});
+const tracker = openedPerTest();
 
 describe('runs', () => {
   it('starts a run in the Default experiment with MLflow system tags', async () => {
