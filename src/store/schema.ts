@@ -93,6 +93,8 @@ export interface RunSyncRecord {
 /** An item the server refused for good (a 4xx other than auth); sync went on without it. */
 export interface DeadLetterRecord {
   id?: number;
+  /** The sync state (server) that refused it (schema v5; none before: the v5 upgrade's 's0'). */
+  state?: string;
   runId: string;
   kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run' | 'model' | 'model-version' | 'alias';
   key: string;

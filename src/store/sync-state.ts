@@ -271,12 +271,14 @@ export async function reopenRun(db: Db, state: string, runId: string, whole: boo
   await tx.done;
 }
 
-export async function addDeadLetter(db: Db, letter: Omit<DeadLetterRecord, 'id'>): Promise<void> {
-  await db.add('deadLetters', letter as DeadLetterRecord);
+/** An item one server refused for good: kept with that server's state (another server may take it). */
+export async function addDeadLetter(db: Db, state: string, letter: Omit<DeadLetterRecord, 'id' | 'state'>): Promise<void> {
+  await db.add('deadLetters', { ...letter, state } as DeadLetterRecord);
 }
 
-export function listDeadLetters(db: Db): Promise<DeadLetterRecord[]> {
-  return db.getAll('deadLetters');
+/** The dead letters of one server's state (those written before v5 named no state: they belong to the state the v5 upgrade made). */
+export async function listDeadLetters(db: Db, state: string): Promise<DeadLetterRecord[]> {
+  return (await db.getAll('deadLetters')).filter((d) => (d.state ?? 's0') === state);
 }
 
 /** The change counter: it moves with every local write, so an unchanged value means nothing new to sync. */

@@ -286,7 +286,7 @@ export class SyncController {
 
   async status(): Promise<SyncStatus> {
     const state = (await currentState(this.db)) ?? '';
-    const [work, letters, models] = await Promise.all([pendingRuns(this.db, state), listDeadLetters(this.db), pendingModels(this.db, state)]);
+    const [work, letters, models] = await Promise.all([pendingRuns(this.db, state), listDeadLetters(this.db, state), pendingModels(this.db, state)]);
     const pending: SyncCounts = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: models.models, registry: models.registry, bytes: models.bytes };
     for (const w of work) {
       pending.runs++;

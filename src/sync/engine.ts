@@ -262,7 +262,7 @@ export class SyncEngine {
         blob = await this.artifacts.read(runId, a.path);
       } catch (error) {
         // The local file is gone (cleared storage): that item alone becomes a dead letter.
-        await addDeadLetter(this.db, { runId, kind: 'artifact', key: a.path, message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`, at: Date.now() });
+        await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`, at: Date.now() });
         await ackArtifact(this.db, state, runId, a.path, a.sha256);
         continue;
       }
@@ -271,7 +271,7 @@ export class SyncEngine {
         await ackArtifact(this.db, state, runId, a.path, a.sha256);
       } catch (error) {
         if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error)) throw error;
-        await addDeadLetter(this.db, { runId, kind: 'artifact', key: a.path, message: error.message, at: Date.now() });
+        await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: error.message, at: Date.now() });
         await ackArtifact(this.db, state, runId, a.path, a.sha256);
       }
     }
@@ -386,7 +386,7 @@ export class SyncEngine {
   private async verify(state: string, runs: RunWork[], remoteIds: RemoteRunIds): Promise<void> {
     if (runs.length === 0) return;
     // Items the server refused for good are not expected there.
-    const refused = new Set((await listDeadLetters(this.db)).map((d) => `${d.runId}\u0000${d.kind}\u0000${d.key}`));
+    const refused = new Set((await listDeadLetters(this.db, state)).map((d) => `${d.runId}\u0000${d.kind}\u0000${d.key}`));
     for (const w of runs) {
       const v = w.verify!;
       const keep = (kind: string) => (r: { key?: string; path?: string }) => !refused.has(`${w.run.runId}\u0000${kind}\u0000${r.key ?? r.path}`);
@@ -522,7 +522,7 @@ export class SyncEngine {
         return;
       }
       const item = items[0]!;
-      await addDeadLetter(this.db, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
+      await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
     }
     const { syncedSeq, counts } = ackOf(items);
     await ackBatch(this.db, state, runId, syncedSeq, counts);

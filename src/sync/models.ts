@@ -60,7 +60,7 @@ export class ModelSync {
         synced.set(model.modelId, await this.syncModel(model, sync, { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId }));
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'refused')) throw error;
-        await addDeadLetter(this.db, { runId: model.runId, kind: 'model', key: model.name, message: error.message, at: Date.now() });
+        await addDeadLetter(this.db, this.state, { runId: model.runId, kind: 'model', key: model.name, message: error.message, at: Date.now() });
         synced.set(model.modelId, await this.updateModel(model.modelId, { abandoned: true }));
       }
     }
@@ -203,7 +203,7 @@ export class ModelSync {
         versionSync.set(`${name}\u0000${v.version}`, await this.updateVersion(v, { remoteVersion, createAttempted: true }));
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'refused')) throw error;
-        await addDeadLetter(this.db, { runId: v.runId, kind: 'model-version', key: `${name}/${v.version}`, message: error.message, at: Date.now() });
+        await addDeadLetter(this.db, this.state, { runId: v.runId, kind: 'model-version', key: `${name}/${v.version}`, message: error.message, at: Date.now() });
         await this.updateVersion(v, { abandoned: true });
       }
     }

@@ -235,6 +235,30 @@ describe('per-server state', () => {
     }
   });
 
+  it("dead letters belong to the server that refused the item: another server gets it, and going back shows them again", async () => {
+    const a = server('a.test');
+    const b = server('b.test');
+    b.hosts.delete('a.test');
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
+      ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(input, init)) as typeof fetch;
+    const { t } = await open(a.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    run.logParam('p', 'ours');
+    await run.flush();
+    await t.sync();
+    a.runsOf('lies')[0]!.params.set('q', 'theirs'); // another client set q on a
+    run.logParam('q', 'ours');
+    await run.end();
+    await t.sync();
+    expect((await t.syncStatus()).deadLetters).toEqual([expect.objectContaining({ key: 'q' })]);
+    await t.setRemote({ trackingUri: b.url, autoSync: false });
+    expect((await t.syncStatus()).deadLetters).toEqual([]);
+    await t.sync();
+    expect(b.runsOf('lies')[0]!.params.get('q')).toBe('ours');
+    await t.setRemote({ trackingUri: a.url, autoSync: false });
+    expect((await t.syncStatus()).deadLetters).toEqual([expect.objectContaining({ key: 'q' })]);
+  });
+
   it('two URIs of one server share one state', async () => {
     const s = server('one.test');
     s.hosts.add('alias.test');
