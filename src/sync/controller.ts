@@ -4,7 +4,7 @@
  * `online` event, a retry timer and `sync()`. Other tabs' workers only write;
  * they reach the uploader over a BroadcastChannel.
  */
-import type { RemoteOptions, SyncCounts, SyncStatus } from '../protocol.js';
+import type { RemoteOptions, SyncStatus } from '../protocol.js';
 import { toMlflowError } from '../remote/errors.js';
 import { normalizeRemote } from '../remote/redact.js';
 import { MlflowRest, RestError } from '../remote/rest.js';
@@ -14,6 +14,7 @@ import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
 import { changeSeq, listDeadLetters, pendingModels, pendingRuns } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
+import { countPending } from './progress.js';
 
 type Message =
   | { type: 'changed' }
@@ -286,15 +287,12 @@ export class SyncController {
 
   async status(): Promise<SyncStatus> {
     const state = (await currentState(this.db)) ?? '';
-    const [work, letters, models] = await Promise.all([pendingRuns(this.db, state), listDeadLetters(this.db, state), pendingModels(this.db, state)]);
-    const pending: SyncCounts = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: models.models, registry: models.registry, bytes: models.bytes };
-    for (const w of work) {
-      pending.runs++;
-      for (const t of w.text) pending[t.kind === 'param' ? 'params' : 'tags']++;
-      for (const s of w.series) pending.metrics += s.count - s.syncedCount;
-      pending.artifacts += w.artifacts.length;
-      for (const a of w.artifacts) pending.bytes += a.size;
-    }
+    // While this tab uploads, the pass's own count; otherwise a look at what changed and what is open.
+    const live = this.uploading && this.engine?.state === state ? this.engine.progress?.snapshot() : undefined;
+    const [pending, letters] = await Promise.all([
+      live ?? Promise.all([pendingRuns(this.db, state), pendingModels(this.db, state)]).then(([work, models]) => countPending(work, models)),
+      listDeadLetters(this.db, state),
+    ]);
     const view = this.leader ? undefined : this.leaderView;
     const online = (globalThis.navigator as Navigator | undefined)?.onLine ?? true;
     const syncState: SyncStatus['state'] =

@@ -45,6 +45,7 @@ import {
 } from '../store/sync-state.js';
 import { ModelSync } from './models.js';
 import { ackOf, encodeDouble, logBatchBody, packBatches, type BatchItem, type MetricItem, type TextItem } from './packing.js';
+import { countPending, Progress } from './progress.js';
 
 export { DEFAULT_RETRY, type RetryPolicy };
 
@@ -97,6 +98,8 @@ const runGone = (error: unknown) => error instanceof RestError && error.kind ===
 export class SyncEngine {
   /** The sync state this pass uploads to, once the server said who it is. */
   state: string | undefined;
+  /** What is left of the pass under way (see progress.ts). */
+  progress: Progress | undefined;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -127,6 +130,7 @@ export class SyncEngine {
       }
       work.push(w);
     }
+    this.progress = new Progress(countPending(work, await pendingModels(this.db, state)));
     const remoteIds = new RemoteRunIds(this.db, state);
     for (const w of work) if (w.sync.remoteRunId !== undefined) remoteIds.set(w.run.runId, w.sync.remoteRunId);
     // Experiments first (few), then runs are created a few at a time; a child's parent tag is sent with its data, after all creates.
@@ -155,7 +159,9 @@ export class SyncEngine {
     const ready = work.filter((w) => w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined && w.verify === undefined);
     await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds)));
     // Runs whose every item is now acknowledged, this pass's included, are compared with the server's copy.
-    const unverified = (await pendingRuns(this.db, state)).filter((w) => w.verify !== undefined && w.experiment !== undefined);
+    const left = await pendingRuns(this.db, state);
+    this.progress = new Progress(countPending(left, await pendingModels(this.db, state)));
+    const unverified = left.filter((w) => w.verify !== undefined && w.experiment !== undefined);
     await this.verify(state, unverified, remoteIds);
     // Models once their runs are there; then the registry.
     await new ModelSync(this.db, state, this.rest, this.artifacts, {
@@ -163,7 +169,9 @@ export class SyncEngine {
       retry: this.retry,
       onRetry: (e) => this.hooks.retrying(e),
       tracked: (fn) => this.tracked(fn),
+      done: (part) => this.progress?.done(part),
     }).pass();
+    this.progress = undefined;
   }
 
   private async hasWork(state: string): Promise<boolean> {
@@ -264,6 +272,7 @@ export class SyncEngine {
         // The local file is gone (cleared storage): that item alone becomes a dead letter.
         await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`, at: Date.now() });
         await ackArtifact(this.db, state, runId, a.path, a.sha256);
+        this.progress?.done({ artifacts: 1, bytes: a.size });
         continue;
       }
       try {
@@ -274,6 +283,7 @@ export class SyncEngine {
         await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: error.message, at: Date.now() });
         await ackArtifact(this.db, state, runId, a.path, a.sha256);
       }
+      this.progress?.done({ artifacts: 1, bytes: a.size });
     }
     if (w.end !== undefined) {
       const body: Record<string, unknown> = { run_id: remote.run_id, status: w.end.status };
@@ -281,6 +291,7 @@ export class SyncEngine {
       await this.request(() => this.rest.call('POST', 'runs/update', body, has(['run_info'])));
       await ackEnd(this.db, state, runId, w.end);
     }
+    if (w.run.status === 'RUNNING') this.progress?.done({ runs: 1 }); // nothing left; a finished run still has its check ahead
   }
 
   /** get-by-name → create → on RESOURCE_ALREADY_EXISTS get again. A deleted experiment makes its runs wait. */
@@ -422,7 +433,10 @@ export class SyncEngine {
           continue;
         }
         const missing = await this.compare(w, remote, remoteIds);
-        if (missing === undefined) await ackVerified(this.db, state, w.run.runId, w.verify!.epoch);
+        if (missing === undefined) {
+          await ackVerified(this.db, state, w.run.runId, w.verify!.epoch);
+          this.progress?.done({ runs: 1 });
+        }
         else {
           this.hooks.notice(`The server's copy of run ${w.run.runId} lacks ${missing.what}: it is uploaded again.`);
           await reopenRun(this.db, state, w.run.runId, false, missing);
@@ -526,6 +540,7 @@ export class SyncEngine {
     }
     const { syncedSeq, counts } = ackOf(items);
     await ackBatch(this.db, state, runId, syncedSeq, counts);
+    this.progress?.done(countItems(items));
   }
 
   private request<T>(fn: () => Promise<T>): Promise<T> {
@@ -575,6 +590,13 @@ class RemoteRunIds {
     if (remote !== undefined) this.known.set(localId, remote);
     return remote;
   }
+}
+
+/** How many params, tags and metric points a batch carried. */
+function countItems(items: readonly BatchItem[]): { params: number; tags: number; metrics: number } {
+  const n = { params: 0, tags: 0, metrics: 0 };
+  for (const item of items) n[item.kind === 'param' ? 'params' : item.kind === 'tag' ? 'tags' : 'metrics']++;
+  return n;
 }
 
 /** A server run holds data when it has params, metrics or tags beyond those its create set. */

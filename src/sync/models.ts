@@ -16,6 +16,7 @@
 import { createOnce, settleTwins } from '../remote/create-once.js';
 import { RestError, type MlflowRest } from '../remote/rest.js';
 import type { RetryPolicy } from '../remote/retry.js';
+import type { SyncCounts } from '../protocol.js';
 import { getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
 import { ackArtifact, addDeadLetter, remoteIds, unsyncedFiles } from '../store/sync-state.js';
 import { getRegisteredModelRecord, listLoggedModels, listRegisteredModels, modelVersionRecords } from '../store/models.js';
@@ -31,6 +32,8 @@ export interface Requests {
   retry: RetryPolicy;
   onRetry(error: RestError): void;
   tracked<T>(fn: () => Promise<T>): Promise<T>;
+  /** What the server now has (or refused for good), for the pass's progress. */
+  done(part: Partial<SyncCounts>): void;
 }
 
 type LoggedModelJson = { info: { model_id: string; artifact_uri: string; creation_timestamp_ms: number; status?: string } };
@@ -63,6 +66,7 @@ export class ModelSync {
         await addDeadLetter(this.db, this.state, { runId: model.runId, kind: 'model', key: model.name, message: error.message, at: Date.now() });
         synced.set(model.modelId, await this.updateModel(model.modelId, { abandoned: true }));
       }
+      this.calls.done({ models: 1 });
     }
     // The registry, with the models as this pass left them.
     const byId = new Map(models.map((m) => [m.modelId, m]));
@@ -176,6 +180,7 @@ export class ModelSync {
       const path = prefix === '' ? file.path : `${prefix}/${file.path}`;
       await this.calls.request(() => this.rest.putArtifact(root, path, blob));
       await ackArtifact(this.db, this.state, model.modelId, file.path, file.sha256);
+      this.calls.done({ bytes: file.size });
     }
   }
 
@@ -201,6 +206,7 @@ export class ModelSync {
       try {
         const remoteVersion = await this.createVersion(v, syncOf(v), model, runs.get(v.runId)?.remoteRunId);
         versionSync.set(`${name}\u0000${v.version}`, await this.updateVersion(v, { remoteVersion, createAttempted: true }));
+        this.calls.done({ registry: 1 });
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'refused')) throw error;
         await addDeadLetter(this.db, this.state, { runId: v.runId, kind: 'model-version', key: `${name}/${v.version}`, message: error.message, at: Date.now() });

@@ -31,7 +31,7 @@ export interface FakeRequest {
 export interface Lie {
   match: (r: FakeRequest) => boolean;
   when: 'instead' | 'after';
-  answer: (r: FakeRequest) => Response;
+  answer: (r: FakeRequest) => Response | Promise<Response>;
   /** How many requests to lie to (default: all that match). */
   times?: number;
 }
@@ -155,7 +155,7 @@ export class ScriptedMlflow {
     if (lie?.times !== undefined) lie.times--;
     if (lie?.when === 'instead') return lie.answer(request);
     const answer = this.serve(request);
-    return lie?.when === 'after' ? lie.answer(request) : answer;
+    return lie?.when === 'after' ? await lie.answer(request) : answer;
   }
 
   private serve(r: FakeRequest): Response {

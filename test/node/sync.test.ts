@@ -599,6 +599,38 @@ describe('status that tells the truth', () => {
     expect(status.lastError?.code).toBe('TEMPORARILY_UNAVAILABLE');
   });
 
+  it('during an upload the status counts down from the pass\'s own reading (what the server acknowledged is no longer pending)', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    for (let step = 0; step < 2500; step++) run.logMetric('m', step, { step });
+    await run.end();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let batches = 0;
+    let reached!: () => void;
+    const second = new Promise<void>((r) => (reached = r));
+    // The server applies each log-batch; the answer to the second waits until released.
+    s.lie({ match: at('runs/log-batch'), when: 'after', answer: async () => {
+      if (++batches === 2) {
+        reached();
+        await held;
+      }
+      return new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } });
+    } });
+    const syncing = t.sync();
+    await second;
+    const mid = await t.syncStatus();
+    expect(mid.state).toBe('syncing');
+    const first = s.requests.find((r) => r.endpoint === 'runs/log-batch')!.body as { metrics: unknown[]; tags: unknown[] };
+    expect(first.metrics.length).toBeGreaterThan(900);
+    expect(mid.pending).toMatchObject({ runs: 1, tags: 0, metrics: 2500 - first.metrics.length });
+    release();
+    await syncing;
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
   it('Retry-After is honoured up to a cap, also as a date on a skewed clock', () => {
     expect(retryAfter('2')).toBe(2000);
     expect(retryAfter('86400')).toBe(MAX_RETRY_AFTER_MS);
