@@ -215,6 +215,11 @@ export async function recordRemoteExperiment(db: Db, state: string, experimentId
   await updateRemote(db, state, 'experiment', experimentId, '', () => ({ remoteId }));
 }
 
+/** The server no longer has this experiment (restored from an older backup): it is found by name, or created, again. */
+export async function forgetRemoteExperiment(db: Db, state: string, experimentId: string): Promise<void> {
+  await db.delete('remote', key(state, 'experiment', experimentId));
+}
+
 /** The server has every param/tag up to `syncedSeq` and the first `counts[key]` points of each series. */
 export async function ackBatch(db: Db, state: string, runId: string, syncedSeq: number | undefined, counts: ReadonlyMap<string, number>): Promise<void> {
   const tx = db.transaction(['remote'], 'readwrite');

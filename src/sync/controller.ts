@@ -168,7 +168,7 @@ export class SyncController {
     this.paused = undefined;
     while (this.current !== undefined) await this.current.catch(() => undefined);
     this.problems = [];
-    await this.runPass();
+    await this.runPass(true);
     const [problem] = this.problems;
     if (problem !== undefined) throw problem;
   }
@@ -182,7 +182,8 @@ export class SyncController {
     }, delay);
   }
 
-  private runPass(): Promise<void> {
+  /** `ask`: a pass the caller asked for (sync()): it asks the server even when nothing is pending here (see SyncEngine.pass). */
+  private runPass(ask = false): Promise<void> {
     if (this.current !== undefined) return this.current;
     const engine = this.engine;
     if (engine === undefined || !this.leader) return Promise.resolve();
@@ -191,7 +192,7 @@ export class SyncController {
       const problemsBefore = this.problems.length;
       this.emitSoon();
       try {
-        await engine.pass();
+        await engine.pass(ask);
         if (engine !== this.engine) {
           if (this.remote?.autoSync !== false) this.schedule(0); // setRemote() replaced the server meanwhile: this pass says nothing of the new one, which gets its own
           return;

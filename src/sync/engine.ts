@@ -33,6 +33,7 @@ import {
   ackEnd,
   ackVerified,
   addDeadLetter,
+  forgetRemoteExperiment,
   listDeadLetters,
   markCreateAttempted,
   pendingModels,
@@ -110,11 +111,16 @@ export class SyncEngine {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  /** Uploads everything pending now. Throws on an auth failure or when retries run out. */
-  async pass(): Promise<void> {
-    // Nothing pending for the state this URI had: no request at all (the server's identity is asked when there is work).
+  /**
+   * Uploads everything pending now. Throws on an auth failure or when
+   * retries run out. A background pass with nothing pending for the state
+   * this URI had sends no request at all; one the caller asked for (`ask`,
+   * from sync()) always asks the server who it is and whether it lost what
+   * it acknowledged, so a wiped or restored server is found without new data.
+   */
+  async pass(ask = false): Promise<void> {
     const known = (await readServers(this.db)).byUri[this.rest.trackingUri];
-    if (known !== undefined && !(await this.hasWork(known))) return;
+    if (!ask && known !== undefined && !(await this.hasWork(known))) return;
     this.hooks.started();
     const state = await this.identify();
     this.state = state;
@@ -147,7 +153,17 @@ export class SyncEngine {
     if (fresh.size > 0) await markCreateAttempted(this.db, state, [...fresh].map((w) => w.run.runId));
     const created = new Set<string>();
     await this.lanes(toCreate, async (w) => {
-      const remote = await this.guard(w, () => this.createRun(state, w, w.remoteExperimentId!, !fresh.has(w)));
+      const remote = await this.guard(w, async () => {
+        try {
+          return await this.createRun(state, w, w.remoteExperimentId!, !fresh.has(w));
+        } catch (error) {
+          if (!runGone(error)) throw error;
+          // The server lost the experiment (restored from an older backup): find or create it by name again.
+          await forgetRemoteExperiment(this.db, state, w.experiment!.experimentId);
+          w.remoteExperimentId = await this.remoteExperiment(state, w.experiment!, undefined);
+          return this.createRun(state, w, w.remoteExperimentId, true);
+        }
+      });
       if (remote === undefined) return;
       w.sync = { ...w.sync, createAttempted: true, remoteRunId: remote.run_id, artifactUri: remote.artifact_uri };
       remoteIds.set(w.run.runId, remote.run_id);

@@ -305,6 +305,36 @@ describe('per-server state', () => {
     await expectServerEquals(t, s);
   });
 
+  it('a server restored from a backup older than the experiment is found by sync() with nothing new to upload; the experiment is made again', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const backup = s.backup();
+    await logRun(t, 'lies', 'a');
+    await t.sync();
+    s.restoreBackup(backup); // the run is gone
+    s.requests = [];
+    await t.sync();
+    await t.sync();
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/no longer has|missing/);
+    await expectServerEquals(t, s);
+  });
+
+  it('a background pass with nothing pending sends no request at all', async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    await logRun(t);
+    await t.sync();
+    await t.close();
+    s.requests = [];
+    const service = new TrackerService(FAST);
+    await service.open({ dbName, remote: { trackingUri: s.url, autoSync: true } }); // opening schedules a pass at once
+    const again = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+    trackers.push(again);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await again.syncStatus()).pending).toEqual(nothingPending);
+    expect(s.requests).toEqual([]);
+  });
+
   it('a server that drops a param silently: the check before done finds it and sends it again', async () => {
     const s = server();
     const { t } = await open(s.url);
