@@ -45,9 +45,11 @@ const emptySync = (runId: string): RunSyncRecord => ({ runId, createAttempted: f
  * in start order (parents before children). Reads only the runs that
  * changed since the state's last look (the runs' bySeq index) and those
  * still open for it (the remote store's byOpen index), so its cost follows
- * the work, not the number of runs; then records which are open now.
+ * the work, not the number of runs; then records which are open now
+ * (`record`; a status look only reads, so it never waits on the uploader's
+ * writes).
  */
-export async function pendingRuns(db: Db, state: string): Promise<RunWork[]> {
+export async function pendingRuns(db: Db, state: string, record = true): Promise<RunWork[]> {
   const servers = await readServers(db);
   const epoch = servers.epochs[state] ?? 0;
   const scannedTo = servers.scanned?.[state] ?? 0;
@@ -114,7 +116,7 @@ export async function pendingRuns(db: Db, state: string): Promise<RunWork[]> {
       }
       return undefined;
   });
-  await markOpen(db, state, read.map((r, i) => ({ runId: r.runId, stored: r.sync, open: work[i] !== undefined })), Number(seqNow ?? 0));
+  if (record) await markOpen(db, state, read.map((r, i) => ({ runId: r.runId, stored: r.sync, open: work[i] !== undefined })), Number(seqNow ?? 0));
   return work.filter((w): w is RunWork => w !== undefined);
 }
 
@@ -249,8 +251,9 @@ export async function ackEnd(db: Db, state: string, runId: string, end: NonNulla
   await updateRun(db, state, runId, ({ verifiedEpoch: _, ...s }) => ({ ...s, endSynced: end }));
 }
 
+/** The server's copy is complete: the run is no longer open for this state (no later look reads it again until it changes). */
 export async function ackVerified(db: Db, state: string, runId: string, epoch: number): Promise<void> {
-  await updateRun(db, state, runId, (s) => ({ ...s, verifiedEpoch: epoch }));
+  await updateRun(db, state, runId, ({ openIn: _, ...s }) => ({ ...s, verifiedEpoch: epoch }));
 }
 
 /**

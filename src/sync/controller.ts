@@ -291,7 +291,7 @@ export class SyncController {
     // While this tab uploads, the pass's own count; otherwise a look at what changed and what is open.
     const live = this.uploading && this.engine?.state === state ? this.engine.progress?.snapshot() : undefined;
     const [pending, letters] = await Promise.all([
-      live ?? Promise.all([pendingRuns(this.db, state), pendingModels(this.db, state)]).then(([work, models]) => countPending(work, models)),
+      live ?? Promise.all([pendingRuns(this.db, state, false), pendingModels(this.db, state)]).then(([work, models]) => countPending(work, models)),
       listDeadLetters(this.db, state),
     ]);
     const view = this.leader ? undefined : this.leaderView;
@@ -338,7 +338,6 @@ export class SyncController {
   private emitSoon(): void {
     if (this.emitTimer !== undefined) return;
     this.emitTimer = setTimeout(async () => {
-      this.emitTimer = undefined;
       if (this.leader) {
         const message: Message = { type: 'status', inFlight: this.inFlight, state: this.uploading ? 'syncing' : this.paused ? 'paused' : this.failures > 0 ? 'waiting' : 'idle' };
         if (this.lastSuccessTime !== undefined) message.lastSuccessTime = this.lastSuccessTime;
@@ -346,8 +345,9 @@ export class SyncController {
         if (this.lastNotice !== undefined) message.lastNotice = this.lastNotice;
         this.channel?.postMessage(message);
       }
-      if (this.listeners.size === 0) return;
-      const status = await this.status().catch(() => undefined);
+      // The timer stays set until the status is out: one status at a time, however slow, never several overlapping.
+      const status = this.listeners.size === 0 ? undefined : await this.status().catch(() => undefined);
+      this.emitTimer = undefined;
       if (status === undefined) return;
       for (const listener of this.listeners.values()) {
         try {

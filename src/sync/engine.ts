@@ -141,9 +141,19 @@ export class SyncEngine {
     for (const w of work) if (w.sync.remoteRunId !== undefined) remoteIds.set(w.run.runId, w.sync.remoteRunId);
     // Experiments first (few), then runs are created a few at a time; a child's parent tag is sent with its data, after all creates.
     const toCreate: RunWork[] = [];
+    // Each experiment is looked up (or created) once per pass, not once per run.
+    const experiments = new Map<string, Promise<string>>();
     for (const w of work) {
       if (w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined) continue;
-      const experimentId = await this.guard(w, () => this.remoteExperiment(state, w.experiment!, w.remoteExperimentId));
+      const experimentId = await this.guard(w, () => {
+        const local = w.experiment!.experimentId;
+        let found = experiments.get(local);
+        if (found === undefined) {
+          found = this.remoteExperiment(state, w.experiment!, w.remoteExperimentId);
+          experiments.set(local, found);
+        }
+        return found;
+      });
       if (experimentId === undefined) continue;
       w.remoteExperimentId = experimentId;
       toCreate.push(w);

@@ -319,6 +319,19 @@ describe('per-server state', () => {
     await expectServerEquals(t, s);
   });
 
+  it('many runs in one experiment: the experiment is looked up once per pass, and verified runs are no longer read by later looks', async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    for (let i = 0; i < 5; i++) await logRun(t, 'lies', `r${i}`);
+    await t.sync();
+    expect(s.requests.filter((r) => r.endpoint === 'experiments/get-by-name')).toHaveLength(1);
+    const db = await openDatabase(dbName);
+    const stillOpen = await db.getAllKeysFromIndex('remote', 'byOpen');
+    db.close();
+    expect(stillOpen).toEqual([]);
+    await expectServerEquals(t, s);
+  });
+
   it('a background pass with nothing pending sends no request at all', async () => {
     const s = server();
     const { t, dbName } = await open(s.url);
