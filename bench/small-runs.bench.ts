@@ -12,7 +12,7 @@
 //   LOADS loads, syncStatus() after the first call the median of up to CALLS
 //   calls (fewer when one call takes over a second).
 //
-// 'upload': ROUNDS × BENCH_UPLOAD_RUNS (default 3 × 100) such runs to the real
+// 'upload': BENCH_UPLOAD_ROUNDS × BENCH_UPLOAD_RUNS (default 3 × 100) such runs to the real
 //   server, MLflow's Python client (create_run, log_batch, set_terminated per
 //   run) vs mlflow-edge sync() with and without an onSyncStatus listener, in
 //   rounds whose order rotates (this shared VM's load changes by the minute),
@@ -29,7 +29,7 @@ import { startFakeMlflow } from './fake-mlflow.js';
 
 const SIZES = (process.env.BENCH_SMALL_SIZES ?? '100,1000').split(',').map(Number);
 const UPLOAD_RUNS = Number(process.env.BENCH_UPLOAD_RUNS ?? 100);
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_UPLOAD_ROUNDS ?? 3);
 const LOADS = 3;
 const CALLS = 5;
 const TARGET_MS = 20;
