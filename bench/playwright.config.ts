@@ -4,7 +4,7 @@ import { CHROMIUM_ARGS, PAGE } from '../playwright.config.js';
 // `npm run bench`, second part: sync figures against a real MLflow server.
 export default defineConfig({
   testDir: '.',
-  testMatch: 'sync.bench.ts',
+  testMatch: '*.bench.ts',
   timeout: 900_000,
   workers: 1,
   reporter: [['list']],

@@ -11,7 +11,7 @@ if [ -x .venv/bin/python ] && [ ! -f bench/results/mlp-onnx/MLmodel ]; then
 fi
 # Browser rows, and the same model in onnxruntime-node for reference.
 node bench/run.mjs
-# Sync figures need the MLflow venv that `npm test` creates.
+# Sync figures (bench/*.bench.ts: big runs, many small runs) need the MLflow venv that `npm test` creates.
 if [ -x .venv/bin/mlflow ]; then
   npx playwright test -c bench/playwright.config.ts
 else
