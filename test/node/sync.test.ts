@@ -34,6 +34,16 @@ function server(host?: string): ScriptedMlflow {
   return s;
 }
 
+/** Two scripted servers at a.test and b.test, each answering its own host. */
+function twoServers(): [ScriptedMlflow, ScriptedMlflow] {
+  const a = server('a.test');
+  const b = server('b.test');
+  // Each stub replaced the global fetch; route by host to the right one.
+  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
+    ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(input, init)) as typeof fetch;
+  return [a, b];
+}
+
 async function open(trackingUri: string | undefined, dbName = `sync-${process.pid}-${++counter}`): Promise<{ t: Tracker; dbName: string }> {
   const service = new TrackerService(FAST);
   await service.open(trackingUri === undefined ? { dbName } : { dbName, remote: { trackingUri, autoSync: false } });
@@ -211,12 +221,7 @@ describe('per-server state', () => {
   });
 
   it('two servers in turn: each gets everything once, and going back resumes where it was', async () => {
-    const a = server('a.test');
-    const b = server('b.test');
-    b.hosts.delete('a.test');
-    // Both stubs are installed; the newer (b) answers only b.test, so route a.test to a.
-    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
-      ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(input, init)) as typeof fetch;
+    const [a, b] = twoServers();
     const { t } = await open(a.url);
     await logRun(t, 'lies', 'one');
     await t.sync();
@@ -236,11 +241,7 @@ describe('per-server state', () => {
   });
 
   it("dead letters belong to the server that refused the item: another server gets it, and going back shows them again", async () => {
-    const a = server('a.test');
-    const b = server('b.test');
-    b.hosts.delete('a.test');
-    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
-      ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(input, init)) as typeof fetch;
+    const [a, b] = twoServers();
     const { t } = await open(a.url);
     const run = await t.startRun({ experimentName: 'lies' });
     run.logParam('p', 'ours');
