@@ -2,7 +2,7 @@
  * The one translation of a REST failure into what callers see: an
  * MlflowEdgeError with MLflow's code and a message that says what to do.
  */
-import { MlflowEdgeError, type ErrorCode } from '../schema/errors.js';
+import { failureParts, MlflowEdgeError, type ErrorCode } from '../schema/errors.js';
 import { RestError } from './rest.js';
 
 const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
@@ -39,6 +39,6 @@ export function toMlflowError(error: unknown, what: string, advice: Partial<Reco
     const tail = advice[error.kind];
     return new MlflowEdgeError(codeOf(error), `${what} failed: ${error.message}${tail ? ` ${tail}` : ''}`, { ...details, status: error.status, ...(error.errorCode ? { errorCode: error.errorCode } : {}) });
   }
-  const e = error instanceof Error ? error : new Error(String(error));
-  return new MlflowEdgeError('INTERNAL_ERROR', `${what} failed: ${e.name}: ${e.message}. This is a bug in mlflow-edge or damaged local data; nothing was dropped.`, details);
+  const { name, message } = failureParts(error);
+  return new MlflowEdgeError('INTERNAL_ERROR', `${what} failed: ${name}: ${message}. This is a bug in mlflow-edge or damaged local data; nothing was dropped.`, details);
 }

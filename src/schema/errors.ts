@@ -51,15 +51,18 @@ export interface SerializedError {
  */
 export function typed(error: unknown): MlflowEdgeError {
   if (error instanceof MlflowEdgeError) return error;
-  const e = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? (error as Error) : undefined;
-  const name = String(e?.name ?? 'Error');
-  const out = new MlflowEdgeError(
-    'INTERNAL_ERROR',
-    e === undefined ? String(error) : name === 'Error' ? String(e.message) : `${name}: ${String(e.message)}`,
-    { name },
-  );
-  if (e?.stack !== undefined) out.stack = e.stack;
+  const { name, message, stack, isError } = failureParts(error);
+  const out = new MlflowEdgeError('INTERNAL_ERROR', !isError || name === 'Error' ? message : `${name}: ${message}`, { name });
+  if (stack !== undefined) out.stack = stack;
   return out;
+}
+
+/** The name, message and stack of anything thrown (an Error, an error-like object, or any value). */
+export function failureParts(error: unknown): { name: string; message: string; stack?: string; isError: boolean } {
+  const e = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? (error as Error) : undefined;
+  if (e === undefined) return { name: 'Error', message: String(error), isError: false };
+  const parts = { name: typeof e.name === 'string' ? e.name : 'Error', message: String(e.message), isError: true };
+  return e.stack === undefined ? parts : { ...parts, stack: e.stack };
 }
 
 export function serializeError(error: unknown): SerializedError {
@@ -90,8 +93,6 @@ export function reviveError(data: SerializedError): Error {
  */
 export function asEdgeError(error: unknown, what: string): MlflowEdgeError {
   if (error instanceof MlflowEdgeError) return error;
-  const e = error as { name?: unknown; message?: unknown } | null;
-  const name = typeof e?.name === 'string' ? e.name : 'Error';
-  const message = typeof e?.message === 'string' ? e.message : String(error);
+  const { name, message } = failureParts(error);
   return new MlflowEdgeError('INTERNAL_ERROR', `${what} (${name}: ${message}).`, { cause: name });
 }
