@@ -20,7 +20,7 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
 ]);
 
 /** The code a caller branches on: auth → UNAUTHENTICATED/PERMISSION_DENIED, transport → TEMPORARILY_UNAVAILABLE, a refusal → MLflow's own. */
-export function codeOf(error: RestError): ErrorCode {
+function codeOf(error: RestError): ErrorCode {
   if (error.kind === 'auth') return error.status === 403 ? 'PERMISSION_DENIED' : 'UNAUTHENTICATED';
   if (error.kind === 'retry') return 'TEMPORARILY_UNAVAILABLE';
   if (error.errorCode !== undefined && KNOWN.has(error.errorCode)) return error.errorCode as ErrorCode;

@@ -90,10 +90,6 @@ export async function bindIdentity(db: Db, uri: string, identity: string): Promi
   return { state, replaced, joined };
 }
 
-export async function epochOf(db: Db, state: string): Promise<number> {
-  return (await readServers(db)).epochs[state] ?? 0;
-}
-
 /** The server lost data: every run of the state is verified again on the next pass. */
 export async function bumpEpoch(db: Db, state: string): Promise<void> {
   const tx = db.transaction(['meta'], 'readwrite');
@@ -135,12 +131,6 @@ export async function updateRemote<K extends RemoteKind>(
   return next;
 }
 
-/** Forgets what the server has of entities under `id` (a run, and its series and files): they are uploaded again. */
-export async function forgetRun(db: Db, state: string, runId: string): Promise<void> {
-  const tx = db.transaction(['remote'], 'readwrite');
-  for (const kind of ['run', 'series', 'file'] as const) void tx.objectStore('remote').delete(kindRange(state, kind, runId));
-  await tx.done;
-}
 
 /** Remembers the last run created on the server of `state` (checked at the start of each pass). */
 export async function recordLastRun(db: Db, state: string, remoteRunId: string): Promise<void> {
