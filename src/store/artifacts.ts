@@ -16,6 +16,7 @@ import type { FileInfo } from '../schema/entities.js';
 import { doesNotExist, invalidParameter, type MlflowEdgeError } from '../schema/errors.js';
 import { runRange, type ArtifactRecord, type Db } from './schema.js';
 import { takeSeq } from './runs.js';
+import { PENDING_STORES, recordRunWrites, type RunChange } from './pending.js';
 import { toStorageError } from './storage-errors.js';
 
 const OPFS_DIR = 'mlflow-edge-artifacts';
@@ -77,7 +78,7 @@ export class ArtifactStore {
     }
     let replaced: ArtifactRecord | undefined;
     try {
-      const tx = this.db.transaction(['meta', 'artifacts', 'runs'], 'readwrite');
+      const tx = this.db.transaction([...PENDING_STORES, 'artifacts', 'runs'], 'readwrite');
       // Before any write of this transaction: a refusal leaves it with reads only.
       const clash = await collision(tx.objectStore('artifacts'), runId, path);
       if (clash !== undefined) throw collisionError(runId, path, clash);
@@ -86,7 +87,11 @@ export class ArtifactStore {
       void tx.objectStore('artifacts').put({ runId, path, size: data.size, sha256: digest, createdAt: now, location, seq });
       // A run's file moves the run's seq (sync finds changed runs by it); other owners are logged models and the model cache.
       const run = await tx.objectStore('runs').get(runId);
-      if (run !== undefined) void tx.objectStore('runs').put({ ...run, seq });
+      if (run !== undefined) {
+        void tx.objectStore('runs').put({ ...run, seq });
+        const change: RunChange = replaced === undefined ? { runId } : { runId, replacedFile: replaced };
+        await recordRunWrites(tx, [change], replaced === undefined ? { artifacts: 1, bytes: data.size } : { bytes: data.size - replaced.size });
+      }
       await tx.done;
     } catch (error) {
       if (root !== undefined && fileName !== undefined) await root.removeEntry(fileName).catch(() => undefined);

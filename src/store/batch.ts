@@ -8,8 +8,9 @@ import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import { paramConflict } from '../schema/validation.js';
 import { appendPoints, type PointColumns } from './metrics.js';
 import { committedBatches, recordCommitted } from './journal.js';
+import { PENDING_STORES, recordRunWrites, type RunChange } from './pending.js';
 import { assertActive, firstSeq } from './runs.js';
-import type { Db, RunRecord, WriteTx } from './schema.js';
+import type { Db, RunRecord, TagRecord, WriteTx } from './schema.js';
 
 /** Items of one run from one or more batches; `origin` says which batch an item came from. */
 export interface RunWrites {
@@ -34,7 +35,7 @@ export interface WritePlan {
   commits: ReadonlyMap<string, number>;
 }
 
-const STORES = ['meta', 'runs', 'params', 'tags', 'series', 'metricChunks'] as const;
+const STORES = [...PENDING_STORES, 'runs', 'params', 'tags', 'series', 'metricChunks'] as const;
 const NONE: ReadonlyMap<string, number> = new Map();
 
 /** What a group's transaction reads before its plan: the sessions of its batches and every run they name. */
@@ -75,6 +76,8 @@ export async function writeRuns(db: Db, { sessions, runIds }: GroupKeys, plan: (
   let seq = firstSeq(lastSeq);
   void tx.objectStore('meta').put(seq + seqCount - 1, 'seq');
   const work: Promise<unknown>[] = [];
+  const written: { runId: string; params: Promise<number>; tags: Promise<TagRecord | undefined>[] }[] = [];
+  let points = 0;
   writes.forEach((w) => {
     const run = records.get(w.runId);
     const refusal = refuse(w.runId, run);
@@ -82,13 +85,33 @@ export async function writeRuns(db: Db, { sessions, runIds }: GroupKeys, plan: (
       for (const origin of w.origins) rejected.push({ origin, error: refusal });
       return;
     }
-    work.push(writeParams(tx, w, () => seq++, rejected));
-    for (const [key, value] of w.tags) void tx.objectStore('tags').put({ runId: w.runId, key, value, seq: seq++ });
+    const params = writeParams(tx, w, () => seq++, rejected);
+    const tagStore = tx.objectStore('tags');
+    // Each get is answered before the put after it: the tag this write replaces, if any.
+    const tags = [...w.tags].map(([key, value]) => {
+      const old = tagStore.get([w.runId, key]);
+      void tagStore.put({ runId: w.runId, key, value, seq: seq++ });
+      return old;
+    });
+    written.push({ runId: w.runId, params, tags });
     // The run's seq moves with every write to it: sync finds changed runs by it.
     const runName = w.tags.get('mlflow.runName') ?? run!.runName;
     void tx.objectStore('runs').put({ ...run!, runName, seq: seq++ });
-    for (const [key, points] of w.metrics) work.push(appendPoints(tx, w.runId, key, points));
+    for (const [key, columns] of w.metrics) {
+      points += columns.values.length;
+      work.push(appendPoints(tx, w.runId, key, columns));
+    }
   });
+  let params = 0;
+  let tags = 0;
+  const changes: RunChange[] = [];
+  for (const w of written) {
+    params += await w.params;
+    const replaced = (await Promise.all(w.tags)).filter((t) => t !== undefined);
+    tags += w.tags.length - replaced.length;
+    changes.push({ runId: w.runId, replacedTags: replaced.map((t) => t.seq) });
+  }
+  work.push(recordRunWrites(tx, changes, { params, tags, metrics: points }));
   await Promise.all(work);
   await tx.done;
   return rejected;
@@ -114,8 +137,8 @@ export function refuse(runId: string, run: RunRecord | undefined): MlflowEdgeErr
   return undefined;
 }
 
-/** Params are write-once: the same value again is a no-op, a different one is refused and never stored. */
-async function writeParams(tx: WriteTx, w: RunWrites, nextSeq: () => number, rejected: Rejection[]): Promise<void> {
+/** Params are write-once: the same value again is a no-op, a different one is refused and never stored. Returns how many were new. */
+async function writeParams(tx: WriteTx, w: RunWrites, nextSeq: () => number, rejected: Rejection[]): Promise<number> {
   const store = tx.objectStore('params');
   const existing = await Promise.all(w.params.map((p) => store.get([w.runId, p.key])));
   const known = new Map<string, string>();
@@ -128,4 +151,5 @@ async function writeParams(tx: WriteTx, w: RunWrites, nextSeq: () => number, rej
       rejected.push({ origin: p.origin, error: paramConflict(w.runId, p.key, old, p.value) });
     }
   });
+  return known.size;
 }

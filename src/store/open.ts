@@ -1,5 +1,6 @@
 import { openDB } from 'idb';
 import { MlflowEdgeError } from '../schema/errors.js';
+import { readPending } from './pending.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Db, type EdgeDB } from './schema.js';
 
 export interface OpenOptions {
@@ -41,6 +42,8 @@ export async function openDatabase(name: string, options: OpenOptions = {}): Pro
         options.onVersionChange?.();
       },
     });
+    // Counters missing (a store from before them, or a new one) or damaged are recounted once, here.
+    if (version === SCHEMA_VERSION) await readPending(db);
     return db;
   } catch (error) {
     if (error instanceof DOMException && error.name === 'VersionError') {

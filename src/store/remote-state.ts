@@ -31,7 +31,7 @@ export function kindRange(state: string, kind: RemoteKind, id?: string): IDBKeyR
 export async function readServers(tx: AnyTx | Db): Promise<ServerStates> {
   const value = 'objectStore' in tx ? await tx.objectStore('meta').get('servers') : await tx.get('meta', 'servers');
   // Written by the v5 migration; a damaged or missing record starts afresh at a state name no migration used.
-  return typeof value === 'object' && value !== null ? value : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
+  return typeof value === 'object' && value !== null && 'byUri' in value ? value : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
 }
 
 /** The state of the tracking URI set now, if any. */

@@ -5,6 +5,7 @@ import { newRunId } from '../schema/ids.js';
 import { generateRunName } from '../schema/run-names.js';
 import { compileFilter, compileOrderBy } from '../schema/search.js';
 import { getOrCreateExperiment } from './experiments.js';
+import { PENDING_STORES, recordRunWrites } from './pending.js';
 import { currentState, key, remoteMap } from './remote-state.js';
 import { runRange, type Db, type RunRecord, type RunSyncRecord, type WriteTx } from './schema.js';
 
@@ -36,7 +37,7 @@ export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
 }
 
 export async function startRun(db: Db, request: StartRun): Promise<Run> {
-  const tx = db.transaction(['meta', 'experiments', 'runs', 'tags'], 'readwrite');
+  const tx = db.transaction([...PENDING_STORES, 'experiments', 'runs', 'tags'], 'readwrite');
   const runs = tx.objectStore('runs');
   const tags = { ...request.tags };
   let record: RunRecord;
@@ -88,7 +89,15 @@ export async function startRun(db: Db, request: StartRun): Promise<Run> {
   const seq = await takeSeq(tx, entries.length + 1);
   record.seq = seq;
   void runs.put(record);
-  entries.forEach(([key, value], i) => void tx.objectStore('tags').put({ runId: record.runId, key, value, seq: seq + 1 + i }));
+  const tagStore = tx.objectStore('tags');
+  // Each get is answered before the put after it: the tags a resumed run replaces.
+  const replaced = entries.map(([key, value], i) => {
+    const old = tagStore.get([record.runId, key]);
+    void tagStore.put({ runId: record.runId, key, value, seq: seq + 1 + i });
+    return old;
+  });
+  const old = (await Promise.all(replaced)).filter((t) => t !== undefined);
+  await recordRunWrites(tx, [{ runId: record.runId, replacedTags: old.map((t) => t.seq) }], { tags: entries.length - old.length });
   await tx.done;
   return getRun(db, record.runId);
 }
@@ -103,11 +112,12 @@ export function assertActive(run: RunRecord): void {
 }
 
 export async function endRun(db: Db, runId: string, status: EndStatus, endTime: number): Promise<void> {
-  const tx = db.transaction(['meta', 'runs'], 'readwrite');
+  const tx = db.transaction([...PENDING_STORES, 'runs'], 'readwrite');
   const run = await tx.objectStore('runs').get(runId);
   if (run === undefined) throw doesNotExist(`Run with id=${runId} not found in the local store.`);
   const seq = await takeSeq(tx, 1);
   void tx.objectStore('runs').put({ ...run, status, endTime, seq });
+  await recordRunWrites(tx, [{ runId }], {});
   await tx.done;
 }
 

@@ -221,6 +221,21 @@ export interface ServerStates {
   next: number;
 }
 
+/** Counts of what runs hold, the parts of pending sync counts that a write or an acknowledgement changes (see store/pending.ts). */
+export interface Tally {
+  params: number;
+  tags: number;
+  metrics: number;
+  artifacts: number;
+  bytes: number;
+}
+
+/** `meta` 'pending': what the store holds, and what each state's server acknowledged of it. */
+export interface PendingCounters {
+  totals: Tally;
+  acked: Record<string, Tally>;
+}
+
 /** Files of a model directory fetched from a server or URL, kept for offline loads (schema v4). */
 export interface ModelCacheRecord {
   /** Where the files came from: an `mlflow-artifacts:` URI or an http(s) URL. */
@@ -252,7 +267,7 @@ export interface JournalSessionRecord {
 }
 
 export interface EdgeDB extends DBSchema {
-  meta: { key: string; value: number | string | ServerStates };
+  meta: { key: string; value: number | string | ServerStates | PendingCounters };
   experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
   runs: {
     key: string;

@@ -5,6 +5,7 @@
  * crash is harmless and progress never runs ahead of the server.
  */
 import type { MetricPoint } from '../schema/entities.js';
+import { ackedOfRun, adjustPending, negate, type Tally } from './pending.js';
 import { key, kindRange, readServers, remoteMap, updateRemote } from './remote-state.js';
 import {
   BLOCK_POINTS,
@@ -123,10 +124,12 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
 /** Records which runs are open for the state, and that every change up to `seq` was looked at. */
 async function markOpen(db: Db, state: string, runs: { runId: string; stored: RunSyncRecord | undefined; open: boolean }[], seq: number): Promise<void> {
   const flips = runs.filter((r) => (r.stored?.openIn === state) !== r.open);
-  const tx = db.transaction(['meta', 'remote'], 'readwrite');
+  const tx = db.transaction(['meta', 'runs', 'remote'], 'readwrite');
   for (const { runId, open } of flips) {
     const k = key(state, 'run', runId);
     const current = ((await tx.objectStore('remote').get(k)) as RunSyncRecord | undefined) ?? emptySync(runId);
+    // A run written since the look stays open: the look did not see that write.
+    if (!open && !(Number((await tx.objectStore('runs').get(runId))?.seq) <= seq)) continue;
     const { openIn: _, ...closed } = current;
     void tx.objectStore('remote').put(open ? { ...current, openIn: state } : closed, k);
   }
@@ -222,28 +225,53 @@ export async function forgetRemoteExperiment(db: Db, state: string, experimentId
   await db.delete('remote', key(state, 'experiment', experimentId));
 }
 
-/** The server has every param/tag up to `syncedSeq` and the first `counts[key]` points of each series. */
-export async function ackBatch(db: Db, state: string, runId: string, syncedSeq: number | undefined, counts: ReadonlyMap<string, number>): Promise<void> {
-  const tx = db.transaction(['remote'], 'readwrite');
+/**
+ * The server has every param/tag up to `syncedSeq` (`text`: the params and
+ * tags of this batch) and the first `counts[key]` points of each series.
+ */
+export async function ackBatch(
+  db: Db,
+  state: string,
+  runId: string,
+  syncedSeq: number | undefined,
+  counts: ReadonlyMap<string, number>,
+  text: readonly { kind: 'param' | 'tag'; key: string; seq: number }[] = [],
+): Promise<void> {
+  const tx = db.transaction(['meta', 'params', 'tags', 'remote'], 'readwrite');
   const runKey = key(state, 'run', runId);
   const run = ((await tx.objectStore('remote').get(runKey)) as RunSyncRecord | undefined) ?? emptySync(runId);
   const { verifiedEpoch: _, ...unverified } = run;
   void tx.objectStore('remote').put({ ...unverified, syncedSeq: Math.max(run.syncedSeq, syncedSeq ?? 0) }, runKey);
-  await Promise.all(
-    [...counts].map(async ([metric, count]) => {
+  const acked: Tally = { params: 0, tags: 0, metrics: 0, artifacts: 0, bytes: 0 };
+  await Promise.all([
+    ...[...counts].map(async ([metric, count]) => {
       const k = key(state, 'series', runId, metric);
       const old = (await tx.objectStore('remote').get(k)) as { syncedCount: number } | undefined;
-      if (count > (old?.syncedCount ?? 0)) void tx.objectStore('remote').put({ syncedCount: count }, k);
+      if (count > (old?.syncedCount ?? 0)) {
+        acked.metrics += count - (old?.syncedCount ?? 0);
+        void tx.objectStore('remote').put({ syncedCount: count }, k);
+      }
     }),
-  );
+    // Counted once, and only while the stored record is the version sent (a tag replaced meanwhile is still pending).
+    ...text.filter((t) => t.seq > run.syncedSeq).map(async (t) => {
+      const current = await tx.objectStore(t.kind === 'param' ? 'params' : 'tags').get([runId, t.key]);
+      if (current?.seq === t.seq) acked[t.kind === 'param' ? 'params' : 'tags']++;
+    }),
+  ]);
+  await adjustPending(tx, {}, { [state]: acked });
   await tx.done;
 }
 
 /** The server has this content at `path` of `owner` (a run or a logged model), if the file was not replaced meanwhile. */
 export async function ackArtifact(db: Db, state: string, owner: string, path: string, sha256: string): Promise<void> {
-  const tx = db.transaction(['artifacts', 'remote'], 'readwrite');
-  const a = await tx.objectStore('artifacts').get([owner, path]);
-  if (a !== undefined && a.sha256 === sha256) void tx.objectStore('remote').put({ syncedSha256: sha256 }, key(state, 'file', owner, path));
+  const tx = db.transaction(['meta', 'runs', 'artifacts', 'remote'], 'readwrite');
+  const k = key(state, 'file', owner, path);
+  const [a, old, run] = await Promise.all([tx.objectStore('artifacts').get([owner, path]), tx.objectStore('remote').get(k), tx.objectStore('runs').getKey(owner)]);
+  if (a !== undefined && a.sha256 === sha256) {
+    void tx.objectStore('remote').put({ syncedSha256: sha256 }, k);
+    // Files of logged models are counted with the models.
+    if (run !== undefined && (old as { syncedSha256?: string } | undefined)?.syncedSha256 !== sha256) await adjustPending(tx, {}, { [state]: { artifacts: 1, bytes: a.size } });
+  }
   await tx.done;
 }
 
@@ -251,9 +279,20 @@ export async function ackEnd(db: Db, state: string, runId: string, end: NonNulla
   await updateRun(db, state, runId, ({ verifiedEpoch: _, ...s }) => ({ ...s, endSynced: end }));
 }
 
-/** The server's copy is complete: the run is no longer open for this state (no later look reads it again until it changes). */
-export async function ackVerified(db: Db, state: string, runId: string, epoch: number): Promise<void> {
-  await updateRun(db, state, runId, ({ openIn: _, ...s }) => ({ ...s, verifiedEpoch: epoch }));
+/**
+ * The server's copy is complete as of the run's `seq` when it was read: the
+ * run is no longer open for this state (no later look reads it again until
+ * it changes), unless it was written since.
+ */
+export async function ackVerified(db: Db, state: string, runId: string, epoch: number, seq: number): Promise<void> {
+  const tx = db.transaction(['runs', 'remote'], 'readwrite');
+  const k = key(state, 'run', runId);
+  const [stored, run] = await Promise.all([tx.objectStore('remote').get(k) as Promise<RunSyncRecord | undefined>, tx.objectStore('runs').get(runId)]);
+  const { openIn, ...closed } = stored ?? emptySync(runId);
+  const next: RunSyncRecord = { ...closed, verifiedEpoch: epoch };
+  if (openIn !== undefined && !(Number(run?.seq) <= seq)) next.openIn = openIn;
+  void tx.objectStore('remote').put(next, k);
+  await tx.done;
 }
 
 /**
@@ -262,9 +301,11 @@ export async function ackVerified(db: Db, state: string, runId: string, epoch: n
  * is gone (it is created again, after a search by its client id).
  */
 export async function reopenRun(db: Db, state: string, runId: string, whole: boolean, missing: { params?: boolean; series?: string[]; files?: string[]; end?: boolean }): Promise<void> {
-  const tx = db.transaction(['remote'], 'readwrite');
+  const tx = db.transaction(['meta', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readwrite');
   const runKey = key(state, 'run', runId);
   const run = ((await tx.objectStore('remote').get(runKey)) as RunSyncRecord | undefined) ?? emptySync(runId);
+  const parts = whole ? { text: true, series: 'all' as const, files: 'all' as const } : { text: missing.params === true, series: missing.series ?? [], files: missing.files ?? [] };
+  await adjustPending(tx, {}, { [state]: negate(await ackedOfRun(tx, state, runId, run.syncedSeq, parts)) });
   if (whole) {
     for (const kind of ['series', 'file'] as const) void tx.objectStore('remote').delete(kindRange(state, kind, runId));
     void tx.objectStore('remote').put({ runId, createAttempted: true, syncedSeq: 0, openIn: state } satisfies RunSyncRecord, runKey);

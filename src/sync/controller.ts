@@ -12,9 +12,9 @@ import { MlflowEdgeError, reviveError, serializeError, type SerializedError } fr
 import type { ArtifactStore } from '../store/artifacts.js';
 import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
-import { changeSeq, listDeadLetters, pendingModels, pendingRuns } from '../store/sync-state.js';
+import { pendingOfRuns } from '../store/pending.js';
+import { changeSeq, listDeadLetters, pendingModels } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
-import { countPending } from './progress.js';
 
 type Message =
   | { type: 'changed' }
@@ -213,7 +213,8 @@ export class SyncController {
           this.paused = e;
         } else {
           this.failures++;
-          this.schedule(Math.min(MAX_WAIT_MS, 1000 * 2 ** this.failures));
+          // autoSync: false leaves every pass to the caller, retries too.
+          if (this.remote?.autoSync !== false) this.schedule(Math.min(MAX_WAIT_MS, 1000 * 2 ** this.failures));
         }
         throw e;
       } finally {
@@ -291,7 +292,7 @@ export class SyncController {
     // While this tab uploads, the pass's own count; otherwise a look at what changed and what is open.
     const live = this.uploading && this.engine?.state === state ? this.engine.progress?.snapshot() : undefined;
     const [pending, letters] = await Promise.all([
-      live ?? Promise.all([pendingRuns(this.db, state, false), pendingModels(this.db, state)]).then(([work, models]) => countPending(work, models)),
+      live ?? Promise.all([pendingOfRuns(this.db, state), pendingModels(this.db, state)]).then(([runs, models]) => ({ ...runs, ...models, bytes: runs.bytes + models.bytes })),
       listDeadLetters(this.db, state),
     ]);
     const view = this.leader ? undefined : this.leaderView;

@@ -460,7 +460,7 @@ export class SyncEngine {
         }
         const missing = await this.compare(w, remote, remoteIds);
         if (missing === undefined) {
-          await ackVerified(this.db, state, w.run.runId, w.verify!.epoch);
+          await ackVerified(this.db, state, w.run.runId, w.verify!.epoch, w.run.seq);
           this.progress?.done({ runs: 1 });
         }
         else {
@@ -564,8 +564,8 @@ export class SyncEngine {
       const item = items[0]!;
       await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
     }
-    const { syncedSeq, counts } = ackOf(items);
-    await ackBatch(this.db, state, runId, syncedSeq, counts);
+    const { syncedSeq, counts, text } = ackOf(items);
+    await ackBatch(this.db, state, runId, syncedSeq, counts, text);
     this.progress?.done(countItems(items));
   }
 

@@ -109,12 +109,16 @@ export function logBatchBody(runId: string, items: readonly BatchItem[]) {
 }
 
 /** What the server holds once these items are acknowledged (or dead-lettered). */
-export function ackOf(items: readonly BatchItem[]): { syncedSeq?: number; counts: Map<string, number> } {
+export function ackOf(items: readonly BatchItem[]): { syncedSeq?: number; counts: Map<string, number>; text: TextItem[] } {
   let syncedSeq: number | undefined;
   const counts = new Map<string, number>();
+  const text: TextItem[] = [];
   for (const item of items) {
     if (item.kind === 'metric') counts.set(item.key, Math.max(counts.get(item.key) ?? 0, item.index + 1));
-    else syncedSeq = Math.max(syncedSeq ?? 0, item.seq);
+    else {
+      syncedSeq = Math.max(syncedSeq ?? 0, item.seq);
+      text.push(item);
+    }
   }
-  return syncedSeq === undefined ? { counts } : { syncedSeq, counts };
+  return syncedSeq === undefined ? { counts, text } : { syncedSeq, counts, text };
 }

@@ -48,9 +48,10 @@ describe('log-batch packing', () => {
 
   it('acknowledges prefixes: seq watermark and per-series counts', () => {
     const batches = packBatches(text(150, 'param'), [series('a', 10), series('b', 2000)]);
-    expect(ackOf(batches[0]!)).toEqual({ syncedSeq: 100, counts: new Map([['a', 10], ['b', 890]]) });
-    expect(ackOf(batches[1]!)).toEqual({ syncedSeq: 150, counts: new Map([['b', 1840]]) });
-    expect(ackOf(batches[2]!)).toEqual({ counts: new Map([['b', 2000]]) });
+    const params = text(150, 'param');
+    expect(ackOf(batches[0]!)).toEqual({ syncedSeq: 100, counts: new Map([['a', 10], ['b', 890]]), text: params.slice(0, 100) });
+    expect(ackOf(batches[1]!)).toEqual({ syncedSeq: 150, counts: new Map([['b', 1840]]), text: params.slice(100) });
+    expect(ackOf(batches[2]!)).toEqual({ counts: new Map([['b', 2000]]), text: [] });
     expect(MAX_BATCH_BYTES).toBeLessThan(1_000_000);
   });
 

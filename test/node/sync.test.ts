@@ -632,6 +632,18 @@ describe('status that tells the truth', () => {
     }
   });
 
+  it('autoSync: false: a failed sync() is not retried in the background (the caller decides when to sync)', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    await logRun(t);
+    s.lie({ match: () => true, when: 'instead', answer: () => html(503) });
+    await expect(t.sync()).rejects.toBeInstanceOf(MlflowEdgeError);
+    s.requests = [];
+    await new Promise((r) => setTimeout(r, 2500)); // past the first backoff (2 s)
+    expect(s.requests).toEqual([]);
+    expect((await t.syncStatus()).state).not.toBe('syncing');
+  });
+
   it('every error that reaches the caller is an MlflowEdgeError', async () => {
     const s = server();
     const { t } = await open(s.url);
