@@ -5,10 +5,15 @@
 import { transfer } from 'comlink';
 import type {
   ArtifactData,
+  LoadModelOptions,
   LogBatch,
   LoggedModel,
   LogBatchResult,
+  LoggedModelInfo,
+  LogModelOptions,
   MetricHistoryColumns,
+  ModelMetadata,
+  ModelSpec,
   OpenRequest,
   RemoteOptions,
   ReplayResult,
@@ -36,8 +41,7 @@ import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
 import type { RetryPolicy } from '../remote/retry.js';
-import type { LoadModelOptions, ModelHost, ModelMetadata } from '../models/host.js';
-import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
+import type { ModelHost } from '../models/host.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { pruneSessions } from '../store/journal.js';
