@@ -19,7 +19,9 @@
 import { FLAVOR_JS } from '../protocol.js';
 import { toHex } from '../schema/digest.js';
 import { invalidParameter } from '../schema/errors.js';
-import { copyKeyMeta, hasOwn, isPlainObject, keyOrders, numberKinds, orderedKeys, pyKeys, setKey } from './pyyaml/meta.js';
+import { hasOwn, isPlainObject } from '../schema/predicates.js';
+import { numberKinds } from '../schema/python.js';
+import { copyKeyMeta, keyOrders, orderedKeys, pyKeys, setKey } from './pyyaml/meta.js';
 import { describeValue, safeLoadYaml } from './pyyaml/load.js';
 import { yamlFloat, safeDumpYaml } from './pyyaml/dump.js';
 
