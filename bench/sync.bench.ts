@@ -231,7 +231,7 @@ test('sync bench', async ({ page }) => {
         ['  the same model logged in this browser (local store)', `${loads.local.toFixed(1)} ms`, `${(loads.server / loads.local).toFixed(1)}× faster than from the server`],
       );
     }
-    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
+    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length), 8));
     const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
     console.log(`\nmlflow-edge sync bench: one mlflow ${'server'} (SQLite, loopback), headless Chromium\n`);
     console.log(line(['what', 'measured', 'ratio']));

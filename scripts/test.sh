@@ -12,8 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# onnxruntime-node (the bench's reference) would download CUDA binaries on install; its CPU
+# build ships in the package. ONNXRUNTIME_NODE_INSTALL=skip is its install script's own switch.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -22,11 +22,9 @@ export type {
 } from './schema/entities.js';
 export type { ArtifactData, DeadLetter, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncCounts, SyncStatus } from './protocol.js';
 export type { ModelVersion, RegisteredModel } from './schema/registry.js';
-export type { LoadedFrom } from './models/resolve.js';
 export type { TextValue } from './schema/validation.js';
 export { Model } from './client/model.js';
-export type { LoadModelOptions, ModelMetadata, PredictResult } from './models/host.js';
-export type { OnnxRuntimeOptions } from './models/ort.js';
+export type { LoadedFrom, LoadModelOptions, ModelMetadata, OnnxRuntimeOptions, PredictResult } from './protocol.js';
 export type { ModelSignature, ColSpec, TensorSpec, ParamSpec, Schema, Tensor, DataType } from './schema/signature.js';
-export type { LoggedModelInfo, LogModelOptions, ModelSpec } from './models/log.js';
+export type { LoggedModelInfo, LogModelOptions, ModelSpec } from './protocol.js';
 export type { ModelContext, PythonLikeModel } from './model-api.js';

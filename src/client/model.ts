@@ -6,8 +6,7 @@
  * per-call work is a fair share of the whole call.
  */
 import { transfer, type Remote } from 'comlink';
-import type { ModelMetadata, PredictResult } from '../models/host.js';
-import type { TrackerWorkerApi } from '../protocol.js';
+import type { ModelMetadata, PredictResult, TrackerWorkerApi } from '../protocol.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import { PredictChannel } from './predict-channel.js';
 

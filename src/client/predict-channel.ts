@@ -1,13 +1,13 @@
 /**
  * The page end of a model's predict channel (see worker/predict-port.ts and
- * worker/predict-wire.ts):
+ * protocol/predict.ts):
  * each call posts one request with its typed arrays' buffers transferred and
  * settles on the reply with the same `seq`. Every request is answered, so a
  * pending call is never dropped while the port is open.
  */
-import type { PredictResult } from '../models/host.js';
+import type { PredictReply, PredictRequest, PredictResult } from '../protocol.js';
 import { reviveError } from '../schema/errors.js';
-import { flattenTensors, unflattenTensors, type FlatTensors, type PredictReply, type PredictRequest } from '../worker/predict-wire.js';
+import { flattenTensors, unflattenTensors, type FlatTensors } from '../schema/flat-tensors.js';
 
 interface Pending {
   resolve(result: PredictResult<unknown>): void;

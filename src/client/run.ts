@@ -20,8 +20,7 @@ import {
   validateTimestamp,
   type TextValue,
 } from '../schema/validation.js';
-import type { ArtifactData } from '../protocol.js';
-import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
+import type { ArtifactData, LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
 import { validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
 
 export interface MetricOptions {
@@ -31,7 +30,7 @@ export interface MetricOptions {
   timestamp?: number;
 }
 
-export type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
+export type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
 
 export interface EndOptions {
   /** Default 'FINISHED'. */

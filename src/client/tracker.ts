@@ -9,7 +9,7 @@
  */
 import { proxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
-import type { LogBatch, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
+import type { LoadModelOptions, LogBatch, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
 import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
 import { asEdgeError, MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
@@ -27,7 +27,6 @@ import {
 import { validateAlias, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
 import { Run, type RunHost } from './run.js';
 import { Model } from './model.js';
-import type { LoadModelOptions } from '../models/host.js';
 import { startWorker } from './worker-url.js';
 import { journalKey, journalStorage, newSessionId, readJournals, removeJournal, saveJournal } from './journal.js';
 

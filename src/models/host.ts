@@ -7,41 +7,11 @@ import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import { enforceParams, enforceSchema, normalizeInput, parseSignature, type ModelSignature, type Tensor } from '../schema/signature.js';
 import { loadJs, type JsFlavor } from './flavors/js.js';
 import { loadOnnx } from './flavors/onnx.js';
-import { FLAVOR_JS, loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
+import { FLAVOR_JS, type LoadModelOptions, type ModelMetadata, type PredictResult } from '../protocol.js';
+import { loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
 import { modelFilePath, parseModelUri, type ModelUri } from './model-uri.js';
-import type { OnnxRuntimeOptions } from './ort.js';
 import type { Predictor } from './predictor.js';
-import type { LoadedFrom, ModelSource } from './resolve.js';
-
-export interface ModelMetadata {
-  uri: string;
-  /** The flavor this library runs the model with. */
-  flavor: 'onnx' | typeof FLAVOR_JS;
-  flavors: Record<string, Record<string, unknown>>;
-  signature: ModelSignature | null;
-  runId?: string;
-  modelId?: string | null;
-  modelUuid?: string | null;
-  utcTimeCreated: string;
-  mlflowVersion?: string | null;
-  savedInputExampleInfo?: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
-  /** local: recorded in this browser; server / url: fetched now; cache: from the files kept when it was last fetched. */
-  loadedFrom: LoadedFrom;
-}
-
-export interface LoadModelOptions {
-  onnxruntime?: OnnxRuntimeOptions;
-  /** Run a JavaScript code model (its code runs in the tracker's worker). Default false. */
-  allowCode?: boolean;
-}
-
-export interface PredictResult<T = Record<string, Tensor>> {
-  /** ONNX: tensors by output name; a code model: what its predict returned. */
-  outputs: T;
-  /** Params MLflow would drop with a warning (unknown names, no params schema). */
-  warnings: string[];
-}
+import type { ModelSource } from './resolve.js';
 
 /** Opens a model URI: its files, and where they came from. */
 export type OpenModel = (uri: ModelUri, uriText: string) => Promise<ModelSource>;

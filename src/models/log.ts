@@ -9,38 +9,12 @@ import { sha256Hex } from '../schema/digest.js';
 import { invalidParameter } from '../schema/errors.js';
 import { inferSignature, signatureToMlmodel, type ModelSignature } from '../schema/signature.js';
 import { modelPathProblem } from '../schema/validation.js';
-import { FLAVOR_JS, onnxMLmodel, stringifyMLmodel, utcTimeCreated, type MLmodel } from './mlmodel.js';
+import { FLAVOR_JS, type LoggedModelInfo, type LogModelOptions, type ModelSpec } from '../protocol.js';
+import { onnxMLmodel, stringifyMLmodel, utcTimeCreated, type MLmodel } from './mlmodel.js';
 import { parseModelUri } from './model-uri.js';
 
 /** The versions this library writes into MLmodel files and checks in its interop tests. */
 export const WRITES_FOR = { mlflow: '3.17.2', python: '3.11.7', onnx: '1.23.2', onnxruntime: '1.31.1' } as const;
-
-export type ModelSpec =
-  | { onnx: Uint8Array | ArrayBuffer }
-  | { code: string; artifacts?: Record<string, Blob | ArrayBuffer | Uint8Array | string>; models?: Record<string, string> };
-
-export interface LogModelOptions {
-  /** An MLflow signature (as inferSignature returns, or the MLmodel's JSON strings). Inferred from inputExample for code models when absent. */
-  signature?: ModelSignature | { inputs: string | null; outputs: string | null; params?: string | null };
-  inputExample?: unknown;
-  metadata?: Record<string, unknown>;
-  registeredModelName?: string;
-}
-
-export interface LoggedModelInfo {
-  /** Where it loads from: `models:/<modelId>` (MLflow 3's model URI); `runs:/<runId>/<name>` works too. */
-  modelUri: string;
-  /** The MLflow 3 logged model id (`m-` + 32 hex), made here; after sync the server's id also resolves to it. */
-  modelId: string;
-  name: string;
-  /** Same as `name` (MLflow 2's field). */
-  artifactPath: string;
-  runId: string;
-  modelUuid: string;
-  flavors: string[];
-  /** The version created when `registeredModelName` was given. */
-  registeredModelVersion?: string;
-}
 
 /** A new logged model id, in MLflow's form. */
 export function newModelId(): string {

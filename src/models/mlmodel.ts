@@ -16,9 +16,12 @@
  * and key, so they are written back the same way; a number you set yourself
  * is written as an int when it is a safe integer and as a float otherwise.
  */
+import { FLAVOR_JS } from '../protocol.js';
 import { toHex } from '../schema/digest.js';
 import { invalidParameter } from '../schema/errors.js';
-import { copyKeyMeta, hasOwn, isPlainObject, keyOrders, numberKinds, orderedKeys, pyKeys, setKey } from './pyyaml/meta.js';
+import { hasOwn, isPlainObject } from '../schema/predicates.js';
+import { numberKinds } from '../schema/python.js';
+import { copyKeyMeta, keyOrders, orderedKeys, pyKeys, setKey } from './pyyaml/meta.js';
 import { describeValue, safeLoadYaml } from './pyyaml/load.js';
 import { yamlFloat, safeDumpYaml } from './pyyaml/dump.js';
 
@@ -41,7 +44,6 @@ export interface MLmodel {
   extra: Record<string, unknown>;
 }
 
-export const FLAVOR_JS = 'mlflow_edge_js';
 export const FLAVOR_ONNX = 'onnx';
 export const FLAVOR_PYFUNC = 'python_function';
 

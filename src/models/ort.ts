@@ -7,20 +7,10 @@
  * The runtime is a per-worker singleton, so its options count once.
  */
 import type * as OrtNamespace from 'onnxruntime-web';
+import type { OnnxRuntimeOptions } from '../protocol.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 
 export type Ort = typeof OrtNamespace;
-
-export interface OnnxRuntimeOptions {
-  /** URL of onnxruntime-web's ESM build, e.g. `…/onnxruntime-web/dist/ort.wasm.min.mjs`. */
-  module?: string;
-  /** Where ORT finds its wasm and glue files (`ort.env.wasm.wasmPaths`). */
-  wasmPaths?: string;
-  /** The wasm itself, for fully offline use (`ort.env.wasm.wasmBinary`). */
-  wasmBinary?: ArrayBuffer;
-  /** Threads; default: up to 4 when the page is cross-origin isolated, else 1. */
-  numThreads?: number;
-}
 
 let loading: Promise<Ort> | undefined;
 

@@ -24,11 +24,10 @@ import type { Db } from '../store/schema.js';
 import { toMlflowError } from '../remote/errors.js';
 import { RestError, type MlflowRest } from '../remote/rest.js';
 import { modelFilePath, type ModelUri } from './model-uri.js';
+import type { LoadedFrom } from '../protocol.js';
 
 /** Reads a file of a model directory, given its path relative to the model root. */
 export type ModelFiles = (path: string) => Promise<Uint8Array>;
-
-export type LoadedFrom = 'local' | 'server' | 'url' | 'cache';
 
 export interface ModelSource {
   files: ModelFiles;

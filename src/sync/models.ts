@@ -19,6 +19,7 @@ import type { RetryPolicy } from '../remote/retry.js';
 import type { SyncCounts } from '../protocol.js';
 import { getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
 import { ackArtifact, addDeadLetter, remoteIds, unsyncedFiles } from '../store/sync-state.js';
+import { inWriteOrder } from '../models/write-order.js';
 import { getRegisteredModelRecord, listLoggedModels, listRegisteredModels, modelVersionRecords } from '../store/models.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import type { Db, LoggedModelRecord, ModelSyncRecord, ModelVersionRecord, RegisteredModelRecord, RegisteredSyncRecord, RunSyncRecord, VersionSyncRecord } from '../store/schema.js';
@@ -159,7 +160,7 @@ export class ModelSync {
 
   /** Uploads the files the server lacks, MLmodel last and rewritten with the server's ids. */
   private async uploadFiles(model: LoggedModelRecord, root: string, prefix: string, remoteRunId: string, remote: { model_id: string; artifact_uri: string } | undefined): Promise<void> {
-    const files = (await unsyncedFiles(this.db, this.state, model.modelId)).sort((a, b) => Number(a.path === 'MLmodel') - Number(b.path === 'MLmodel'));
+    const files = inWriteOrder(await unsyncedFiles(this.db, this.state, model.modelId), (file) => file.path);
     for (const file of files) {
       let blob = await this.artifacts.read(model.modelId, file.path);
       if (file.path === 'MLmodel') {

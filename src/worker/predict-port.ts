@@ -5,9 +5,9 @@
  * property access, uuid ids, wire-value wrapping) is a measurable share of a
  * batch-1 predict, which is why predict does not go through it.
  */
-import type { PredictResult } from '../models/host.js';
+import type { PredictReply, PredictRequest, PredictResult } from '../protocol.js';
 import { MlflowEdgeError, serializeError } from '../schema/errors.js';
-import { flattenTensors, unflattenTensors, type FlatTensors, type PredictReply, type PredictRequest } from './predict-wire.js';
+import { flattenTensors, unflattenTensors, type FlatTensors } from '../schema/flat-tensors.js';
 
 export interface PredictHost {
   predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult<unknown>>;

@@ -9,29 +9,45 @@ import type { RemoteOptions, SearchRunsRequest, StartRunRequest } from '../proto
 
 z.config({ jitless: true });
 
+/** T as zod reads it: an optional key may also hold undefined. */
+type Loose<T> = { [K in keyof T]: undefined extends T[K] ? T[K] | undefined : T[K] };
+type Assignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** The same keys, and values assignable both ways. */
+type Same<A, B> = Assignable<keyof A, keyof B> extends true ? Assignable<A, B> : false;
+
+/**
+ * `schema` when it reads exactly the protocol's type `T` (no key more or
+ * less, the same value types), else a compile error: the types live in
+ * protocol/, and a schema that drifts from them must not build.
+ */
+const reads =
+  <T>() =>
+  <S extends z.ZodMiniType>(schema: S & (Same<z.output<S>, Loose<T>> extends true ? unknown : never)): S =>
+    schema;
+
 const textRecord = z.record(z.string(), z.string());
 
-const startRun = z.object({
+const startRun = reads<StartRunRequest>()(z.object({
   experimentName: z.optional(z.string()),
   runName: z.optional(z.string()),
   tags: z.optional(textRecord),
   parentRunId: z.optional(z.string()),
   runId: z.optional(z.string()),
   startTime: z.number().check(z.int(), z.nonnegative()),
-});
+}));
 
-const searchRuns = z.object({
+const searchRuns = reads<SearchRunsRequest>()(z.object({
   experimentNames: z.optional(z.array(z.string())),
   filter: z.optional(z.string()),
   orderBy: z.optional(z.array(z.string())),
   maxResults: z.optional(z.number()),
-});
+}));
 
-const remote = z.object({
+const remote = reads<RemoteOptions>()(z.object({
   trackingUri: z.string().check(z.regex(/^https?:\/\//)),
   auth: z.optional(z.union([z.object({ token: z.string() }), z.object({ username: z.string(), password: z.string() })])),
   autoSync: z.optional(z.boolean()),
-});
+}));
 
 function parse<T>(schema: z.ZodMiniType, value: unknown, what: string): T {
   const result = schema.safeParse(value);

@@ -1,14 +1,20 @@
 /**
  * The worker side of the protocol: checks arguments that crossed
- * postMessage, then hands each call to ingest/ or store/.
+ * postMessage, then hands each call to ingest/, store/, models/ or sync/,
+ * and tells sync that something changed.
  */
 import { transfer } from 'comlink';
 import type {
   ArtifactData,
+  LoadModelOptions,
   LogBatch,
   LoggedModel,
   LogBatchResult,
+  LoggedModelInfo,
+  LogModelOptions,
   MetricHistoryColumns,
+  ModelMetadata,
+  ModelSpec,
   OpenRequest,
   RemoteOptions,
   ReplayResult,
@@ -36,8 +42,7 @@ import { GroupCommitWriter } from '../ingest/group-commit.js';
 import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
 import { SyncController } from '../sync/controller.js';
 import type { RetryPolicy } from '../remote/retry.js';
-import type { LoadModelOptions, ModelHost, ModelMetadata } from '../models/host.js';
-import type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../models/log.js';
+import type { ModelHost } from '../models/host.js';
 import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { pruneSessions } from '../store/journal.js';
@@ -45,17 +50,14 @@ import { readHistory } from '../store/metrics.js';
 import { listExperiments } from '../store/experiments.js';
 import { clearModelCache } from '../store/model-cache.js';
 import { openDatabase } from '../store/open.js';
-import { endRun, getRun, localRunId, searchRuns, startRun } from '../store/runs.js';
-import { SCHEMA_VERSION, type Db, type LoggedModelRecord } from '../store/schema.js';
+import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
+import { SCHEMA_VERSION, type Db } from '../store/schema.js';
 import {
-  addLoggedModel,
-  createModelVersion,
   deleteAlias,
   findLoggedModel,
   getRegisteredModel,
   listLoggedModels,
   listModelVersions,
-  loggedModelOfRun,
   loggedModelSync,
   setAlias,
 } from '../store/models.js';
@@ -215,40 +217,16 @@ export class TrackerService implements TrackerWorkerApi {
     options ??= {};
     if (options.registeredModelName !== undefined) validateRegisteredModelName(options.registeredModelName);
     const { db, artifacts } = this.state;
-    const run = await db.get('runs', runId);
-    const refusal = refuse(runId, run);
-    if (refusal !== undefined) throw refusal;
-    const { modelDirectory, newModelId } = await import('../models/log.js');
-    const modelId = newModelId();
-    const now = new Date();
-    const { files, info } = await modelDirectory(runId, modelId, name, spec, options, now);
-    // Files first, the record last: a model without its record is not listed anywhere.
-    const order = Object.keys(files).sort((a, b) => Number(a === 'MLmodel') - Number(b === 'MLmodel'));
-    for (const file of order) await artifacts.write(modelId, file, files[file]!, Date.now());
-    const record = { modelId, experimentId: run!.experimentId, runId, name, creationTime: now.getTime(), flavors: info.flavors };
-    await addLoggedModel(db, record);
-    if (options.registeredModelName !== undefined) {
-      info.registeredModelVersion = (await createModelVersion(db, options.registeredModelName, record, Date.now())).version;
-    }
+    const { recordLoggedModel } = await import('../models/record.js');
+    const info = await recordLoggedModel(db, artifacts, runId, name, spec, options);
     this.state.sync.changed();
     return info;
   }
 
   async registerModel(uri: string, name: string): Promise<ModelVersion> {
     validateRegisteredModelName(name);
-    const { db } = this.state;
-    const { parseModelUri } = await import('../models/model-uri.js');
-    const parsed = parseModelUri(uri);
-    let model: LoggedModelRecord | undefined;
-    if (parsed.kind === 'run') model = await loggedModelOfRun(db, (await localRunId(db, parsed.runId)) ?? parsed.runId, parsed.path);
-    else if (parsed.kind === 'logged-model' && parsed.path === '') model = await findLoggedModel(db, parsed.modelId);
-    if (model === undefined) {
-      throw doesNotExist(
-        `${uri} is not a model logged in this browser. Register models logged here by 'models:/<model_id>' or 'runs:/<run_id>/<name>' (what run.logModel returned); register models that exist only on the server with MLflow there.`,
-        { field: 'uri' },
-      );
-    }
-    const version = await createModelVersion(db, name, model, Date.now());
+    const { registerLoggedModel } = await import('../models/register.js');
+    const version = await registerLoggedModel(this.state.db, uri, name);
     this.state.sync.changed();
     return version;
   }

@@ -30,7 +30,7 @@ export async function openLibrary(page: Page, from = '/dist/index.js', blank = B
   await page.evaluate(async (src) => {
     const edge = await import(src);
     const errorsOf = async (cases: Record<string, () => unknown>) => {
-      const out: Record<string, { code?: string; typed: boolean; message: string; field?: unknown }> = {};
+      const out: Record<string, { code?: string | undefined; typed: boolean; message: string; field?: unknown }> = {};
       for (const [name, fn] of Object.entries(cases)) {
         try {
           await fn();

@@ -1,5 +1,5 @@
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { BLANK, expect, openLibrary, Profile, test, watchErrors } from './fixtures.js';
+import { expect, openLibrary, Profile, test, watchErrors } from './fixtures.js';
 
 test('data survives a page reload', async ({ page }) => {
   const runId = await page.evaluate(async () => {

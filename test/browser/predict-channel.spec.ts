@@ -96,7 +96,7 @@ test('closing the tracker fails predicts under way and later ones with INVALID_S
     const info = await run.logModel('slow', { code: slow });
     const model = await t.loadModel(info.modelUri, { allowCode: true });
     const pending = model.predict([1, 2, 3]).then(
-      () => ({ code: 'resolved' }),
+      (): { code?: string | undefined; message?: string } => ({ code: 'resolved' }),
       (e: { code?: string; message: string }) => ({ code: e.code, message: e.message }),
     );
     await new Promise((r) => setTimeout(r, 50));

@@ -24,18 +24,18 @@ test('a full disk rejects flush() and reaches onError; what was stored stays int
 
     const full = await page.evaluate(async () => {
       const { t, run } = window as unknown as { t: Awaited<ReturnType<typeof edge.openTracker>>; run: Awaited<ReturnType<Awaited<ReturnType<typeof edge.openTracker>>['startRun']>> };
-      const seen: { code?: string; message: string }[] = [];
+      const seen: { code?: string | undefined; message: string }[] = [];
       t.onError((e) => seen.push({ code: (e as { code?: string }).code, message: e.message }));
       // Random values do not compress: about 5 MB of values alone.
       for (let i = 0; i < 600_000; i++) run.logMetric('noise', Math.random(), { step: i });
       run.logParam('lost', 'in the failed flush');
-      let flushError: { code?: string; message: string; typed: boolean } | undefined;
+      let flushError: { code?: string | undefined; message: string; typed: boolean } | undefined;
       try {
         await run.flush();
       } catch (e) {
         flushError = { code: (e as { code?: string }).code, message: (e as Error).message, typed: e instanceof edge.MlflowEdgeError };
       }
-      let artifactError: { code?: string; typed: boolean; name: string; message: string } | undefined;
+      let artifactError: { code?: string | undefined; typed: boolean; name: string; message: string } | undefined;
       try {
         for (let i = 0; i < 100; i++) await run.logArtifact(`big-${i}.bin`, crypto.getRandomValues(new Uint8Array(65_536)).buffer);
       } catch (e) {

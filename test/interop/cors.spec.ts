@@ -9,7 +9,8 @@ test('a page on another origin syncs only when the server allows that origin', a
   const blocked = await startMlflowServer();
   await page.goto(`${FOREIGN_PAGE}/test/browser/blank.html`);
   await page.evaluate(async () => {
-    (window as unknown as { edge: unknown }).edge = await import('/dist/index.js');
+    const library = '/dist/index.js'; // served by the page's origin, not resolved by TypeScript
+    (window as unknown as { edge: unknown }).edge = await import(library);
   });
   const refused = await page.evaluate(async (trackingUri) => {
     const t = await edge.openTracker({ dbName: 'cors', remote: { trackingUri } });

@@ -59,7 +59,7 @@ export function assertSameRuns(local: RunSnapshot[], server: RunSnapshot[], expe
     const where = `run ${l.name} (${l.runId})`;
     expectFn({ name: s.name, status: s.status, startTime: s.startTime, endTime: s.endTime }, where).toEqual({ name: l.name, status: l.status, startTime: l.startTime, endTime: l.endTime });
     expectFn(s.params, `${where} params`).toEqual(l.params);
-    const wantTags = { ...l.tags, 'mlflow-edge.clientRunId': l.runId };
+    const wantTags: Record<string, string> = { ...l.tags, 'mlflow-edge.clientRunId': l.runId };
     if (wantTags['mlflow.parentRunId'] !== undefined) wantTags['mlflow.parentRunId'] = remoteIdOf.get(wantTags['mlflow.parentRunId']) ?? 'missing parent';
     const serverTags = Object.fromEntries(Object.entries(s.tags).filter(([k]) => k in wantTags));
     expectFn(serverTags, `${where} tags`).toEqual(wantTags);

@@ -7,8 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowEdgeError } from '../../src/schema/errors.js';
+import { FLAVOR_JS } from '../../src/protocol.js';
 import {
-  FLAVOR_JS,
   loadableFlavor,
   onnxMLmodel,
   parseMLmodel,

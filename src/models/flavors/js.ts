@@ -13,7 +13,7 @@ import type { PredictInput } from '../../schema/signature.js';
 import { UNNAMED_INPUT } from '../../schema/signature.js';
 import { modelFilePath, parseModelUri } from '../model-uri.js';
 import type { Predictor } from '../predictor.js';
-import { FLAVOR_JS } from '../mlmodel.js';
+import { FLAVOR_JS } from '../../protocol.js';
 
 export interface JsFlavor {
   /** The code file, relative to the model directory. */

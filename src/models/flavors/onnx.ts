@@ -10,7 +10,8 @@ import { sha256Hex } from '../../schema/digest.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import type { PredictInput, Tensor } from '../../schema/signature.js';
 import { UNNAMED_INPUT } from '../../schema/signature.js';
-import { loadOrt, type OnnxRuntimeOptions, type Ort } from '../ort.js';
+import type { OnnxRuntimeOptions } from '../../protocol.js';
+import { loadOrt, type Ort } from '../ort.js';
 import type { Predictor } from '../predictor.js';
 
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;

@@ -5,8 +5,9 @@
  * differently, so this follows PyYAML's own rules.
  */
 import { invalidParameter } from '../../schema/errors.js';
-import { pyFloatRepr } from '../../schema/python.js';
-import { type NumberKind, type PyKey, isPlainObject, numberKinds, orderedKeys, pyKeys } from './meta.js';
+import { isPlainObject } from '../../schema/predicates.js';
+import { compareCodePoints, numberKinds, pyFloatRepr, type NumberKind } from '../../schema/python.js';
+import { type PyKey, orderedKeys, pyKeys } from './meta.js';
 import { resolvePlain } from './load.js';
 
 export interface ScalarNode {
@@ -48,21 +49,11 @@ export function keyScalar(key: string, meta: { key: PyKey; kind?: NumberKind } |
   return numberScalar(meta.key, meta.kind);
 }
 
-/** Python's ordering for a dict's keys; null when Python's sort would raise (mixed types). */
+/** Python's ordering for a dict's keys; throws TypeError('unorderable') where Python's sort would raise (mixed types). */
 export function compareKeys(a: { key: string; py: PyKey | string }, b: { key: string; py: PyKey | string }): number {
   const pa = a.py;
   const pb = b.py;
-  if (typeof pa === 'string' && typeof pb === 'string') {
-    // Code point order (Python), not UTF-16 unit order.
-    const ca = Array.from(pa);
-    const cb = Array.from(pb);
-    for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
-      const x = (ca[i] as string).codePointAt(0) as number;
-      const y = (cb[i] as string).codePointAt(0) as number;
-      if (x !== y) return x - y;
-    }
-    return ca.length - cb.length;
-  }
+  if (typeof pa === 'string' && typeof pb === 'string') return compareCodePoints(pa, pb);
   const na = typeof pa === 'boolean' ? Number(pa) : pa;
   const nb = typeof pb === 'boolean' ? Number(pb) : pb;
   if (typeof na === 'number' && typeof nb === 'number') return na - nb;

@@ -5,7 +5,9 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import { invalidParameter } from '../../schema/errors.js';
-import { type NumberKind, type PyKey, copyKeyMeta, isIndexKey, isPlainObject, keyOrders, numberKinds, orderedKeys, pyKeys, setKey, setNumberKind } from './meta.js';
+import { isPlainObject } from '../../schema/predicates.js';
+import { numberKinds, setNumberKind, type NumberKind } from '../../schema/python.js';
+import { type PyKey, copyKeyMeta, isIndexKey, keyOrders, orderedKeys, pyKeys, setKey } from './meta.js';
 
 export type Tag = 'str' | 'bool' | 'float' | 'int' | 'merge' | 'null' | 'timestamp' | 'value' | 'yaml';
 

@@ -1,25 +1,17 @@
 /**
- * Python typing that JavaScript values lose, kept in side tables: whether a
- * number read from YAML was a float or an int, the original key order, and
- * keys that were numbers, booleans or null in Python.
+ * Python typing that JavaScript values lose, kept in side tables: the
+ * original key order, and keys that were numbers, booleans or null in
+ * Python. Whether a number was a float or an int is in the one table for
+ * that, schema/python/number-kinds.ts.
  */
+import { numberKinds, setNumberKind, type NumberKind } from '../../schema/python.js';
 
-
-export type NumberKind = 'float' | 'int';
 export type PyKey = number | boolean | null;
 
-/** container → key → how a number there was written ('float' for `1.0`, 'int' for ints beyond 2^53). */
-export const numberKinds = new WeakMap<object, Map<string | number, NumberKind>>();
 /** map → its keys in file order, when JavaScript would reorder them (integer-like keys come first in objects). */
 export const keyOrders = new WeakMap<object, string[]>();
 /** container → JS key → the original non-string mapping key (`1: a`, `true: b`, `null: c`). */
 export const pyKeys = new WeakMap<object, Map<string, { key: PyKey; kind?: NumberKind }>>();
-
-export function setNumberKind(container: object, key: string | number, kind: NumberKind): void {
-  let kinds = numberKinds.get(container);
-  if (kinds === undefined) numberKinds.set(container, (kinds = new Map()));
-  kinds.set(key, kind);
-}
 
 export function copyKeyMeta(from: object, to: object, key: string): void {
   const kind = numberKinds.get(from)?.get(key);
@@ -51,12 +43,4 @@ export function setKey(obj: Record<string, unknown>, key: string, value: unknown
   } else {
     obj[key] = value;
   }
-}
-
-export const hasOwn = (obj: object, key: string) => Object.prototype.hasOwnProperty.call(obj, key);
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }

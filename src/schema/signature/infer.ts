@@ -1,11 +1,15 @@
 /** MLflow's `infer_signature` for JavaScript values. */
 import { MlflowEdgeError } from '../errors.js';
-import { type AnyTypedArray, type ArraySpec, type ColSpec, type DataType, type ModelSignature, type ParamSpec, type PropertySpec, type Schema, type Tensor, UNNAMED_INPUT, type ValueType, cleanDtype, dtypeInfo, isMissing, isPlainObject, isTypedArray, pyJsonDumps, pyTypeName, schemaError, typedArrayDtype } from './types.js';
 import { typeToDict } from './mlmodel-json.js';
 import { typeRepr } from './repr.js';
 import { isArrayLikeValue, isTensorObject, toTensor } from './input.js';
 import { cloneValue, validateParamValue } from './params.js';
-import { compareCodePoints, pyRepr, pyStr, pyStrRepr } from '../python.js';
+import { type AnyTypedArray, isPlainObject, isTypedArray } from '../predicates.js';
+import { compareCodePoints, pyJsonDumps, pyRepr, pyStr, pyStrRepr, pyTypeName } from '../python.js';
+import { type ArraySpec, type ColSpec, type DataType, type ModelSignature, type ParamSpec, type PropertySpec, type Schema, type Tensor, UNNAMED_INPUT, type ValueType } from './types.js';
+import { cleanDtype, dtypeInfo, typedArrayDtype } from './dtypes.js';
+import { isMissing } from './values.js';
+import { schemaError } from './schema-error.js';
 
 export const MULTIPLE_TYPES_ERROR_MSG =
   'Expected all values in the list to be of the same type. To specify a model signature with a list containing elements of multiple types, define the signature manually using the Array(AnyType()) type from mlflow.models.schema.';

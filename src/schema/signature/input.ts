@@ -1,6 +1,9 @@
 /** Predict inputs in every shape MLflow's scoring server takes, normalised to columns or tensors. */
-import { type AnyTypedArray, type Columns, INT_RANGES, type ModelSignature, type PredictInput, type Schema, type Tensor, type TensorSpec, UNNAMED_INPUT, canonicalDtype, dtypeInfo, isPlainObject, isTypedArray, jsValueDtype, pyTypeName, schemaError, typedArrayDtype, typedArrayFor } from './types.js';
-import { pyRepr, pySet, pyStrRepr, pyTuple } from '../python.js';
+import { type AnyTypedArray, isPlainObject, isTypedArray } from '../predicates.js';
+import { pyRepr, pySet, pyStrRepr, pyTuple, pyTypeName } from '../python.js';
+import { type Columns, type ModelSignature, type PredictInput, type Schema, type Tensor, type TensorSpec, UNNAMED_INPUT } from './types.js';
+import { canonicalDtype, dtypeInfo, INT_RANGES, jsValueDtype, typedArrayDtype, typedArrayFor } from './dtypes.js';
+import { schemaError } from './schema-error.js';
 
 export const SERVING_KEYS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const;
 
@@ -216,6 +219,13 @@ export function inferJsDtype(values: unknown[]): string {
 /** Number of elements of a shape, or null if it has a -1. */
 export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A flat row-major list as nested arrays of `shape` (the inverse of flattenNested). */
+export function nest(flat: unknown[], shape: number[]): unknown[] {
+  if (shape.length <= 1) return flat;
+  const inner = shapeSize(shape.slice(1));
+  return Array.from({ length: shape[0] ?? 0 }, (_, i) => nest(flat.slice(i * inner, (i + 1) * inner), shape.slice(1)));
 }
 
 /** A typed array or {data, shape, dtype} as a checked Tensor; a flat typed array is shaped after `spec`. */

@@ -1,7 +1,8 @@
 /** A signature as JSON Schema (draft 2020-12), for forms and APIs. */
-import { type ColSpec, INT_RANGES, type ModelSignature, type ParamSpec, type PropertySpec, type TensorSpec, type ValueType, dtypeInfo } from './types.js';
 import { hasInputNames } from './input.js';
 import { compareCodePoints, pyIsoformat, pyTuple } from '../python.js';
+import type { ColSpec, ModelSignature, ParamSpec, PropertySpec, TensorSpec, ValueType } from './types.js';
+import { dtypeInfo, INT_RANGES } from './dtypes.js';
 
 export type JsonSchema = Record<string, unknown>;
 

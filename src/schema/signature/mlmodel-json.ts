@@ -1,8 +1,11 @@
 /** The MLmodel `signature` map: MLflow's JSON strings read into specs and written back byte for byte. */
 import { MlflowEdgeError } from '../errors.js';
-import { type ColSpec, DATA_TYPES, type DataType, type ModelSignature, type ObjectSpec, type ParamSpec, type PropertySpec, type Schema, type TensorSpec, type ValueType, canonicalDtype, isPlainObject, parseJsonPreservingFloats, pyJsonDumps, pyTypeName, schemaError } from './types.js';
 import { validateParamValue } from './params.js';
-import { compareCodePoints, pyIsoformat, pyRepr } from '../python.js';
+import { isPlainObject } from '../predicates.js';
+import { compareCodePoints, parseJsonPreservingFloats, pyIsoformat, pyJsonDumps, pyRepr, pyTypeName } from '../python.js';
+import { type ColSpec, DATA_TYPES, type DataType, type ModelSignature, type ObjectSpec, type ParamSpec, type PropertySpec, type Schema, type TensorSpec, type ValueType } from './types.js';
+import { canonicalDtype } from './dtypes.js';
+import { schemaError } from './schema-error.js';
 
 /** ColSpecs whose JSON `name` was a number (pandas integer column labels). */
 export const NUMERIC_NAMES = new WeakSet<ColSpec>();

@@ -1,10 +1,13 @@
 /** MLflow's `_enforce_params_schema`: defaults, unknown params dropped with a warning, types and shapes checked. */
 import { MlflowEdgeError } from '../errors.js';
-import { type DataType, type ParamSpec, isPlainObject, isTypedArray, parseIsoDatetime, pyTypeName, schemaError } from './types.js';
 import { typeRepr } from './repr.js';
 import { isArrayLikeValue, isScalarCell } from './input.js';
-import { enforceType } from './enforce.js';
-import { pyRepr, pySet, pyStr, pyStrRepr, pyTuple } from '../python.js';
+import { isPlainObject, isTypedArray } from '../predicates.js';
+import { pyRepr, pySet, pyStr, pyStrRepr, pyTuple, pyTypeName } from '../python.js';
+import type { DataType, ParamSpec } from './types.js';
+import { parseIsoDatetime } from './values.js';
+import { schemaError } from './schema-error.js';
+import { enforceType } from './enforce-type.js';
 
 export function paramSpecRepr(spec: ParamSpec): string {
   let def = spec.default;

@@ -1,6 +1,6 @@
 /** MLflow's reprs of types, for messages that read like MLflow's. */
-import { type PropertySpec, type ValueType } from './types.js';
 import { compareCodePoints } from '../python.js';
+import type { PropertySpec, ValueType } from './types.js';
 
 export function typeRepr(t: ValueType): string {
   if (t === 'any') return 'Any';

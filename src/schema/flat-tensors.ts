@@ -1,26 +1,10 @@
 /**
- * The predict channel's messages (page ↔ worker, beside comlink), plain data
- * and the two functions that pack and unpack named tensors. Imported by both
- * ends: client/predict-channel.ts and worker/predict-port.ts.
+ * Named tensors as one flat list and back, for the predict channel
+ * (protocol/predict.ts): structured clone pays per object, so
+ * `{ name: { data, shape, dtype } }` crosses as `[name, data, dtype, rank, ...dims]`.
+ * Used by both ends: client/predict-channel.ts and worker/predict-port.ts.
  */
-import type { PredictResult } from '../models/host.js';
-import type { SerializedError } from '../schema/errors.js';
-
-/**
- * Page → worker: `{ seq, input, params? }`, or, when the input is named
- * tensors, `[seq, params, ...FlatTensors]`. Worker → page: `[seq, ...FlatTensors]`
- * for tensor outputs without warnings, else `{ seq, result }`; or `{ seq, error }`.
- * Structured clone pays per object, and at batch 1 the nested
- * `{ name: { data, shape, dtype } }` both ways cost a measurable share of the call.
- */
-export type PredictRequest =
-  | { seq: number; input: unknown; params?: Record<string, unknown> }
-  | [seq: number, params: Record<string, unknown> | undefined, ...tensors: FlatTensors];
-
-export type PredictReply =
-  | { seq: number; result: PredictResult<unknown> }
-  | { seq: number; error: SerializedError }
-  | [seq: number, ...tensors: FlatTensors];
+import { isPlainObject } from './predicates.js';
 
 /** Named tensors in one flat list: name, data, dtype, rank, then the dims, for each tensor. */
 export type FlatTensors = (string | number | ArrayBufferView)[];
@@ -37,7 +21,7 @@ interface TensorLike {
  * as it was and returns false, and the value crosses as it is.
  */
 export function flattenTensors(value: unknown, into: FlatTensors): boolean {
-  if (!isPlain(value)) return false;
+  if (!isPlainObject(value)) return false;
   const start = into.length;
   const names = Object.keys(value);
   for (const name of names) {
@@ -50,7 +34,7 @@ export function flattenTensors(value: unknown, into: FlatTensors): boolean {
 }
 
 function pushTensor(name: string, t: unknown, into: FlatTensors): boolean {
-  if (name === '__proto__' || !isPlain(t) || Object.keys(t).length !== 3) return false;
+  if (name === '__proto__' || !isPlainObject(t) || Object.keys(t).length !== 3) return false;
   const { data, shape, dtype } = t;
   if (!ArrayBuffer.isView(data) || data instanceof DataView || typeof dtype !== 'string' || !Array.isArray(shape)) return false;
   into.push(name, data, dtype, shape.length);
@@ -71,10 +55,4 @@ export function unflattenTensors(flat: FlatTensors, from: number): Record<string
     i += 4 + rank;
   }
   return out;
-}
-
-function isPlain(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }

@@ -1,0 +1,123 @@
+/**
+ * The tracker's calls, page → worker through comlink: `TrackerWorkerApi` and
+ * the plain data its calls carry. The worker implements it; the page reaches
+ * it through comlink. Behaviour lives in client/ and worker/.
+ */
+import type { SerializedError } from '../schema/errors.js';
+import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
+import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
+import type { LoadModelOptions, LoggedModel, LoggedModelInfo, LogModelOptions, ModelMetadata, ModelSpec } from './models.js';
+import type { RemoteOptions, SyncStatus } from './sync.js';
+
+/** Metric points of one run, columnar so a flush clones four flat arrays. */
+export interface MetricColumns {
+  keys: string[];
+  values: number[];
+  steps: number[];
+  timestamps: number[];
+}
+
+/** What one run logged between two flushes. Params and tags are already stringified. */
+export interface RunBatch {
+  runId: string;
+  metrics?: MetricColumns;
+  params?: [key: string, value: string][];
+  tags?: [key: string, value: string][];
+}
+
+export interface LogBatch {
+  runs: RunBatch[];
+  /**
+   * The page tracker's session (one per openTracker) and this batch's number
+   * in it, 1, 2, 3…: the worker writes each (sessionId, batchNo) once, so a
+   * journal replay never stores a batch twice. Both or neither.
+   */
+  sessionId?: string;
+  batchNo?: number;
+}
+
+/** Items the worker refused (e.g. a param changed by another tab); everything else in the batch was stored. */
+export interface LogBatchResult {
+  rejected: SerializedError[];
+  /** The batch was on disk already (an earlier write or replay of the same session and batchNo); nothing was written. */
+  duplicate?: true;
+}
+
+/** A journal replay: how many batches were written now, how many were on disk already, and what was refused. */
+export interface ReplayResult {
+  replayed: number;
+  skipped: number;
+  rejected: SerializedError[];
+}
+
+export interface StartRunRequest {
+  experimentName?: string;
+  runName?: string;
+  tags?: Record<string, string>;
+  parentRunId?: string;
+  /** Resume this existing local run instead of creating one. */
+  runId?: string;
+  startTime: number;
+}
+
+export interface StartRunResult {
+  run: Run;
+}
+
+export interface SearchRunsRequest {
+  experimentNames?: string[];
+  filter?: string;
+  orderBy?: string[];
+  maxResults?: number;
+}
+
+/** A metric history as columns; the arrays are transferred, not copied. */
+export interface MetricHistoryColumns {
+  steps: Float64Array;
+  values: Float64Array;
+  timestamps: Float64Array;
+}
+
+export type ArtifactData = Blob | ArrayBuffer | Uint8Array | string;
+
+export interface OpenRequest {
+  dbName: string;
+  remote?: RemoteOptions;
+}
+
+export interface TrackerWorkerApi {
+  open(request: OpenRequest): Promise<{ schemaVersion: number }>;
+  logBatch(batch: LogBatch): Promise<LogBatchResult>;
+  /** Writes the batches of page journals (each with sessionId and batchNo) that are not on disk yet, in order. */
+  replayJournal(batches: LogBatch[]): Promise<ReplayResult>;
+  startRun(request: StartRunRequest): Promise<StartRunResult>;
+  endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
+  getRun(runId: string): Promise<Run>;
+  searchRuns(request: SearchRunsRequest): Promise<Run[]>;
+  getMetricHistory(runId: string, key: string): Promise<MetricHistoryColumns>;
+  listExperiments(): Promise<Experiment[]>;
+  logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
+  listArtifacts(runId: string, dir: string): Promise<FileInfo[]>;
+  readArtifact(runId: string, path: string): Promise<Blob>;
+  logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
+  loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }>;
+  /** `port` (transferred) then carries predict calls for model `id`, beside comlink: see worker/predict-port.ts. */
+  servePredicts(id: number, port: MessagePort): Promise<void>;
+  closeModel(id: number): Promise<void>;
+  registerModel(uri: string, name: string): Promise<ModelVersion>;
+  setModelAlias(name: string, alias: string, version: string | number): Promise<void>;
+  deleteModelAlias(name: string, alias: string): Promise<void>;
+  getRegisteredModel(name: string): Promise<RegisteredModel>;
+  searchModelVersions(name: string): Promise<ModelVersion[]>;
+  listLoggedModels(): Promise<LoggedModel[]>;
+  clearModelCache(): Promise<number>;
+  listLoggedModelArtifacts(modelId: string, dir: string): Promise<FileInfo[]>;
+  readLoggedModelArtifact(modelId: string, path: string): Promise<Blob>;
+  setRemote(remote: RemoteOptions | null): Promise<void>;
+  sync(): Promise<void>;
+  syncStatus(): Promise<SyncStatus>;
+  /** `listener` is a comlink proxy; the returned id unsubscribes it. */
+  onSyncStatus(listener: (status: SyncStatus) => void): Promise<number>;
+  offSyncStatus(id: number): Promise<void>;
+  close(): Promise<void>;
+}
