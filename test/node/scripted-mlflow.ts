@@ -215,7 +215,7 @@ export class ScriptedMlflow {
         if (e.lifecycle_stage !== 'active' || e.name === this.refuseRunsIn) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`);
         let created: FakeRun | undefined;
         for (let copy = 0; copy < this.createCopies; copy++) {
-          const runId = (++this.runCounter).toString(16).padStart(32, 'a');
+          const runId = (++this.runCounter).toString(16).padStart(32, '0');
           created = {
             info: { run_id: runId, experiment_id: e.experiment_id, run_name: String(b.run_name), status: 'RUNNING', start_time: Number(b.start_time), lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/${e.experiment_id}/${runId}/artifacts` },
             params: new Map(),
