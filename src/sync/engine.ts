@@ -598,6 +598,26 @@ export class SyncEngine {
     } catch (error) {
       // A refusal of the run itself (deleted, gone) is not about these items.
       if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
+      const nan = repeatedPointRefusal(error) ? items.filter((i) => i.kind === 'metric' && Number.isNaN(i.value)) : [];
+      if (nan.length > 0 && items.length > 1) {
+        // MLflow 2 refuses a whole batch that repeats a NaN point it stores (its duplicate check compares NaN
+        // with NaN): the batch goes again in order, cut around each NaN point, which goes alone.
+        let from = 0;
+        for (let i = 0; i <= items.length; i++) {
+          if (i < items.length && !nan.includes(items[i]!)) continue;
+          if (i > from) await this.sendBatch(state, runId, remoteRunId, items.slice(from, i));
+          if (i < items.length) await this.sendBatch(state, runId, remoteRunId, [items[i]!]);
+          from = i + 1;
+        }
+        return;
+      }
+      if (nan.length === 1) {
+        // That one NaN point alone hit the primary key: the server has it.
+        const { syncedSeq, counts } = ackOf(items);
+        await ackBatch(this.db, state, runId, syncedSeq, counts);
+        this.progress?.done(countItems(items));
+        return;
+      }
       if (items.length > 1) {
         const mid = Math.ceil(items.length / 2);
         await this.sendBatch(state, runId, remoteRunId, items.slice(0, mid));
@@ -659,6 +679,14 @@ class RemoteRunIds {
     if (remote !== undefined) this.known.set(localId, remote);
     return remote;
   }
+}
+
+/**
+ * MLflow 2's refusal of a log-batch whose insert hit the metrics primary key
+ * (the database's own words: SQLite, PostgreSQL, MySQL, SQL Server).
+ */
+function repeatedPointRefusal(error: RestError): boolean {
+  return error.errorCode === 'BAD_REQUEST' && /IntegrityError|UniqueViolation|UNIQUE constraint failed|duplicate key value|Duplicate entry|Violation of PRIMARY KEY/i.test(error.message);
 }
 
 /** How many params, tags and metric points a batch carried. */

@@ -90,6 +90,12 @@ export class ScriptedMlflow {
   refuseRunsIn: string | undefined;
   /** Params the server silently drops (a server that mangles what it is sent). */
   dropParams = new Set<string>();
+  /**
+   * MLflow 2's SQL store: a log-batch repeating a NaN point it already stores
+   * is refused whole (its duplicate check compares NaN with NaN, so the insert
+   * hits the primary key), as 400 BAD_REQUEST with the database's error.
+   */
+  refusesRepeatedNaN = false;
   private runCounter = 0;
   private readonly points = new WeakMap<FakeRun, Set<string>>();
   private readonly restore: () => void;
@@ -258,6 +264,13 @@ export class ScriptedMlflow {
         for (const p of params) if (!this.dropParams.has(p.key)) x.params.set(p.key, p.value);
         for (const t of (b.tags as { key: string; value: string }[]) ?? []) x.tags.set(t.key, t.value);
         const seen = this.pointsOf(x);
+        if (this.refusesRepeatedNaN && ((b.metrics as FakeRun['metrics']) ?? []).some((m) => Number.isNaN(Number(m.value)) && seen.has(pointKey(m)))) {
+          return mlflowError(
+            400,
+            'BAD_REQUEST',
+            '(raised as a result of Query-invoked autoflush; consider using a session.no_autoflush block if this flush is occurring prematurely)\n(sqlite3.IntegrityError) UNIQUE constraint failed: metrics.key, metrics.timestamp, metrics.step, metrics.run_uuid, metrics.value, metrics.is_nan',
+          );
+        }
         for (const m of (b.metrics as FakeRun['metrics']) ?? []) {
           const k = pointKey(m);
           if (!seen.has(k)) {

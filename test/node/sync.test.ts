@@ -575,6 +575,36 @@ describe('verification counts the points of series that went in more than one ba
     expect(batches(s)).toEqual([]);
   });
 
+  it('an MLflow 2 server, which refuses a batch that repeats a NaN point it has: the series sent again still arrives whole, and nothing is dead-lettered', async () => {
+    const s = server();
+    s.refusesRepeatedNaN = true;
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 2500);
+    await run.end();
+    swallow(s, 2);
+    await t.sync();
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 1000 of the 2500 points of metric m:/);
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([]);
+    expect(status.pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('an MLflow 2 server: a batch with NaN points whose answer was lost is sent again without a dead letter', async () => {
+    const s = server();
+    s.refusesRepeatedNaN = true;
+    const { t } = await open(s.url);
+    await logRun(t); // a NaN point among 120
+    s.lie({ match: at('runs/log-batch'), when: 'after', answer: () => html(502), times: 1 });
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([]);
+    expect(status.pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
   it('a series record from before the batch counter (an older version acknowledged it) is counted, not taken as one batch', async () => {
     const s = server();
     const { t, dbName } = await open(s.url);
