@@ -598,24 +598,17 @@ export class SyncEngine {
     } catch (error) {
       // A refusal of the run itself (deleted, gone) is not about these items.
       if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
-      const nan = repeatedPointRefusal(error) ? items.filter((i) => i.kind === 'metric' && Number.isNaN(i.value)) : [];
-      if (nan.length > 0 && items.length > 1) {
+      const nan = new Set(repeatedPointRefusal(error) ? items.filter((i) => i.kind === 'metric' && Number.isNaN(i.value)) : []);
+      if (nan.size > 0 && items.length > 1) {
         // MLflow 2 refuses a whole batch that repeats a NaN point it stores (its duplicate check compares NaN
         // with NaN): the batch goes again in order, cut around each NaN point, which goes alone.
         let from = 0;
         for (let i = 0; i <= items.length; i++) {
-          if (i < items.length && !nan.includes(items[i]!)) continue;
+          if (i < items.length && !nan.has(items[i]!)) continue;
           if (i > from) await this.sendBatch(state, runId, remoteRunId, items.slice(from, i));
           if (i < items.length) await this.sendBatch(state, runId, remoteRunId, [items[i]!]);
           from = i + 1;
         }
-        return;
-      }
-      if (nan.length === 1) {
-        // That one NaN point alone hit the primary key: the server has it.
-        const { syncedSeq, counts } = ackOf(items);
-        await ackBatch(this.db, state, runId, syncedSeq, counts);
-        this.progress?.done(countItems(items));
         return;
       }
       if (items.length > 1) {
@@ -624,8 +617,9 @@ export class SyncEngine {
         await this.sendBatch(state, runId, remoteRunId, items.slice(mid));
         return;
       }
+      // Refused alone, an item is a dead letter; but a NaN point that hit the primary key is on the server.
       const item = items[0]!;
-      await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
+      if (nan.size === 0) await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
     }
     const { syncedSeq, counts } = ackOf(items);
     await ackBatch(this.db, state, runId, syncedSeq, counts);
