@@ -10,7 +10,8 @@
  *   made by resending a create are swept per experiment before runs count
  *   as synced, whichever pass created them, and deleted only when empty;
  * - metric points keep their log-time timestamps, so a replayed batch meets
- *   the server's duplicate handling; params are write-once; tags upsert;
+ *   the server's duplicate handling (MLflow 2's refuses a repeated NaN point:
+ *   see sendBatch); params are write-once; tags upsert;
  * - progress is acknowledged only after a well-formed MLflow answer, in the
  *   same transaction per batch, so a crash replays at most one batch;
  * - a run counts as synced only once the server's copy was compared with
