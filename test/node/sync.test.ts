@@ -575,6 +575,24 @@ describe('verification counts the points of series that went in more than one ba
     expect(batches(s)).toEqual([]);
   });
 
+  it('a metric the server refused a point of (a dead letter) is not counted: no get-history for it, no endless upload', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'bad', 1200);
+    await run.end();
+    const refusesStep0 = (r: FakeRequest) => r.endpoint === 'runs/log-batch' && ((r.body as { metrics?: { key: string; step: number }[] }).metrics ?? []).some((m) => m.key === 'bad' && m.step === 0);
+    s.lie({ match: refusesStep0, when: 'instead', answer: () => new Response(JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'refused' }), { status: 400, headers: { 'Content-Type': 'application/json' } }) });
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([expect.objectContaining({ kind: 'metric', key: 'bad' })]);
+    expect(status.pending).toEqual(nothingPending);
+    expect(histories(s)).toEqual([]);
+    s.requests = [];
+    await t.sync();
+    expect(batches(s)).toEqual([]);
+  });
+
   it('an MLflow 2 server, which refuses a batch that repeats a NaN point it has: the series sent again still arrives whole, and nothing is dead-lettered', async () => {
     const s = server();
     s.refusesRepeatedNaN = true;
