@@ -90,6 +90,20 @@ export interface RunSyncRecord {
   openIn?: string;
 }
 
+/** What one server has of a metric series (schema v5). */
+export interface SeriesSyncRecord {
+  /** The server has the first `syncedCount` points, in logged order. */
+  syncedCount: number;
+  /**
+   * How many acknowledged log-batches moved `syncedCount` forward. MLflow's
+   * SQL store writes one log-batch's metrics in one transaction, so a series
+   * acknowledged in one batch is whole when its latest point is on the
+   * server; after more than one, verification counts its points. Absent on
+   * records written before it existed: unknown, so counted.
+   */
+  batches?: number;
+}
+
 /** An item the server refused for good (a 4xx other than auth); sync went on without it. */
 export interface DeadLetterRecord {
   id?: number;
@@ -183,7 +197,7 @@ export interface VersionSyncRecord {
 /** What a server has of each kind of local entity (schema v5), keyed by `RemoteKey`. */
 export interface RemoteValues {
   run: RunSyncRecord;
-  series: { syncedCount: number };
+  series: SeriesSyncRecord;
   file: { syncedSha256: string };
   experiment: { remoteId: string };
   model: ModelSyncRecord;

@@ -19,6 +19,7 @@ import {
   type RunRecord,
   type RunSyncRecord,
   type SeriesRecord,
+  type SeriesSyncRecord,
 } from './schema.js';
 
 export interface RunWork {
@@ -35,8 +36,12 @@ export interface RunWork {
   artifacts: ArtifactRecord[];
   /** The end state to send with runs/update, when it differs from what the server has. */
   end?: { status: RunRecord['status']; endTime?: number };
-  /** Everything is acknowledged but not yet compared with the server's copy at this epoch. */
-  verify?: { epoch: number; params: ParamRecord[]; tags: ParamRecord[]; series: SeriesRecord[]; artifacts: ArtifactRecord[] };
+  /**
+   * Everything is acknowledged but not yet compared with the server's copy at
+   * this epoch. Each series carries how many log-batches the server
+   * acknowledged of it (see SeriesSyncRecord; undefined when unknown).
+   */
+  verify?: { epoch: number; params: ParamRecord[]; tags: ParamRecord[]; series: (SeriesRecord & { batches: number | undefined })[]; artifacts: ArtifactRecord[] };
 }
 
 const emptySync = (runId: string): RunSyncRecord => ({ runId, createAttempted: false, syncedSeq: 0 });
@@ -112,7 +117,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
       const pending = sync.remoteRunId === undefined || text.length > 0 || item.series.length > 0 || item.artifacts.length > 0 || item.end !== undefined;
       if (pending) return item;
       if (sync.verifiedEpoch !== epoch && (run.status !== 'RUNNING' || epoch > 0)) {
-        item.verify = { epoch, params, tags, series, artifacts };
+        item.verify = { epoch, params, tags, series: series.map((s) => ({ ...s, batches: seriesSync.get(`${run.runId}\u0000${s.key}`)?.batches })), artifacts };
         return item;
       }
       return undefined;
@@ -246,10 +251,11 @@ export async function ackBatch(
   await Promise.all([
     ...[...counts].map(async ([metric, count]) => {
       const k = key(state, 'series', runId, metric);
-      const old = (await tx.objectStore('remote').get(k)) as { syncedCount: number } | undefined;
+      const old = (await tx.objectStore('remote').get(k)) as SeriesSyncRecord | undefined;
       if (count > (old?.syncedCount ?? 0)) {
         acked.metrics += count - (old?.syncedCount ?? 0);
-        void tx.objectStore('remote').put({ syncedCount: count }, k);
+        // An old record without `batches` took at least one batch: this makes it more than one.
+        void tx.objectStore('remote').put({ syncedCount: count, batches: old === undefined ? 1 : (old.batches ?? 1) + 1 } satisfies SeriesSyncRecord, k);
       }
     }),
     // Counted once, and only while the stored record is the version sent (a tag replaced meanwhile is still pending).

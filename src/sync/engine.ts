@@ -10,12 +10,15 @@
  *   made by resending a create are swept per experiment before runs count
  *   as synced, whichever pass created them, and deleted only when empty;
  * - metric points keep their log-time timestamps, so a replayed batch meets
- *   the server's duplicate handling; params are write-once; tags upsert;
+ *   the server's duplicate handling (MLflow 2's refuses a repeated NaN point:
+ *   see sendBatch); params are write-once; tags upsert;
  * - progress is acknowledged only after a well-formed MLflow answer, in the
  *   same transaction per batch, so a crash replays at most one batch;
  * - a run counts as synced only once the server's copy was compared with
- *   the local one (params, tags, latest metric values, status, files);
- *   whatever is missing is uploaded again.
+ *   the local one (params, tags, latest metric values, status, files, and
+ *   the points of each series acknowledged in more than one log-batch, since
+ *   a lost middle batch leaves the latest point in place); whatever is
+ *   missing is uploaded again.
  * Nothing here deletes server data, and nothing the server refuses for the
  * run as a whole (a deleted run or experiment) is dead-lettered: the run
  * waits, with the reason in the status.
@@ -26,7 +29,7 @@ import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../remote/retry.js
 import { MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { bindIdentity, bumpEpoch, getRemote, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
-import type { Db, ExperimentRecord } from '../store/schema.js';
+import type { Db, ExperimentRecord, SeriesRecord } from '../store/schema.js';
 import {
   ackArtifact,
   ackBatch,
@@ -46,6 +49,7 @@ import {
 } from '../store/sync-state.js';
 import { ModelSync } from './models.js';
 import { ackOf, encodeDouble, logBatchBody, packBatches, type BatchItem, type MetricItem, type TextItem } from './packing.js';
+import { SeriesPoints } from './points.js';
 import { countPending, Progress } from './progress.js';
 
 export { DEFAULT_RETRY, type RetryPolicy };
@@ -58,6 +62,8 @@ const WINDOW = 20_000;
 const RUNS_AT_ONCE = 3;
 /** Runs compared with the server per runs/search. */
 const VERIFY_CHUNK = 100;
+/** Points per metrics/get-history page: MLflow's Python client's size. Always sent: without it, MLflow 3.2+ once answered empty pages with a token to themselves. */
+const HISTORY_PAGE = 25_000;
 /** Tags the server adds to a run it creates: a twin holding only these holds nothing. */
 const CREATE_TAGS = new Set([CLIENT_ID_TAG, 'mlflow.runName', 'mlflow.user', 'mlflow.source.name', 'mlflow.source.type']);
 
@@ -417,8 +423,9 @@ export class SyncEngine {
 
   /**
    * Compares runs whose every item was acknowledged with the server's copy
-   * (one runs/search per VERIFY_CHUNK runs, and artifacts/list for runs with
-   * files). What the server lacks is uploaded again on the next pass.
+   * (one runs/search per VERIFY_CHUNK runs, artifacts/list for runs with
+   * files, and metrics/get-history for series acknowledged in more than one
+   * log-batch). What the server lacks is uploaded again on the next pass.
    */
   private async verify(state: string, runs: RunWork[], remoteIds: RemoteRunIds): Promise<void> {
     if (runs.length === 0) return;
@@ -493,11 +500,48 @@ export class SyncEngine {
       const m = metrics.get(s.key);
       return m === undefined || String(m.value) !== String(encodeDouble(s.latest.value)) || Number(m.step ?? 0) !== s.latest.step;
     }).map((s) => s.key);
+    // A series acknowledged in one log-batch (one transaction on the server) is whole when its latest point is there; others are counted.
+    const lost: string[] = [];
+    for (const s of v.series) {
+      if (s.batches === 1 || series.includes(s.key)) continue;
+      const { missing, of } = await this.missingPoints(w.run.runId, remote.info.run_id, s);
+      if (missing === 0) continue;
+      series.push(s.key);
+      lost.push(`${missing} of the ${of} points of metric ${s.key}`);
+    }
+    const latestOff = series.length - lost.length;
     const endMissing = w.run.status !== 'RUNNING' && remote.info.status !== undefined && remote.info.status !== w.run.status;
     const files = v.artifacts.length === 0 ? [] : await this.missingFiles(w, remote.info.run_id);
     if (!textMissing && series.length === 0 && !endMissing && files.length === 0) return undefined;
-    const what = [textMissing && 'params or tags', series.length > 0 && `metrics ${series.join(', ')}`, endMissing && 'its end status', files.length > 0 && `files ${files.join(', ')}`].filter(Boolean).join(', ');
+    const what = [
+      textMissing && 'params or tags',
+      latestOff > 0 && `metrics ${series.slice(0, latestOff).join(', ')}`,
+      ...lost,
+      endMissing && 'its end status',
+      files.length > 0 && `files ${files.join(', ')}`,
+    ].filter(Boolean).join(', ');
     return { what, params: textMissing, series, files, end: endMissing };
+  }
+
+  /**
+   * How many distinct points of a local series the server's history lacks
+   * (see points.ts), of how many: get-history pages of HISTORY_PAGE, read
+   * until every local point was seen or the history ends.
+   */
+  private async missingPoints(runId: string, remoteRunId: string, s: SeriesRecord): Promise<{ missing: number; of: number }> {
+    const local = new SeriesPoints(s.count);
+    for (let from = 0; from < s.count; from += WINDOW) for (const p of await readPoints(this.db, runId, s.key, from, Math.min(s.count, from + WINDOW))) local.add(p);
+    local.seal();
+    let pageToken: string | undefined;
+    do {
+      const query: Record<string, string> = { run_id: remoteRunId, metric_key: s.key, max_results: String(HISTORY_PAGE) };
+      if (pageToken !== undefined) query.page_token = pageToken;
+      const page = await this.request(() => this.rest.call<{ metrics?: { value: number | string; step?: number | string; timestamp?: number | string }[]; next_page_token?: string }>('GET', 'metrics/get-history', query));
+      for (const m of page.metrics ?? []) local.see(m.timestamp, m.step, m.value);
+      // An empty page ends it too, whatever token came with it: a token back to the same page would loop forever.
+      pageToken = (page.metrics?.length ?? 0) > 0 ? page.next_page_token || undefined : undefined;
+    } while (pageToken !== undefined && local.missing > 0);
+    return { missing: local.missing, of: local.size };
   }
 
   /** Local files of the run the server lists with another size, or not at all. */
@@ -555,14 +599,28 @@ export class SyncEngine {
     } catch (error) {
       // A refusal of the run itself (deleted, gone) is not about these items.
       if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
+      const nan = new Set(repeatedPointRefusal(error) ? items.filter((i) => i.kind === 'metric' && Number.isNaN(i.value)) : []);
+      if (nan.size > 0 && items.length > 1) {
+        // MLflow 2 refuses a whole batch that repeats a NaN point it stores (its duplicate check compares NaN
+        // with NaN): the batch goes again in order, cut around each NaN point, which goes alone.
+        let from = 0;
+        for (let i = 0; i <= items.length; i++) {
+          if (i < items.length && !nan.has(items[i]!)) continue;
+          if (i > from) await this.sendBatch(state, runId, remoteRunId, items.slice(from, i));
+          if (i < items.length) await this.sendBatch(state, runId, remoteRunId, [items[i]!]);
+          from = i + 1;
+        }
+        return;
+      }
       if (items.length > 1) {
         const mid = Math.ceil(items.length / 2);
         await this.sendBatch(state, runId, remoteRunId, items.slice(0, mid));
         await this.sendBatch(state, runId, remoteRunId, items.slice(mid));
         return;
       }
+      // Refused alone, an item is a dead letter; but a NaN point that hit the primary key is on the server.
       const item = items[0]!;
-      await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
+      if (nan.size === 0) await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
     }
     const { syncedSeq, counts, text } = ackOf(items);
     await ackBatch(this.db, state, runId, syncedSeq, counts, text);
@@ -616,6 +674,14 @@ class RemoteRunIds {
     if (remote !== undefined) this.known.set(localId, remote);
     return remote;
   }
+}
+
+/**
+ * MLflow 2's refusal of a log-batch whose insert hit the metrics primary key
+ * (the database's own words: SQLite, PostgreSQL, MySQL, SQL Server).
+ */
+function repeatedPointRefusal(error: RestError): boolean {
+  return error.errorCode === 'BAD_REQUEST' && /IntegrityError|UniqueViolation|UNIQUE constraint failed|duplicate key value|Duplicate entry|Violation of PRIMARY KEY/i.test(error.message);
 }
 
 /** How many params, tags and metric points a batch carried. */

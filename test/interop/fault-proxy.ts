@@ -22,6 +22,8 @@
 //                                                                             (not forwarded)
 //   down                a dead server: reset the connection (like `reset`); as a scripted mode
 //                       with no `match` the proxy stops listening, so connections are REFUSED
+//   jsonOk              200 application/json `{}`: MLflow's own answer to a write, from a
+//                       proxy that acknowledged what it dropped                 (not forwarded)
 //   (rest)        forward normally
 // A `delay` fate draws a second number for its duration. Sum of rates must be <= 1.
 // Given the same request order, the same seed gives the same fates (concurrent requests
@@ -75,6 +77,7 @@ export interface FaultRates {
   proxy405?: number;
   proxy413?: number;
   down?: number;
+  jsonOk?: number;
 }
 
 /** A scripted fate: every request `match` accepts (every request without `match`) gets `fate`. */
@@ -94,7 +97,7 @@ export interface FaultProxy {
    * Counters (live object): requests (all), preflight (OPTIONS, forwarded untouched),
    * forwarded (requests sent to the target, incl. dropResponse/delay/preflight),
    * dropResponse, reset, status500, status503, status429, delay, pass (normal forward),
-   * htmlOk, htmlOkAfterForward, emptyOk, redirect, proxy404, proxy405, proxy413, down
+   * htmlOk, htmlOkAfterForward, emptyOk, redirect, proxy404, proxy405, proxy413, jsonOk, down
    * (requests/preflights the proxy cut; refused connections never reach it), scripted
    * (requests answered by a scripted mode, also counted under their fate), portal (hits on
    * the redirect target page), upstreamError (target unreachable / failed mid-way), clientAborted.
@@ -115,7 +118,7 @@ export interface FaultProxy {
 export type FaultStats = Record<Fate | 'requests' | 'preflight' | 'forwarded' | 'scripted' | 'portal' | 'upstreamError' | 'clientAborted', number> &
   Record<string, number>;
 
-export type LieFate = 'htmlOk' | 'htmlOkAfterForward' | 'emptyOk' | 'redirect' | 'proxy404' | 'proxy405' | 'proxy413' | 'down';
+export type LieFate = 'htmlOk' | 'htmlOkAfterForward' | 'emptyOk' | 'redirect' | 'proxy404' | 'proxy405' | 'proxy413' | 'down' | 'jsonOk';
 export type Fate = 'dropResponse' | 'reset' | 'status500' | 'status503' | 'status429' | 'delay' | LieFate | 'pass';
 
 const FATE_ORDER = [
@@ -134,6 +137,7 @@ const FATE_ORDER = [
   'proxy405',
   'proxy413',
   'down',
+  'jsonOk',
 ] as const;
 const ALL_FATES: readonly Fate[] = [...FATE_ORDER, 'pass'];
 
@@ -431,6 +435,9 @@ export async function startFaultProxy(options: { target: string; seed: number; r
         return;
       case 'emptyOk':
         answer(req, res, 200, {}, ''); // no Content-Type at all
+        return;
+      case 'jsonOk':
+        answer(req, res, 200, { 'Content-Type': 'application/json' }, '{}');
         return;
       case 'redirect': {
         const location = `http://${req.headers.host ?? `127.0.0.1:${port}`}${PORTAL_PATH}?from=${encodeURIComponent(url)}`;

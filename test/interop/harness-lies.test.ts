@@ -142,6 +142,20 @@ describe('fault proxy lie fates', () => {
     expect(proxy.stats).toMatchObject({ htmlOk: 1, emptyOk: 1, proxy404: 1, proxy405: 1, proxy413: 2, scripted: 6 });
   });
 
+  it("jsonOk: MLflow's own {} for a write the proxy never forwarded", { timeout: T }, async () => {
+    const run = (await ok(server.url, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now() })).run as { info: { run_id: string } };
+    await proxy.setMode({ fate: 'jsonOk', match: (_m, path) => path.endsWith('/runs/log-batch') });
+    const forwarded = proxy.stats.forwarded;
+    const r = await call(proxy.url, 'POST', `${API}/runs/log-batch`, { run_id: run.info.run_id, metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0 }] }, { Origin: FOREIGN });
+    await proxy.setMode(null);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(r.json).toEqual({});
+    expect(r.headers.get('access-control-allow-origin')).toBe(FOREIGN);
+    expect(proxy.stats.forwarded).toBe(forwarded);
+    expect(await ok(server.url, 'GET', `${API}/metrics/get-history?run_id=${run.info.run_id}&metric_key=m&max_results=10`)).toEqual({});
+  });
+
   it('htmlOkAfterForward: the server applied the write, the client got a 200 HTML page', { timeout: T }, async () => {
     await proxy.setMode({ fate: 'htmlOkAfterForward' });
     const forwarded = proxy.stats.forwarded;

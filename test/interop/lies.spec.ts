@@ -89,6 +89,35 @@ test('captive portals, empty 200s, redirects and proxy 404/405/413 are never tak
   expect(proxy.stats.htmlOkAfterForward).toBeGreaterThan(0);
 });
 
+test("a proxy answers MLflow's own {} to the middle log-batch of a long series and drops it: verification counts the series' points and names the metric; the next pass sends the series again and the server equals the local store", async ({ page }) => {
+  await openLibrary(page);
+  const dbName = 'lie-jsonOk';
+  await page.evaluate(
+    async ({ dbName }) => {
+      const t = await edge.openTracker({ dbName });
+      const run = await t.startRun({ experimentName: dbName, runName: 'long' });
+      run.logParams({ lr: 0.01 });
+      // Three log-batches (1000, 1000, 500 points); the latest point is in the last one.
+      for (let step = 0; step < 2500; step++) run.logMetric('loss', step % 97 === 3 ? NaN : 1 / (step + 1), { step });
+      await run.end();
+      await t.close();
+    },
+    { dbName },
+  );
+  let batches = 0;
+  await proxy.setMode({ fate: 'jsonOk', match: (method, pathname) => method === 'POST' && pathname.endsWith('/runs/log-batch') && ++batches === 2 });
+  const lied = await syncIn(page, dbName, proxy.url);
+  await proxy.setMode(null);
+  expect(proxy.stats.jsonOk).toBe(1);
+  expect(lied.lastNotice?.message).toMatch(/lacks 1000 of the 2500 points of metric loss:/);
+  expect(lied.pending.runs).toBe(1);
+  expect(lied.deadLetters).toEqual([]);
+  const healed = await syncIn(page, dbName, proxy.url);
+  expect(healed.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+  expect(healed.deadLetters).toEqual([]);
+  await expectSame(page, dbName, dbName);
+});
+
 test('an experiment deleted on the server: new data waits (no dead letters) and arrives once it is restored', async ({ page }) => {
   await openLibrary(page);
   const dbName = 'deleted-experiment';

@@ -1,10 +1,11 @@
 /**
  * An MLflow tracking server in memory, reached through a stubbed global
  * fetch: the REST endpoints sync uses (experiments, runs, log-batch, the
- * artifact proxy, artifacts/list, /version), with MLflow's answers and error
- * bodies, and hooks to lie the ways real networks and servers do (captive
- * portals, empty answers, redirects, proxy errors, answers lost after the
- * server applied the request, a wiped or restored database, deleted runs).
+ * artifact proxy, artifacts/list, metrics/get-history, /version), with
+ * MLflow's answers and error bodies, and hooks to lie the ways real networks
+ * and servers do (captive portals, empty answers, redirects, proxy errors,
+ * answers lost after the server applied the request, a proxy's `{}` for a
+ * request it never forwarded, a wiped or restored database, deleted runs).
  * Milliseconds per test; no sockets.
  */
 import { vi } from 'vitest';
@@ -34,7 +35,12 @@ export interface Lie {
   answer: (r: FakeRequest) => Response | Promise<Response>;
   /** How many requests to lie to (default: all that match). */
   times?: number;
+  /** How many matching requests pass untouched before the lie starts (default 0). */
+  skip?: number;
 }
+
+/** A well-formed MLflow answer (`{}`, as log-batch sends) from a proxy that never forwarded the request. */
+export const acknowledged = () => json({});
 
 export const html = (status: number, body = '<html><body><h1>Welcome to Airport Wi-Fi</h1>Please sign in.</body></html>') =>
   new Response(body, { status, headers: { 'Content-Type': 'text/html' } });
@@ -48,6 +54,16 @@ interface Database {
   runs: Map<string, FakeRun>;
   files: Map<string, Uint8Array>;
   nextExperiment: number;
+}
+
+/**
+ * A point as MLflow's SQL store keys it: (key, timestamp, step, value, is_nan),
+ * NaN stored as 0 with is_nan, ±Infinity as ±1.7976931348623157e308, -0 as 0.
+ */
+function pointKey(m: { key: string; value: number | string; step: number; timestamp: number }): string {
+  const v = Number(m.value);
+  const value = Number.isNaN(v) ? 'nan' : String(Math.min(Math.max(v, -Number.MAX_VALUE), Number.MAX_VALUE) + 0);
+  return `${m.key}\u0000${m.timestamp}\u0000${m.step}\u0000${value}`;
 }
 
 let dbCounter = 0;
@@ -74,7 +90,14 @@ export class ScriptedMlflow {
   refuseRunsIn: string | undefined;
   /** Params the server silently drops (a server that mangles what it is sent). */
   dropParams = new Set<string>();
+  /**
+   * MLflow 2's SQL store: a log-batch repeating a NaN point it already stores
+   * is refused whole (its duplicate check compares NaN with NaN, so the insert
+   * hits the primary key), as 400 BAD_REQUEST with the database's error.
+   */
+  refusesRepeatedNaN = false;
   private runCounter = 0;
+  private readonly points = new WeakMap<FakeRun, Set<string>>();
   private readonly restore: () => void;
 
   constructor(host = 'mlflow.test') {
@@ -151,7 +174,11 @@ export class ScriptedMlflow {
       headers: new Headers(init.headers),
     };
     this.requests.push(request);
-    const lie = this.lies.find((l) => l.match(request) && (l.times === undefined || l.times > 0));
+    let lie = this.lies.find((l) => l.match(request) && (l.times === undefined || l.times > 0));
+    if (lie?.skip) {
+      lie.skip--;
+      lie = undefined;
+    }
     if (lie?.times !== undefined) lie.times--;
     if (lie?.when === 'instead') return lie.answer(request);
     const answer = this.serve(request);
@@ -194,7 +221,7 @@ export class ScriptedMlflow {
         if (e.lifecycle_stage !== 'active' || e.name === this.refuseRunsIn) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`);
         let created: FakeRun | undefined;
         for (let copy = 0; copy < this.createCopies; copy++) {
-          const runId = (++this.runCounter).toString(16).padStart(32, 'a');
+          const runId = (++this.runCounter).toString(16).padStart(32, '0');
           created = {
             info: { run_id: runId, experiment_id: e.experiment_id, run_name: String(b.run_name), status: 'RUNNING', start_time: Number(b.start_time), lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/${e.experiment_id}/${runId}/artifacts` },
             params: new Map(),
@@ -236,10 +263,38 @@ export class ScriptedMlflow {
         }
         for (const p of params) if (!this.dropParams.has(p.key)) x.params.set(p.key, p.value);
         for (const t of (b.tags as { key: string; value: string }[]) ?? []) x.tags.set(t.key, t.value);
+        const seen = this.pointsOf(x);
+        if (this.refusesRepeatedNaN && ((b.metrics as FakeRun['metrics']) ?? []).some((m) => Number.isNaN(Number(m.value)) && seen.has(pointKey(m)))) {
+          return mlflowError(
+            400,
+            'BAD_REQUEST',
+            '(raised as a result of Query-invoked autoflush; consider using a session.no_autoflush block if this flush is occurring prematurely)\n(sqlite3.IntegrityError) UNIQUE constraint failed: metrics.key, metrics.timestamp, metrics.step, metrics.run_uuid, metrics.value, metrics.is_nan',
+          );
+        }
         for (const m of (b.metrics as FakeRun['metrics']) ?? []) {
-          if (!x.metrics.some((o) => o.key === m.key && o.step === m.step && o.timestamp === m.timestamp && String(o.value) === String(m.value))) x.metrics.push(m);
+          const k = pointKey(m);
+          if (!seen.has(k)) {
+            seen.add(k);
+            x.metrics.push(m);
+          }
         }
         return json({});
+      }
+      case 'GET metrics/get-history': {
+        const x = run(b.run_id);
+        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        // MLflow 3.2+: ordered by (timestamp, step, value), paged by an offset token when max_results is sent.
+        const stored = (v: number | string) => (Number.isNaN(Number(v)) ? 0 : Math.min(Math.max(Number(v), -Number.MAX_VALUE), Number.MAX_VALUE));
+        const all = x.metrics
+          .filter((m) => m.key === String(b.metric_key))
+          .sort((p, q) => p.timestamp - q.timestamp || p.step - q.step || stored(p.value) - stored(q.value));
+        const offset = b.page_token === undefined ? 0 : (JSON.parse(atob(String(b.page_token))) as { offset: number }).offset;
+        const max = b.max_results === undefined ? undefined : Number(b.max_results);
+        if (max !== undefined && !(max > 0)) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `Invalid value ${max} for parameter 'max_results' supplied. It must be a positive integer.`);
+        const page = all.slice(offset, max === undefined ? undefined : offset + max);
+        const metrics = page.map((m) => ({ key: m.key, value: Number.isNaN(Number(m.value)) ? 'NaN' : stored(m.value), timestamp: m.timestamp, step: m.step }));
+        const more = max !== undefined && offset + max < all.length;
+        return json(more ? { metrics, next_page_token: btoa(JSON.stringify({ offset: offset + max })) } : metrics.length > 0 ? { metrics } : {});
       }
       case 'POST runs/search':
         return json({ runs: this.search(b).map((x) => this.runJson(x)) });
@@ -261,6 +316,16 @@ export class ScriptedMlflow {
       default:
         return html(404, '<html><body>Not Found</body></html>');
     }
+  }
+
+  /** The run's points by MLflow's primary key, for duplicate handling (rebuilt when a test edited `metrics`). */
+  private pointsOf(x: FakeRun): Set<string> {
+    let seen = this.points.get(x);
+    if (seen === undefined || seen.size !== x.metrics.length) {
+      seen = new Set(x.metrics.map(pointKey));
+      this.points.set(x, seen);
+    }
+    return seen;
   }
 
   private search(b: Record<string, unknown>): FakeRun[] {

@@ -6,13 +6,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Remote } from 'comlink';
 import { Tracker } from '../../src/client/tracker.js';
+import type { Run } from '../../src/client/run.js';
 import type { SyncStatus, TrackerWorkerApi } from '../../src/protocol.js';
 import { MAX_RETRY_AFTER_MS, retryAfter } from '../../src/remote/rest.js';
 import { redactUrl } from '../../src/remote/redact.js';
 import { MlflowEdgeError } from '../../src/schema/errors.js';
 import { openDatabase } from '../../src/store/open.js';
 import { TrackerService } from '../../src/worker/service.js';
-import { html, ScriptedMlflow, type FakeRequest } from './scripted-mlflow.js';
+import { acknowledged, html, ScriptedMlflow, type FakeRequest } from './scripted-mlflow.js';
 import { rejection } from './typed-errors.js';
 
 const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
@@ -82,9 +83,10 @@ async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName 
     for (const [k, v] of Object.entries(run.data.tags)) expect(r.tags.get(k)).toBe(k === 'mlflow.parentRunId' ? expect.any(String) : v);
     expect(r.info.status).toBe(run.info.status);
     for (const key of Object.keys(run.data.metrics)) {
+      // Each point exactly once; MLflow keeps no logging order (get-history sorts by timestamp, step, value).
       const history = (await t.getMetricHistory(run.info.runId, key)).map((p) => `${p.step}:${p.timestamp}:${String(p.value)}`);
       const onServer = r.metrics.filter((m) => m.key === key).map((m) => `${m.step}:${m.timestamp}:${String(m.value)}`);
-      expect(onServer).toEqual(history);
+      expect(onServer.sort()).toEqual(history.sort());
     }
     const root = r.info.artifact_uri.replace('mlflow-artifacts:/', '');
     const files = [...s.db.files].filter(([p]) => p.startsWith(`${root}/`));
@@ -467,6 +469,178 @@ describe('server-side changes make runs wait, never lose data', () => {
     expect((await rejection(t.sync())).code).toBe('INVALID_STATE');
     s.restoreExperiment('lies');
     await t.sync();
+    await expectServerEquals(t, s);
+  });
+});
+
+describe('verification counts the points of series that went in more than one batch', () => {
+  const histories = (s: ScriptedMlflow) => s.requests.filter((r) => r.endpoint === 'metrics/get-history');
+  const batches = (s: ScriptedMlflow) => s.requests.filter((r) => r.endpoint === 'runs/log-batch');
+  /** A proxy answers MLflow's `{}` to the `nth` log-batch (from 1) and never forwards it. */
+  const swallow = (s: ScriptedMlflow, nth: number) => s.lie({ match: at('runs/log-batch'), when: 'instead', answer: acknowledged, skip: nth - 1, times: 1 });
+  /** `n` points of `key`, NaN and ±Infinity among them, one step each. */
+  const series = (run: Run, key: string, n: number, from = 0) => {
+    for (let step = from; step < from + n; step++) run.logMetric(key, step % 97 === 3 ? NaN : step % 89 === 5 ? (step % 2 ? Infinity : -Infinity) : 1 / (step + 1), { step, timestamp: 1_700_000_000_000 + step });
+  };
+
+  it('a middle batch of a long series acknowledged but never applied: found at verification, the series is sent again, then every point is there once', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 2500); // three batches: 1000, 1000, 500; the latest point is in the last
+    run.logMetric('other', 1);
+    await run.end();
+    swallow(s, 2);
+    await t.sync();
+    expect(s.runsOf('lies')[0]!.metrics.filter((m) => m.key === 'm')).toHaveLength(1500);
+    const status = await t.syncStatus();
+    expect(status.lastNotice?.message).toMatch(/lacks 1000 of the 2500 points of metric m:/);
+    expect(status.pending.runs).toBe(1);
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a run synced while running, between logging bursts, whose middle burst was lost: found once the run ends', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 10);
+    await run.flush();
+    await t.sync();
+    series(run, 'm', 10, 10);
+    await run.flush();
+    swallow(s, 1);
+    await t.sync();
+    series(run, 'm', 10, 20);
+    await run.end();
+    await t.sync();
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 10 of the 30 points of metric m:/);
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a series that went in one batch costs no get-history request; one in several costs one', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    await logRun(t, 'lies', 'small'); // three series, one batch
+    const big = await t.startRun({ experimentName: 'lies', runName: 'big' });
+    series(big, 'm', 2500);
+    await big.end();
+    await t.sync();
+    expect(histories(s).map((r) => r.body)).toEqual([{ run_id: s.runsOf('lies').find((r) => r.tags.get(CLIENT_ID) === big.runId)!.info.run_id, metric_key: 'm', max_results: '25000' }]);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a series of more than 25,000 points is counted across get-history pages', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 27_000);
+    await run.end();
+    swallow(s, 5);
+    await t.sync();
+    // 26,000 on the server: two pages, both counted.
+    expect(histories(s).map((r) => (r.body as { page_token?: string }).page_token !== undefined)).toEqual([false, true]);
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 1000 of the 27000 points of metric m:/);
+    s.requests = [];
+    await t.sync();
+    expect(batches(s)).toHaveLength(27);
+    expect(histories(s)).toHaveLength(2);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('points logged twice (the server keeps them once) are counted once: no endless upload', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 1200);
+    const ts = 1_800_000_000_000;
+    // MLflow's key is (timestamp, step, value): these pairs are one point each there; NaN is stored as 0 with a flag, so NaN and 0 are two.
+    for (const [a, b] of [[0.5, 0.5], [NaN, NaN], [Infinity, Number.MAX_VALUE], [-Infinity, -Number.MAX_VALUE], [-0, 0], [NaN, 0]] as const) {
+      run.logMetric('m', a, { step: 5000, timestamp: ts });
+      run.logMetric('m', b, { step: 5000, timestamp: ts });
+    }
+    await run.end();
+    await t.sync();
+    expect(histories(s)).toHaveLength(1);
+    const status = await t.syncStatus();
+    expect(status.lastNotice?.message ?? '').not.toMatch(/lacks/);
+    expect(status.pending).toEqual(nothingPending);
+    s.requests = [];
+    await t.sync();
+    expect(batches(s)).toEqual([]);
+  });
+
+  it('a metric the server refused a point of (a dead letter) is not counted: no get-history for it, no endless upload', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'bad', 1200);
+    await run.end();
+    const refusesStep0 = (r: FakeRequest) => r.endpoint === 'runs/log-batch' && ((r.body as { metrics?: { key: string; step: number }[] }).metrics ?? []).some((m) => m.key === 'bad' && m.step === 0);
+    s.lie({ match: refusesStep0, when: 'instead', answer: () => new Response(JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'refused' }), { status: 400, headers: { 'Content-Type': 'application/json' } }) });
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([expect.objectContaining({ kind: 'metric', key: 'bad' })]);
+    expect(status.pending).toEqual(nothingPending);
+    expect(histories(s)).toEqual([]);
+    s.requests = [];
+    await t.sync();
+    expect(batches(s)).toEqual([]);
+  });
+
+  it('an MLflow 2 server, which refuses a batch that repeats a NaN point it has: the series sent again still arrives whole, and nothing is dead-lettered', async () => {
+    const s = server();
+    s.refusesRepeatedNaN = true;
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 2500);
+    await run.end();
+    swallow(s, 2);
+    await t.sync();
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 1000 of the 2500 points of metric m:/);
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([]);
+    expect(status.pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('an MLflow 2 server: a batch with NaN points whose answer was lost is sent again without a dead letter', async () => {
+    const s = server();
+    s.refusesRepeatedNaN = true;
+    const { t } = await open(s.url);
+    await logRun(t); // a NaN point among 120
+    s.lie({ match: at('runs/log-batch'), when: 'after', answer: () => html(502), times: 1 });
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([]);
+    expect(status.pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a series record from before the batch counter (an older version acknowledged it) is counted, not taken as one batch', async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 2500);
+    await run.flush();
+    swallow(s, 2);
+    await t.sync(); // running: not verified yet
+    const db = await openDatabase(dbName);
+    const keys = (await db.getAllKeys('remote')).filter((k) => k[1] === 'series' && k[2] === run.runId);
+    expect(keys).toHaveLength(1);
+    await db.put('remote', { syncedCount: 2500 }, keys[0]); // what ackBatch wrote before it counted batches
+    db.close();
+    await run.end();
+    await t.sync();
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 1000 of the 2500 points of metric m:/);
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
     await expectServerEquals(t, s);
   });
 });
