@@ -12,7 +12,8 @@ import { MlflowEdgeError, reviveError, serializeError, type SerializedError } fr
 import type { ArtifactStore } from '../store/artifacts.js';
 import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
-import { changeSeq, listDeadLetters, pendingModels, pendingRuns } from '../store/sync-state.js';
+import { pendingModels } from '../store/model-sync-state.js';
+import { changeSeq, listDeadLetters, pendingRuns } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
 import { countPending } from './progress.js';
 
