@@ -236,18 +236,4 @@ describe('an MLflow 2 server (no logged models)', () => {
     expect(versions[0]!.source).toBe(`${remoteRun.info.artifact_uri}/circle`);
     expect(s.db.registered.get('reg')!.aliases.get('champion')).toBe(versions[0]!.version);
   });
-
-  it("an MLflow 2 server's 404 page for logged-models is never taken for a lost model", async () => {
-    const s = server();
-    s.mlflow2 = true;
-    const { t } = await open(s.url);
-    const run = await t.startRun({ experimentName: 'models' });
-    await run.logModel('circle', { code: CODE }, { inputExample: [{ r: 1 }] });
-    await run.end();
-    await t.sync();
-    s.requests = [];
-    await t.sync();
-    expect(s.requests.filter((r) => r.endpoint.startsWith('logged-models'))).toEqual([]);
-    expect((await t.syncStatus()).lastNotice).toBeUndefined();
-  });
 });
