@@ -397,6 +397,7 @@ export class ScriptedMlflow {
         return json(found.length === 0 ? {} : { model_versions: found.map((v) => ({ ...v })) });
       }
       case 'DELETE model-versions/delete':
+        if (version(b.version) === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${name}, version=${String(b.version)}) not found`);
         this.db.versions.delete(`${name}\u0000${String(b.version)}`);
         for (const [alias, v] of rm?.aliases ?? []) if (v === String(b.version)) rm!.aliases.delete(alias);
         return json({});
