@@ -136,6 +136,15 @@ export class ModelSync {
     for (const registered of await listRegisteredModels(this.db)) await this.syncRegistered(registered, byId, synced, runs);
   }
 
+  /** Deletes a twin; a retry of a delete whose answer was lost finds it gone, which is what was asked. */
+  private async remove(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await this.calls.request(fn);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+  }
+
   /** The server lost something it acknowledged: every run, model and registry entry of the state is checked again. */
   private async lost(message: string): Promise<void> {
     await bumpEpoch(this.db, this.state);
@@ -247,7 +256,7 @@ export class ModelSync {
       )
     ).info;
     const twins = (await this.calls.request(find)).filter((m) => m.info.model_id !== chosen.model_id);
-    await settleTwins(twins, (m) => !pending(m), (m) => this.calls.request(() => this.rest.call('DELETE', `logged-models/${m.info.model_id}`)).then(() => undefined));
+    await settleTwins(twins, (m) => !pending(m), (m) => this.remove(() => this.rest.call('DELETE', `logged-models/${m.info.model_id}`)));
     await this.updateModel(model.modelId, { createAttempted: true, remoteModelId: chosen.model_id, remoteArtifactUri: chosen.artifact_uri });
     await recordLastModels(this.db, this.state, { modelId: chosen.model_id });
     return chosen;
@@ -435,7 +444,7 @@ export class ModelSync {
       )
     ).version;
     const twins = (await this.calls.request(find)).filter((t) => t.version !== chosen);
-    await settleTwins(twins, (t) => (t.aliases?.length ?? 0) > 0, (t) => this.calls.request(() => this.rest.call('DELETE', 'model-versions/delete', { name: v.name, version: t.version })).then(() => undefined));
+    await settleTwins(twins, (t) => (t.aliases?.length ?? 0) > 0, (t) => this.remove(() => this.rest.call('DELETE', 'model-versions/delete', { name: v.name, version: t.version })));
     return chosen;
   }
 }

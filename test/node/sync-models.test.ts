@@ -10,7 +10,7 @@ import type { Remote } from 'comlink';
 import { Tracker } from '../../src/client/tracker.js';
 import type { TrackerWorkerApi } from '../../src/protocol.js';
 import { TrackerService } from '../../src/worker/service.js';
-import { ScriptedMlflow } from './scripted-mlflow.js';
+import { html, ScriptedMlflow, type FakeVersion } from './scripted-mlflow.js';
 
 const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 const CODE = "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });";
@@ -200,6 +200,34 @@ describe('registry versions and aliases are verified after upload', () => {
     await t.sync();
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
     expect(s.versionsOf('reg')).toHaveLength(1);
+    await expectModelsEqual(t, s, ['reg']);
+  });
+});
+
+describe('twins', () => {
+  it('a twin version whose delete was applied but its answer lost is gone, not a dead letter', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'models' });
+    await run.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }], registeredModelName: 'reg' });
+    await run.end();
+    // The create reached the server twice (a resent request): two versions carry the client id.
+    s.lie({
+      match: (r) => r.endpoint === 'model-versions/create',
+      when: 'after',
+      answer: (r) => {
+        const [made] = s.versionsOf('reg').slice(-1);
+        s.db.versions.set('reg\u00002', { ...made!, version: '2', tags: [...(r.body as { tags: FakeVersion['tags'] }).tags] });
+        return new Response(JSON.stringify({ model_version: made }), { status: 200, headers: { 'Content-Type': 'application/json' } });
+      },
+      times: 1,
+    });
+    s.lie({ match: (r) => r.endpoint === 'model-versions/delete', when: 'after', answer: () => html(502), times: 1 });
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.deadLetters).toEqual([]);
+    expect(status.pending).toEqual(nothingPending);
+    expect(s.versionsOf('reg').map((v) => v.version)).toEqual(['1']);
     await expectModelsEqual(t, s, ['reg']);
   });
 });
