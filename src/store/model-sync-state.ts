@@ -67,10 +67,16 @@ export async function lastModels(db: Db, state: string): Promise<LastModels> {
   return (await readServers(db)).lastModel?.[state] ?? {};
 }
 
-export async function recordLastModels(db: Db, state: string, change: LastModels): Promise<void> {
+/** Sets (or, given undefined, forgets) the last logged model or version created on the server of `state`. */
+export async function recordLastModels(db: Db, state: string, change: { [K in keyof LastModels]: LastModels[K] | undefined }): Promise<void> {
   const tx = db.transaction(['meta'], 'readwrite');
   const servers = await readServers(tx as never);
-  servers.lastModel = { ...servers.lastModel, [state]: { ...servers.lastModel?.[state], ...change } };
+  const next: LastModels = { ...servers.lastModel?.[state] };
+  for (const k of Object.keys(change) as (keyof LastModels)[]) {
+    if (change[k] === undefined) delete next[k];
+    else Object.assign(next, { [k]: change[k] });
+  }
+  servers.lastModel = { ...servers.lastModel, [state]: next };
   void tx.objectStore('meta').put(servers, 'servers');
   await tx.done;
 }

@@ -66,11 +66,16 @@ export async function lostLastModel(db: Db, state: string, rest: MlflowRest, req
       await request(() => rest.call('GET', `logged-models/${encodeURIComponent(last.modelId!)}`, undefined, (json) => ('model' in json ? undefined : 'a JSON object with model')));
     } catch (error) {
       if (!isGone(error)) throw error;
+      // Found once: the checks it sets off make it again (a pointer left on it would set them off on every pass).
+      await recordLastModels(db, state, { modelId: undefined });
       return `logged model ${last.modelId}`;
     }
   }
   const v = last.version;
-  if (v !== undefined && !(await versionHolds(rest, request, v.name, v.version, { key: CLIENT_VERSION_TAG, value: v.clientId }))) return `version ${v.version} of registered model ${v.name}`;
+  if (v !== undefined && !(await versionHolds(rest, request, v.name, v.version, { key: CLIENT_VERSION_TAG, value: v.clientId }))) {
+    await recordLastModels(db, state, { version: undefined });
+    return `version ${v.version} of registered model ${v.name}`;
+  }
   return undefined;
 }
 

@@ -170,6 +170,27 @@ describe('registry versions and aliases are verified after upload', () => {
     await expectModelsEqual(t, s, ['reg']);
   });
 
+  it('a lost version the server then refuses to make again is a dead letter, and finding it lost does not set off a full check on every later pass', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'models' });
+    const info = await run.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }], registeredModelName: 'reg' });
+    await run.end();
+    await t.sync();
+    const backup = s.backup();
+    await t.registerModel(`models:/${info.modelId}`, 'reg');
+    await t.sync();
+    s.restoreBackup(backup);
+    s.lie({ match: (r) => r.endpoint === 'model-versions/create', when: 'instead', answer: () => new Response('{"error_code":"INVALID_PARAMETER_VALUE","message":"Invalid model version source"}', { status: 400, headers: { 'Content-Type': 'application/json' } }) });
+    await t.sync();
+    await t.sync();
+    expect((await t.syncStatus()).deadLetters).toEqual([expect.objectContaining({ kind: 'model-version', key: 'reg/2' })]);
+    s.requests = [];
+    await t.sync();
+    expect(s.requests.filter((r) => r.endpoint === 'runs/search' || r.endpoint.endsWith('/artifacts/directories'))).toEqual([]);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+  });
+
   it('a registered model lost with everything in a restore is made again with its versions and aliases', async () => {
     const s = server();
     const { t } = await open(s.url);
