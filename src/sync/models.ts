@@ -120,7 +120,7 @@ export class ModelSync {
         sync = await this.syncModel(model, sync, remoteRun);
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'refused')) throw error;
-        if (isGone(error) && sync.remoteModelId !== undefined) {
+        if (isGone(error) && (await getRemote(this.db, this.state, 'model', model.modelId))?.remoteModelId !== undefined) {
           // The model (or its run) the server answered for is not there: a proxy's made-up answer, or a loss. Made again next pass.
           await this.lost(`Logged model ${model.modelId} is missing on the server (${error.message}); it is created again.`);
           synced.set(model.modelId, await reopenModel(this.db, this.state, model.modelId, { whole: true }));

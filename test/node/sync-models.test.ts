@@ -118,6 +118,24 @@ describe('logged models are verified after upload', () => {
     await expectModelsEqual(t, s);
   });
 
+  it('a proxy that made up the answer to the create: the model is made for real on the next pass, once', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'models' });
+    const info = await run.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }] });
+    await run.end();
+    const fake = `m-${'f'.repeat(32)}`;
+    const model = { info: { model_id: fake, experiment_id: '1', name: 'm', artifact_uri: `mlflow-artifacts:/1/models/${fake}/artifacts`, status: 'LOGGED_MODEL_PENDING', creation_timestamp_ms: 1 } };
+    s.lie({ match: (r) => r.method === 'POST' && r.endpoint === 'logged-models', when: 'instead', answer: () => new Response(JSON.stringify({ model }), { status: 200, headers: { 'Content-Type': 'application/json' } }), times: 1 });
+    await t.sync();
+    expect((await t.syncStatus()).deadLetters).toEqual([]);
+    expect((await t.syncStatus()).pending.models).toBe(1);
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    expect(s.modelsTagged(info.modelId)).toHaveLength(1);
+    await expectModelsEqual(t, s);
+  });
+
   it('a verified model costs no request on the next pass; a background pass with nothing pending sends none at all', async () => {
     const s = server();
     const { t, dbName } = await open(s.url);
