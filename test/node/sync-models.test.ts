@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
 import { Tracker } from '../../src/client/tracker.js';
 import type { TrackerWorkerApi } from '../../src/protocol.js';
+import { openDatabase } from '../../src/store/open.js';
+import { bumpEpoch, readServers } from '../../src/store/remote-state.js';
 import { TrackerService } from '../../src/worker/service.js';
 import { html, ScriptedMlflow, type FakeVersion } from './scripted-mlflow.js';
 
@@ -155,6 +157,28 @@ describe('logged models are verified after upload', () => {
     expect((await again.t.syncStatus()).pending).toEqual(nothingPending);
     expect(s.requests).toEqual([]);
     await expectModelsEqual(again.t, s, ['reg']);
+  });
+});
+
+describe('status', () => {
+  it('a model, a version and a registered model awaiting their check count as pending, as a run does', async () => {
+    const s = server();
+    const { t, dbName } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'models' });
+    await run.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }], registeredModelName: 'reg' });
+    await t.setModelAlias('reg', 'champion', 1);
+    await run.end();
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    // The server lost something (found by a pass): everything it acknowledged is to be checked again.
+    const db = await openDatabase(dbName);
+    await bumpEpoch(db, (await readServers(db)).current!);
+    db.close();
+    expect((await t.syncStatus()).pending).toEqual({ ...nothingPending, runs: 1, models: 1, registry: 2 });
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    expect(creates(s, 'logged-models')).toBe(1);
+    expect(creates(s, 'model-versions/create')).toBe(1);
   });
 });
 
