@@ -14,7 +14,7 @@
  *   says so.
  */
 import { withRetries, type RetryPolicy } from './retry.js';
-import type { RestError } from './rest.js';
+import { RestError } from './rest.js';
 
 export interface CreateOnce<T> {
   /** A create was sent before (its answer may have been lost). */
@@ -54,4 +54,13 @@ export async function settleTwins<T>(twins: readonly T[], holdsData: (t: T) => b
     else await remove(twin);
   }
   return kept;
+}
+
+/** Sends a delete: one whose answer was lost is retried, and MLflow then answers that the entity does not exist, which is what was asked. */
+export async function deleteOnce(send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    if (!(error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+  }
 }

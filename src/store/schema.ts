@@ -155,6 +155,8 @@ export interface ModelSyncRecord {
   ready?: boolean;
   /** The server refused it for good (see the dead letters); sync no longer tries. */
   abandoned?: boolean;
+  /** The server's copy (READY, every file at its size) was checked at this server epoch (see ServerStates). */
+  verifiedEpoch?: number;
 }
 
 /** A registered model of the local registry (schema v4). */
@@ -172,6 +174,8 @@ export interface RegisteredSyncRecord {
   remoteCreated?: boolean;
   /** alias → remote version string, as last set on the server. */
   aliasesSynced?: Record<string, string>;
+  /** The server has it with these aliases: checked at this server epoch (see ServerStates). */
+  verifiedEpoch?: number;
 }
 
 export interface ModelVersionRecord {
@@ -192,6 +196,8 @@ export interface VersionSyncRecord {
   remoteVersion?: string;
   /** The server refused it for good (see the dead letters). */
   abandoned?: boolean;
+  /** The server has `remoteVersion`, carrying this version's client id: checked at this server epoch. */
+  verifiedEpoch?: number;
 }
 
 /** What a server has of each kind of local entity (schema v5), keyed by `RemoteKey`. */
@@ -224,12 +230,14 @@ export type RemoteKey = [state: string, kind: RemoteKind, id: string, sub: strin
 export interface ServerStates {
   byUri: Record<string, string>;
   byIdentity: Record<string, string>;
-  /** state → the epoch at which its acknowledged runs must be verified again (bumped when the server lost data). */
+  /** state → the epoch at which its acknowledged runs, logged models and registry entries must be verified again (bumped when the server lost data). */
   epochs: Record<string, number>;
   /** The state of the tracking URI set now, if one is. */
   current?: string;
   /** state → the server's id of the last run created there: gone means the server lost data. */
   lastRun?: Record<string, string>;
+  /** state → the last logged model and registry version created there: gone (or another's) means the server lost data, as for `lastRun`. */
+  lastModel?: Record<string, LastModels>;
   /** state → the change sequence up to which every run was looked at: later changes are read from the runs' bySeq index. */
   scanned?: Record<string, number>;
   next: number;
@@ -248,6 +256,13 @@ export interface Tally {
 export interface PendingCounters {
   totals: Tally;
   acked: Record<string, Tally>;
+}
+
+export interface LastModels {
+  /** The server's id of the last logged model created there. */
+  modelId?: string;
+  /** The last registry version created there, with the client id it carries. */
+  version?: { name: string; version: string; clientId: string };
 }
 
 /** Files of a model directory fetched from a server or URL, kept for offline loads (schema v4). */

@@ -146,34 +146,6 @@ async function markOpen(db: Db, state: string, runs: { runId: string; stored: Ru
   await tx.done;
 }
 
-/** Logged models, registry versions and aliases the server does not have yet, and the bytes of those models' files. */
-export async function pendingModels(db: Db, state: string): Promise<{ models: number; registry: number; bytes: number }> {
-  const tx = db.transaction(['loggedModels', 'modelVersions', 'registeredModels', 'artifacts', 'remote'], 'readonly');
-  const [models, versions, registered, modelSync, versionSync, registeredSync, fileSync] = await Promise.all([
-    tx.objectStore('loggedModels').getAll(),
-    tx.objectStore('modelVersions').getAll(),
-    tx.objectStore('registeredModels').getAll(),
-    remoteMap(tx, state, 'model'),
-    remoteMap(tx, state, 'version'),
-    remoteMap(tx, state, 'registered'),
-    remoteMap(tx, state, 'file'),
-  ]);
-  const waiting = models.filter((m) => !modelSync.get(m.modelId)?.ready && !modelSync.get(m.modelId)?.abandoned);
-  let bytes = 0;
-  for (const m of waiting) {
-    for (const a of await tx.objectStore('artifacts').getAll(runRange(m.modelId))) if (fileSync.get(`${m.modelId}\u0000${a.path}`)?.syncedSha256 !== a.sha256) bytes += a.size;
-  }
-  const remoteVersion = (name: string, version: number) => versionSync.get(`${name}\u0000${version}`)?.remoteVersion;
-  let registry = versions.filter((v) => remoteVersion(v.name, v.version) === undefined && !versionSync.get(`${v.name}\u0000${v.version}`)?.abandoned).length;
-  for (const r of registered) {
-    const synced = registeredSync.get(r.name)?.aliasesSynced ?? {};
-    registry += Object.keys(r.aliases).filter((a) => synced[a] === undefined || remoteVersion(r.name, r.aliases[a]!) !== synced[a]).length;
-    registry += Object.keys(synced).filter((a) => !(a in r.aliases)).length;
-  }
-  await tx.done;
-  return { models: waiting.length, registry, bytes };
-}
-
 /** What this server has of runs and experiments: the ids models and registry versions refer to. */
 export async function remoteIds(db: Db, state: string): Promise<{ runs: Map<string, RunSyncRecord>; experiments: Map<string, string> }> {
   const [runs, experiments] = await Promise.all([remoteMap(db, state, 'run'), remoteMap(db, state, 'experiment')]);

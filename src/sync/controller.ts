@@ -12,8 +12,9 @@ import { MlflowEdgeError, reviveError, serializeError, type SerializedError } fr
 import type { ArtifactStore } from '../store/artifacts.js';
 import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
+import { pendingModels } from '../store/model-sync-state.js';
 import { pendingOfRuns } from '../store/pending.js';
-import { changeSeq, listDeadLetters, pendingModels } from '../store/sync-state.js';
+import { changeSeq, listDeadLetters } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
 
 type Message =

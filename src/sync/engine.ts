@@ -29,6 +29,7 @@ import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../remote/retry.js
 import { MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { bindIdentity, bumpEpoch, getRemote, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
+import { pendingModels } from '../store/model-sync-state.js';
 import type { Db, ExperimentRecord, SeriesRecord } from '../store/schema.js';
 import {
   ackArtifact,
@@ -39,7 +40,6 @@ import {
   forgetRemoteExperiment,
   listDeadLetters,
   markCreateAttempted,
-  pendingModels,
   pendingRuns,
   readPoints,
   recordRemoteExperiment,
@@ -47,7 +47,7 @@ import {
   reopenRun,
   type RunWork,
 } from '../store/sync-state.js';
-import { ModelSync } from './models.js';
+import { lostLastModel, ModelSync } from './models.js';
 import { ackOf, encodeDouble, logBatchBody, packBatches, type BatchItem, type MetricItem, type TextItem } from './packing.js';
 import { SeriesPoints } from './points.js';
 import { countPending, Progress } from './progress.js';
@@ -202,6 +202,7 @@ export class SyncEngine {
       onRetry: (e) => this.hooks.retrying(e),
       tracked: (fn) => this.tracked(fn),
       done: (part) => this.progress?.done(part),
+      notice: (message) => this.hooks.notice(message),
     }).pass();
     this.progress = undefined;
   }
@@ -238,16 +239,27 @@ export class SyncEngine {
     return binding.state;
   }
 
-  /** The last run created here is gone: the server lost what it acknowledged (restored from an old backup). Every run is checked again. */
+  /**
+   * The last run, logged model or registry version created here is gone:
+   * the server lost what it acknowledged (restored from an old backup).
+   * Every run, model and registry entry is checked again.
+   */
   private async checkForLoss(state: string): Promise<void> {
     const last = (await readServers(this.db)).lastRun?.[state];
-    if (last === undefined) return;
-    try {
-      await this.request(() => this.rest.call('GET', 'runs/get', { run_id: last }, RUN_SHAPE));
-    } catch (error) {
-      if (!runGone(error)) throw error;
+    if (last !== undefined) {
+      try {
+        await this.request(() => this.rest.call('GET', 'runs/get', { run_id: last }, RUN_SHAPE));
+      } catch (error) {
+        if (!runGone(error)) throw error;
+        await bumpEpoch(this.db, state);
+        this.hooks.notice(`The MLflow server at ${this.rest.trackingUri} no longer has runs it acknowledged (restored from an older backup?): every run is compared with it again and what it lacks is uploaded again.`);
+        return;
+      }
+    }
+    const model = await lostLastModel(this.db, state, this.rest, (fn) => this.request(fn));
+    if (model !== undefined) {
       await bumpEpoch(this.db, state);
-      this.hooks.notice(`The MLflow server at ${this.rest.trackingUri} no longer has runs it acknowledged (restored from an older backup?): every run is compared with it again and what it lacks is uploaded again.`);
+      this.hooks.notice(`The MLflow server at ${this.rest.trackingUri} no longer has ${model} it acknowledged (restored from an older backup?): every run, model and registry version is compared with it again and what it lacks is uploaded again.`);
     }
   }
 

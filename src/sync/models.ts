@@ -5,27 +5,35 @@
  *   last, rewritten with the server's run and model ids) → PATCH READY. On a
  *   server without logged models (MLflow 2, known from GET /version) its
  *   files go under the run's artifacts, `<name>/`, as MLflow 2 stored models;
- * - then registered models, versions (`source: models:/<server model id>`)
- *   and aliases, with the server's version numbers.
+ * - then the registry (registry.ts), with the models as this pass left them.
  * Creates go through remote/create-once.ts, as runs do: marked attempted
  * before they go out, searched by a client-id tag after a lost answer.
  * A twin of a logged model is deleted only while it is still PENDING (it
- * holds no files); a twin version only when no alias names it.
+ * holds no files).
  * What the server has is kept per server state (store/remote-state.ts).
+ *
+ * Verify before done, as for runs: a model counts as synced only once the
+ * server's copy was checked (verify-models.ts) after its PATCH READY, and
+ * again whenever the state's epoch moves (the server lost data). What the
+ * check finds missing is uploaded or created again (a create searches by
+ * client id first); an entity missing entirely moves the epoch, so every
+ * run, model and registry entry is checked again.
  */
-import { createOnce, settleTwins } from '../remote/create-once.js';
+import { createOnce, deleteOnce, settleTwins } from '../remote/create-once.js';
 import { RestError, type MlflowRest } from '../remote/rest.js';
 import type { RetryPolicy } from '../remote/retry.js';
 import type { SyncCounts } from '../protocol.js';
-import { getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
+import { bumpEpoch, getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
 import { ackArtifact, addDeadLetter, remoteIds, unsyncedFiles } from '../store/sync-state.js';
 import { inWriteOrder } from '../models/write-order.js';
-import { getRegisteredModelRecord, listLoggedModels, listRegisteredModels, modelVersionRecords } from '../store/models.js';
+import { ackModelVerified, epochOf, lastModels, modelFiles, recordLastModels, reopenModel } from '../store/model-sync-state.js';
+import { CLIENT_VERSION_TAG, RegistrySync } from './registry.js';
+import { checkLoggedModel, checkRunModel, isGone, versionHolds, type ModelCheck } from './verify-models.js';
+import { listLoggedModels, listRegisteredModels } from '../store/models.js';
 import type { ArtifactStore } from '../store/artifacts.js';
-import type { Db, LoggedModelRecord, ModelSyncRecord, ModelVersionRecord, RegisteredModelRecord, RegisteredSyncRecord, RunSyncRecord, VersionSyncRecord } from '../store/schema.js';
+import type { Db, LoggedModelRecord, ModelSyncRecord } from '../store/schema.js';
 
 export const CLIENT_MODEL_TAG = 'mlflow-edge.clientModelId';
-export const CLIENT_VERSION_TAG = 'mlflow-edge.clientVersionId';
 
 /** How the engine sends a request: with retries, counted in flight. */
 export interface Requests {
@@ -35,12 +43,40 @@ export interface Requests {
   tracked<T>(fn: () => Promise<T>): Promise<T>;
   /** What the server now has (or refused for good), for the pass's progress. */
   done(part: Partial<SyncCounts>): void;
+  /** Something the user should know that is not an error (the server lost a model and it is uploaded again). */
+  notice(message: string): void;
 }
 
+type RunIds = { runId: string; artifactUri: string; experimentId: string };
+
 type LoggedModelJson = { info: { model_id: string; artifact_uri: string; creation_timestamp_ms: number; status?: string } };
-type VersionJson = { version: string; aliases?: string[] };
 
 const quote = (s: string) => `'${s.replaceAll("'", "\\'")}'`;
+
+/**
+ * What of the last logged model and registry version created on this
+ * server it no longer has (restored from a backup older than them), probed
+ * at the start of a pass as the last run is; undefined when it has both.
+ */
+export async function lostLastModel(db: Db, state: string, rest: MlflowRest, request: <T>(fn: () => Promise<T>) => Promise<T>): Promise<string | undefined> {
+  const last = await lastModels(db, state);
+  if (last.modelId !== undefined) {
+    try {
+      await request(() => rest.call('GET', `logged-models/${encodeURIComponent(last.modelId!)}`, undefined, (json) => ('model' in json ? undefined : 'a JSON object with model')));
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      // Found once: the checks it sets off make it again (a pointer left on it would set them off on every pass).
+      await recordLastModels(db, state, { modelId: undefined });
+      return `logged model ${last.modelId}`;
+    }
+  }
+  const v = last.version;
+  if (v !== undefined && !(await versionHolds(rest, request, v.name, v.version, { key: CLIENT_VERSION_TAG, value: v.clientId }))) {
+    await recordLastModels(db, state, { version: undefined });
+    return `version ${v.version} of registered model ${v.name}`;
+  }
+  return undefined;
+}
 
 export class ModelSync {
   constructor(
@@ -51,39 +87,106 @@ export class ModelSync {
     private readonly calls: Requests,
   ) {}
 
+  /** The epoch checks are made at: the state's, moved by this pass when it finds something missing entirely. */
+  private epoch = 0;
+
   async pass(): Promise<void> {
-    const [models, { runs, experiments }, synced] = await Promise.all([listLoggedModels(this.db), remoteIds(this.db, this.state), remoteMap(this.db, this.state, 'model')]);
+    const [models, { runs, experiments }, synced, epoch] = await Promise.all([
+      listLoggedModels(this.db),
+      remoteIds(this.db, this.state),
+      remoteMap(this.db, this.state, 'model'),
+      epochOf(this.db, this.state),
+    ]);
+    this.epoch = epoch;
     for (const model of models) {
-      const sync = synced.get(model.modelId) ?? { createAttempted: false };
-      if (sync.ready || sync.abandoned) continue;
+      let sync = synced.get(model.modelId) ?? { createAttempted: false };
+      if (sync.abandoned || (sync.ready && sync.verifiedEpoch === this.epoch)) continue;
       const run = runs.get(model.runId);
       const experimentId = experiments.get(model.experimentId);
+      const remoteRun = run?.remoteRunId === undefined || run.artifactUri === undefined || experimentId === undefined ? undefined : { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId };
+      // Acknowledged before and not checked at this epoch: checked first, and what the server lost is uploaded again below.
+      if (sync.ready) {
+        sync = await this.verifyModel(model, sync, remoteRun);
+        synced.set(model.modelId, sync);
+        if (sync.ready) {
+          this.calls.done({ models: 1 });
+          continue;
+        }
+      }
       // The run is not on the server yet (or was refused): its models wait.
-      if (run?.remoteRunId === undefined || run.artifactUri === undefined || experimentId === undefined) continue;
+      if (remoteRun === undefined) continue;
       try {
-        synced.set(model.modelId, await this.syncModel(model, sync, { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId }));
+        sync = await this.syncModel(model, sync, remoteRun);
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'refused')) throw error;
+        if (isGone(error) && (await getRemote(this.db, this.state, 'model', model.modelId))?.remoteModelId !== undefined) {
+          // The model (or its run) the server answered for is not there: a proxy's made-up answer, or a loss. Made again next pass.
+          await this.lost(`Logged model ${model.modelId} is missing on the server (${error.message}); it is created again.`);
+          synced.set(model.modelId, await reopenModel(this.db, this.state, model.modelId, { whole: true }));
+          continue;
+        }
         await addDeadLetter(this.db, this.state, { runId: model.runId, kind: 'model', key: model.name, message: error.message, at: Date.now() });
         synced.set(model.modelId, await this.updateModel(model.modelId, { abandoned: true }));
+        this.calls.done({ models: 1 });
+        continue;
       }
-      this.calls.done({ models: 1 });
+      // Uploaded and finalized: checked before it counts as synced (the next pass uploads what the check finds missing).
+      sync = await this.verifyModel(model, sync, remoteRun);
+      synced.set(model.modelId, sync);
+      if (sync.ready) this.calls.done({ models: 1 });
     }
     // The registry, with the models as this pass left them.
     const byId = new Map(models.map((m) => [m.modelId, m]));
-    for (const registered of await listRegisteredModels(this.db)) await this.syncRegistered(registered, byId, synced, runs);
+    const registry = new RegistrySync(this.db, this.state, this.rest, this.calls, { epoch: () => this.epoch, lost: (message) => this.lost(message) });
+    for (const registered of await listRegisteredModels(this.db)) await registry.sync(registered, byId, synced, runs);
+  }
+
+  /** The server lost something it acknowledged: every run, model and registry entry of the state is checked again. */
+  private async lost(message: string): Promise<void> {
+    await bumpEpoch(this.db, this.state);
+    this.epoch = await epochOf(this.db, this.state);
+    this.calls.notice(message);
+  }
+
+  /** Checks the server's copy of a model marked ready; returns its record, no longer ready when the server lacks something. */
+  private async verifyModel(model: LoggedModelRecord, sync: ModelSyncRecord, run: RunIds | undefined): Promise<ModelSyncRecord> {
+    let check: ModelCheck;
+    if (sync.remoteModelId !== undefined) {
+      check = await checkLoggedModel(this.rest, this.calls.request, sync.remoteModelId, await this.expectedSizes(model, run?.runId ?? '', sync));
+    } else if (run === undefined || sync.remoteArtifactUri !== `${run.artifactUri.replace(/\/+$/, '')}/${model.name}`) {
+      // MLflow 2: the model lives under its run, and the server lost that run (or it was made again): uploaded under the run it has now.
+      check = { gone: true };
+    } else {
+      check = await checkRunModel(this.rest, this.calls.request, run.runId, model.name, await this.expectedSizes(model, run.runId, sync));
+    }
+    if (check.gone) {
+      await this.lost(`The MLflow server at ${this.rest.trackingUri} no longer has logged model ${model.name} (${model.modelId}) it acknowledged: it is uploaded again, and everything is compared with the server again.`);
+      return reopenModel(this.db, this.state, model.modelId, { whole: true });
+    }
+    if (check.notReady || check.files.length > 0) {
+      const what = [check.notReady && 'its READY status', check.files.length > 0 && `files ${check.files.join(', ')}`].filter(Boolean).join(', ');
+      this.calls.notice(`The server's copy of logged model ${model.name} (${model.modelId}) lacks ${what}: it is uploaded again.`);
+      return reopenModel(this.db, this.state, model.modelId, { whole: false, files: check.files });
+    }
+    await ackModelVerified(this.db, this.state, model.modelId, this.epoch);
+    return { ...sync, verifiedEpoch: this.epoch };
+  }
+
+  /** The size of each of the model's files as the server should have it: MLmodel as rewritten with the server's ids on upload. */
+  private async expectedSizes(model: LoggedModelRecord, remoteRunId: string, sync: ModelSyncRecord): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const file of await modelFiles(this.db, model.modelId)) {
+      if (file.path !== 'MLmodel') out.set(file.path, file.size);
+      else {
+        const remote = sync.remoteModelId === undefined ? undefined : { model_id: sync.remoteModelId, artifact_uri: sync.remoteArtifactUri! };
+        out.set(file.path, (await serverMLmodel(model, await this.artifacts.read(model.modelId, file.path), remoteRunId, remote)).size);
+      }
+    }
+    return out;
   }
 
   private updateModel(modelId: string, change: Partial<ModelSyncRecord>): Promise<ModelSyncRecord> {
     return updateRemote(this.db, this.state, 'model', modelId, '', (old) => ({ createAttempted: false, ...old, ...change }));
-  }
-
-  private updateVersion(v: Pick<ModelVersionRecord, 'name' | 'version'>, change: Partial<VersionSyncRecord>): Promise<VersionSyncRecord> {
-    return updateRemote(this.db, this.state, 'version', v.name, String(v.version), (old) => ({ createAttempted: false, ...old, ...change }));
-  }
-
-  private updateRegistered(name: string, change: Partial<RegisteredSyncRecord>): Promise<RegisteredSyncRecord> {
-    return updateRemote(this.db, this.state, 'registered', name, '', (old) => ({ ...old, ...change }));
   }
 
   /** Uploads one model; returns what it recorded of it (also stored). */
@@ -140,8 +243,9 @@ export class ModelSync {
       )
     ).info;
     const twins = (await this.calls.request(find)).filter((m) => m.info.model_id !== chosen.model_id);
-    await settleTwins(twins, (m) => !pending(m), (m) => this.calls.request(() => this.rest.call('DELETE', `logged-models/${m.info.model_id}`)).then(() => undefined));
+    await settleTwins(twins, (m) => !pending(m), (m) => deleteOnce(() => this.calls.request(() => this.rest.call('DELETE', `logged-models/${m.info.model_id}`))));
     await this.updateModel(model.modelId, { createAttempted: true, remoteModelId: chosen.model_id, remoteArtifactUri: chosen.artifact_uri });
+    await recordLastModels(this.db, this.state, { modelId: chosen.model_id });
     return chosen;
   }
 
@@ -163,21 +267,7 @@ export class ModelSync {
     const files = inWriteOrder(await unsyncedFiles(this.db, this.state, model.modelId), (file) => file.path);
     for (const file of files) {
       let blob = await this.artifacts.read(model.modelId, file.path);
-      if (file.path === 'MLmodel') {
-        // Loaded only when a model is uploaded: tracking alone never pays for the YAML code.
-        const { parseMLmodel, stringifyMLmodel } = await import('../models/mlmodel.js');
-        const mlmodel = parseMLmodel(await blob.text());
-        mlmodel.runId = remoteRunId;
-        if (remote !== undefined) {
-          mlmodel.modelId = remote.model_id;
-          mlmodel.modelUuid = remote.model_id;
-          mlmodel.artifactPath = remote.artifact_uri;
-        } else {
-          mlmodel.modelId = null;
-          mlmodel.artifactPath = model.name;
-        }
-        blob = new Blob([stringifyMLmodel(mlmodel)]);
-      }
+      if (file.path === 'MLmodel') blob = await serverMLmodel(model, blob, remoteRunId, remote);
       const path = prefix === '' ? file.path : `${prefix}/${file.path}`;
       await this.calls.request(() => this.rest.putArtifact(root, path, blob));
       await ackArtifact(this.db, this.state, model.modelId, file.path, file.sha256);
@@ -185,91 +275,22 @@ export class ModelSync {
     }
   }
 
-  private async syncRegistered(registered: RegisteredModelRecord, models: Map<string, LoggedModelRecord>, modelSync: Map<string, ModelSyncRecord>, runs: Map<string, RunSyncRecord>): Promise<void> {
-    const name = registered.name;
-    const versions = await modelVersionRecords(this.db, name);
-    const versionSync = await remoteMap(this.db, this.state, 'version', name);
-    const syncOf = (v: ModelVersionRecord): VersionSyncRecord => versionSync.get(`${name}\u0000${v.version}`) ?? { createAttempted: false };
-    const modelReady = (v: ModelVersionRecord) => modelSync.get(v.modelId)?.ready === true && modelSync.get(v.modelId)?.remoteArtifactUri !== undefined;
-    const ready = versions.filter((v) => syncOf(v).remoteVersion === undefined && !syncOf(v).abandoned && models.has(v.modelId) && modelReady(v));
-    if (ready.length === 0 && versions.every((v) => syncOf(v).remoteVersion === undefined)) return;
-    let state = (await getRemote(this.db, this.state, 'registered', name)) ?? {};
-    if (!state.remoteCreated) {
-      try {
-        await this.calls.request(() => this.rest.call('POST', 'registered-models/create', { name }, (json) => ('registered_model' in json ? undefined : 'a JSON object with registered_model')));
-      } catch (error) {
-        if (!(error instanceof RestError && (error.errorCode === 'RESOURCE_ALREADY_EXISTS' || error.errorCode === 'ALREADY_EXISTS'))) throw error;
-      }
-      state = await this.updateRegistered(name, { remoteCreated: true });
-    }
-    for (const v of ready) {
-      const model = modelSync.get(v.modelId)!;
-      try {
-        const remoteVersion = await this.createVersion(v, syncOf(v), model, runs.get(v.runId)?.remoteRunId);
-        versionSync.set(`${name}\u0000${v.version}`, await this.updateVersion(v, { remoteVersion, createAttempted: true }));
-        this.calls.done({ registry: 1 });
-      } catch (error) {
-        if (!(error instanceof RestError && error.kind === 'refused')) throw error;
-        await addDeadLetter(this.db, this.state, { runId: v.runId, kind: 'model-version', key: `${name}/${v.version}`, message: error.message, at: Date.now() });
-        await this.updateVersion(v, { abandoned: true });
-      }
-    }
-    // Aliases: each pointed where the local registry points it, with the server's version number.
-    const current = (await getRegisteredModelRecord(this.db, name)) ?? registered;
-    const remoteOf = new Map(versions.map((v) => [v.version, syncOf(v).remoteVersion]));
-    const synced = { ...(state.aliasesSynced ?? {}) };
-    for (const [alias, local] of Object.entries(current.aliases)) {
-      const remoteVersion = remoteOf.get(local);
-      if (remoteVersion === undefined || synced[alias] === remoteVersion) continue;
-      await this.calls.request(() => this.rest.call('POST', 'registered-models/alias', { name, alias, version: remoteVersion }));
-      synced[alias] = remoteVersion;
-      await this.updateRegistered(name, { aliasesSynced: { ...synced } });
-    }
-    for (const alias of Object.keys(synced)) {
-      if (alias in current.aliases) continue;
-      await this.calls.request(() => this.rest.call('DELETE', 'registered-models/alias', { name, alias }));
-      delete synced[alias];
-      await this.updateRegistered(name, { aliasesSynced: { ...synced } });
-    }
-  }
-
-  /** model-versions/create, once: `source: models:/<id>` for a logged model, the run's copy on an MLflow 2 server. */
-  private async createVersion(v: ModelVersionRecord, sync: VersionSyncRecord, model: ModelSyncRecord, remoteRunId: string | undefined): Promise<string> {
-    const find = async () =>
-      (
-        (
-          await this.calls.tracked(() =>
-            this.rest.call<{ model_versions?: VersionJson[] }>('GET', 'model-versions/search', {
-              filter: `name = ${quote(v.name)} AND tags.\`${CLIENT_VERSION_TAG}\` = ${quote(v.clientId)}`,
-              max_results: '100',
-            }),
-          )
-        ).model_versions ?? []
-      ).sort((a, b) => Number(a.version) - Number(b.version));
-    const chosen = (
-      await createOnce<VersionJson>(
-        {
-          attempted: sync.createAttempted,
-          markAttempted: () => this.updateVersion(v, { createAttempted: true }).then(() => undefined),
-          find,
-          prefer: (found) => found.find((t) => (t.aliases?.length ?? 0) > 0) ?? found[0]!,
-          create: async () => {
-            const body: Record<string, unknown> = {
-              name: v.name,
-              source: model.remoteModelId !== undefined ? `models:/${model.remoteModelId}` : model.remoteArtifactUri,
-              tags: [{ key: CLIENT_VERSION_TAG, value: v.clientId }],
-            };
-            if (model.remoteModelId !== undefined) body.model_id = model.remoteModelId;
-            if (remoteRunId !== undefined) body.run_id = remoteRunId;
-            return (await this.calls.tracked(() => this.rest.call<{ model_version: VersionJson }>('POST', 'model-versions/create', body, (json) => ('model_version' in json ? undefined : 'a JSON object with model_version')))).model_version;
-          },
-        },
-        this.calls.retry,
-        this.calls.onRetry,
-      )
-    ).version;
-    const twins = (await this.calls.request(find)).filter((t) => t.version !== chosen);
-    await settleTwins(twins, (t) => (t.aliases?.length ?? 0) > 0, (t) => this.calls.request(() => this.rest.call('DELETE', 'model-versions/delete', { name: v.name, version: t.version })).then(() => undefined));
-    return chosen;
-  }
 }
+
+/** The MLmodel as uploaded: rewritten with the server's run and model ids (MLflow 2: under the run, no model id). */
+async function serverMLmodel(model: LoggedModelRecord, blob: Blob, remoteRunId: string, remote: { model_id: string; artifact_uri: string } | undefined): Promise<Blob> {
+  // Loaded only when a model is uploaded or checked: tracking alone never pays for the YAML code.
+  const { parseMLmodel, stringifyMLmodel } = await import('../models/mlmodel.js');
+  const mlmodel = parseMLmodel(await blob.text());
+  mlmodel.runId = remoteRunId;
+  if (remote !== undefined) {
+    mlmodel.modelId = remote.model_id;
+    mlmodel.modelUuid = remote.model_id;
+    mlmodel.artifactPath = remote.artifact_uri;
+  } else {
+    mlmodel.modelId = null;
+    mlmodel.artifactPath = model.name;
+  }
+  return new Blob([stringifyMLmodel(mlmodel)]);
+}
+

@@ -324,3 +324,80 @@ test('lost responses and server errors while models and the registry sync: each 
     await proxy.stop();
   }
 });
+
+test('a server restored from an older backup: the registry version and alias it lost come back, once, as MLflow itself answers', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = watchErrors(page);
+  await openLibrary(page);
+  const dbName = 'registry-restore';
+  const logged = await page.evaluate(
+    async ({ trackingUri, dbName, CIRCLE }) => {
+      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
+      const run = await t.startRun({ experimentName: 'registry-restore' });
+      const info = await run.logModel('circle', { code: CIRCLE }, { inputExample: [{ radius: 1 }], registeredModelName: 'restored' });
+      await t.setModelAlias('restored', 'champion', 1);
+      await run.end();
+      await t.sync();
+      await t.close();
+      return info;
+    },
+    { trackingUri: server.url, dbName, CIRCLE },
+  );
+  const backup = await server.backup();
+  // Registered again after the backup, from the same model (no new run), and the alias moved to it.
+  await page.evaluate(
+    async ({ trackingUri, dbName, modelId }) => {
+      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
+      const v2 = await t.registerModel(`models:/${modelId}`, 'restored');
+      await t.setModelAlias('restored', 'champion', v2.version);
+      await t.sync();
+      await t.close();
+    },
+    { trackingUri: server.url, dbName, modelId: logged.modelId },
+  );
+  expect((await api<{ model_version: { version: string } }>('GET', 'registered-models/alias', { name: 'restored', alias: 'champion' })).model_version.version).toBe('2');
+
+  await server.restore(backup);
+  // MLflow's own answers: version 2 is gone and champion names version 1 again.
+  expect((await fetch(`${server.url}/api/2.0/mlflow/model-versions/get?name=restored&version=2`)).status).toBe(404);
+  expect((await api<{ model_version: { version: string } }>('GET', 'registered-models/alias', { name: 'restored', alias: 'champion' })).model_version.version).toBe('1');
+
+  const synced = await page.evaluate(
+    async ({ trackingUri, dbName }) => {
+      const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
+      await t.sync();
+      const notice = (await t.syncStatus()).lastNotice?.message;
+      await t.sync();
+      const status = await t.syncStatus();
+      const versions = await t.searchModelVersions('restored');
+      const registered = await t.getRegisteredModel('restored');
+      const [model] = await t.listLoggedModels();
+      await t.close();
+      return { notice, status, versions, registered, model };
+    },
+    { trackingUri: server.url, dbName },
+  );
+  expect(synced.notice).toMatch(/no longer has/);
+  expect(synced.status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+  expect(synced.status.deadLetters).toEqual([]);
+  expect(synced.versions.map((v) => [v.version, v.remoteVersion])).toEqual([
+    ['1', '1'],
+    ['2', '2'],
+  ]);
+  // The server equals the local registry: each local version once, from the browser's logged model, and the aliases on the server's numbers.
+  const { model_versions } = await api<{ model_versions: { version: string; source: string; model_id?: string; tags?: { key: string; value: string }[] }[] }>('GET', 'model-versions/search', {
+    filter: "name = 'restored'",
+  });
+  expect(model_versions.map((v) => v.version).sort()).toEqual(['1', '2']);
+  for (const v of model_versions) {
+    expect(v.source).toBe(`models:/${synced.model!.remoteModelId}`);
+    expect(v.tags?.some((t) => t.key === 'mlflow-edge.clientVersionId')).toBe(true);
+  }
+  const { registered_model } = await api<{ registered_model: { aliases?: { alias: string; version: string }[] } }>('GET', 'registered-models/get', { name: 'restored' });
+  const remoteOf = new Map(synced.versions.map((v) => [v.version, v.remoteVersion]));
+  expect(registered_model.aliases).toEqual(synced.registered.aliases.map((a) => ({ alias: a.alias, version: remoteOf.get(a.version) })));
+  expect((await api<{ model_version: { version: string } }>('GET', 'registered-models/alias', { name: 'restored', alias: 'champion' })).model_version.version).toBe('2');
+  const { model } = await api<{ model: { info: { status: string } } }>('GET', `logged-models/${synced.model!.remoteModelId}`);
+  expect(model.info.status).toBe('LOGGED_MODEL_READY');
+  expect(errors).toEqual([]);
+});

@@ -1,11 +1,13 @@
 /**
  * An MLflow tracking server in memory, reached through a stubbed global
  * fetch: the REST endpoints sync uses (experiments, runs, log-batch, the
- * artifact proxy, artifacts/list, metrics/get-history, /version), with
- * MLflow's answers and error bodies, and hooks to lie the ways real networks
- * and servers do (captive portals, empty answers, redirects, proxy errors,
- * answers lost after the server applied the request, a proxy's `{}` for a
- * request it never forwarded, a wiped or restored database, deleted runs).
+ * artifact proxy, artifacts/list, metrics/get-history, /version, MLflow 3's
+ * logged models and the model registry; `mlflow2` makes it an MLflow 2
+ * server without logged models), with MLflow's answers and error bodies, and
+ * hooks to lie the ways real networks and servers do (captive portals, empty
+ * answers, redirects, proxy errors, answers lost after the server applied the
+ * request, a proxy's `{}` for a request it never forwarded, a wiped or
+ * restored database, deleted runs).
  * Milliseconds per test; no sockets.
  */
 import { vi } from 'vitest';
@@ -48,12 +50,34 @@ export const html = (status: number, body = '<html><body><h1>Welcome to Airport 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 const mlflowError = (status: number, code: string, message: string) => json({ error_code: code, message }, status);
 
+export interface FakeLoggedModel {
+  info: { model_id: string; experiment_id: string; name: string; artifact_uri: string; status: string; creation_timestamp_ms: number; source_run_id?: string; tags: { key: string; value: string }[] };
+}
+
+export interface FakeVersion {
+  name: string;
+  version: string;
+  source: string;
+  run_id?: string;
+  model_id?: string;
+  status: string;
+  tags: { key: string; value: string }[];
+}
+
 interface Database {
   createdAt: number;
   experiments: Map<string, { experiment_id: string; name: string; lifecycle_stage: string; creation_time: number }>;
   runs: Map<string, FakeRun>;
   files: Map<string, Uint8Array>;
   nextExperiment: number;
+  /** Logged models by id (deleted ones are removed: MLflow's get answers 404 for them). */
+  models: Map<string, FakeLoggedModel>;
+  /** runs/outputs links: run id → model ids. */
+  outputs: Map<string, string[]>;
+  /** Registered models by name: alias → version. */
+  registered: Map<string, { name: string; aliases: Map<string, string> }>;
+  /** Model versions by `name\u0000version`. */
+  versions: Map<string, FakeVersion>;
 }
 
 /**
@@ -75,6 +99,10 @@ function newDatabase(): Database {
     runs: new Map(),
     files: new Map(),
     nextExperiment: 1,
+    models: new Map(),
+    outputs: new Map(),
+    registered: new Map(),
+    versions: new Map(),
   };
 }
 
@@ -96,7 +124,10 @@ export class ScriptedMlflow {
    * hits the primary key), as 400 BAD_REQUEST with the database's error.
    */
   refusesRepeatedNaN = false;
+  /** An MLflow 2 server: /version says 2.22.1 and there are no logged-model routes. */
+  mlflow2 = false;
   private runCounter = 0;
+  private modelCounter = 0;
   private readonly points = new WeakMap<FakeRun, Set<string>>();
   private readonly restore: () => void;
 
@@ -131,6 +162,22 @@ export class ScriptedMlflow {
 
   restoreBackup(b: Database): void {
     this.db = structuredClone(b);
+  }
+
+  /** Logged models carrying this client id tag. */
+  modelsTagged(clientId: string): FakeLoggedModel[] {
+    return [...this.db.models.values()].filter((m) => m.info.tags.some((t) => t.key === 'mlflow-edge.clientModelId' && t.value === clientId));
+  }
+
+  /** Versions of a registered model, in version order. */
+  versionsOf(name: string): FakeVersion[] {
+    return [...this.db.versions.values()].filter((v) => v.name === name).sort((a, b) => Number(a.version) - Number(b.version));
+  }
+
+  /** Files under an artifact URI, by relative path. */
+  filesUnder(artifactUri: string): Map<string, Uint8Array> {
+    const root = artifactUri.replace(/^mlflow-artifacts:\/*/, '');
+    return new Map([...this.db.files].filter(([p]) => p.startsWith(`${root}/`)).map(([p, b]) => [p.slice(root.length + 1), b]));
   }
 
   experimentByName(name: string) {
@@ -186,7 +233,7 @@ export class ScriptedMlflow {
   }
 
   private serve(r: FakeRequest): Response {
-    if (r.path === '/version') return new Response('3.17.2', { status: 200, headers: { 'Content-Type': 'text/plain' } });
+    if (r.path === '/version') return new Response(this.mlflow2 ? '2.22.1' : '3.17.2', { status: 200, headers: { 'Content-Type': 'text/plain' } });
     if (r.path.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
       const path = decodeURIComponent(r.path.slice('/api/2.0/mlflow-artifacts/artifacts/'.length));
       if (r.method === 'PUT') {
@@ -301,20 +348,124 @@ export class ScriptedMlflow {
       case 'GET artifacts/list': {
         const x = run(b.run_id);
         if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'not found');
-        const root = x.info.artifact_uri.replace('mlflow-artifacts:/', '');
-        const dir = b.path === undefined ? '' : `${String(b.path)}/`;
-        const entries = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
-        for (const [path, bytes] of this.db.files) {
-          if (!path.startsWith(`${root}/${dir}`)) continue;
-          const rest = path.slice(root.length + 1 + dir.length);
-          const slash = rest.indexOf('/');
-          if (slash === -1) entries.set(rest, { path: dir + rest, is_dir: false, file_size: bytes.length });
-          else entries.set(rest.slice(0, slash), { path: dir + rest.slice(0, slash), is_dir: true });
-        }
-        return json({ files: [...entries.values()] });
+        return json({ files: listDir(this.db.files, x.info.artifact_uri, b.path === undefined ? undefined : String(b.path)) });
+      }
+      case 'POST runs/outputs': {
+        const x = run(b.run_id);
+        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        const linked = this.db.outputs.get(x.info.run_id) ?? [];
+        for (const m of (b.models as { model_id: string }[]) ?? []) if (!linked.includes(m.model_id)) linked.push(m.model_id);
+        this.db.outputs.set(x.info.run_id, linked);
+        return json({});
       }
       default:
-        return html(404, '<html><body>Not Found</body></html>');
+        return this.serveModels(r, b);
+    }
+  }
+
+  /** MLflow 3's logged models and the model registry (the registry is MLflow 2's too). */
+  private serveModels(r: FakeRequest, b: Record<string, unknown>): Response {
+    const notFound = () => html(404, '<html><body>Not Found</body></html>');
+    const registry = this.serveRegistry(r, b);
+    if (registry !== undefined) return registry;
+    if (this.mlflow2) return notFound();
+    const route = /^logged-models(?:\/([^/]+))?(\/artifacts\/directories)?$/.exec(r.endpoint);
+    if (route === null) return notFound();
+    const [, id, listing] = route;
+    if (id === undefined && r.method === 'POST') {
+      const e = this.db.experiments.get(String(b.experiment_id));
+      if (e === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`);
+      const modelId = `m-${(++this.modelCounter).toString(16).padStart(32, '0')}`;
+      const model: FakeLoggedModel = {
+        info: {
+          model_id: modelId,
+          experiment_id: e.experiment_id,
+          name: String(b.name),
+          artifact_uri: `mlflow-artifacts:/${e.experiment_id}/models/${modelId}/artifacts`,
+          status: 'LOGGED_MODEL_PENDING',
+          creation_timestamp_ms: Date.now() + this.modelCounter,
+          ...(b.source_run_id === undefined ? {} : { source_run_id: String(b.source_run_id) }),
+          tags: (b.tags as { key: string; value: string }[]) ?? [],
+        },
+      };
+      this.db.models.set(modelId, model);
+      return json({ model });
+    }
+    if (id === 'search' && r.method === 'POST') {
+      const experiments = new Set((b.experiment_ids as string[]) ?? []);
+      let models = [...this.db.models.values()].filter((m) => experiments.has(m.info.experiment_id));
+      const tag = /^tags\.`([^`]+)`\s*=\s*'([^']*)'$/.exec(String(b.filter ?? ''));
+      if (b.filter !== undefined && tag === null) throw new Error(`scripted MLflow: unsupported logged-model filter ${String(b.filter)}`);
+      if (tag !== null) models = models.filter((m) => m.info.tags.some((t) => t.key === tag[1] && t.value === tag[2]));
+      return json(models.length === 0 ? {} : { models });
+    }
+    const model = id === undefined ? undefined : this.db.models.get(decodeURIComponent(id));
+    if (model === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${String(id)}' not found.`);
+    if (listing !== undefined && r.method === 'GET') {
+      const dir = b.artifact_directory_path === undefined ? undefined : String(b.artifact_directory_path);
+      return json({ root_uri: model.info.artifact_uri, files: listDir(this.db.files, model.info.artifact_uri, dir) });
+    }
+    if (listing !== undefined) return notFound();
+    if (r.method === 'GET') return json({ model });
+    if (r.method === 'PATCH') {
+      model.info.status = String(b.status);
+      return json({ model });
+    }
+    if (r.method === 'DELETE') {
+      this.db.models.delete(model.info.model_id);
+      return json({});
+    }
+    return notFound();
+  }
+
+  private serveRegistry(r: FakeRequest, b: Record<string, unknown>): Response | undefined {
+    const name = String(b.name);
+    const rm = this.db.registered.get(name);
+    const rmMissing = () => mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Registered Model with name=${name} not found`);
+    const version = (v: unknown) => this.db.versions.get(`${name}\u0000${String(v)}`);
+    const versionJson = (v: FakeVersion) => ({ ...v, aliases: [...(rm?.aliases ?? [])].filter(([, n]) => n === v.version).map(([a]) => a) });
+    switch (`${r.method} ${r.endpoint}`) {
+      case 'POST registered-models/create':
+        if (rm !== undefined) return mlflowError(400, 'RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
+        this.db.registered.set(name, { name, aliases: new Map() });
+        return json({ registered_model: { name } });
+      case 'GET registered-models/get':
+        if (rm === undefined) return rmMissing();
+        return json({ registered_model: { name, ...(rm.aliases.size === 0 ? {} : { aliases: [...rm.aliases].map(([alias, v]) => ({ alias, version: v })) }) } });
+      case 'POST model-versions/create': {
+        if (rm === undefined) return rmMissing();
+        const next = String(Math.max(0, ...this.versionsOf(name).map((v) => Number(v.version))) + 1);
+        const created: FakeVersion = { name, version: next, source: String(b.source), status: 'READY', tags: (b.tags as FakeVersion['tags']) ?? [] };
+        if (b.run_id !== undefined) created.run_id = String(b.run_id);
+        if (b.model_id !== undefined) created.model_id = String(b.model_id);
+        this.db.versions.set(`${name}\u0000${next}`, created);
+        return json({ model_version: versionJson(created) });
+      }
+      case 'GET model-versions/get': {
+        const v = version(b.version);
+        return v === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${name}, version=${String(b.version)}) not found`) : json({ model_version: versionJson(v) });
+      }
+      case 'GET model-versions/search': {
+        const m = /^name = '([^']*)' AND tags\.`([^`]+)` = '([^']*)'$/.exec(String(b.filter));
+        if (m === null) throw new Error(`scripted MLflow: unsupported model-version filter ${String(b.filter)}`);
+        const found = [...this.db.versions.values()].filter((v) => v.name === m[1] && v.tags.some((t) => t.key === m[2] && t.value === m[3]));
+        return json(found.length === 0 ? {} : { model_versions: found.map((v) => ({ ...v })) });
+      }
+      case 'DELETE model-versions/delete':
+        if (version(b.version) === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${name}, version=${String(b.version)}) not found`);
+        this.db.versions.delete(`${name}\u0000${String(b.version)}`);
+        for (const [alias, v] of rm?.aliases ?? []) if (v === String(b.version)) rm!.aliases.delete(alias);
+        return json({});
+      case 'POST registered-models/alias':
+        if (rm === undefined) return rmMissing();
+        if (version(b.version) === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${name}, version=${String(b.version)}) not found`);
+        rm.aliases.set(String(b.alias), String(b.version));
+        return json({});
+      case 'DELETE registered-models/alias':
+        rm?.aliases.delete(String(b.alias));
+        return json({});
+      default:
+        return undefined;
     }
   }
 
@@ -369,4 +520,19 @@ export class ScriptedMlflow {
       },
     };
   }
+}
+
+/** One directory under an artifact root as MLflow lists it: paths relative to the root, sizes of files. */
+function listDir(files: Map<string, Uint8Array>, artifactUri: string, path: string | undefined) {
+  const root = artifactUri.replace(/^mlflow-artifacts:\/*/, '');
+  const dir = path === undefined ? '' : `${path}/`;
+  const entries = new Map<string, { path: string; is_dir: boolean; file_size?: number }>();
+  for (const [p, bytes] of files) {
+    if (!p.startsWith(`${root}/${dir}`)) continue;
+    const rest = p.slice(root.length + 1 + dir.length);
+    const slash = rest.indexOf('/');
+    if (slash === -1) entries.set(rest, { path: dir + rest, is_dir: false, file_size: bytes.length });
+    else entries.set(rest.slice(0, slash), { path: dir + rest.slice(0, slash), is_dir: true });
+  }
+  return [...entries.values()];
 }

@@ -394,6 +394,7 @@ describe('servers behind restrictive proxies and permissions', () => {
 
   it('an MLflow 2 server behind a proxy that passes only /api/ (no /version): a model goes under its run, as MLflow 2 keeps models', async () => {
     const s = server();
+    s.mlflow2 = true;
     s.lie({ match: (r) => r.path === '/version', when: 'instead', answer: () => html(404) });
     const { t } = await open(s.url);
     const run = await t.startRun({ experimentName: 'lies' });
