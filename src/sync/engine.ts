@@ -108,6 +108,8 @@ export class SyncEngine {
   /** What is left of the pass under way (see progress.ts). */
   progress: Progress | undefined;
   private readonly stopping = new AbortController();
+  /** The server refused an offset page token: verification counts whole histories (see holdsExactly). */
+  private noOffsetProbe = false;
 
   constructor(
     private readonly db: Db,
@@ -544,6 +546,7 @@ export class SyncEngine {
     const local = new SeriesPoints(s.count);
     for (let from = 0; from < s.count; from += WINDOW) for (const p of await readPoints(this.db, runId, s.key, from, Math.min(s.count, from + WINDOW))) local.add(p);
     local.seal();
+    if (await this.holdsExactly(remoteRunId, s.key, local)) return { missing: 0, of: local.size };
     let pageToken: string | undefined;
     do {
       const query: Record<string, string> = { run_id: remoteRunId, metric_key: s.key, max_results: String(HISTORY_PAGE) };
@@ -554,6 +557,30 @@ export class SyncEngine {
       pageToken = (page.metrics?.length ?? 0) > 0 ? page.next_page_token || undefined : undefined;
     } while (pageToken !== undefined && local.missing > 0);
     return { missing: local.missing, of: local.size };
+  }
+
+  /**
+   * The cheap count: MLflow 3.2+ pages get-history by an offset in its page
+   * token, so one point asked for at offset size − 1 answers whether the
+   * server holds exactly as many points as this series, ending with the same
+   * one, without sending the history (half the time of storing it, for 10k
+   * points). MLflow calls the token's format unstable: any other answer (a
+   * refusal, MLflow 2's SQL store refusing tokens, another point, more
+   * points) is inconclusive and the whole history is counted instead, so a
+   * changed format costs requests, never a wrong verdict.
+   */
+  private async holdsExactly(remoteRunId: string, key: string, local: SeriesPoints): Promise<boolean> {
+    if (this.noOffsetProbe || local.size === 0) return false;
+    const query = { run_id: remoteRunId, metric_key: key, max_results: '1', page_token: btoa(JSON.stringify({ offset: local.size - 1 })) };
+    try {
+      const page = await this.request(() => this.rest.call<{ metrics?: { value: number | string; step?: number | string; timestamp?: number | string }[]; next_page_token?: string }>('GET', 'metrics/get-history', query));
+      const [last, more] = page.metrics ?? [];
+      return last !== undefined && more === undefined && !page.next_page_token && local.isLast(last.timestamp, last.step, last.value);
+    } catch (error) {
+      if (!(error instanceof RestError) || error.kind !== 'refused' || runGone(error)) throw error;
+      this.noOffsetProbe = true; // this server pages otherwise (or not at all): count whole histories from now on
+      return false;
+    }
   }
 
   /** Local files of the run the server lists with another size, or not at all. */

@@ -21,31 +21,18 @@
  */
 import { createOnce, deleteOnce, settleTwins } from '../remote/create-once.js';
 import { RestError, type MlflowRest } from '../remote/rest.js';
-import type { RetryPolicy } from '../remote/retry.js';
-import type { SyncCounts } from '../protocol.js';
 import { bumpEpoch, getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
 import { ackArtifact, addDeadLetter, remoteIds, unsyncedFiles } from '../store/sync-state.js';
 import { inWriteOrder } from '../models/write-order.js';
 import { ackModelVerified, epochOf, lastModels, modelFiles, recordLastModels, reopenModel } from '../store/model-sync-state.js';
 import { CLIENT_VERSION_TAG, RegistrySync } from './registry.js';
+import type { Requests } from './requests.js';
 import { checkLoggedModel, checkRunModel, isGone, versionHolds, type ModelCheck } from './verify-models.js';
 import { listLoggedModels, listRegisteredModels } from '../store/models.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import type { Db, LoggedModelRecord, ModelSyncRecord } from '../store/schema.js';
 
 export const CLIENT_MODEL_TAG = 'mlflow-edge.clientModelId';
-
-/** How the engine sends a request: with retries, counted in flight. */
-export interface Requests {
-  request<T>(fn: () => Promise<T>): Promise<T>;
-  retry: RetryPolicy;
-  onRetry(error: RestError): void;
-  tracked<T>(fn: () => Promise<T>): Promise<T>;
-  /** What the server now has (or refused for good), for the pass's progress. */
-  done(part: Partial<SyncCounts>): void;
-  /** Something the user should know that is not an error (the server lost a model and it is uploaded again). */
-  notice(message: string): void;
-}
 
 type RunIds = { runId: string; artifactUri: string; experimentId: string };
 

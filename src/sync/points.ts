@@ -73,6 +73,26 @@ export class SeriesPoints {
     return this.n;
   }
 
+  /**
+   * Whether a point of the server's history is the last of this series in
+   * MLflow's order (timestamp, step, value as stored; NaN sorts as its stored
+   * 0 there, with no order among equal values): what the offset probe in the
+   * engine compares. Any point of the last timestamp and step with the
+   * greatest stored value qualifies.
+   */
+  isLast(timestamp: number | string | undefined, step: number | string | undefined, value: number | string): boolean {
+    const last = this.n - 1;
+    if (last < 0 || Number(timestamp ?? 0) !== this.timestamps[last] || Number(step ?? 0) !== this.steps[last]) return false;
+    let first = last;
+    while (first > 0 && this.timestamps[first - 1] === this.timestamps[last] && this.steps[first - 1] === this.steps[last]) first--;
+    let greatest = -Infinity;
+    for (let i = first; i <= last; i++) greatest = Math.max(greatest, this.values[i]!);
+    const v = Number(value);
+    const nan = Number.isNaN(v) ? 1 : 0;
+    for (let i = first; i <= last; i++) if (this.values[i] === greatest && this.nan[i] === nan && stored(v) === greatest) return true;
+    return false;
+  }
+
   /** Distinct local points no seen() matched. */
   get missing(): number {
     return this.n - this.seen;

@@ -20,7 +20,7 @@ import { getRegisteredModelRecord, modelVersionRecords } from '../store/models.j
 import { getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
 import type { Db, LoggedModelRecord, ModelSyncRecord, ModelVersionRecord, RegisteredModelRecord, RegisteredSyncRecord, RunSyncRecord, VersionSyncRecord } from '../store/schema.js';
 import { addDeadLetter } from '../store/sync-state.js';
-import type { Requests } from './models.js';
+import type { Requests } from './requests.js';
 import { isGone, registeredAliases, versionHolds } from './verify-models.js';
 
 export const CLIENT_VERSION_TAG = 'mlflow-edge.clientVersionId';

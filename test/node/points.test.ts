@@ -57,4 +57,28 @@ describe('SeriesPoints: distinct points as MLflow keys them, and which a server 
     for (let i = n - 1; i >= 0; i--) s.see(1_700_000_000_000 + Math.floor(i / 10), i, i % 13 === 0 ? 'NaN' : 1 / (i + 1));
     expect(s.missing).toBe(0);
   });
+
+  it("knows the last point in MLflow's order (timestamp, step, stored value; NaN as 0), whichever of equal values the server returns", () => {
+    const s = of([
+      [1, 10, 5],
+      [7, 50, -Infinity],
+      [7, 50, NaN],
+      [7, 50, 0.5],
+      [7, 50, Infinity],
+    ]);
+    expect(s.isLast(50, 7, 'Infinity')).toBe(true);
+    expect(s.isLast(50, 7, Number.MAX_VALUE)).toBe(true); // as MLflow stores it
+    expect(s.isLast(50, 7, 0.5)).toBe(false);
+    expect(s.isLast(50, 7, 'NaN')).toBe(false);
+    expect(s.isLast(10, 1, 5)).toBe(false);
+    const tie = of([
+      [1, 10, 5],
+      [2, 20, NaN],
+      [2, 20, 0],
+    ]);
+    expect(tie.isLast(20, 2, 'NaN')).toBe(true); // NaN and 0 are both 0 in MLflow's order
+    expect(tie.isLast(20, 2, 0)).toBe(true);
+    expect(tie.isLast('20', '2', '0')).toBe(true); // as JSON may carry them
+    expect(of([]).isLast(0, 0, 0)).toBe(false);
+  });
 });

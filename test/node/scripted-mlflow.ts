@@ -335,6 +335,10 @@ export class ScriptedMlflow {
         const all = x.metrics
           .filter((m) => m.key === String(b.metric_key))
           .sort((p, q) => p.timestamp - q.timestamp || p.step - q.step || stored(p.value) - stored(q.value));
+        if (b.page_token !== undefined && this.mlflow2) {
+          // MLflow 2's SQL store pages nothing and refuses a token.
+          return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The SQLAlchemyStore backend does not support pagination for the \`get_metric_history\` API. Supplied argument \`page_token\` '${String(b.page_token)}' must be \`None\`.`);
+        }
         const offset = b.page_token === undefined ? 0 : (JSON.parse(atob(String(b.page_token))) as { offset: number }).offset;
         const max = b.max_results === undefined ? undefined : Number(b.max_results);
         if (max !== undefined && !(max > 0)) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `Invalid value ${max} for parameter 'max_results' supplied. It must be a positive integer.`);

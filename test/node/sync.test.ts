@@ -530,7 +530,9 @@ describe('verification counts the points of series that went in more than one ba
     series(big, 'm', 2500);
     await big.end();
     await t.sync();
-    expect(histories(s).map((r) => r.body)).toEqual([{ run_id: s.runsOf('lies').find((r) => r.tags.get(CLIENT_ID) === big.runId)!.info.run_id, metric_key: 'm', max_results: '25000' }]);
+    // One point asked for at offset 2499 (MLflow 3.2+ pages by an offset token): the server holds exactly the 2500, ending with the same one.
+    const runId = s.runsOf('lies').find((r) => r.tags.get(CLIENT_ID) === big.runId)!.info.run_id;
+    expect(histories(s).map((r) => r.body)).toEqual([{ run_id: runId, metric_key: 'm', max_results: '1', page_token: btoa('{"offset":2499}') }]);
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
     await expectServerEquals(t, s);
   });
@@ -543,13 +545,45 @@ describe('verification counts the points of series that went in more than one ba
     await run.end();
     swallow(s, 5);
     await t.sync();
-    // 26,000 on the server: two pages, both counted.
-    expect(histories(s).map((r) => (r.body as { page_token?: string }).page_token !== undefined)).toEqual([false, true]);
+    // 26,000 on the server: nothing at offset 26,999, then two pages, both counted.
+    expect(histories(s).map((r) => (r.body as { max_results: string }).max_results)).toEqual(['1', '25000', '25000']);
+    expect(histories(s).map((r) => (r.body as { page_token?: string }).page_token !== undefined)).toEqual([true, false, true]);
     expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 1000 of the 27000 points of metric m:/);
     s.requests = [];
     await t.sync();
     expect(batches(s)).toHaveLength(27);
-    expect(histories(s)).toHaveLength(2);
+    expect(histories(s)).toHaveLength(1); // the offset probe: all 27,000 there
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a server that refuses the offset token (MLflow 2, or a changed token format): whole histories are counted, and no more probes are sent', async () => {
+    const s = server();
+    s.mlflow2 = true;
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 2500);
+    series(run, 'n', 2500);
+    await run.end();
+    swallow(s, 2);
+    await t.sync();
+    expect(histories(s).map((r) => (r.body as { max_results: string }).max_results)).toEqual(['1', '25000', '25000']);
+    expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 1000 of the 2500 points of metric [mn]/);
+    await t.sync();
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+
+  it('a probe answered with another last point, or with more points, is not taken as complete: the history is counted', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies' });
+    series(run, 'm', 2500);
+    await run.end();
+    // A proxy's stale page: a point of the series, but not the last one, and a token for more.
+    s.lie({ match: (r) => r.endpoint === 'metrics/get-history' && (r.body as { max_results: string }).max_results === '1', when: 'instead', answer: () => new Response(JSON.stringify({ metrics: [{ key: 'm', value: 0, step: 0, timestamp: 0 }], next_page_token: 'x' }), { status: 200, headers: { 'Content-Type': 'application/json' } }), times: 1 });
+    await t.sync();
+    expect(histories(s).map((r) => (r.body as { max_results: string }).max_results)).toEqual(['1', '25000']);
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
     await expectServerEquals(t, s);
   });
