@@ -160,18 +160,28 @@ export async function unsyncedFiles(db: Db, state: string, owner: string): Promi
 
 /** Points [from, to) of a series, as MLflow metrics. */
 export async function readPoints(db: Db, runId: string, key: string, from: number, to: number): Promise<MetricPoint[]> {
-  // A sealed block starts at a multiple of BLOCK_POINTS; tails at multiples of TAIL_POINTS.
-  const firstChunk = (Math.floor(from / BLOCK_POINTS) * BLOCK_POINTS) / TAIL_POINTS;
-  const lastChunk = Math.floor((to - 1) / TAIL_POINTS);
-  const chunks = await db.getAll('metricChunks', IDBKeyRange.bound([runId, key, firstChunk], [runId, key, lastChunk]));
-  const out: MetricPoint[] = [];
-  for (const c of chunks) {
-    const start = c.chunkNo * TAIL_POINTS;
-    for (let i = Math.max(0, from - start); i < c.values.length && start + i < to; i++) {
-      out.push({ step: c.steps[i]!, value: c.values[i]!, timestamp: c.timestamps[i]! });
-    }
-  }
-  return out;
+  return (await readWindows(db, runId, [{ key, from, to }]))[0]!;
+}
+
+/** Points [from, to) of several series of a run, read in one transaction (one per series costs more than the reading). */
+export async function readWindows(db: Db, runId: string, windows: readonly { key: string; from: number; to: number }[]): Promise<MetricPoint[][]> {
+  const store = db.transaction('metricChunks').store;
+  return Promise.all(
+    windows.map(async ({ key, from, to }) => {
+      // A sealed block starts at a multiple of BLOCK_POINTS; tails at multiples of TAIL_POINTS.
+      const firstChunk = (Math.floor(from / BLOCK_POINTS) * BLOCK_POINTS) / TAIL_POINTS;
+      const lastChunk = Math.floor((to - 1) / TAIL_POINTS);
+      const chunks = await store.getAll(IDBKeyRange.bound([runId, key, firstChunk], [runId, key, lastChunk]));
+      const out: MetricPoint[] = [];
+      for (const c of chunks) {
+        const start = c.chunkNo * TAIL_POINTS;
+        for (let i = Math.max(0, from - start); i < c.values.length && start + i < to; i++) {
+          out.push({ step: c.steps[i]!, value: c.values[i]!, timestamp: c.timestamps[i]! });
+        }
+      }
+      return out;
+    }),
+  );
 }
 
 function updateRun(db: Db, state: string, runId: string, change: (s: RunSyncRecord) => RunSyncRecord): Promise<RunSyncRecord> {

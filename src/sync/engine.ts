@@ -42,6 +42,7 @@ import {
   markCreateAttempted,
   pendingRuns,
   readPoints,
+  readWindows,
   recordRemoteExperiment,
   recordRemoteRun,
   reopenRun,
@@ -300,9 +301,12 @@ export class SyncEngine {
   private async syncData(state: string, w: RunWork, remoteIds: RemoteRunIds): Promise<void> {
     const runId = w.run.runId;
     const remote = { run_id: w.sync.remoteRunId!, artifact_uri: w.sync.artifactUri! };
+    // Acknowledgements are written while the next request goes out; all are on disk before the run's end is recorded.
+    const acks: Promise<void>[] = [];
     try {
-      await this.uploadData(state, w, remote.run_id, remoteIds);
+      await this.uploadData(state, w, remote.run_id, remoteIds, acks);
     } catch (error) {
+      await Promise.allSettled(acks);
       if (!runGone(error)) throw error;
       // The server lost the run since it acknowledged it: create it again next pass, with everything.
       await reopenRun(this.db, state, runId, true, {});
@@ -310,33 +314,39 @@ export class SyncEngine {
       this.hooks.notice(`Run ${runId} was missing on the server (${(error as Error).message}); it is uploaded again.`);
       return;
     }
-    for (const a of w.artifacts) {
-      let blob: Blob;
-      try {
-        blob = await this.artifacts.read(runId, a.path);
-      } catch (error) {
-        // The local file is gone (cleared storage): that item alone becomes a dead letter.
-        await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`, at: Date.now() });
-        await ackArtifact(this.db, state, runId, a.path, a.sha256);
+    try {
+      for (const a of w.artifacts) {
+        let blob: Blob;
+        try {
+          blob = await this.artifacts.read(runId, a.path);
+        } catch (error) {
+          // The local file is gone (cleared storage): that item alone becomes a dead letter.
+          await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`, at: Date.now() });
+          await ackArtifact(this.db, state, runId, a.path, a.sha256);
+          this.progress?.done({ artifacts: 1, bytes: a.size });
+          continue;
+        }
+        try {
+          await this.request(() => this.rest.putArtifact(remote.artifact_uri, a.path, blob));
+          await ackArtifact(this.db, state, runId, a.path, a.sha256);
+        } catch (error) {
+          if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error)) throw error;
+          await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: error.message, at: Date.now() });
+          await ackArtifact(this.db, state, runId, a.path, a.sha256);
+        }
         this.progress?.done({ artifacts: 1, bytes: a.size });
-        continue;
       }
-      try {
-        await this.request(() => this.rest.putArtifact(remote.artifact_uri, a.path, blob));
-        await ackArtifact(this.db, state, runId, a.path, a.sha256);
-      } catch (error) {
-        if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error)) throw error;
-        await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: error.message, at: Date.now() });
-        await ackArtifact(this.db, state, runId, a.path, a.sha256);
+      if (w.end !== undefined) {
+        const body: Record<string, unknown> = { run_id: remote.run_id, status: w.end.status };
+        if (w.end.endTime !== undefined) body.end_time = w.end.endTime;
+        await this.request(() => this.rest.call('POST', 'runs/update', body, has(['run_info'])));
       }
-      this.progress?.done({ artifacts: 1, bytes: a.size });
+    } catch (error) {
+      await Promise.allSettled(acks);
+      throw error;
     }
-    if (w.end !== undefined) {
-      const body: Record<string, unknown> = { run_id: remote.run_id, status: w.end.status };
-      if (w.end.endTime !== undefined) body.end_time = w.end.endTime;
-      await this.request(() => this.rest.call('POST', 'runs/update', body, has(['run_info'])));
-      await ackEnd(this.db, state, runId, w.end);
-    }
+    await Promise.all(acks);
+    if (w.end !== undefined) await ackEnd(this.db, state, runId, w.end);
     if (w.run.status === 'RUNNING') this.progress?.done({ runs: 1 }); // nothing left; a finished run still has its check ahead
   }
 
@@ -599,7 +609,7 @@ export class SyncEngine {
     return w.verify!.artifacts.filter((a) => sizes.get(a.path) !== a.size).map((a) => a.path);
   }
 
-  private async uploadData(state: string, w: RunWork, remoteRunId: string, remoteIds: RemoteRunIds): Promise<void> {
+  private async uploadData(state: string, w: RunWork, remoteRunId: string, remoteIds: RemoteRunIds, acks: Promise<void>[]): Promise<void> {
     const runId = w.run.runId;
     const parentTag = w.text.find(({ kind, record }) => kind === 'tag' && record.key === 'mlflow.parentRunId');
     // The parent's id on the server, so the UI nests the runs there too; never the local id.
@@ -616,23 +626,25 @@ export class SyncEngine {
     const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
     let textLeft = text;
     for (;;) {
-      const series: MetricItem[][] = [];
+      const windows: { key: string; from: number; to: number }[] = [];
       for (const s of w.series) {
         const from = position.get(s.key)!;
         if (from >= s.count) continue;
-        const to = Math.min(s.count, from + WINDOW);
-        const points = await readPoints(this.db, runId, s.key, from, to);
-        series.push(points.map((p, i) => ({ kind: 'metric', key: s.key, value: p.value, step: p.step, timestamp: p.timestamp, index: from + i })));
-        position.set(s.key, to);
+        windows.push({ key: s.key, from, to: Math.min(s.count, from + WINDOW) });
       }
+      const series: MetricItem[][] = (await readWindows(this.db, runId, windows)).map((points, n) => {
+        const { key, from, to } = windows[n]!;
+        position.set(key, to);
+        return points.map((p, i) => ({ kind: 'metric', key, value: p.value, step: p.step, timestamp: p.timestamp, index: from + i }));
+      });
       if (textLeft.length === 0 && series.length === 0) return;
-      for (const batch of packBatches(textLeft, series)) await this.sendBatch(state, runId, remoteRunId, batch);
+      for (const batch of packBatches(textLeft, series)) await this.sendBatch(state, runId, remoteRunId, batch, acks);
       textLeft = [];
     }
   }
 
   /** Sends one log-batch; a refused batch is split until the refused items are alone, and those are dead-lettered. */
-  private async sendBatch(state: string, runId: string, remoteRunId: string, items: BatchItem[]): Promise<void> {
+  private async sendBatch(state: string, runId: string, remoteRunId: string, items: BatchItem[], acks: Promise<void>[]): Promise<void> {
     try {
       await this.request(() => this.rest.call('POST', 'runs/log-batch', logBatchBody(remoteRunId, items)));
     } catch (error) {
@@ -645,16 +657,16 @@ export class SyncEngine {
         let from = 0;
         for (let i = 0; i <= items.length; i++) {
           if (i < items.length && !nan.has(items[i]!)) continue;
-          if (i > from) await this.sendBatch(state, runId, remoteRunId, items.slice(from, i));
-          if (i < items.length) await this.sendBatch(state, runId, remoteRunId, [items[i]!]);
+          if (i > from) await this.sendBatch(state, runId, remoteRunId, items.slice(from, i), acks);
+          if (i < items.length) await this.sendBatch(state, runId, remoteRunId, [items[i]!], acks);
           from = i + 1;
         }
         return;
       }
       if (items.length > 1) {
         const mid = Math.ceil(items.length / 2);
-        await this.sendBatch(state, runId, remoteRunId, items.slice(0, mid));
-        await this.sendBatch(state, runId, remoteRunId, items.slice(mid));
+        await this.sendBatch(state, runId, remoteRunId, items.slice(0, mid), acks);
+        await this.sendBatch(state, runId, remoteRunId, items.slice(mid), acks);
         return;
       }
       // Refused alone, an item is a dead letter; but a NaN point that hit the primary key is on the server.
@@ -662,8 +674,9 @@ export class SyncEngine {
       if (nan.size === 0) await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
     }
     const { syncedSeq, counts, text } = ackOf(items);
-    await ackBatch(this.db, state, runId, syncedSeq, counts, text);
-    this.progress?.done(countItems(items));
+    const ack = ackBatch(this.db, state, runId, syncedSeq, counts, text).then(() => this.progress?.done(countItems(items)));
+    ack.catch(() => undefined); // awaited by the caller (syncData); never an unhandled rejection meanwhile
+    acks.push(ack);
   }
 
   private request<T>(fn: () => Promise<T>): Promise<T> {
