@@ -58,7 +58,8 @@ async function expectSame(page: import('@playwright/test').Page, dbName: string,
 }
 
 test('captive portals, empty 200s, redirects and proxy 404/405/413 are never taken as uploaded; once healed, the server equals the local store', async ({ page }) => {
-  test.setTimeout(240_000);
+  // Each lying sync() retries as a user's would (8 attempts, backoff up to 30 s, jittered): 16–42 s each here, 7 of them.
+  test.setTimeout(600_000);
   await openLibrary(page);
   const fates: LieFate[] = ['htmlOk', 'emptyOk', 'redirect', 'proxy404', 'proxy405', 'proxy413', 'htmlOkAfterForward'];
   for (const fate of fates) {
