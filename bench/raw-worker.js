@@ -25,7 +25,8 @@ onmessage = async ({ data: { layout, n, dbName } }) => {
   if (layout === 'per-point') {
     const tx = db.transaction('points', 'readwrite');
     const store = tx.objectStore('points');
-    for (let i = 0; i < n; i++) store.put({ runId: 'r', key: 'loss', step: i, value: Math.random(), timestamp: now + i });
+    for (let i = 0; i < n; i++)
+      store.put({ runId: 'r', key: 'loss', step: i, value: Math.random(), timestamp: now + i });
     await done(tx);
   } else {
     const size = 2048;
