@@ -18,7 +18,7 @@ const done = (tx) =>
     tx.onabort = () => reject(tx.error);
   });
 
-onmessage = async ({ data: { layout, n, dbName } }) => {
+self.onmessage = async ({ data: { layout, n, dbName } }) => {
   const db = await open(dbName);
   const now = Date.now();
   const t0 = performance.now();

@@ -4,14 +4,7 @@
  * It reports every epoch's metrics; the page logs them, so the tracker sees
  * the same calls a user's own training loop would make.
  */
-import {
-  type Dataset,
-  type EpochMetrics,
-  type FromWorker,
-  type Layer,
-  type ToWorker,
-  type TrainConfig,
-} from './types.js';
+import type { Dataset, EpochMetrics, FromWorker, Layer, ToWorker, TrainConfig } from './types.js';
 
 const scope = self as unknown as {
   postMessage(message: FromWorker): void;

@@ -235,6 +235,7 @@ export function validateArtifactPath(path: unknown, what = 'artifact path', fiel
   validateWellFormed(path, `The ${what} ${describe(path)}`, { path });
   // Control characters are exactly what this rule is for.
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(path)) throw fail('it contains a control character. Remove it.');
   if (path.includes('#')) throw fail("it contains '#', which MLflow refuses in artifact paths. Remove it.");
   if (path.includes('\\')) throw fail("it contains '\\'. Use '/' to separate directories.");
@@ -270,12 +271,13 @@ function validateSegmentBytes(segment: string, fail: (why: string) => MlflowEdge
 export function modelPathProblem(path: string): string | undefined {
   // Control characters are exactly what this rule is for.
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'contains a control character. Remove it.';
   if (path.includes('\\'))
     return "contains '\\', which browsers and Windows servers read as '/'. Separate directories with '/'.";
-  const escape = /%(?:2e|2f|5c|25|[01][0-9a-f]|7f)/i.exec(path);
-  if (escape !== null) {
-    return `contains '${escape[0]}', a percent-encoded '.', '/', '\\', '%' or control character, which browsers and MLflow's server decode. Write the path's characters as they are, e.g. 'model/MLmodel'.`;
+  const encoded = /%(?:2e|2f|5c|25|[01][0-9a-f]|7f)/i.exec(path);
+  if (encoded !== null) {
+    return `contains '${encoded[0]}', a percent-encoded '.', '/', '\\', '%' or control character, which browsers and MLflow's server decode. Write the path's characters as they are, e.g. 'model/MLmodel'.`;
   }
   if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
     return "is absolute. Write it relative to its directory, e.g. 'model.onnx'.";

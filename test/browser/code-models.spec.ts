@@ -60,7 +60,7 @@ test('a JavaScript code model is logged, survives a reload, and loads offline by
     columns: [{ name: 'radius', type: 'double', required: true }],
   });
   expect(result.mlmodel).toMatch(
-    /^artifact_path: circle\nflavors:\n  mlflow_edge_js:\n    code: model.js\n    sha256: [0-9a-f]{64}\n/,
+    /^artifact_path: circle\nflavors:\n {2}mlflow_edge_js:\n {4}code: model.js\n {4}sha256: [0-9a-f]{64}\n/,
   );
   expect(result.mlmodel).toContain(`model_id: ${result.modelId}\n`);
 });

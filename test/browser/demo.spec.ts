@@ -86,11 +86,9 @@ test('train, chart, both model flavors, predict with signature errors, filter, s
     ['iris_onnx', 'onnx'],
     ['iris_js', 'mlflow_edge_js'],
   ] as const) {
-    await page
-      .getByLabel('Logged model')
-      .selectOption({
-        label: `${await rows(page).first().locator('td.name').innerText()} / ${name}`.replace(/^\s+/, ''),
-      });
+    await page.getByLabel('Logged model').selectOption({
+      label: `${await rows(page).first().locator('td.name').innerText()} / ${name}`.replace(/^\s+/, ''),
+    });
     await page.getByRole('button', { name: 'Load model' }).click();
     await expect(page.locator('#loaded-model-flavor')).toHaveText(flavor);
     for (const [field, value] of Object.entries({

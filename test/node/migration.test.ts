@@ -24,29 +24,25 @@ async function writeVersion1(name: string): Promise<void> {
     'readwrite',
   );
   await tx.objectStore('meta').put(7, 'seq');
-  await tx
-    .objectStore('experiments')
-    .put({
-      experimentId: '0',
-      name: 'Default',
-      lifecycleStage: 'active',
-      creationTime: 1,
-      lastUpdateTime: 1,
-      tags: {},
-    });
-  await tx
-    .objectStore('runs')
-    .put({
-      runId,
-      experimentId: '0',
-      runName: 'old-run',
-      status: 'FINISHED',
-      startTime: 10,
-      endTime: 20,
-      lifecycleStage: 'active',
-      userId: 'ada',
-      seq: 1,
-    });
+  await tx.objectStore('experiments').put({
+    experimentId: '0',
+    name: 'Default',
+    lifecycleStage: 'active',
+    creationTime: 1,
+    lastUpdateTime: 1,
+    tags: {},
+  });
+  await tx.objectStore('runs').put({
+    runId,
+    experimentId: '0',
+    runName: 'old-run',
+    status: 'FINISHED',
+    startTime: 10,
+    endTime: 20,
+    lifecycleStage: 'active',
+    userId: 'ada',
+    seq: 1,
+  });
   await tx.objectStore('params').put({ runId, key: 'lr', value: '0.1', seq: 2 });
   await tx.objectStore('tags').put({ runId, key: 'mlflow.runName', value: 'old-run', seq: 3 });
   // v1 series records had no syncedCount.
@@ -61,17 +57,15 @@ async function writeVersion1(name: string): Promise<void> {
     values: Float64Array.from([2, 1, 0.5]),
     timestamps: Float64Array.from([10, 11, 12]),
   });
-  await tx
-    .objectStore('artifacts')
-    .put({
-      runId,
-      path: 'a.txt',
-      size: 2,
-      sha256: 'x',
-      createdAt: 1,
-      location: { kind: 'idb', blob: new Blob(['hi']) },
-      seq: 4,
-    });
+  await tx.objectStore('artifacts').put({
+    runId,
+    path: 'a.txt',
+    size: 2,
+    sha256: 'x',
+    createdAt: 1,
+    location: { kind: 'idb', blob: new Blob(['hi']) },
+    seq: 4,
+  });
   await tx.done;
   db.close();
 }

@@ -70,7 +70,7 @@ export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Pred
       (_, lead: string, q: string) => `${lead}${q}${api}${q}`,
     );
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  let model;
+  let model: Awaited<ReturnType<typeof collectModel>>;
   try {
     model = await collectModel(() => import(/* @vite-ignore */ url));
   } catch (error) {

@@ -73,7 +73,7 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
   try {
     info = await ready;
   } catch (error) {
-    releaseSession(key);
+    void releaseSession(key); // the session failed to open: nothing to wait for
     throw error;
   }
   const { session, inputTypes, inputNames, outputNames } = info;

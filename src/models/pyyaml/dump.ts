@@ -524,10 +524,10 @@ export class Emitter {
         }
         if (ch !== null) {
           const code = ch.codePointAt(0) as number;
-          const escape = ESCAPES[ch];
+          const escaped = ESCAPES[ch];
           const data =
-            escape !== undefined
-              ? `\\${escape}`
+            escaped !== undefined
+              ? `\\${escaped}`
               : code <= 0xff
                 ? `\\x${hex(code, 2)}`
                 : code <= 0xffff

@@ -1,5 +1,5 @@
 /** The MLmodel `signature` map: MLflow's JSON strings read into specs and written back byte for byte. */
-import { MlflowEdgeError } from '../errors.js';
+import type { MlflowEdgeError } from '../errors.js';
 import { validateParamValue } from './params.js';
 import { isPlainObject } from '../predicates.js';
 import {
