@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeriesPoints } from '../../src/sync/points.js';
+import { SeriesPoints } from '../../../src/sync/points.js';
 
 const of = (points: [step: number, timestamp: number, value: number][]) => {
   const s = new SeriesPoints(2);

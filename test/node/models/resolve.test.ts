@@ -3,10 +3,10 @@
 // Node, so "nothing ran" is shown by what was read and by the error raised before any import.
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { ModelHost } from '../../src/models/host.js';
-import { openModel, type ModelSource } from '../../src/models/resolve.js';
-import { openedPerTest } from './in-process.js';
-import { rejection } from './typed-errors.js';
+import { ModelHost } from '../../../src/models/host.js';
+import { openModel, type ModelSource } from '../../../src/models/resolve.js';
+import { openedPerTest } from '../in-process.js';
+import { rejection } from '../typed-errors.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
 const SHA = 'a'.repeat(64);
@@ -140,7 +140,7 @@ describe('models logged here are read only while their files match the recorded 
     const info = await run.logModel('m', { code: CODE });
     const mlmodel = await (await t.readLoggedModelArtifact(info.modelId, 'MLmodel')).text();
     const evil = 'globalThis.ran = true;';
-    const { sha256Hex } = await import('../../src/schema/digest.js');
+    const { sha256Hex } = await import('../../../src/schema/digest.js');
     await tamper(
       dbName,
       info.modelId,

@@ -1,9 +1,9 @@
 // Logged models and the local model registry, in process (fake-indexeddb).
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { validateAlias, validateLoggedModelName } from '../../src/schema/registry.js';
-import { openedPerTest } from './in-process.js';
-import { rejection } from './typed-errors.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { validateAlias, validateLoggedModelName } from '../../../src/schema/registry.js';
+import { openedPerTest } from '../in-process.js';
+import { rejection } from '../typed-errors.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/open.js';
-import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { TrackerService } from '../../src/worker/service.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { SCHEMA_VERSION } from '../../../src/store/schema.js';
+import { TrackerService } from '../../../src/worker/service.js';
 
 const runId = '0123456789abcdef0123456789abcdef';
 

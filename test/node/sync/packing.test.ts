@@ -7,7 +7,7 @@ import {
   packBatches,
   type MetricItem,
   type TextItem,
-} from '../../src/sync/packing.js';
+} from '../../../src/sync/packing.js';
 
 const text = (n: number, kind: 'param' | 'tag' | 'mixed', valueLength = 3): TextItem[] =>
   Array.from({ length: n }, (_, i) => ({

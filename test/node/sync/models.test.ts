@@ -7,12 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
-import { Tracker } from '../../src/client/tracker.js';
-import type { TrackerWorkerApi } from '../../src/protocol.js';
-import { openDatabase } from '../../src/store/open.js';
-import { bumpEpoch, readServers } from '../../src/store/remote-state.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { html, ScriptedMlflow, type FakeVersion } from './scripted-mlflow.js';
+import { Tracker } from '../../../src/client/tracker.js';
+import type { TrackerWorkerApi } from '../../../src/protocol.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { bumpEpoch, readServers } from '../../../src/store/remote-state.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { html, ScriptedMlflow, type FakeVersion } from '../scripted-mlflow.js';
 
 const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 const CODE = "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Run, RunStatus } from '../../src/schema/entities.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { compileFilter, compileOrderBy } from '../../src/schema/search.js';
+import type { Run, RunStatus } from '../../../src/schema/entities.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { compileFilter, compileOrderBy } from '../../../src/schema/search.js';
 
 interface RunSpec {
   id: string;

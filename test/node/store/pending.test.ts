@@ -6,17 +6,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
-import { Tracker } from '../../src/client/tracker.js';
-import type { SyncCounts, TrackerWorkerApi } from '../../src/protocol.js';
-import type { Run } from '../../src/client/run.js';
-import { openDatabase } from '../../src/store/open.js';
-import { recountPending } from '../../src/store/pending.js';
-import { currentState } from '../../src/store/remote-state.js';
-import { pendingModels } from '../../src/store/model-sync-state.js';
-import { ackVerified, pendingRuns } from '../../src/store/sync-state.js';
-import { countPending } from '../../src/sync/progress.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { ScriptedMlflow } from './scripted-mlflow.js';
+import { Tracker } from '../../../src/client/tracker.js';
+import type { SyncCounts, TrackerWorkerApi } from '../../../src/protocol.js';
+import type { Run } from '../../../src/client/run.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { recountPending } from '../../../src/store/pending.js';
+import { currentState } from '../../../src/store/remote-state.js';
+import { pendingModels } from '../../../src/store/model-sync-state.js';
+import { ackVerified, pendingRuns } from '../../../src/store/sync-state.js';
+import { countPending } from '../../../src/sync/progress.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { ScriptedMlflow } from '../scripted-mlflow.js';
 
 const FAST = { attempts: 2, baseMs: 1, capMs: 2 };
 let counter = 0;

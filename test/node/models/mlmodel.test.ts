@@ -6,8 +6,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { FLAVOR_JS } from '../../src/protocol.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { FLAVOR_JS } from '../../../src/protocol.js';
 import {
   loadableFlavor,
   onnxMLmodel,
@@ -17,9 +17,9 @@ import {
   stringifyMLmodel,
   utcTimeCreated,
   type MLmodel,
-} from '../../src/models/mlmodel.js';
+} from '../../../src/models/mlmodel.js';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures', 'mlmodel');
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'mlmodel');
 const read = (...parts: string[]) => readFileSync(join(FIXTURES, ...parts), 'utf8');
 const MODEL_DIRS = readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'MLmodel')));
 

@@ -5,16 +5,16 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Remote } from 'comlink';
-import { Tracker } from '../../src/client/tracker.js';
-import type { Run } from '../../src/client/run.js';
-import type { SyncStatus, TrackerWorkerApi } from '../../src/protocol.js';
-import { MAX_RETRY_AFTER_MS, retryAfter } from '../../src/remote/rest.js';
-import { redactUrl } from '../../src/remote/redact.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { openDatabase } from '../../src/store/open.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { acknowledged, html, ScriptedMlflow, type FakeRequest } from './scripted-mlflow.js';
-import { rejection } from './typed-errors.js';
+import { Tracker } from '../../../src/client/tracker.js';
+import type { Run } from '../../../src/client/run.js';
+import type { SyncStatus, TrackerWorkerApi } from '../../../src/protocol.js';
+import { MAX_RETRY_AFTER_MS, retryAfter } from '../../../src/remote/rest.js';
+import { redactUrl } from '../../../src/remote/redact.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { acknowledged, html, ScriptedMlflow, type FakeRequest } from '../scripted-mlflow.js';
+import { rejection } from '../typed-errors.js';
 
 const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 const CLIENT_ID = 'mlflow-edge.clientRunId';

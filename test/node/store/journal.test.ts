@@ -1,11 +1,11 @@
 // The store's half of the page journal: each (sessionId, batchNo) is written once.
 import { describe, expect, it } from 'vitest';
-import type { Tracker } from '../../src/client/tracker.js';
-import type { LogBatch } from '../../src/protocol.js';
-import { openDatabase } from '../../src/store/open.js';
-import { KEEP_SESSIONS, pruneSessions } from '../../src/store/journal.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { openedPerTest } from './in-process.js';
+import type { Tracker } from '../../../src/client/tracker.js';
+import type { LogBatch } from '../../../src/protocol.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { KEEP_SESSIONS, pruneSessions } from '../../../src/store/journal.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { openedPerTest } from '../in-process.js';
 
 const tracker = openedPerTest();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/open.js';
-import { BLOCK_POINTS, TAIL_POINTS, seriesRange } from '../../src/store/schema.js';
-import { TrackerService } from '../../src/worker/service.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { BLOCK_POINTS, TAIL_POINTS, seriesRange } from '../../../src/store/schema.js';
+import { TrackerService } from '../../../src/worker/service.js';
 
 const runOf = async (service: TrackerService) => (await service.startRun({ startTime: 1 })).run.info.runId;
 

@@ -2,12 +2,12 @@
 // over a real MessageChannel: replies reach the right callers, errors keep
 // their MLflow code, typed arrays move by transfer both ways.
 import { afterEach, describe, expect, test } from 'vitest';
-import { PredictChannel } from '../../src/client/predict-channel.js';
-import { ModelHost } from '../../src/models/host.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { normalizeInput, parseSignature } from '../../src/schema/signature.js';
-import { fromValue } from '../../src/schema/signature/input.js';
-import { servePredicts, type PredictHost } from '../../src/worker/predict-port.js';
+import { PredictChannel } from '../../../src/client/predict-channel.js';
+import { ModelHost } from '../../../src/models/host.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { normalizeInput, parseSignature } from '../../../src/schema/signature.js';
+import { fromValue } from '../../../src/schema/signature/input.js';
+import { servePredicts, type PredictHost } from '../../../src/worker/predict-port.js';
 
 const ports: MessagePort[] = [];
 afterEach(() => {

@@ -1,11 +1,11 @@
 // The page's half of the journal: written on hide and pagehide, replayed by the next openTracker.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
-import { decodeJournal, encodeJournal, journalKey } from '../../src/client/journal.js';
-import type { Tracker } from '../../src/client/tracker.js';
-import type { LogBatch, TrackerWorkerApi } from '../../src/protocol.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { openedPerTest } from './in-process.js';
+import { decodeJournal, encodeJournal, journalKey } from '../../../src/client/journal.js';
+import type { Tracker } from '../../../src/client/tracker.js';
+import type { LogBatch, TrackerWorkerApi } from '../../../src/protocol.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { openedPerTest } from '../in-process.js';
 
 const tracker = openedPerTest();
 
@@ -104,7 +104,7 @@ afterEach(() => page.uninstall());
  * answer was lost); without, nothing of them is written.
  */
 async function dyingTracker(dbName: string, stores: boolean): Promise<Tracker> {
-  const { Tracker } = await import('../../src/client/tracker.js');
+  const { Tracker } = await import('../../../src/client/tracker.js');
   const service = new TrackerService();
   await service.open({ dbName });
   const api = new Proxy(service, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
 import {
   normpath,
   stringifyValue,
@@ -7,7 +7,7 @@ import {
   validateKey,
   validateParamValue,
   validateTagValue,
-} from '../../src/schema/validation.js';
+} from '../../../src/schema/validation.js';
 
 describe('normpath (posixpath.normpath)', () => {
   it.each([

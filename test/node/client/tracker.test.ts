@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import type { Tracker } from '../../src/client/tracker.js';
-import { openedPerTest } from './in-process.js';
-import { rejection, thrown } from './typed-errors.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import type { Tracker } from '../../../src/client/tracker.js';
+import { openedPerTest } from '../in-process.js';
+import { rejection, thrown } from '../typed-errors.js';
 
 const tracker = openedPerTest();
 
@@ -319,7 +319,7 @@ describe('the worker boundary', () => {
 describe('artifact hashing', () => {
   it('records the sha256 of the bytes, computed while streaming', async () => {
     const { createHash } = await import('node:crypto');
-    const { openDatabase } = await import('../../src/store/open.js');
+    const { openDatabase } = await import('../../../src/store/open.js');
     const { tracker: t, dbName } = await tracker();
     const run = await t.startRun();
     const bytes = new Uint8Array(3_000_000).map((_, i) => (i * 7) % 256);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modelFilePath, parseModelUri } from '../../src/models/model-uri.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { thrown } from './typed-errors.js';
+import { modelFilePath, parseModelUri } from '../../../src/models/model-uri.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { thrown } from '../typed-errors.js';
 
 const RUN = '0123456789abcdef0123456789abcdef';
 const MID = 'm-0123456789abcdef0123456789abcdef';
