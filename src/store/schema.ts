@@ -18,6 +18,7 @@
  *   `journalSessions.batchNo` in the transaction that writes it; a batch at
  *   or below it is never written again (a journal replay is idempotent).
  */
+import type { DeadLetterKind } from '../protocol.js';
 import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
 
@@ -110,7 +111,7 @@ export interface DeadLetterRecord {
   /** The sync state (server) that refused it (schema v5; none before: the v5 upgrade's 's0'). */
   state?: string;
   runId: string;
-  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run' | 'model' | 'model-version' | 'alias';
+  kind: DeadLetterKind;
   key: string;
   message: string;
   at: number;
