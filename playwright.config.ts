@@ -37,8 +37,20 @@ export default defineConfig({
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
   },
   webServer: [
-    { command: `node scripts/serve.mjs --port ${BASE}`, url: `${PAGE}/package.json`, reuseExistingServer: !process.env.CI },
-    { command: `node scripts/serve.mjs --port ${BASE + 1} --cors`, url: `${LIBRARY}/package.json`, reuseExistingServer: !process.env.CI },
-    { command: `node scripts/serve.mjs --host 127.0.0.2 --port ${BASE + 2}`, url: `${FOREIGN_PAGE}/package.json`, reuseExistingServer: !process.env.CI },
+    {
+      command: `node scripts/serve.mjs --port ${BASE}`,
+      url: `${PAGE}/package.json`,
+      reuseExistingServer: !process.env.CI,
+    },
+    {
+      command: `node scripts/serve.mjs --port ${BASE + 1} --cors`,
+      url: `${LIBRARY}/package.json`,
+      reuseExistingServer: !process.env.CI,
+    },
+    {
+      command: `node scripts/serve.mjs --host 127.0.0.2 --port ${BASE + 2}`,
+      url: `${FOREIGN_PAGE}/package.json`,
+      reuseExistingServer: !process.env.CI,
+    },
   ],
 });

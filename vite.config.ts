@@ -11,7 +11,12 @@ export default defineConfig({
     sourcemap: true,
     minify: true,
     lib: {
-      entry: { index: 'src/index.ts', worker: 'src/worker/entry.ts', model: 'src/model-api.ts', signature: 'src/signature-api.ts' },
+      entry: {
+        index: 'src/index.ts',
+        worker: 'src/worker/entry.ts',
+        model: 'src/model-api.ts',
+        signature: 'src/signature-api.ts',
+      },
       formats: ['es'],
     },
     rollupOptions: {

@@ -52,7 +52,10 @@ const suites = {
     // Batch 1 measures a per-call overhead of tens of µs: both paths first run 300 calls, so the
     // JIT has compiled each before anything is timed, then alternate in 6 blocks so both see the
     // same machine load (this VM is shared). Batch 1000: 2 blocks of 20.
-    for (const [batch, blocks, calls, warm] of [[1, 6, 60, 300], [1000, 2, 20, 5]]) {
+    for (const [batch, blocks, calls, warm] of [
+      [1, 6, 60, 300],
+      [1000, 2, 20, 5],
+    ]) {
       const raws = [];
       const ourss = [];
       for (let b = 0; b < blocks; b++) {
@@ -140,7 +143,9 @@ const suites = {
       return times.sort((a, b) => a - b)[2];
     };
     const ms = await median(async () => (await tracker.getMetricHistory(run.runId, 'loss')).length);
-    const columnsMs = await median(async () => (await tracker.getMetricHistoryColumns(run.runId, 'loss')).values.length);
+    const columnsMs = await median(
+      async () => (await tracker.getMetricHistoryColumns(run.runId, 'loss')).values.length,
+    );
     await tracker.close();
     return { ms, columnsMs };
   },

@@ -20,7 +20,18 @@ interface Metric {
   timestamp: number;
 }
 interface FakeRun {
-  info: { run_id: string; run_uuid: string; experiment_id: string; run_name: string; user_id: string; status: string; start_time: number; end_time?: number; lifecycle_stage: string; artifact_uri: string };
+  info: {
+    run_id: string;
+    run_uuid: string;
+    experiment_id: string;
+    run_name: string;
+    user_id: string;
+    status: string;
+    start_time: number;
+    end_time?: number;
+    lifecycle_stage: string;
+    artifact_uri: string;
+  };
   params: Map<string, string>;
   tags: Map<string, string>;
   latest: Map<string, Metric>;
@@ -38,11 +49,27 @@ export interface FakeMlflow {
 
 const CLIENT_TAG = 'mlflow-edge.clientRunId';
 const later = (a: Metric, b: Metric) =>
-  a.step !== b.step ? a.step > b.step : a.timestamp !== b.timestamp ? a.timestamp > b.timestamp : Number(a.value) > Number(b.value);
+  a.step !== b.step
+    ? a.step > b.step
+    : a.timestamp !== b.timestamp
+      ? a.timestamp > b.timestamp
+      : Number(a.value) > Number(b.value);
 
 export async function startFakeMlflow(pageOrigin: string): Promise<FakeMlflow> {
   const created = Date.now();
-  const experiments = new Map([['0', { experiment_id: '0', name: 'Default', lifecycle_stage: 'active', creation_time: created, last_update_time: created, artifact_location: 'mlflow-artifacts:/0' }]]);
+  const experiments = new Map([
+    [
+      '0',
+      {
+        experiment_id: '0',
+        name: 'Default',
+        lifecycle_stage: 'active',
+        creation_time: created,
+        last_update_time: created,
+        artifact_location: 'mlflow-artifacts:/0',
+      },
+    ],
+  ]);
   const byName = new Map([['Default', '0']]);
   const runs = new Map<string, FakeRun>();
   const byClient = new Map<string, string[]>();
@@ -67,7 +94,9 @@ export async function startFakeMlflow(pageOrigin: string): Promise<FakeMlflow> {
     let m: RegExpExecArray | null;
     let found: FakeRun[];
     if ((m = /attributes\.run_id\s+IN\s+\(([^)]*)\)/i.exec(filter))) {
-      found = [...m[1]!.matchAll(/'([^']*)'/g)].map((g) => runs.get(g[1]!)).filter((x): x is FakeRun => x !== undefined);
+      found = [...m[1]!.matchAll(/'([^']*)'/g)]
+        .map((g) => runs.get(g[1]!))
+        .filter((x): x is FakeRun => x !== undefined);
     } else if ((m = new RegExp(`tags\\.\`${CLIENT_TAG.replaceAll('.', '\\.')}\`\\s*=\\s*'([^']*)'`).exec(filter))) {
       found = (byClient.get(m[1]!) ?? []).map((id) => runs.get(id)!);
     } else if (filter.includes(`tags.\`${CLIENT_TAG}\` LIKE '%'`)) {
@@ -76,7 +105,12 @@ export async function startFakeMlflow(pageOrigin: string): Promise<FakeMlflow> {
       throw new Error(`fake MLflow: unsupported filter ${filter}`);
     }
     const status = /attributes\.status\s*=\s*'([A-Z]+)'/.exec(filter)?.[1];
-    return found.filter((x) => wanted.has(x.info.experiment_id) && (all || x.info.lifecycle_stage === 'active') && (status === undefined || x.info.status === status));
+    return found.filter(
+      (x) =>
+        wanted.has(x.info.experiment_id) &&
+        (all || x.info.lifecycle_stage === 'active') &&
+        (status === undefined || x.info.status === status),
+    );
   }
 
   function answer(method: string, path: string, b: Record<string, unknown>): [number, unknown] {
@@ -87,14 +121,24 @@ export async function startFakeMlflow(pageOrigin: string): Promise<FakeMlflow> {
       }
       case 'GET experiments/get-by-name': {
         const id = byName.get(String(b.experiment_name));
-        return id !== undefined ? [200, { experiment: experiments.get(id) }] : notFound(`Could not find experiment with name '${String(b.experiment_name)}'`);
+        return id !== undefined
+          ? [200, { experiment: experiments.get(id) }]
+          : notFound(`Could not find experiment with name '${String(b.experiment_name)}'`);
       }
       case 'POST experiments/create': {
         const name = String(b.name);
-        if (byName.has(name)) return [400, { error_code: 'RESOURCE_ALREADY_EXISTS', message: `Experiment '${name}' already exists.` }];
+        if (byName.has(name))
+          return [400, { error_code: 'RESOURCE_ALREADY_EXISTS', message: `Experiment '${name}' already exists.` }];
         const id = String(experiments.size);
         const now = Date.now();
-        experiments.set(id, { experiment_id: id, name, lifecycle_stage: 'active', creation_time: now, last_update_time: now, artifact_location: `mlflow-artifacts:/${id}` });
+        experiments.set(id, {
+          experiment_id: id,
+          name,
+          lifecycle_stage: 'active',
+          creation_time: now,
+          last_update_time: now,
+          artifact_location: `mlflow-artifacts:/${id}`,
+        });
         byName.set(name, id);
         return [200, { experiment_id: id }];
       }
@@ -102,13 +146,27 @@ export async function startFakeMlflow(pageOrigin: string): Promise<FakeMlflow> {
         const e = experiments.get(String(b.experiment_id));
         if (e === undefined) return notFound(`No Experiment with id=${String(b.experiment_id)} exists`);
         const runId = (++nextRun).toString(16).padStart(32, '0');
-        const tags = new Map(((b.tags as { key: string; value: string }[] | undefined) ?? []).map((t) => [t.key, t.value] as [string, string]));
+        const tags = new Map(
+          ((b.tags as { key: string; value: string }[] | undefined) ?? []).map(
+            (t) => [t.key, t.value] as [string, string],
+          ),
+        );
         const runName = String(b.run_name ?? `run-${nextRun}`);
         tags.set('mlflow.runName', runName);
         const user = String(b.user_id ?? '');
         if (user) tags.set('mlflow.user', user);
         const x: FakeRun = {
-          info: { run_id: runId, run_uuid: runId, experiment_id: e.experiment_id, run_name: runName, user_id: user, status: 'RUNNING', start_time: Number(b.start_time ?? Date.now()), lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/${e.experiment_id}/${runId}/artifacts` },
+          info: {
+            run_id: runId,
+            run_uuid: runId,
+            experiment_id: e.experiment_id,
+            run_name: runName,
+            user_id: user,
+            status: 'RUNNING',
+            start_time: Number(b.start_time ?? Date.now()),
+            lifecycle_stage: 'active',
+            artifact_uri: `mlflow-artifacts:/${e.experiment_id}/${runId}/artifacts`,
+          },
           params: new Map(),
           tags,
           latest: new Map(),
@@ -157,7 +215,9 @@ export async function startFakeMlflow(pageOrigin: string): Promise<FakeMlflow> {
         return [200, out];
       }
       case 'GET artifacts/list':
-        return runs.has(String(b.run_id)) ? [200, { files: [] }] : notFound(`Run with id=${String(b.run_id)} not found`);
+        return runs.has(String(b.run_id))
+          ? [200, { files: [] }]
+          : notFound(`Run with id=${String(b.run_id)} not found`);
       default:
         return [404, { error_code: 'ENDPOINT_NOT_FOUND', message: `fake MLflow: no ${method} ${path}` }];
     }
@@ -192,14 +252,21 @@ export async function startFakeMlflow(pageOrigin: string): Promise<FakeMlflow> {
       return;
     }
     const text = Buffer.concat(chunks).toString('utf8');
-    const body = method === 'GET' ? Object.fromEntries(url.searchParams) : text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    const body =
+      method === 'GET'
+        ? Object.fromEntries(url.searchParams)
+        : text
+          ? (JSON.parse(text) as Record<string, unknown>)
+          : {};
     const [status, json] = answer(method, endpoint, body);
     res.writeHead(status, { ...cors, 'Content-Type': 'application/json' }).end(JSON.stringify(json));
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      res.writeHead(500, { ...cors, 'Content-Type': 'application/json' }).end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: String(error) }));
+      res
+        .writeHead(500, { ...cors, 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: String(error) }));
     });
   });
   server.keepAliveTimeout = 60_000;

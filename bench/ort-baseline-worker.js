@@ -2,7 +2,7 @@
 // session.run directly on transferred input and posts the output back.
 let ort;
 let session;
-onmessage = async ({ data }) => {
+self.onmessage = async ({ data }) => {
   if (data.type === 'load') {
     ort = await import(data.ortModule);
     ort.env.wasm.numThreads = 1;

@@ -4,7 +4,13 @@
 // Returns { ok: false, why } when onnxruntime-node cannot be loaded or run.
 import { readFileSync } from 'node:fs';
 
-export async function ortNodeReference(modelPath, runs = [[1, 300], [1000, 40]]) {
+export async function ortNodeReference(
+  modelPath,
+  runs = [
+    [1, 300],
+    [1000, 40],
+  ],
+) {
   let ort;
   try {
     ort = await import('onnxruntime-node');
@@ -12,7 +18,11 @@ export async function ortNodeReference(modelPath, runs = [[1, 300], [1000, 40]])
     return { ok: false, why: `onnxruntime-node not loadable: ${error.message.split('\n')[0]}` };
   }
   try {
-    const session = await ort.InferenceSession.create(readFileSync(modelPath), { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+    const session = await ort.InferenceSession.create(readFileSync(modelPath), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionProviders: ['cpu'],
+    });
     const out = { ok: true, version: ort.env.versions?.node ?? '?' };
     for (const [batch, calls] of runs) {
       const inputs = Array.from({ length: calls + 5 }, () => new Float32Array(batch * 784).map(() => Math.random()));

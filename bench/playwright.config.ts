@@ -14,5 +14,12 @@ export default defineConfig({
     headless: true,
     launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
   },
-  webServer: [{ command: `node scripts/serve.mjs --port ${new URL(PAGE).port}`, cwd: '..', url: `${PAGE}/package.json`, reuseExistingServer: true }],
+  webServer: [
+    {
+      command: `node scripts/serve.mjs --port ${new URL(PAGE).port}`,
+      cwd: '..',
+      url: `${PAGE}/package.json`,
+      reuseExistingServer: true,
+    },
+  ],
 });

@@ -18,14 +18,15 @@ const done = (tx) =>
     tx.onabort = () => reject(tx.error);
   });
 
-onmessage = async ({ data: { layout, n, dbName } }) => {
+self.onmessage = async ({ data: { layout, n, dbName } }) => {
   const db = await open(dbName);
   const now = Date.now();
   const t0 = performance.now();
   if (layout === 'per-point') {
     const tx = db.transaction('points', 'readwrite');
     const store = tx.objectStore('points');
-    for (let i = 0; i < n; i++) store.put({ runId: 'r', key: 'loss', step: i, value: Math.random(), timestamp: now + i });
+    for (let i = 0; i < n; i++)
+      store.put({ runId: 'r', key: 'loss', step: i, value: Math.random(), timestamp: now + i });
     await done(tx);
   } else {
     const size = 2048;

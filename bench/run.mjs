@@ -17,7 +17,15 @@ const profile = mkdtempSync(join(tmpdir(), 'mlflow-edge-bench-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 
 async function run(suite) {
@@ -45,7 +53,8 @@ if (want('tracking')) {
   const open = pick(await run('open'), 'ms');
   const cost = pick(await run('pageCost'), 'usPerCall');
   const sustainedRuns = await run('sustained');
-  for (const r of sustainedRuns) if (r.stored !== r.n) throw new Error(`sustained: stored ${r.stored} of ${r.n} points`);
+  for (const r of sustainedRuns)
+    if (r.stored !== r.n) throw new Error(`sustained: stored ${r.stored} of ${r.n} points`);
   const sustained = pick(sustainedRuns, 'pointsPerSecond');
   const perPoint = pick(await run('rawPerPoint'), 'pointsPerSecond');
   const chunked = pick(await run('rawChunked'), 'pointsPerSecond');
@@ -55,10 +64,20 @@ if (want('tracking')) {
   rows.push(
     ['page cost of logMetric (100k calls)', `${cost.toFixed(2)} µs/call`, '≤ 2 µs', cost <= 2 ? 'yes' : 'NO'],
     ['page API → disk, sustained (1M points)', k(sustained), '≥ 300k points/s', sustained >= 300_000 ? 'yes' : 'NO'],
-    ['  raw IndexedDB, one record per point (100k)', k(perPoint), `mlflow-edge = ${(sustained / perPoint).toFixed(1)}×`, ''],
+    [
+      '  raw IndexedDB, one record per point (100k)',
+      k(perPoint),
+      `mlflow-edge = ${(sustained / perPoint).toFixed(1)}×`,
+      '',
+    ],
     ['  raw IndexedDB, 2048-point chunks (1M)', k(chunked), `mlflow-edge = ${(sustained / chunked).toFixed(2)}×`, ''],
     ['read a 100k-point metric history', `${read.toFixed(1)} ms`, '≤ 50 ms', read <= 50 ? 'yes' : 'NO'],
-    ['  the same as columns (getMetricHistoryColumns)', `${readColumns.toFixed(1)} ms`, `${(read / readColumns).toFixed(1)}× faster`, ''],
+    [
+      '  the same as columns (getMetricHistoryColumns)',
+      `${readColumns.toFixed(1)} ms`,
+      `${(read / readColumns).toFixed(1)}× faster`,
+      '',
+    ],
     ['worker start + database open, cold', `${open.toFixed(1)} ms`, '(reported)', ''],
   );
 }
@@ -74,7 +93,10 @@ if (want('predict')) {
     const m = (key) => pick(predict, key);
     const ratio = (b) => m(`ours${b}`) / m(`raw${b}`);
     const ms = (x) => `${x.toFixed(x < 1 ? 3 : 2)} ms`;
-    for (const [batch, target] of [[1, 1.25], [1000, 1.1]]) {
+    for (const [batch, target] of [
+      [1, 1.25],
+      [1000, 1.1],
+    ]) {
       rows.push([
         `model.predict, MLP 784-256-10, batch ${batch}`,
         ms(m(`ours${batch}`)),
@@ -85,7 +107,12 @@ if (want('predict')) {
     for (const batch of [1, 1000]) {
       rows.push(
         node.ok
-          ? [`  onnxruntime-node ${node.version}, 1 thread, batch ${batch}`, ms(node[`node${batch}`]), `model.predict = ${(m(`ours${batch}`) / node[`node${batch}`]).toFixed(2)}×, raw web = ${(m(`raw${batch}`) / node[`node${batch}`]).toFixed(2)}× node`, '']
+          ? [
+              `  onnxruntime-node ${node.version}, 1 thread, batch ${batch}`,
+              ms(node[`node${batch}`]),
+              `model.predict = ${(m(`ours${batch}`) / node[`node${batch}`]).toFixed(2)}×, raw web = ${(m(`raw${batch}`) / node[`node${batch}`]).toFixed(2)}× node`,
+              '',
+            ]
           : [`  onnxruntime-node, batch ${batch}`, 'unavailable', node.why, ''],
       );
     }
@@ -96,7 +123,9 @@ await context.close();
 server.close();
 rmSync(profile, { recursive: true, force: true });
 
-const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), ['what', 'measured', 'target / ratio', 'met'][i].length));
+const widths = [0, 1, 2, 3].map((i) =>
+  Math.max(...rows.map((r) => r[i].length), ['what', 'measured', 'target / ratio', 'met'][i].length),
+);
 const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
 console.log(`\nmlflow-edge bench: headless Chromium, on-disk profile, median of ${REPEAT}\n`);
 console.log(line(['what', 'measured', 'target / ratio', 'met']));

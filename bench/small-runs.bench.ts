@@ -39,12 +39,24 @@ const script = fileURLToPath(new URL('./python_small_runs.py', import.meta.url))
 
 test.describe.configure({ mode: 'serial' });
 
-type Loads = { setRemote: number; first: number; again: number | undefined; loads: number; calls: number; pending: number };
+type Loads = {
+  setRemote: number;
+  first: number;
+  again: number | undefined;
+  loads: number;
+  calls: number;
+  pending: number;
+};
 type Upload = { seconds: number; firstStatusMs: number; calls: number; pending: number };
 declare const small: {
   make(dbName: string, n: number, experimentName: string): Promise<number>;
   upload(dbName: string, uri: string, listen: boolean): Promise<Upload>;
-  loads(dbName: string, remote: { trackingUri: string; autoSync?: boolean }, loads: number, calls: number): Promise<Loads>;
+  loads(
+    dbName: string,
+    remote: { trackingUri: string; autoSync?: boolean },
+    loads: number,
+    calls: number,
+  ): Promise<Loads>;
 };
 
 /** Installs window.small: the page side of this bench. */
@@ -67,7 +79,11 @@ async function install(page: Page): Promise<void> {
         const run = await t.startRun({ experimentName, runName: `small-${r}` });
         run.logParams(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`p${i}`, `${r}-value-${i}`])));
         run.setTags(tags);
-        for (let s = 0; s < 20; s++) run.logMetrics(Object.fromEntries(Array.from({ length: 5 }, (_, k) => [`m${k}`, (r + k + 1) / (s + 1)])), { step: s, timestamp: now + s });
+        for (let s = 0; s < 20; s++)
+          run.logMetrics(Object.fromEntries(Array.from({ length: 5 }, (_, k) => [`m${k}`, (r + k + 1) / (s + 1)])), {
+            step: s,
+            timestamp: now + s,
+          });
         await run.end();
       };
       await Promise.all(
@@ -94,7 +110,12 @@ async function install(page: Page): Promise<void> {
       return { seconds, firstStatusMs, calls, pending: status.pending.runs };
     }
     /** Page loads: a fresh tracker, setRemote() to the URI set before, syncStatus() once and then up to `calls` times more. */
-    async function loads(dbName: string, remote: { trackingUri: string; autoSync?: boolean }, count: number, calls: number) {
+    async function loads(
+      dbName: string,
+      remote: { trackingUri: string; autoSync?: boolean },
+      count: number,
+      calls: number,
+    ) {
       const setRemote: number[] = [];
       const first: number[] = [];
       const again: number[] = [];
@@ -122,19 +143,43 @@ async function install(page: Page): Promise<void> {
         await t.close();
         if (first.at(-1)! > 1000) break;
       }
-      return { setRemote: median(setRemote), first: median(first), again: again.length > 0 ? median(again) : undefined, loads: first.length, calls: repeats, pending };
+      return {
+        setRemote: median(setRemote),
+        first: median(first),
+        again: again.length > 0 ? median(again) : undefined,
+        loads: first.length,
+        calls: repeats,
+        pending,
+      };
     }
     Object.assign(window, { small: { make, upload, loads } });
   });
 }
 
-const make = (page: Page, dbName: string, n: number, experiment: string) => page.evaluate(({ dbName, n, experiment }) => small.make(dbName, n, experiment), { dbName, n, experiment });
-const upload = (page: Page, dbName: string, uri: string, listen: boolean) => page.evaluate(({ dbName, uri, listen }) => small.upload(dbName, uri, listen), { dbName, uri, listen });
-const loads = (page: Page, dbName: string, remote: { trackingUri: string; autoSync?: boolean }, count = LOADS, calls = CALLS) =>
-  page.evaluate(({ dbName, remote, count, calls }) => small.loads(dbName, remote, count, calls), { dbName, remote, count, calls });
+const make = (page: Page, dbName: string, n: number, experiment: string) =>
+  page.evaluate(({ dbName, n, experiment }) => small.make(dbName, n, experiment), { dbName, n, experiment });
+const upload = (page: Page, dbName: string, uri: string, listen: boolean) =>
+  page.evaluate(({ dbName, uri, listen }) => small.upload(dbName, uri, listen), { dbName, uri, listen });
+const loads = (
+  page: Page,
+  dbName: string,
+  remote: { trackingUri: string; autoSync?: boolean },
+  count = LOADS,
+  calls = CALLS,
+) =>
+  page.evaluate(({ dbName, remote, count, calls }) => small.loads(dbName, remote, count, calls), {
+    dbName,
+    remote,
+    count,
+    calls,
+  });
 
 async function pythonUpload(url: string, experiment: string, runs: number): Promise<number> {
-  const { stdout } = await exec(python, [script, url, experiment, String(runs)], { env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' }, timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await exec(python, [script, url, experiment, String(runs)], {
+    env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' },
+    timeout: 1_800_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!).seconds;
 }
 
@@ -143,7 +188,9 @@ const met = (x: number) => (x <= TARGET_MS ? 'yes' : 'NO');
 const seconds = (started: number) => `${Math.round((Date.now() - started) / 1000)} s`;
 
 function print(title: string, rows: string[][]): void {
-  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), ['what', 'measured', 'target / ratio', 'met'][i]!.length));
+  const w = [0, 1, 2, 3].map((i) =>
+    Math.max(...rows.map((r) => r[i]!.length), ['what', 'measured', 'target / ratio', 'met'][i]!.length),
+  );
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
   console.log(`\n${title}\n`);
   console.log(line(['what', 'measured', 'target / ratio', 'met']));
@@ -162,12 +209,20 @@ test('status', async ({ page }) => {
     for (const x of r) console.log(x.join(' | '));
   };
   const statusRows = (n: number, what: string, l: Loads, expectPending: number) => {
-    if (l.pending !== expectPending) throw new Error(`${n} runs, ${what}: ${l.pending} runs pending, expected ${expectPending}`);
+    if (l.pending !== expectPending)
+      throw new Error(`${n} runs, ${what}: ${l.pending} runs pending, expected ${expectPending}`);
     const samples = `${l.loads} load${l.loads === 1 ? '' : 's'}`;
     add(
-      [`${n.toLocaleString('en')} runs, ${what}: setRemote(same URI)`, ms(l.setRemote), `≤ ${TARGET_MS} ms (${samples})`, met(l.setRemote)],
+      [
+        `${n.toLocaleString('en')} runs, ${what}: setRemote(same URI)`,
+        ms(l.setRemote),
+        `≤ ${TARGET_MS} ms (${samples})`,
+        met(l.setRemote),
+      ],
       ['  then syncStatus(), first call', ms(l.first), `≤ ${TARGET_MS} ms`, met(l.first)],
-      l.again === undefined ? ['  then syncStatus() again', 'not repeated', 'the first took over 1 s', ''] : [`  then syncStatus() again (${l.calls} calls)`, ms(l.again), `≤ ${TARGET_MS} ms`, met(l.again)],
+      l.again === undefined
+        ? ['  then syncStatus() again', 'not repeated', 'the first took over 1 s', '']
+        : [`  then syncStatus() again (${l.calls} calls)`, ms(l.again), `≤ ${TARGET_MS} ms`, met(l.again)],
     );
   };
   try {
@@ -185,14 +240,29 @@ test('status', async ({ page }) => {
       const before = new Map(fake.counts);
       const up = await upload(page, db, uri, false);
       if (up.pending !== 0) throw new Error(`${n} runs: ${up.pending} still pending after sync()`);
-      const requests = where === 'fake MLflow' ? ` (requests: ${[...fake.counts].filter(([k]) => k !== '/version').map(([k, v]) => `${k.replace(/^runs\//, '')} ${v - (before.get(k) ?? 0)}`).filter((s) => !s.endsWith(' 0')).join(', ')})` : '';
+      const requests =
+        where === 'fake MLflow'
+          ? ` (requests: ${[...fake.counts]
+              .filter(([k]) => k !== '/version')
+              .map(([k, v]) => `${k.replace(/^runs\//, '')} ${v - (before.get(k) ?? 0)}`)
+              .filter((s) => !s.endsWith(' 0'))
+              .join(', ')})`
+          : '';
       add(
-        [`${n.toLocaleString('en')} runs: sync() to ${where}, for (a)`, `${up.seconds.toFixed(1)} s = ${(n / up.seconds).toFixed(1)} runs/s`, `setup${requests}`, ''],
+        [
+          `${n.toLocaleString('en')} runs: sync() to ${where}, for (a)`,
+          `${up.seconds.toFixed(1)} s = ${(n / up.seconds).toFixed(1)} runs/s`,
+          `setup${requests}`,
+          '',
+        ],
         ['  first syncStatus() after that sync()', ms(up.firstStatusMs), `≤ ${TARGET_MS} ms`, met(up.firstStatusMs)],
       );
       statusRows(n, `all synced (${where})`, await loads(page, db, { trackingUri: uri }), 0);
     }
-    print(`mlflow-edge small runs, page load: mlflow server 3.17.2 (SQLite, loopback) or the in-process fake MLflow as named, headless Chromium, medians (${seconds(started)})`, rows);
+    print(
+      `mlflow-edge small runs, page load: mlflow server 3.17.2 (SQLite, loopback) or the in-process fake MLflow as named, headless Chromium, medians (${seconds(started)})`,
+      rows,
+    );
   } finally {
     await fake.stop();
     await server.stop();
@@ -208,7 +278,8 @@ test('upload', async ({ page }) => {
     const tag = Date.now().toString(36);
     const n = UPLOAD_RUNS;
     const db = (client: string, round: number) => `up-${client}-${round}-${tag}`;
-    for (let r = 0; r < ROUNDS; r++) for (const client of ['edge', 'listen']) await make(page, db(client, r), n, db(client, r));
+    for (let r = 0; r < ROUNDS; r++)
+      for (const client of ['edge', 'listen']) await make(page, db(client, r), n, db(client, r));
     const times: Record<'py' | 'edge' | 'listen', number[]> = { py: [], edge: [], listen: [] };
     let statusCalls = 0;
     const clients = ['py', 'edge', 'listen'] as const;
@@ -231,11 +302,24 @@ test('upload', async ({ page }) => {
     const rate = (xs: number[]) => `${total(xs).toFixed(1)} s = ${(all / total(xs)).toFixed(1)} runs/s`;
     const rounds = (xs: number[]) => `rounds ${xs.map((x) => x.toFixed(1)).join(', ')} s`;
     const ratio = (xs: number[]) => total(times.py) / total(xs);
-    print(`mlflow-edge small runs, upload: ${ROUNDS} rounds × ${n} runs to one mlflow server 3.17.2 (SQLite, loopback), order rotated per round, headless Chromium (${seconds(started)})`, [
-      [`upload ${all} small runs, MLflow Python client`, rate(times.py), rounds(times.py), ''],
-      ['  mlflow-edge sync(), no listener', rate(times.edge), `${ratio(times.edge).toFixed(2)}× the Python client's throughput; ${rounds(times.edge)}`, ratio(times.edge) >= 1 ? 'yes' : 'NO'],
-      ['  mlflow-edge sync(), onSyncStatus listener', rate(times.listen), `${ratio(times.listen).toFixed(2)}× Python, ${(total(times.edge) / total(times.listen)).toFixed(2)}× no listener (${statusCalls} status events); ${rounds(times.listen)}`, ratio(times.listen) >= 1 ? 'yes' : 'NO'],
-    ]);
+    print(
+      `mlflow-edge small runs, upload: ${ROUNDS} rounds × ${n} runs to one mlflow server 3.17.2 (SQLite, loopback), order rotated per round, headless Chromium (${seconds(started)})`,
+      [
+        [`upload ${all} small runs, MLflow Python client`, rate(times.py), rounds(times.py), ''],
+        [
+          '  mlflow-edge sync(), no listener',
+          rate(times.edge),
+          `${ratio(times.edge).toFixed(2)}× the Python client's throughput; ${rounds(times.edge)}`,
+          ratio(times.edge) >= 1 ? 'yes' : 'NO',
+        ],
+        [
+          '  mlflow-edge sync(), onSyncStatus listener',
+          rate(times.listen),
+          `${ratio(times.listen).toFixed(2)}× Python, ${(total(times.edge) / total(times.listen)).toFixed(2)}× no listener (${statusCalls} status events); ${rounds(times.listen)}`,
+          ratio(times.listen) >= 1 ? 'yes' : 'NO',
+        ],
+      ],
+    );
   } finally {
     await server.stop();
   }

@@ -25,7 +25,9 @@ const python = fileURLToPath(new URL('../.venv/bin/python', import.meta.url));
 const script = fileURLToPath(new URL('./python_log_batch.py', import.meta.url));
 
 async function pythonUpload(url: string, experiment: string): Promise<number> {
-  const { stdout } = await run(python, [script, url, experiment, String(RUNS), String(POINTS)], { env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' } });
+  const { stdout } = await run(python, [script, url, experiment, String(RUNS), String(POINTS)], {
+    env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' },
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!).seconds;
 }
 
@@ -83,7 +85,13 @@ async function loggingRate(page: Page, dbName: string, remote?: string): Promise
  * offline, to sync() at once to `url` (wall clock from the first sync() call to the last
  * one's end; data is logged and trackers opened before the clock starts).
  */
-async function concurrentUpload(browser: Browser, browsers: number, runs: number, url: string, experiment: string): Promise<number> {
+async function concurrentUpload(
+  browser: Browser,
+  browsers: number,
+  runs: number,
+  url: string,
+  experiment: string,
+): Promise<number> {
   const contexts = await Promise.all(Array.from({ length: browsers }, () => browser.newContext()));
   try {
     const pages = await Promise.all(contexts.map((c) => c.newPage()));
@@ -101,7 +109,9 @@ async function concurrentUpload(browser: Browser, browsers: number, runs: number
               await run.end();
             }
             await offline.close();
-            Object.assign(window, { t: await edge.openTracker({ dbName, remote: { trackingUri: url, autoSync: false } }) });
+            Object.assign(window, {
+              t: await edge.openTracker({ dbName, remote: { trackingUri: url, autoSync: false } }),
+            });
           },
           { url, experiment, i, runs, POINTS },
         ),
@@ -141,11 +151,17 @@ const ORT = { module: '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs', num
  * server fetched from it, then loaded again from the cache (the URI is still
  * resolved by the server), and the same model logged in this browser.
  */
-async function modelLoads(page: Page, url: string): Promise<{ server: number; cache: number; local: number; bytes: number }> {
+async function modelLoads(
+  page: Page,
+  url: string,
+): Promise<{ server: number; cache: number; local: number; bytes: number }> {
   const bytes = [...readFileSync(MLP)];
   return page.evaluate(
     async ({ url, bytes, ORT }) => {
-      const writer = await edge.openTracker({ dbName: 'bench-model-writer', remote: { trackingUri: url, autoSync: false } });
+      const writer = await edge.openTracker({
+        dbName: 'bench-model-writer',
+        remote: { trackingUri: url, autoSync: false },
+      });
       const run = await writer.startRun({ experimentName: 'bench-models' });
       const info = await run.logModel('mlp', { onnx: new Uint8Array(bytes) }, { registeredModelName: 'bench-mlp' });
       await run.end();
@@ -154,7 +170,8 @@ async function modelLoads(page: Page, url: string): Promise<{ server: number; ca
         const t0 = performance.now();
         const model = await t.loadModel(uri, { onnxruntime: ORT });
         const ms = performance.now() - t0;
-        if (model.metadata.loadedFrom !== from) throw new Error(`${uri} loaded from ${model.metadata.loadedFrom}, not ${from}`);
+        if (model.metadata.loadedFrom !== from)
+          throw new Error(`${uri} loaded from ${model.metadata.loadedFrom}, not ${from}`);
         await model.close();
         return ms;
       };
@@ -163,9 +180,14 @@ async function modelLoads(page: Page, url: string): Promise<{ server: number; ca
       const cache: number[] = [];
       const local: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const reader = await edge.openTracker({ dbName: `bench-model-reader-${i}-${Date.now()}`, remote: { trackingUri: url, autoSync: false } });
+        const reader = await edge.openTracker({
+          dbName: `bench-model-reader-${i}-${Date.now()}`,
+          remote: { trackingUri: url, autoSync: false },
+        });
         // onnxruntime-web's own start (module and wasm) is paid once per worker: not part of these figures.
-        await (await reader.loadModel(`${location.origin}/test/fixtures/models/iris-onnx`, { onnxruntime: ORT })).close();
+        await (
+          await reader.loadModel(`${location.origin}/test/fixtures/models/iris-onnx`, { onnxruntime: ORT })
+        ).close();
         server.push(await time(reader, 'models:/bench-mlp/1', 'server'));
         cache.push(await time(reader, 'models:/bench-mlp/1', 'cache'));
         await reader.close();
@@ -217,18 +239,46 @@ test('sync bench', async ({ page }) => {
 
     const total = RUNS * POINTS;
     const rows: [string, string, string][] = [
-      [`MLflow Python client, log_batch (${RUNS} runs × ${POINTS / 1000}k points)`, `${mean(py).toFixed(2)} s = ${Math.round(total / mean(py) / 1000)}k points/s`, `rounds: ${py.map((x) => x.toFixed(2)).join(', ')} s`],
-      ['mlflow-edge sync() from the browser, same data', `${mean(ours).toFixed(2)} s = ${Math.round(total / mean(ours) / 1000)}k points/s`, `${(mean(py) / mean(ours)).toFixed(2)}× the Python client's throughput (target ≥ 1.0×)`],
+      [
+        `MLflow Python client, log_batch (${RUNS} runs × ${POINTS / 1000}k points)`,
+        `${mean(py).toFixed(2)} s = ${Math.round(total / mean(py) / 1000)}k points/s`,
+        `rounds: ${py.map((x) => x.toFixed(2)).join(', ')} s`,
+      ],
+      [
+        'mlflow-edge sync() from the browser, same data',
+        `${mean(ours).toFixed(2)} s = ${Math.round(total / mean(ours) / 1000)}k points/s`,
+        `${(mean(py) / mean(ours)).toFixed(2)}× the Python client's throughput (target ≥ 1.0×)`,
+      ],
       ['page logging rate, no upload', `${Math.round(idle.rate / 1000)}k points/s`, ''],
-      ['page logging rate while uploading 200k points', `${Math.round(busy.rate / 1000)}k points/s`, `${(busy.rate / idle.rate).toFixed(2)}× (upload under way: ${busy.uploading ? 'yes' : 'NO'})`],
-      ['  control: while the Python client loads the server', `${Math.round(control.rate / 1000)}k points/s`, `${(control.rate / idle.rate).toFixed(2)}× (server and browser share 2 cores)`],
+      [
+        'page logging rate while uploading 200k points',
+        `${Math.round(busy.rate / 1000)}k points/s`,
+        `${(busy.rate / idle.rate).toFixed(2)}× (upload under way: ${busy.uploading ? 'yes' : 'NO'})`,
+      ],
+      [
+        '  control: while the Python client loads the server',
+        `${Math.round(control.rate / 1000)}k points/s`,
+        `${(control.rate / idle.rate).toFixed(2)}× (server and browser share 2 cores)`,
+      ],
     ];
     if (loads !== undefined) {
       const kb = `${Math.round(loads.bytes / 1024)} kB`;
       rows.push(
-        [`loadModel from the server (MLP 784-256-10 ONNX, ${kb}), models:/name/1`, `${loads.server.toFixed(1)} ms`, 'fetch through the artifact proxy, hash, cache, session'],
-        ['  again, files from the local cache (URI re-resolved on the server)', `${loads.cache.toFixed(1)} ms`, `${(loads.server / loads.cache).toFixed(1)}× faster than from the server`],
-        ['  the same model logged in this browser (local store)', `${loads.local.toFixed(1)} ms`, `${(loads.server / loads.local).toFixed(1)}× faster than from the server`],
+        [
+          `loadModel from the server (MLP 784-256-10 ONNX, ${kb}), models:/name/1`,
+          `${loads.server.toFixed(1)} ms`,
+          'fetch through the artifact proxy, hash, cache, session',
+        ],
+        [
+          '  again, files from the local cache (URI re-resolved on the server)',
+          `${loads.cache.toFixed(1)} ms`,
+          `${(loads.server / loads.cache).toFixed(1)}× faster than from the server`,
+        ],
+        [
+          '  the same model logged in this browser (local store)',
+          `${loads.local.toFixed(1)} ms`,
+          `${(loads.server / loads.local).toFixed(1)}× faster than from the server`,
+        ],
       );
     }
     const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length), 8));
@@ -271,14 +321,32 @@ test('sync bench, PostgreSQL with 4 workers', async ({ browser, page }) => {
     const one = mean(ones);
     const total = RUNS * POINTS;
     const rows: [string, string, string][] = [
-      [`one browser sync() (${PER_BROWSER} runs × ${POINTS / 1000}k points)`, `${one.toFixed(2)} s = ${kps(perBrowser, one)}`, `rounds: ${ones.map((x) => x.toFixed(2)).join(', ')} s`],
-      [`eight browsers sync() at once (each the same, ${(8 * perBrowser) / 1000}k points in all)`, `${eight.toFixed(2)} s = ${kps(8 * perBrowser, eight)}`, `${((8 * perBrowser) / eight / (perBrowser / one)).toFixed(2)}× one browser's throughput`],
-      [`MLflow Python client, log_batch (${RUNS} runs × ${POINTS / 1000}k points)`, `${mean(py).toFixed(2)} s = ${kps(total, mean(py))}`, `rounds: ${py.map((x) => x.toFixed(2)).join(', ')} s`],
-      ['mlflow-edge sync() from one browser, same data', `${mean(ours).toFixed(2)} s = ${kps(total, mean(ours))}`, `${(mean(py) / mean(ours)).toFixed(2)}× the Python client's throughput (target ≥ 2×); rounds: ${ours.map((x) => x.toFixed(2)).join(', ')} s`],
+      [
+        `one browser sync() (${PER_BROWSER} runs × ${POINTS / 1000}k points)`,
+        `${one.toFixed(2)} s = ${kps(perBrowser, one)}`,
+        `rounds: ${ones.map((x) => x.toFixed(2)).join(', ')} s`,
+      ],
+      [
+        `eight browsers sync() at once (each the same, ${(8 * perBrowser) / 1000}k points in all)`,
+        `${eight.toFixed(2)} s = ${kps(8 * perBrowser, eight)}`,
+        `${((8 * perBrowser) / eight / (perBrowser / one)).toFixed(2)}× one browser's throughput`,
+      ],
+      [
+        `MLflow Python client, log_batch (${RUNS} runs × ${POINTS / 1000}k points)`,
+        `${mean(py).toFixed(2)} s = ${kps(total, mean(py))}`,
+        `rounds: ${py.map((x) => x.toFixed(2)).join(', ')} s`,
+      ],
+      [
+        'mlflow-edge sync() from one browser, same data',
+        `${mean(ours).toFixed(2)} s = ${kps(total, mean(ours))}`,
+        `${(mean(py) / mean(ours)).toFixed(2)}× the Python client's throughput (target ≥ 2×); rounds: ${ours.map((x) => x.toFixed(2)).join(', ')} s`,
+      ],
     ];
     const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 8));
     const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`;
-    console.log(`\nmlflow-edge sync bench: one mlflow ${'server'} on PostgreSQL 15 with --workers 4 (loopback), headless Chromium\n`);
+    console.log(
+      `\nmlflow-edge sync bench: one mlflow ${'server'} on PostgreSQL 15 with --workers 4 (loopback), headless Chromium\n`,
+    );
     console.log(line(['what', 'measured', 'ratio']));
     console.log(`|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`);
     for (const r of rows) console.log(line(r));

@@ -26,7 +26,12 @@ const SHELL = [
   at('ort-wasm-simd-threaded.mjs', ORT),
   at('ort-wasm-simd-threaded.wasm', ORT),
 ];
-const HANDLED = [scope.href, at('dist/', root), at('node_modules/uplot/', root), at('node_modules/onnxruntime-web/', root)];
+const HANDLED = [
+  scope.href,
+  at('dist/', root),
+  at('node_modules/uplot/', root),
+  at('node_modules/onnxruntime-web/', root),
+];
 const handled = (url) => HANDLED.some((prefix) => url.startsWith(prefix));
 
 self.addEventListener('install', (event) => {
@@ -49,7 +54,8 @@ self.addEventListener('install', (event) => {
         if (/\.m?js$/.test(new URL(url).pathname)) {
           // Chunks of the library and of the demo are named (hashed) in the files that import them.
           const text = await response.clone().text();
-          for (const [, path] of text.matchAll(/["'`](\.{1,2}\/[\w./-]+\.m?js)["'`]/g)) queue.push(new URL(path, url).href);
+          for (const [, path] of text.matchAll(/["'`](\.{1,2}\/[\w./-]+\.m?js)["'`]/g))
+            queue.push(new URL(path, url).href);
         }
         await cache.put(url, response);
       }

@@ -37,7 +37,8 @@ export function serve({ port = 4310, host = '127.0.0.1', root = '.', cors = fals
     try {
       const url = new URL(req.url ?? '/', 'http://x');
       let path = normalize(join(base, decodeURIComponent(url.pathname)));
-      if (path !== base && !path.startsWith(base + sep)) throw Object.assign(new Error('outside root'), { code: 'ENOENT' });
+      if (path !== base && !path.startsWith(base + sep))
+        throw Object.assign(new Error('outside root'), { code: 'ENOENT' });
       if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
       const body = await readFile(path);
       res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' });

@@ -5,7 +5,7 @@
 #      runs a temporary cluster of its own; nothing uses a system one), and Python
 #      virtual environments with the pinned MLflow servers: .venv (MLflow 3,
 #      psycopg2, scikit-learn, skl2onnx) and .venv-mlflow2 (MLflow 2)
-#   2. typecheck and build the library (the browser tests load dist/)
+#   2. format and lint check (Biome), typecheck, and build the library (the browser tests load dist/)
 #   3. tier 1: Node + fake-indexeddb (Vitest)
 #   4. tiers 2 and 3: real Chromium, and real MLflow servers (Playwright)
 # Ends with one line "tests: N passed, M failed".
@@ -54,6 +54,8 @@ if [ ! -x .venv-mlflow2/bin/mlflow ] || [ "$REQS2" -nt .venv-mlflow2/.installed 
 fi
 
 mkdir -p reports
+# Formatting and lint (Biome): a format difference or a lint error fails the run; `npm run format` fixes what it can.
+npm run --silent lint
 npm run --silent typecheck
 npm run --silent build >/dev/null
 

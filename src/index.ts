@@ -3,7 +3,13 @@
  * @packageDocumentation
  */
 export { openTracker, Tracker } from './client/tracker.js';
-export type { TrackerOptions, StartRunOptions, SearchRunsOptions, StorageInfo, ErrorListener } from './client/tracker.js';
+export type {
+  TrackerOptions,
+  StartRunOptions,
+  SearchRunsOptions,
+  StorageInfo,
+  ErrorListener,
+} from './client/tracker.js';
 export { Run } from './client/run.js';
 export type { MetricOptions, EndOptions } from './client/run.js';
 export { MlflowEdgeError } from './schema/errors.js';
@@ -20,7 +26,15 @@ export type {
   RunStatus,
   EndStatus,
 } from './schema/entities.js';
-export type { ArtifactData, DeadLetter, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncCounts, SyncStatus } from './protocol.js';
+export type {
+  ArtifactData,
+  DeadLetter,
+  LoggedModel,
+  MetricHistoryColumns,
+  RemoteOptions,
+  SyncCounts,
+  SyncStatus,
+} from './protocol.js';
 export type { ModelVersion, RegisteredModel } from './schema/registry.js';
 export type { TextValue } from './schema/validation.js';
 export { Model } from './client/model.js';

@@ -26,7 +26,9 @@ const SLOT = Symbol.for('mlflow-edge.setModel');
 export function setModel(model: PythonLikeModel): void {
   const receive = (globalThis as Record<symbol, ((m: PythonLikeModel) => void) | undefined>)[SLOT];
   if (receive === undefined) {
-    throw new Error('setModel() was called outside of mlflow-edge’s model loader. Log this file with run.logModel(name, { code }) and load it with tracker.loadModel().');
+    throw new Error(
+      'setModel() was called outside of mlflow-edge’s model loader. Log this file with run.logModel(name, { code }) and load it with tracker.loadModel().',
+    );
   }
   receive(model);
 }

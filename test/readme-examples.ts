@@ -11,7 +11,11 @@ export function readmeBlocks(info: string): string[] {
  * Runs a README example in the page against the built library and returns
  * what it printed and what its `console.log(…); // text` comments promise.
  */
-export async function runExample(page: Page, source: string, replace: Record<string, string> = {}): Promise<{ printed: string[]; expected: string[] }> {
+export async function runExample(
+  page: Page,
+  source: string,
+  replace: Record<string, string> = {},
+): Promise<{ printed: string[]; expected: string[] }> {
   const expected = [...source.matchAll(/console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((m) => m[1]!.trim());
   let body = source.replace(
     /^import \{([^}]*)\} from 'mlflow-edge(?:\/(\w+))?';$/gm,

@@ -54,12 +54,19 @@ export class MetricChart {
   }
 
   private size(): { width: number; height: number } {
-    return { width: Math.max(200, this.container.clientWidth), height: Math.min(300, Math.max(180, Math.round(this.container.clientWidth * 0.5))) };
+    return {
+      width: Math.max(200, this.container.clientWidth),
+      height: Math.min(300, Math.max(180, Math.round(this.container.clientWidth * 0.5))),
+    };
   }
 
   private render(): void {
     const points = this.series.reduce((n, s) => n + s.values.length, 0);
-    Object.assign(this.container.dataset, { points: String(points), series: String(this.series.length), metric: this.metric });
+    Object.assign(this.container.dataset, {
+      points: String(points),
+      series: String(this.series.length),
+      metric: this.metric,
+    });
     if (this.series.length === 0) {
       this.plot?.destroy();
       this.plot = undefined;
@@ -81,7 +88,16 @@ export class MetricChart {
           ...this.size(),
           scales: { x: { time: false } },
           axes: [{ label: 'epoch (step)' }, { label: this.metric, size: 60 }],
-          series: [{ label: 'step' }, ...this.series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length]!, width: 2, spanGaps: true, points: { show: false } }))],
+          series: [
+            { label: 'step' },
+            ...this.series.map((s, i) => ({
+              label: s.label,
+              stroke: COLORS[i % COLORS.length]!,
+              width: 2,
+              spanGaps: true,
+              points: { show: false },
+            })),
+          ],
           cursor: { drag: { x: true, y: false } },
         },
         data,
@@ -90,7 +106,9 @@ export class MetricChart {
     } else {
       this.plot.setData(data);
     }
-    const last = this.series.map((s) => `${s.label} ${s.values.length ? formatValue(s.values[s.values.length - 1]!) : '–'}`);
+    const last = this.series.map(
+      (s) => `${s.label} ${s.values.length ? formatValue(s.values[s.values.length - 1]!) : '–'}`,
+    );
     this.caption.textContent = `${this.metric} by epoch, ${this.series.length} run${this.series.length === 1 ? '' : 's'}, ${points} points. Latest: ${last.join('; ')}.`;
   }
 }

@@ -5,7 +5,12 @@
  */
 import type { Layer } from './types.js';
 
-export function codeModel(layers: Layer[], features: readonly string[], classes: readonly string[], note: string): string {
+export function codeModel(
+  layers: Layer[],
+  features: readonly string[],
+  classes: readonly string[],
+  note: string,
+): string {
   const round = (v: number) => Number(v.toPrecision(9));
   const weights = layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, w: l.w.map(round), b: l.b.map(round) }));
   return `// ${note}

@@ -56,19 +56,36 @@ async function updateChart(): Promise<void> {
     const series = await Promise.all(
       runs.map(async (r): Promise<Series> => {
         const columns = await tracker.getMetricHistoryColumns(r.info.runId, metric);
-        return { runId: r.info.runId, label: r.info.runName, steps: Array.from(columns.steps), values: Array.from(columns.values) };
+        return {
+          runId: r.info.runId,
+          label: r.info.runName,
+          steps: Array.from(columns.steps),
+          values: Array.from(columns.values),
+        };
       }),
     );
     chart.show(metric, series);
   } else if (live.length > 0) {
     chart.show(
       metric,
-      live.map((l) => ({ runId: l.runId, label: l.label, steps: l.epochs.map((e) => e.epoch), values: l.epochs.map((e) => e[metric as keyof EpochMetrics]) })),
+      live.map((l) => ({
+        runId: l.runId,
+        label: l.label,
+        steps: l.epochs.map((e) => e.epoch),
+        values: l.epochs.map((e) => e[metric as keyof EpochMetrics]),
+      })),
     );
   } else if (detail.runId) {
     const run = table.runs.find((r) => r.info.runId === detail.runId);
     const columns = await tracker.getMetricHistoryColumns(detail.runId, metric);
-    chart.show(metric, [{ runId: detail.runId, label: run?.info.runName ?? detail.runId, steps: Array.from(columns.steps), values: Array.from(columns.values) }]);
+    chart.show(metric, [
+      {
+        runId: detail.runId,
+        label: run?.info.runName ?? detail.runId,
+        steps: Array.from(columns.steps),
+        values: Array.from(columns.values),
+      },
+    ]);
   } else chart.show(metric, []);
 }
 
@@ -87,7 +104,11 @@ function readConfig(form: FormData): TrainConfig {
 }
 
 let lastTableRefresh = 0;
-function trainOne(experimentName: string, config: TrainConfig, extra: { runName?: string; parentRunId?: string; logModels: boolean; label: string }) {
+function trainOne(
+  experimentName: string,
+  config: TrainConfig,
+  extra: { runName?: string; parentRunId?: string; logModels: boolean; label: string },
+) {
   return trainer.train({
     experimentName,
     config,
@@ -101,7 +122,8 @@ function trainOne(experimentName: string, config: TrainConfig, extra: { runName?
     },
     onEpoch: (run, m) => {
       live.find((l) => l.runId === run.runId)?.epochs.push(m);
-      if (table.compare.size === 0 && chart.has(run.runId)) chart.append(run.runId, m.epoch, m[metricSelect.value as keyof EpochMetrics]);
+      if (table.compare.size === 0 && chart.has(run.runId))
+        chart.append(run.runId, m.epoch, m[metricSelect.value as keyof EpochMetrics]);
       progress.value = (m.epoch + 1) / config.epochs;
       status.textContent = `${extra.label}: epoch ${m.epoch + 1} of ${config.epochs}, loss ${formatNumber(m.loss)}, val_accuracy ${formatNumber(m.val_accuracy)}`;
       if (Date.now() - lastTableRefresh > 1000) {
@@ -147,7 +169,11 @@ trainForm.addEventListener('submit', (event) => {
   const experimentName = String(form.get('experiment') ?? '').trim() || 'iris';
   const runName = String(form.get('runName') ?? '').trim();
   void action('Training', async () => {
-    const result = await trainOne(experimentName, config, { runName, logModels: form.get('logModels') !== null, label: 'Training' });
+    const result = await trainOne(experimentName, config, {
+      runName,
+      logModels: form.get('logModels') !== null,
+      label: 'Training',
+    });
     table.select(result.runId);
     await detail.show(result.runId, false);
     history.replaceState(null, '', `#run=${result.runId}`);
@@ -170,19 +196,35 @@ $('#sweep-button').addEventListener('click', () => {
     return;
   }
   void action('Sweep', async () => {
-    const parent = await tracker.startRun({ experimentName, ...(form.get('runName') ? { runName: String(form.get('runName')) } : {}), tags: { 'demo.sweep': 'learning_rate', dataset: 'iris' } });
-    parent.logParams({ sweep_param: 'learning_rate', sweep_values: rates.join(','), hidden: config.hidden, epochs: config.epochs, optimizer: config.optimizer, seed: config.seed });
+    const parent = await tracker.startRun({
+      experimentName,
+      ...(form.get('runName') ? { runName: String(form.get('runName')) } : {}),
+      tags: { 'demo.sweep': 'learning_rate', dataset: 'iris' },
+    });
+    parent.logParams({
+      sweep_param: 'learning_rate',
+      sweep_values: rates.join(','),
+      hidden: config.hidden,
+      epochs: config.epochs,
+      optimizer: config.optimizer,
+      seed: config.seed,
+    });
     let best: { runId: string; runName: string; value: number } | undefined;
     try {
       for (const [i, lr] of rates.entries()) {
-        const result = await trainOne(experimentName, { ...config, learningRate: lr }, {
-          runName: `${parent.runName}-lr-${lr}`,
-          parentRunId: parent.runId,
-          logModels: form.get('logModels') !== null,
-          label: `Sweep ${i + 1} of ${rates.length} (learning rate ${lr})`,
-        });
+        const result = await trainOne(
+          experimentName,
+          { ...config, learningRate: lr },
+          {
+            runName: `${parent.runName}-lr-${lr}`,
+            parentRunId: parent.runId,
+            logModels: form.get('logModels') !== null,
+            label: `Sweep ${i + 1} of ${rates.length} (learning rate ${lr})`,
+          },
+        );
         const value = result.last?.val_accuracy ?? NaN;
-        if (best === undefined || value > best.value) best = { runId: result.runId, runName: `${parent.runName}-lr-${lr}`, value };
+        if (best === undefined || value > best.value)
+          best = { runId: result.runId, runName: `${parent.runName}-lr-${lr}`, value };
         if (result.status === 'KILLED') break;
       }
       if (best) {

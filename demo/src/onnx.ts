@@ -93,7 +93,8 @@ function node(w: Writer, op: string, inputs: string[], output: string, attribute
     for (const i of inputs) n.string(1, i);
     n.string(2, output).string(3, `${op}_${output}`).string(4, op);
     // AttributeProto { name = 1; i = 3; type = 20 }
-    for (const [name, value] of Object.entries(attributes)) n.message(5, (a) => a.string(1, name).int(3, value).int(20, ATTRIBUTE_INT));
+    for (const [name, value] of Object.entries(attributes))
+      n.message(5, (a) => a.string(1, name).int(3, value).int(20, ATTRIBUTE_INT));
   });
 }
 

@@ -42,7 +42,11 @@ export class PredictPanel {
   async refreshModels(): Promise<void> {
     const runs = (await this.tracker.searchRuns({})).filter((r) => r.data.tags[MODELS_TAG]);
     const current = this.select.value;
-    const options = runs.flatMap((r) => modelsOf(r.info.runId, r.data.tags[MODELS_TAG]).map(({ name, uri }) => h('option', { value: uri }, `${r.info.runName} / ${name}`)));
+    const options = runs.flatMap((r) =>
+      modelsOf(r.info.runId, r.data.tags[MODELS_TAG]).map(({ name, uri }) =>
+        h('option', { value: uri }, `${r.info.runName} / ${name}`),
+      ),
+    );
     this.select.replaceChildren(...(options.length ? options : [h('option', { value: '' }, '(train a run first)')]));
     if (options.some((o) => o.value === current)) this.select.value = current;
   }
@@ -79,9 +83,25 @@ export class PredictPanel {
         h('dt', {}, 'Flavor'),
         h('dd', { id: 'loaded-model-flavor' }, metadata.flavor),
         h('dt', {}, 'Loaded from'),
-        h('dd', { id: 'loaded-model-from' }, metadata.loadedFrom === 'cache' ? 'the local cache of server models' : metadata.loadedFrom === 'local' ? 'this browser' : `the ${metadata.loadedFrom}`),
+        h(
+          'dd',
+          { id: 'loaded-model-from' },
+          metadata.loadedFrom === 'cache'
+            ? 'the local cache of server models'
+            : metadata.loadedFrom === 'local'
+              ? 'this browser'
+              : `the ${metadata.loadedFrom}`,
+        ),
         h('dt', {}, 'Signature inputs'),
-        h('dd', {}, inputs ? (inputs.kind === 'columns' ? inputs.columns.map((c) => `${c.name ?? '(unnamed)'}: ${typeString(c)}`).join(', ') : inputs.tensors.map((t) => `${t.name ?? '(unnamed)'}: ${t.type}[${t.shape.join(', ')}]`).join(', ')) : 'none'),
+        h(
+          'dd',
+          {},
+          inputs
+            ? inputs.kind === 'columns'
+              ? inputs.columns.map((c) => `${c.name ?? '(unnamed)'}: ${typeString(c)}`).join(', ')
+              : inputs.tensors.map((t) => `${t.name ?? '(unnamed)'}: ${t.type}[${t.shape.join(', ')}]`).join(', ')
+            : 'none',
+        ),
       ),
     );
     this.fields.replaceChildren(...this.buildFields());
@@ -111,7 +131,17 @@ export class PredictPanel {
     const columns = this.columns();
     if (columns === undefined) {
       // Tensor signatures or none: the input as JSON, the way model.predict takes it.
-      return [field('input', 'Input (JSON)', h('textarea', { name: 'input', id: 'field-input', rows: 4, 'aria-describedby': 'error-input', spellcheck: 'false' }, '[[5.1, 3.5, 1.4, 0.2]]'))];
+      return [
+        field(
+          'input',
+          'Input (JSON)',
+          h(
+            'textarea',
+            { name: 'input', id: 'field-input', rows: 4, 'aria-describedby': 'error-input', spellcheck: 'false' },
+            '[[5.1, 3.5, 1.4, 0.2]]',
+          ),
+        ),
+      ];
     }
     return columns.map((c, i) => {
       const name = c.name ?? String(i);
@@ -141,8 +171,11 @@ export class PredictPanel {
     });
     this.clearErrors();
     this.error.textContent = '';
-    const hint = this.fields.querySelector('.example-hint') ?? this.fields.appendChild(h('p', { class: 'hint example-hint' }));
-    hint.textContent = this.columns()?.some((c) => c.name === 'sepal_length') ? `Row ${row + 1} of iris.csv, a ${this.data.classes[this.data.y[row]!]}.` : '';
+    const hint =
+      this.fields.querySelector('.example-hint') ?? this.fields.appendChild(h('p', { class: 'hint example-hint' }));
+    hint.textContent = this.columns()?.some((c) => c.name === 'sepal_length')
+      ? `Row ${row + 1} of iris.csv, a ${this.data.classes[this.data.y[row]!]}.`
+      : '';
   }
 
   private clearErrors(): void {
@@ -163,7 +196,8 @@ export class PredictPanel {
       if (c.type === 'boolean') record[name] = el.checked;
       else if (el.value.trim() === '') {
         if (c.required) record[name] = null;
-      } else if (NUMERIC.has(String(c.type)) && (NUMBER.test(el.value) || /^\s*[-+]?(NaN|Infinity)\s*$/.test(el.value))) record[name] = Number(el.value);
+      } else if (NUMERIC.has(String(c.type)) && (NUMBER.test(el.value) || /^\s*[-+]?(NaN|Infinity)\s*$/.test(el.value)))
+        record[name] = Number(el.value);
       // Anything else goes to the model as typed: the signature check decides, and says which field.
       else record[name] = el.value;
     });
@@ -179,12 +213,19 @@ export class PredictPanel {
     try {
       input = this.input();
     } catch (error) {
-      this.showError({ code: 'INVALID_PARAMETER_VALUE', message: `The input is not JSON: ${(error as Error).message}`, details: { field: 'input' } });
+      this.showError({
+        code: 'INVALID_PARAMETER_VALUE',
+        message: `The input is not JSON: ${(error as Error).message}`,
+        details: { field: 'input' },
+      });
       return;
     }
     try {
       const { outputs, warnings } = await this.model.predict(input);
-      this.output.replaceChildren(...render(outputs, this.model.metadata.metadata?.classes), ...warnings.map((w) => h('p', { class: 'hint' }, w)));
+      this.output.replaceChildren(
+        ...render(outputs, this.model.metadata.metadata?.classes),
+        ...warnings.map((w) => h('p', { class: 'hint' }, w)),
+      );
       this.output.dataset.count = String(Number(this.output.dataset.count ?? 0) + 1);
     } catch (error) {
       this.showError(error);
@@ -193,7 +234,8 @@ export class PredictPanel {
 
   private showError(error: unknown): void {
     const field = (error as { details?: { field?: unknown } })?.details?.field;
-    const box = typeof field === 'string' ? this.fields.querySelector<HTMLElement>(`#error-${CSS.escape(field)}`) : null;
+    const box =
+      typeof field === 'string' ? this.fields.querySelector<HTMLElement>(`#error-${CSS.escape(field)}`) : null;
     if (box) {
       box.textContent = errorText(error);
       this.fields.querySelector(`#field-${CSS.escape(String(field))}`)?.setAttribute('aria-invalid', 'true');
@@ -209,7 +251,13 @@ function typeString(c: ColSpec): string {
 }
 
 function field(name: string, label: string, control: HTMLElement): HTMLElement {
-  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, h('span', { class: 'field-error error', id: `error-${name}`, role: 'alert' }));
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: control.id }, label),
+    control,
+    h('span', { class: 'field-error error', id: `error-${name}`, role: 'alert' }),
+  );
 }
 
 /** Outputs as a table: ONNX tensors by name, or a code model's records. */
@@ -231,11 +279,20 @@ function render(outputs: unknown, classes: unknown): HTMLElement[] {
     }
   } else rows.push(['prediction', show(outputs)]);
   const out: HTMLElement[] = [];
-  if (summary) out.push(h('p', { class: 'prediction' }, 'Predicted species: ', h('strong', { id: 'predicted-species' }, summary)));
-  out.push(h('table', { class: 'kv' }, h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v))))));
+  if (summary)
+    out.push(h('p', { class: 'prediction' }, 'Predicted species: ', h('strong', { id: 'predicted-species' }, summary)));
+  out.push(
+    h(
+      'table',
+      { class: 'kv' },
+      h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v)))),
+    ),
+  );
   return out;
 }
 
 function show(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(4)) : v));
+  return JSON.stringify(value, (_, v: unknown) =>
+    typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(4)) : v,
+  );
 }

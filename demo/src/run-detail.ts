@@ -34,7 +34,10 @@ export class RunDetail {
       this.section.hidden = false;
       return;
     }
-    const runFiles: FileSource = { list: (dir) => this.tracker.listArtifacts(runId, dir), read: (path) => this.tracker.readArtifact(runId, path) };
+    const runFiles: FileSource = {
+      list: (dir) => this.tracker.listArtifacts(runId, dir),
+      read: (path) => this.tracker.readArtifact(runId, path),
+    };
     const artifacts = await listAll(runFiles, '');
     const models = await Promise.all(
       modelsOf(runId, run.data.tags[MODELS_TAG]).map(async (m) => {
@@ -42,7 +45,10 @@ export class RunDetail {
         const modelId = /^models:\/(m-[0-9a-f]+)$/.exec(m.uri)?.[1];
         const source: FileSource | undefined =
           modelId && typeof this.tracker.listLoggedModelArtifacts === 'function'
-            ? { list: (dir) => this.tracker.listLoggedModelArtifacts(modelId, dir), read: (path) => this.tracker.readLoggedModelArtifact(modelId, path) }
+            ? {
+                list: (dir) => this.tracker.listLoggedModelArtifacts(modelId, dir),
+                read: (path) => this.tracker.readLoggedModelArtifact(modelId, path),
+              }
             : undefined;
         return { ...m, source, files: source ? await listAll(source, '').catch(() => []) : [] };
       }),
@@ -65,24 +71,52 @@ export class RunDetail {
         ...fact('Experiment', `${info.experimentName} (${info.experimentId})`),
         ...fact('Started', formatTime(info.startTime)),
         ...(info.endTime !== undefined ? fact('Duration', formatDuration(info.endTime - info.startTime)) : []),
-        ...(parent ? fact('Parent run', h('button', { type: 'button', class: 'link', onclick: () => this.handlers.open(parent) }, parent)) : []),
-        ...fact('On the server', info.remoteRunId ? h('code', { 'data-remote-run-id': info.remoteRunId }, info.remoteRunId) : 'not yet'),
+        ...(parent
+          ? fact(
+              'Parent run',
+              h('button', { type: 'button', class: 'link', onclick: () => this.handlers.open(parent) }, parent),
+            )
+          : []),
+        ...fact(
+          'On the server',
+          info.remoteRunId ? h('code', { 'data-remote-run-id': info.remoteRunId }, info.remoteRunId) : 'not yet',
+        ),
       ),
       models.length ? h('h3', {}, 'Models') : null,
       ...models.map((m) =>
         h(
           'div',
           { class: 'model', 'data-model-uri': m.uri },
-          h('p', {}, h('strong', {}, m.name), ' ', h('code', {}, m.uri), ' ', h('button', { type: 'button', onclick: () => this.handlers.predict(m.uri) }, `Predict with ${m.name}`)),
+          h(
+            'p',
+            {},
+            h('strong', {}, m.name),
+            ' ',
+            h('code', {}, m.uri),
+            ' ',
+            h('button', { type: 'button', onclick: () => this.handlers.predict(m.uri) }, `Predict with ${m.name}`),
+          ),
           m.source ? this.fileList(m.files, m.source, preview, `${m.name}/`) : null,
         ),
       ),
       h('h3', {}, 'Metrics (latest)'),
-      table(['key', 'value'], metricKeys.map((k) => [k, formatNumber(data.metrics[k])]), 'metrics'),
+      table(
+        ['key', 'value'],
+        metricKeys.map((k) => [k, formatNumber(data.metrics[k])]),
+        'metrics',
+      ),
       h('h3', {}, 'Parameters'),
-      table(['key', 'value'], Object.entries(data.params).sort(([a], [b]) => a.localeCompare(b)), 'params'),
+      table(
+        ['key', 'value'],
+        Object.entries(data.params).sort(([a], [b]) => a.localeCompare(b)),
+        'params',
+      ),
       h('h3', {}, 'Tags'),
-      table(['key', 'value'], Object.entries(data.tags).sort(([a], [b]) => a.localeCompare(b)), 'tags'),
+      table(
+        ['key', 'value'],
+        Object.entries(data.tags).sort(([a], [b]) => a.localeCompare(b)),
+        'tags',
+      ),
       h('h3', {}, 'Artifacts'),
       artifacts.length ? this.fileList(artifacts, runFiles, preview, '') : h('p', { class: 'hint' }, 'No artifacts.'),
       preview,
@@ -104,9 +138,21 @@ export class RunDetail {
           h('span', { class: 'path' }, shown),
           h('span', { class: 'hint' }, ` ${formatBytes(f.fileSize ?? 0)} `),
           TEXT.test(f.path) || IMAGE.test(f.path)
-            ? h('button', { type: 'button', 'aria-label': `Preview ${shown}`, onclick: () => this.preview(source, f.path, shown, preview) }, 'Preview')
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  'aria-label': `Preview ${shown}`,
+                  onclick: () => this.preview(source, f.path, shown, preview),
+                },
+                'Preview',
+              )
             : null,
-          h('button', { type: 'button', 'aria-label': `Download ${shown}`, onclick: () => this.download(source, f.path) }, 'Download'),
+          h(
+            'button',
+            { type: 'button', 'aria-label': `Download ${shown}`, onclick: () => this.download(source, f.path) },
+            'Download',
+          ),
         );
       }),
     );
@@ -129,7 +175,10 @@ export class RunDetail {
             /* shown as it is */
           }
         }
-        const shown = text.length > 100_000 ? `${text.slice(0, 100_000)}\n… (${formatBytes(blob.size)} in all; download it for the rest)` : text;
+        const shown =
+          text.length > 100_000
+            ? `${text.slice(0, 100_000)}\n… (${formatBytes(blob.size)} in all; download it for the rest)`
+            : text;
         box.replaceChildren(heading, h('pre', { tabindex: 0, 'aria-label': `Contents of ${shownPath}` }, shown));
       }
     } catch (error) {
@@ -180,7 +229,13 @@ function table(head: string[], rows: (string | undefined)[][], name: string): HT
       'table',
       { class: 'kv', 'data-kind': name },
       h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c, i) => (i === 0 ? h('th', { scope: 'row' }, c ?? '') : h('td', {}, c ?? '')))))),
+      h(
+        'tbody',
+        {},
+        ...rows.map((r) =>
+          h('tr', {}, ...r.map((c, i) => (i === 0 ? h('th', { scope: 'row' }, c ?? '') : h('td', {}, c ?? '')))),
+        ),
+      ),
     ),
   );
 }

@@ -87,7 +87,8 @@ export class RunsTable {
 
   select(runId: string | undefined): void {
     this.selected = runId;
-    for (const row of this.table.tBodies[0]!.rows) row.setAttribute('aria-selected', String(row.dataset.runId === runId));
+    for (const row of this.table.tBodies[0]!.rows)
+      row.setAttribute('aria-selected', String(row.dataset.runId === runId));
   }
 
   private renderHead(): void {
@@ -98,15 +99,27 @@ export class RunsTable {
         const active = this.sort.column === c.id;
         return h(
           'th',
-          { scope: 'col', 'aria-sort': active ? (this.sort.direction === 1 ? 'ascending' : 'descending') : 'none', 'data-column': c.id },
-          h('button', { type: 'button', class: 'sort', onclick: () => this.sortBy(c.id) }, c.label, h('span', { 'aria-hidden': 'true' }, active ? (this.sort.direction === 1 ? ' ▲' : ' ▼') : '')),
+          {
+            scope: 'col',
+            'aria-sort': active ? (this.sort.direction === 1 ? 'ascending' : 'descending') : 'none',
+            'data-column': c.id,
+          },
+          h(
+            'button',
+            { type: 'button', class: 'sort', onclick: () => this.sortBy(c.id) },
+            c.label,
+            h('span', { 'aria-hidden': 'true' }, active ? (this.sort.direction === 1 ? ' ▲' : ' ▼') : ''),
+          ),
         );
       }),
     );
   }
 
   private sortBy(column: string): void {
-    this.sort = this.sort.column === column ? { column, direction: this.sort.direction === 1 ? -1 : 1 } : { column, direction: COLUMNS.find((c) => c.id === column)?.numeric ? -1 : 1 };
+    this.sort =
+      this.sort.column === column
+        ? { column, direction: this.sort.direction === 1 ? -1 : 1 }
+        : { column, direction: COLUMNS.find((c) => c.id === column)?.numeric ? -1 : 1 };
     this.renderHead();
     this.render();
     (this.table.querySelector(`th[data-column="${column}"] button`) as HTMLButtonElement | null)?.focus();
@@ -139,7 +152,17 @@ export class RunsTable {
     };
     for (const run of sorted(top)) add(run, 0);
     if (rows.length === 0) {
-      rows.push(h('tr', { class: 'empty' }, h('td', { colspan: COLUMNS.length + 1 }, this.filter ? 'No run matches this filter.' : 'No runs yet: train one above.')));
+      rows.push(
+        h(
+          'tr',
+          { class: 'empty' },
+          h(
+            'td',
+            { colspan: COLUMNS.length + 1 },
+            this.filter ? 'No run matches this filter.' : 'No runs yet: train one above.',
+          ),
+        ),
+      );
     }
     this.table.tBodies[0]!.replaceChildren(...rows);
     this.table.dataset.count = String(this.runs.length);
@@ -166,12 +189,15 @@ export class RunsTable {
           { class: 'name', style: `padding-left: ${0.5 + depth * 1.25}rem` },
           depth > 0 ? h('span', { 'aria-hidden': 'true' }, '↳ ') : null,
           String(v ?? ''),
-          childCount > 0 ? h('span', { class: 'hint' }, ` (${childCount} child run${childCount === 1 ? '' : 's'})`) : null,
+          childCount > 0
+            ? h('span', { class: 'hint' }, ` (${childCount} child run${childCount === 1 ? '' : 's'})`)
+            : null,
           depth > 0 ? h('span', { class: 'visually-hidden' }, ' (child run)') : null,
         );
       }
       if (c.id === 'start') return h('td', {}, formatTime(run.info.startTime));
-      if (c.id === 'status') return h('td', {}, h('span', { class: `status status-${String(v).toLowerCase()}` }, String(v)));
+      if (c.id === 'status')
+        return h('td', {}, h('span', { class: `status status-${String(v).toLowerCase()}` }, String(v)));
       return h('td', { class: c.numeric ? 'num' : '' }, typeof v === 'number' ? formatNumber(v) : (v ?? ''));
     });
     const row = h(

@@ -39,7 +39,9 @@ export class SyncPanel {
     const saved = localStorage.getItem(URI_KEY);
     if (saved) {
       $<HTMLInputElement>('#tracking-uri').value = saved;
-      await this.tracker.setRemote({ trackingUri: saved }).catch((error: unknown) => (this.errorBox.textContent = errorText(error)));
+      await this.tracker
+        .setRemote({ trackingUri: saved })
+        .catch((error: unknown) => (this.errorBox.textContent = errorText(error)));
     }
     this.render(await this.tracker.syncStatus());
     await this.renderStorage();
@@ -47,10 +49,16 @@ export class SyncPanel {
 
   private remote(): RemoteOptions {
     const form = new FormData(this.form);
-    const trackingUri = String(form.get('trackingUri') ?? '').trim().replace(/\/+$/, '');
+    const trackingUri = String(form.get('trackingUri') ?? '')
+      .trim()
+      .replace(/\/+$/, '');
     const kind = String(form.get('authKind'));
     const auth =
-      kind === 'basic' ? { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? '') } : kind === 'token' ? { token: String(form.get('token') ?? '') } : undefined;
+      kind === 'basic'
+        ? { username: String(form.get('username') ?? ''), password: String(form.get('password') ?? '') }
+        : kind === 'token'
+          ? { token: String(form.get('token') ?? '') }
+          : undefined;
     return { trackingUri, autoSync: form.get('autoSync') !== null, ...(auth ? { auth } : {}) };
   }
 
@@ -89,7 +97,11 @@ export class SyncPanel {
 
   private async persist(): Promise<void> {
     const granted = await this.tracker.requestPersistence().catch(() => false);
-    await this.renderStorage(granted ? 'Granted: the browser will not evict this data.' : 'Not granted by the browser (it may grant it to installed or often used sites).');
+    await this.renderStorage(
+      granted
+        ? 'Granted: the browser will not evict this data.'
+        : 'Not granted by the browser (it may grant it to installed or often used sites).',
+    );
   }
 
   async renderStorage(note?: string): Promise<void> {
@@ -99,7 +111,11 @@ export class SyncPanel {
       h('dt', {}, 'Used'),
       h('dd', {}, `${formatBytes(usage)} of ${formatBytes(quota)}`),
       h('dt', {}, 'Persisted'),
-      h('dd', { id: 'persisted' }, persisted ? 'yes' : 'no (best effort: the browser may evict it under storage pressure)'),
+      h(
+        'dd',
+        { id: 'persisted' },
+        persisted ? 'yes' : 'no (best effort: the browser may evict it under storage pressure)',
+      ),
       ...(note ? [h('dt', {}, 'Request'), h('dd', {}, note)] : []),
     );
   }
@@ -130,7 +146,11 @@ export class SyncPanel {
       h('dt', {}, 'Server'),
       h('dd', {}, status.trackingUri ?? 'none (everything stays in this browser)'),
       h('dt', {}, 'State'),
-      h('dd', { id: 'sync-state' }, `${status.state}${status.configured ? (status.leader ? ' (this tab uploads)' : ' (another tab uploads)') : ''}`),
+      h(
+        'dd',
+        { id: 'sync-state' },
+        `${status.state}${status.configured ? (status.leader ? ' (this tab uploads)' : ' (another tab uploads)') : ''}`,
+      ),
       h('dt', {}, 'Network'),
       h('dd', {}, status.online ? 'online' : 'offline'),
       h('dt', {}, 'To upload'),
@@ -142,15 +162,32 @@ export class SyncPanel {
       h('dt', {}, 'Last upload'),
       h('dd', {}, status.lastSuccessTime ? formatTime(status.lastSuccessTime) : 'never'),
       h('dt', {}, 'Last error'),
-      h('dd', { id: 'sync-last-error' }, status.lastError ? `${status.lastError.code}: ${status.lastError.message} (${formatTime(status.lastError.at)})` : 'none'),
-      ...(status.lastNotice ? [h('dt', {}, 'Note'), h('dd', { id: 'sync-notice' }, `${status.lastNotice.message} (${formatTime(status.lastNotice.at)})`)] : []),
+      h(
+        'dd',
+        { id: 'sync-last-error' },
+        status.lastError
+          ? `${status.lastError.code}: ${status.lastError.message} (${formatTime(status.lastError.at)})`
+          : 'none',
+      ),
+      ...(status.lastNotice
+        ? [
+            h('dt', {}, 'Note'),
+            h('dd', { id: 'sync-notice' }, `${status.lastNotice.message} (${formatTime(status.lastNotice.at)})`),
+          ]
+        : []),
     );
     const dead = $('#dead-letters');
     dead.replaceChildren(
       ...(status.deadLetters.length
         ? [
             h('h3', {}, `Dead letters (${status.deadLetters.length}): refused by the server, not retried`),
-            h('ul', {}, ...status.deadLetters.map((d) => h('li', {}, `${d.kind} ${d.key} of run ${d.runId}: ${d.message} (${formatTime(d.at)})`))),
+            h(
+              'ul',
+              {},
+              ...status.deadLetters.map((d) =>
+                h('li', {}, `${d.kind} ${d.key} of run ${d.runId}: ${d.message} (${formatTime(d.at)})`),
+              ),
+            ),
           ]
         : []),
     );

@@ -4,9 +4,12 @@
  * It reports every epoch's metrics; the page logs them, so the tracker sees
  * the same calls a user's own training loop would make.
  */
-import { type Dataset, type EpochMetrics, type FromWorker, type Layer, type ToWorker, type TrainConfig } from './types.js';
+import type { Dataset, EpochMetrics, FromWorker, Layer, ToWorker, TrainConfig } from './types.js';
 
-const scope = self as unknown as { postMessage(message: FromWorker): void; onmessage: ((event: MessageEvent<ToWorker>) => void) | null };
+const scope = self as unknown as {
+  postMessage(message: FromWorker): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+};
 let stopRequested = false;
 
 scope.onmessage = (event) => {
@@ -14,7 +17,9 @@ scope.onmessage = (event) => {
   if (message.type === 'stop') stopRequested = true;
   else {
     stopRequested = false;
-    train(message.config, message.data).catch((error: unknown) => scope.postMessage({ type: 'error', message: String((error as Error)?.message ?? error) }));
+    train(message.config, message.data).catch((error: unknown) =>
+      scope.postMessage({ type: 'error', message: String((error as Error)?.message ?? error) }),
+    );
   }
 };
 
@@ -87,7 +92,12 @@ async function train(config: TrainConfig, data: Dataset): Promise<void> {
     const w = Array.from({ length: inputs * outputs }, () => (rand() * 2 - 1) * limit);
     layers.push({ inputs, outputs, w, b: new Array<number>(outputs).fill(0) });
   }
-  const adam = layers.map((layer) => ({ mw: layer.w.map(() => 0), vw: layer.w.map(() => 0), mb: layer.b.map(() => 0), vb: layer.b.map(() => 0) }));
+  const adam = layers.map((layer) => ({
+    mw: layer.w.map(() => 0),
+    vw: layer.w.map(() => 0),
+    mb: layer.b.map(() => 0),
+    vb: layer.b.map(() => 0),
+  }));
 
   let epoch = 0;
   for (; epoch < config.epochs && !stopRequested; epoch++) {
@@ -165,11 +175,17 @@ function pass(layers: Layer[], split: Split, classes: number, l2: number, backwa
     loss -= logits[i * classes + label]! - max - Math.log(sum);
     predictions.push(arg);
     if (arg === label) correct++;
-    for (let k = 0; k < classes; k++) delta[i * classes + k] = (Math.exp(logits[i * classes + k]! - max) / sum - (k === label ? 1 : 0)) / n;
+    for (let k = 0; k < classes; k++)
+      delta[i * classes + k] = (Math.exp(logits[i * classes + k]! - max) / sum - (k === label ? 1 : 0)) / n;
   }
   let penalty = 0;
   for (const layer of layers) for (const w of layer.w) penalty += w * w;
-  const result = { loss: n > 0 ? loss / n + (l2 / 2) * penalty : NaN, accuracy: n > 0 ? correct / n : NaN, predictions, grads: undefined as Grads | undefined };
+  const result = {
+    loss: n > 0 ? loss / n + (l2 / 2) * penalty : NaN,
+    accuracy: n > 0 ? correct / n : NaN,
+    predictions,
+    grads: undefined as Grads | undefined,
+  };
   if (!backward) return result;
 
   const grads: Grads = { w: [], b: [] };

@@ -7,7 +7,15 @@ import { codeModel } from './code-model.js';
 import type { ModelSignature, Run, Tracker } from './edge.js';
 import { records } from './iris.js';
 import { onnxModel } from './onnx.js';
-import { FEATURES, type Dataset, type EpochMetrics, type FromWorker, type Layer, type ToWorker, type TrainConfig } from './types.js';
+import {
+  FEATURES,
+  type Dataset,
+  type EpochMetrics,
+  type FromWorker,
+  type Layer,
+  type ToWorker,
+  type TrainConfig,
+} from './types.js';
 
 export const MODEL_NAMES = { onnx: 'iris_onnx', code: 'iris_js' } as const;
 /** Tag listing the models a run logged (`name=uri,…`), so the predict panel and run page can offer them. */
@@ -95,7 +103,10 @@ export class Trainer {
     }
   }
 
-  private runWorker(config: TrainConfig, onEpoch: (m: EpochMetrics) => void): Promise<Extract<FromWorker, { type: 'done' }>> {
+  private runWorker(
+    config: TrainConfig,
+    onEpoch: (m: EpochMetrics) => void,
+  ): Promise<Extract<FromWorker, { type: 'done' }>> {
     this.worker ??= new Worker(new URL(TRAIN_WORKER, import.meta.url), { type: 'module', name: 'iris-trainer' });
     const worker = this.worker;
     return new Promise((resolve, reject) => {
@@ -117,8 +128,18 @@ export class Trainer {
   }
 
   private async logArtifacts(run: Run, layers: Layer[], confusion: number[][], config: TrainConfig): Promise<void> {
-    await run.logArtifact('weights.json', JSON.stringify({ features: FEATURES, classes: this.data.classes, layers }, null, 2));
-    await run.logArtifact('confusion_matrix.json', JSON.stringify({ classes: this.data.classes, rows: 'true class', columns: 'predicted class', matrix: confusion }, null, 2));
+    await run.logArtifact(
+      'weights.json',
+      JSON.stringify({ features: FEATURES, classes: this.data.classes, layers }, null, 2),
+    );
+    await run.logArtifact(
+      'confusion_matrix.json',
+      JSON.stringify(
+        { classes: this.data.classes, rows: 'true class', columns: 'predicted class', matrix: confusion },
+        null,
+        2,
+      ),
+    );
     const png = await confusionPng(confusion, this.data.classes);
     if (png) await run.logArtifact('confusion_matrix.png', png);
     const total = confusion.flat().reduce((a, b) => a + b, 0);
@@ -133,7 +154,10 @@ export class Trainer {
 
   /** The trained network as ONNX (a graph over the weights) and as a JavaScript code model, each with a signature and an input example. */
   async logModels(run: Run, layers: Layer[]): Promise<void> {
-    const inputs = { kind: 'columns' as const, columns: FEATURES.map((name) => ({ name, type: 'double' as const, required: true })) };
+    const inputs = {
+      kind: 'columns' as const,
+      columns: FEATURES.map((name) => ({ name, type: 'double' as const, required: true })),
+    };
     const example = records(this.data, 3, 0);
     const classes = this.data.classes.length;
     const onnxSignature: ModelSignature = {
@@ -148,7 +172,11 @@ export class Trainer {
       params: null,
     };
     const metadata = { classes: this.data.classes, trained_by: 'mlflow-edge demo' };
-    const onnx = await run.logModel(MODEL_NAMES.onnx, { onnx: onnxModel(layers, { docString: `Iris classifier from run ${run.runId}` }) }, { signature: onnxSignature, inputExample: example, metadata });
+    const onnx = await run.logModel(
+      MODEL_NAMES.onnx,
+      { onnx: onnxModel(layers, { docString: `Iris classifier from run ${run.runId}` }) },
+      { signature: onnxSignature, inputExample: example, metadata },
+    );
     const codeSignature: ModelSignature = {
       inputs,
       outputs: {
@@ -162,7 +190,11 @@ export class Trainer {
       params: null,
     };
     const code = codeModel(layers, FEATURES, this.data.classes, `run ${run.runId}`);
-    const js = await run.logModel(MODEL_NAMES.code, { code }, { signature: codeSignature, inputExample: example, metadata });
+    const js = await run.logModel(
+      MODEL_NAMES.code,
+      { code },
+      { signature: codeSignature, inputExample: example, metadata },
+    );
     run.setTag(MODELS_TAG, `${MODEL_NAMES.onnx}=${onnx.modelUri},${MODEL_NAMES.code}=${js.modelUri}`);
   }
 }

@@ -70,7 +70,10 @@ export interface StoredJournal {
 }
 
 /** Every journal of `dbName`; ones that cannot be parsed are listed apart (by key and text). */
-export function readJournals(storage: Storage, dbName: string): { journals: StoredJournal[]; corrupt: { key: string; text: string }[] } {
+export function readJournals(
+  storage: Storage,
+  dbName: string,
+): { journals: StoredJournal[]; corrupt: { key: string; text: string }[] } {
   const prefix = dbPrefix(dbName);
   const keys: string[] = [];
   for (let i = 0; i < storage.length; i++) {
@@ -118,7 +121,11 @@ interface WireRun {
 }
 
 export function encodeJournal(sessionId: string, batches: readonly LogBatch[]): string {
-  const wire: WireJournal = { v: FORMAT, session: sessionId, batches: batches.map((b) => ({ n: b.batchNo!, runs: b.runs.map(encodeRun) })) };
+  const wire: WireJournal = {
+    v: FORMAT,
+    session: sessionId,
+    batches: batches.map((b) => ({ n: b.batchNo!, runs: b.runs.map(encodeRun) })),
+  };
   return JSON.stringify(wire);
 }
 
@@ -143,7 +150,8 @@ function encodeRun(run: RunBatch): WireRun {
 /** The batches of a journal, each with its sessionId and batchNo; throws on anything not written by encodeJournal. */
 export function decodeJournal(text: string): LogBatch[] {
   const wire = JSON.parse(text) as WireJournal;
-  if (wire?.v !== FORMAT || typeof wire.session !== 'string' || !Array.isArray(wire.batches)) throw new Error('not a journal');
+  if (wire?.v !== FORMAT || typeof wire.session !== 'string' || !Array.isArray(wire.batches))
+    throw new Error('not a journal');
   return wire.batches.map((b) => {
     if (!Number.isSafeInteger(b?.n) || !Array.isArray(b.runs)) throw new Error('not a journal batch');
     return { sessionId: wire.session, batchNo: b.n, runs: b.runs.map(decodeRun) };

@@ -31,7 +31,11 @@ export class Model {
    * way MLflow does. Returns `{ outputs: { name: { data, shape, dtype } }, warnings }`.
    */
   predict<T = PredictResult['outputs']>(input: unknown, params?: Record<string, unknown>): Promise<PredictResult<T>> {
-    if (this.closed) return Promise.reject(this.failure ?? new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().'));
+    if (this.closed)
+      return Promise.reject(
+        this.failure ??
+          new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().'),
+      );
     const buffers: ArrayBuffer[] = [];
     collectBuffers(input, 0, buffers);
     try {

@@ -34,7 +34,11 @@ export class PredictChannel {
     };
   }
 
-  predict(input: unknown, params: Record<string, unknown> | undefined, transfer: Transferable[]): Promise<PredictResult<unknown>> {
+  predict(
+    input: unknown,
+    params: Record<string, unknown> | undefined,
+    transfer: Transferable[],
+  ): Promise<PredictResult<unknown>> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const seq = this.nextSeq++;
     const flat: FlatTensors = [seq, params as never];

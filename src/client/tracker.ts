@@ -9,7 +9,15 @@
  */
 import { proxy, wrap, type Remote } from 'comlink';
 import { installErrorTransfer } from '../comlink-errors.js';
-import type { LoadModelOptions, LogBatch, LoggedModel, MetricHistoryColumns, RemoteOptions, SyncStatus, TrackerWorkerApi } from '../protocol.js';
+import type {
+  LoadModelOptions,
+  LogBatch,
+  LoggedModel,
+  MetricHistoryColumns,
+  RemoteOptions,
+  SyncStatus,
+  TrackerWorkerApi,
+} from '../protocol.js';
 import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
 import { asEdgeError, MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
@@ -24,7 +32,12 @@ import {
   validateTagValue,
   type TextValue,
 } from '../schema/validation.js';
-import { validateAlias, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
+import {
+  validateAlias,
+  validateRegisteredModelName,
+  type ModelVersion,
+  type RegisteredModel,
+} from '../schema/registry.js';
 import { Run, type RunHost } from './run.js';
 import { Model } from './model.js';
 import { startWorker } from './worker-url.js';
@@ -101,7 +114,10 @@ export async function openTracker(options: TrackerOptions = {}): Promise<Tracker
     worker.addEventListener('error', onError);
   });
   try {
-    await Promise.race([api.open(options.remote === undefined ? { dbName } : { dbName, remote: options.remote }), failed]);
+    await Promise.race([
+      api.open(options.remote === undefined ? { dbName } : { dbName, remote: options.remote }),
+      failed,
+    ]);
   } catch (error) {
     worker.terminate();
     throw error;
@@ -158,7 +174,10 @@ export class Tracker implements RunHost {
     this.user = options.user;
     this.dbName = options.dbName ?? 'mlflow-edge';
     const storage = journalStorage();
-    this.journal = storage !== undefined && typeof document !== 'undefined' ? { storage, key: journalKey(this.dbName, this.sessionId) } : undefined;
+    this.journal =
+      storage !== undefined && typeof document !== 'undefined'
+        ? { storage, key: journalKey(this.dbName, this.sessionId) }
+        : undefined;
     if (typeof document !== 'undefined') {
       addEventListener('pagehide', this.onHide);
       document.addEventListener('visibilitychange', this.onHide);
@@ -180,18 +199,28 @@ export class Tracker implements RunHost {
     for (const { key, text } of corrupt) {
       removeJournal(storage, key, text);
       this.report(
-        new MlflowEdgeError('DATA_LOSS', `The journal ${key} in localStorage could not be read (not written by this mlflow-edge version, or damaged) and was removed; what it held was not stored.`, {
-          key,
-        }),
+        new MlflowEdgeError(
+          'DATA_LOSS',
+          `The journal ${key} in localStorage could not be read (not written by this mlflow-edge version, or damaged) and was removed; what it held was not stored.`,
+          {
+            key,
+          },
+        ),
       );
     }
     if (journals.length === 0) return;
     try {
       const result = await this.api.replayJournal(journals.flatMap((j) => j.batches));
-      for (const data of result.rejected) this.report(asEdgeError(reviveError(data), 'An item of a replayed journal was not stored'));
+      for (const data of result.rejected)
+        this.report(asEdgeError(reviveError(data), 'An item of a replayed journal was not stored'));
       for (const { key, text } of journals) removeJournal(storage, key, text);
     } catch (error) {
-      this.report(asEdgeError(error, 'Items a previous page logged could not be replayed from its journal; they stay in localStorage and are replayed on the next openTracker()'));
+      this.report(
+        asEdgeError(
+          error,
+          'Items a previous page logged could not be replayed from its journal; they stay in localStorage and are replayed on the next openTracker()',
+        ),
+      );
     }
   }
 
@@ -314,7 +343,12 @@ export class Tracker implements RunHost {
   }
 
   /** @internal */
-  logModel(runId: string, name: string, spec: Parameters<TrackerWorkerApi['logModel']>[2], options: Parameters<TrackerWorkerApi['logModel']>[3]) {
+  logModel(
+    runId: string,
+    name: string,
+    spec: Parameters<TrackerWorkerApi['logModel']>[2],
+    options: Parameters<TrackerWorkerApi['logModel']>[3],
+  ) {
     this.assertOpen();
     return this.api.logModel(runId, name, spec, options);
   }
@@ -333,7 +367,10 @@ export class Tracker implements RunHost {
 
   async searchRuns(options: SearchRunsOptions = {}): Promise<RunRecord[]> {
     this.assertOpen();
-    const names = [...(options.experimentNames ?? []), ...(options.experimentName !== undefined ? [options.experimentName] : [])];
+    const names = [
+      ...(options.experimentNames ?? []),
+      ...(options.experimentName !== undefined ? [options.experimentName] : []),
+    ];
     const request: Parameters<TrackerWorkerApi['searchRuns']>[0] = {};
     if (names.length > 0) request.experimentNames = names;
     if (options.filter !== undefined) request.filter = options.filter;
@@ -346,7 +383,8 @@ export class Tracker implements RunHost {
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
     const { steps, values, timestamps } = await this.getMetricHistoryColumns(runId, key);
     const points: MetricPoint[] = new Array(values.length);
-    for (let i = 0; i < values.length; i++) points[i] = { step: steps[i]!, value: values[i]!, timestamp: timestamps[i]! };
+    for (let i = 0; i < values.length; i++)
+      points[i] = { step: steps[i]!, value: values[i]!, timestamp: timestamps[i]! };
     return points;
   }
 
@@ -541,11 +579,15 @@ export class Tracker implements RunHost {
         document.removeEventListener('visibilitychange', this.onHide);
       }
       // Every batch is answered by now: this removes the session's journal.
-      if (this.journal !== undefined) saveJournal(this.journal.storage, this.journal.key, this.sessionId, [...this.unacked.values()]);
+      if (this.journal !== undefined)
+        saveJournal(this.journal.storage, this.journal.key, this.sessionId, [...this.unacked.values()]);
       await this.api.close().catch(() => undefined);
       this.worker.terminate();
       // Their worker is gone: calls under way must not wait for ever.
-      const gone = new MlflowEdgeError('INVALID_STATE', 'The tracker was closed, and the models loaded in its worker with it. Open a tracker and load the model again.');
+      const gone = new MlflowEdgeError(
+        'INVALID_STATE',
+        'The tracker was closed, and the models loaded in its worker with it. Open a tracker and load the model again.',
+      );
       for (const model of this.models) model.abandon(gone);
       this.models.clear();
     }
@@ -554,7 +596,10 @@ export class Tracker implements RunHost {
   /** @internal Throws INVALID_STATE once close() was called. */
   assertOpen(): void {
     if (this.closed) {
-      throw new MlflowEdgeError('INVALID_STATE', 'This tracker is closed: nothing can be logged or read through it or its runs. Open a new one with openTracker().');
+      throw new MlflowEdgeError(
+        'INVALID_STATE',
+        'This tracker is closed: nothing can be logged or read through it or its runs. Open a new one with openTracker().',
+      );
     }
   }
 }

@@ -41,7 +41,11 @@ export class GroupCommitWriter {
         const duplicate = new Set<number>();
         let invalid: Merged['invalid'] = [];
         const written = await writeRuns(this.db, groupKeys(group), (committed) => {
-          const plan = planGroup(group.map((p) => p.batch), committed, duplicate);
+          const plan = planGroup(
+            group.map((p) => p.batch),
+            committed,
+            duplicate,
+          );
           invalid = plan.invalid;
           return plan;
         });
@@ -76,7 +80,11 @@ function groupKeys(group: readonly Pending[]): GroupKeys {
  * Merges a group, leaving out each batch whose (sessionId, batchNo) is on
  * disk (`committed`) or earlier in the group; their indexes go in `duplicate`.
  */
-function planGroup(batches: readonly LogBatch[], committed: ReadonlyMap<string, number>, duplicate: Set<number>): WritePlan & Merged {
+function planGroup(
+  batches: readonly LogBatch[],
+  committed: ReadonlyMap<string, number>,
+  duplicate: Set<number>,
+): WritePlan & Merged {
   const highest = new Map(committed);
   const commits = new Map<string, number>();
   const fresh = batches.map((batch, i) => {

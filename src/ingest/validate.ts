@@ -59,7 +59,8 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   for (const [key, value] of run.params ?? []) {
     guard(() => {
       validateKeyCached(key, 'param');
-      if (typeof value !== 'string') throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Param '${key}' must be sent as text.`);
+      if (typeof value !== 'string')
+        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Param '${key}' must be sent as text.`);
       validateParamValue(key, value);
       w.params.push({ key, value, origin });
     });
@@ -67,7 +68,8 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   for (const [key, value] of run.tags ?? []) {
     guard(() => {
       validateKeyCached(key, 'tag');
-      if (typeof value !== 'string') throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Tag '${key}' must be sent as text.`);
+      if (typeof value !== 'string')
+        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Tag '${key}' must be sent as text.`);
       validateTagValue(key, value);
       w.tags.set(key, value);
     });
@@ -76,7 +78,13 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   if (m === undefined) return;
   const n = m.keys.length;
   if (m.values.length !== n || m.steps.length !== n || m.timestamps.length !== n) {
-    invalid.push({ origin, error: new MlflowEdgeError('BAD_REQUEST', 'Malformed metric columns: keys, values, steps and timestamps differ in length.') });
+    invalid.push({
+      origin,
+      error: new MlflowEdgeError(
+        'BAD_REQUEST',
+        'Malformed metric columns: keys, values, steps and timestamps differ in length.',
+      ),
+    });
     return;
   }
   for (let i = 0; i < n; i++) {

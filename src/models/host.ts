@@ -4,7 +4,14 @@
  * bad input is a typed error before the model runs.
  */
 import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
-import { enforceParams, enforceSchema, normalizeInput, parseSignature, type ModelSignature, type Tensor } from '../schema/signature.js';
+import {
+  enforceParams,
+  enforceSchema,
+  normalizeInput,
+  parseSignature,
+  type ModelSignature,
+  type Tensor,
+} from '../schema/signature.js';
 import { loadJs, type JsFlavor } from './flavors/js.js';
 import { loadOnnx } from './flavors/onnx.js';
 import { FLAVOR_JS, type LoadModelOptions, type ModelMetadata, type PredictResult } from '../protocol.js';
@@ -50,13 +57,18 @@ export class ModelHost {
 
   async predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult> {
     const model = this.models.get(id);
-    if (model === undefined) throw new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().');
+    if (model === undefined)
+      throw new MlflowEdgeError('INVALID_STATE', 'This model was closed. Load it again with tracker.loadModel().');
     const { signature } = model;
     const normal = normalizeInput(input, signature);
     const checked = signature?.inputs ? enforceSchema(normal.input, signature.inputs) : normal.input;
     // Params from a serving payload, overridden by the call's (no copy when only one side has any).
-    const merged = normal.params === undefined ? params : params === undefined ? normal.params : { ...normal.params, ...params };
-    const { params: finalParams, warnings } = enforceParams(merged !== undefined && Object.keys(merged).length > 0 ? merged : undefined, signature?.params ?? null);
+    const merged =
+      normal.params === undefined ? params : params === undefined ? normal.params : { ...normal.params, ...params };
+    const { params: finalParams, warnings } = enforceParams(
+      merged !== undefined && Object.keys(merged).length > 0 ? merged : undefined,
+      signature?.params ?? null,
+    );
     return { outputs: (await model.predictor.predict(checked, finalParams)) as Record<string, Tensor>, warnings };
   }
 
@@ -67,8 +79,19 @@ export class ModelHost {
   }
 }
 
-function metadataOf(uri: string, flavor: ModelMetadata['flavor'], m: MLmodel, signature: ModelSignature | null): Omit<ModelMetadata, 'loadedFrom'> {
-  const out: Omit<ModelMetadata, 'loadedFrom'> = { uri, flavor, flavors: m.flavors, signature, utcTimeCreated: m.utcTimeCreated };
+function metadataOf(
+  uri: string,
+  flavor: ModelMetadata['flavor'],
+  m: MLmodel,
+  signature: ModelSignature | null,
+): Omit<ModelMetadata, 'loadedFrom'> {
+  const out: Omit<ModelMetadata, 'loadedFrom'> = {
+    uri,
+    flavor,
+    flavors: m.flavors,
+    signature,
+    utcTimeCreated: m.utcTimeCreated,
+  };
   if (m.runId !== undefined) out.runId = m.runId;
   if (m.modelId !== undefined) out.modelId = m.modelId;
   if (m.modelUuid !== undefined) out.modelUuid = m.modelUuid;
@@ -85,9 +108,14 @@ export async function fetchModelFile(url: string, path: string): Promise<Uint8Ar
   try {
     response = await fetch(target);
   } catch (error) {
-    throw new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `Could not fetch ${target}: ${(error as Error).message}. Check the URL and that the server sends CORS headers.`);
+    throw new MlflowEdgeError(
+      'TEMPORARILY_UNAVAILABLE',
+      `Could not fetch ${target}: ${(error as Error).message}. Check the URL and that the server sends CORS headers.`,
+    );
   }
-  if (response.status === 404) throw doesNotExist(`No file '${path}' in the model directory ${url} (404). Check the model URI.`, { field: 'uri' });
-  if (!response.ok) throw new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `Fetching ${target} failed with HTTP ${response.status}.`);
+  if (response.status === 404)
+    throw doesNotExist(`No file '${path}' in the model directory ${url} (404). Check the model URI.`, { field: 'uri' });
+  if (!response.ok)
+    throw new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `Fetching ${target} failed with HTTP ${response.status}.`);
   return new Uint8Array(await response.arrayBuffer());
 }

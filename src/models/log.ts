@@ -35,7 +35,8 @@ export async function modelDirectory(
   let mlmodel: MLmodel;
   if ('onnx' in spec) {
     const bytes = spec.onnx instanceof ArrayBuffer ? new Uint8Array(spec.onnx) : spec.onnx;
-    if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) throw invalidParameter('Pass the ONNX model as bytes: { onnx: Uint8Array | ArrayBuffer }.', { field: 'onnx' });
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0)
+      throw invalidParameter('Pass the ONNX model as bytes: { onnx: Uint8Array | ArrayBuffer }.', { field: 'onnx' });
     const built = onnxMLmodel({
       runId,
       modelId,
@@ -53,7 +54,8 @@ export async function modelDirectory(
     for (const [file, text] of Object.entries(built.files)) files[file] = new Blob([text]);
     files['model.onnx'] = new Blob([bytes as Uint8Array<ArrayBuffer>]);
   } else if ('code' in spec) {
-    if (typeof spec.code !== 'string' || spec.code.trim() === '') throw invalidParameter('Pass the model code as source text or a URL: { code }.', { field: 'code' });
+    if (typeof spec.code !== 'string' || spec.code.trim() === '')
+      throw invalidParameter('Pass the model code as source text or a URL: { code }.', { field: 'code' });
     const source = /^(https?:|blob:|data:)/.test(spec.code) ? await fetchText(spec.code) : spec.code;
     const code = new TextEncoder().encode(source);
     const digest = sha256Hex(code);
@@ -61,15 +63,30 @@ export async function modelDirectory(
     for (const [key, data] of Object.entries(spec.artifacts ?? {})) {
       const path = `artifacts/${key}`;
       // The name becomes a path in the model directory, here and on the server.
-      const problem = key === '' ? 'is empty.' : (modelPathProblem(key) ?? (key.includes('#') ? "contains '#', which MLflow refuses in artifact paths. Remove it." : undefined));
-      if (problem !== undefined) throw invalidParameter(`Invalid artifact name ${JSON.stringify(key)} for the code model: it ${problem}`, { field: 'artifacts', key });
+      const problem =
+        key === ''
+          ? 'is empty.'
+          : (modelPathProblem(key) ??
+            (key.includes('#') ? "contains '#', which MLflow refuses in artifact paths. Remove it." : undefined));
+      if (problem !== undefined)
+        throw invalidParameter(`Invalid artifact name ${JSON.stringify(key)} for the code model: it ${problem}`, {
+          field: 'artifacts',
+          key,
+        });
       artifacts[key] = path;
       files[path] = data instanceof Blob ? data : new Blob([data as BlobPart]);
     }
     for (const uri of Object.values(spec.models ?? {})) parseModelUri(uri);
     if (signature === undefined && options.inputExample !== undefined) signature = inferSignature(options.inputExample);
     mlmodel = {
-      flavors: { [FLAVOR_JS]: { code: 'model.js', sha256: digest, ...(spec.artifacts ? { artifacts } : {}), ...(spec.models ? { models: spec.models } : {}) } },
+      flavors: {
+        [FLAVOR_JS]: {
+          code: 'model.js',
+          sha256: digest,
+          ...(spec.artifacts ? { artifacts } : {}),
+          ...(spec.models ? { models: spec.models } : {}),
+        },
+      },
       artifactPath: name,
       runId,
       modelUuid: modelId,
@@ -92,12 +109,21 @@ export async function modelDirectory(
   files.MLmodel = new Blob([stringifyMLmodel(mlmodel)]);
   return {
     files,
-    info: { modelUri: `models:/${modelId}`, modelId, name, artifactPath: name, runId, modelUuid: String(mlmodel.modelUuid), flavors: Object.keys(mlmodel.flavors) },
+    info: {
+      modelUri: `models:/${modelId}`,
+      modelId,
+      name,
+      artifactPath: name,
+      runId,
+      modelUuid: String(mlmodel.modelUuid),
+      flavors: Object.keys(mlmodel.flavors),
+    },
   };
 }
 
 function mlmodelSignature(signature: NonNullable<LogModelOptions['signature']>): NonNullable<MLmodel['signature']> {
-  if (typeof signature.inputs === 'string' || signature.inputs === null) return signature as NonNullable<MLmodel['signature']>;
+  if (typeof signature.inputs === 'string' || signature.inputs === null)
+    return signature as NonNullable<MLmodel['signature']>;
   return signatureToMlmodel(signature as ModelSignature);
 }
 
@@ -105,22 +131,41 @@ function mlmodelSignature(signature: NonNullable<LogModelOptions['signature']>):
 function inputExample(value: unknown): { info: Record<string, unknown>; file: string; serving: string } {
   const info = { artifact_path: 'input_example.json', serving_input_path: 'serving_input_example.json' };
   const nested = (v: unknown): unknown => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v);
-  if (ArrayBuffer.isView(value) || (Array.isArray(value) && value.every((row) => Array.isArray(row) || ArrayBuffer.isView(row)))) {
+  if (
+    ArrayBuffer.isView(value) ||
+    (Array.isArray(value) && value.every((row) => Array.isArray(row) || ArrayBuffer.isView(row)))
+  ) {
     const data = Array.isArray(value) ? value.map(nested) : nested(value);
-    return { info: { ...info, type: 'ndarray' }, file: JSON.stringify(data), serving: JSON.stringify({ inputs: data }, null, 2) };
+    return {
+      info: { ...info, type: 'ndarray' },
+      file: JSON.stringify(data),
+      serving: JSON.stringify({ inputs: data }, null, 2),
+    };
   }
   if (Array.isArray(value) && value.every((row) => row !== null && typeof row === 'object')) {
     const columns = [...new Set(value.flatMap((row) => Object.keys(row as object)))];
-    const split = { columns, data: value.map((row) => columns.map((c) => (row as Record<string, unknown>)[c] ?? null)) };
-    return { info: { ...info, type: 'dataframe', pandas_orient: 'split' }, file: JSON.stringify(split), serving: JSON.stringify({ dataframe_split: split }, null, 2) };
+    const split = {
+      columns,
+      data: value.map((row) => columns.map((c) => (row as Record<string, unknown>)[c] ?? null)),
+    };
+    return {
+      info: { ...info, type: 'dataframe', pandas_orient: 'split' },
+      file: JSON.stringify(split),
+      serving: JSON.stringify({ dataframe_split: split }, null, 2),
+    };
   }
-  return { info: { ...info, type: 'json_object' }, file: JSON.stringify(value), serving: JSON.stringify({ inputs: value }, null, 2) };
+  return {
+    info: { ...info, type: 'json_object' },
+    file: JSON.stringify(value),
+    serving: JSON.stringify({ inputs: value }, null, 2),
+  };
 }
 
 async function fetchText(url: string): Promise<string> {
   const response = await fetch(url).catch((error: Error) => {
     throw invalidParameter(`Could not fetch the model code from ${url}: ${error.message}.`, { field: 'code' });
   });
-  if (!response.ok) throw invalidParameter(`Could not fetch the model code from ${url}: HTTP ${response.status}.`, { field: 'code' });
+  if (!response.ok)
+    throw invalidParameter(`Could not fetch the model code from ${url}: HTTP ${response.status}.`, { field: 'code' });
   return response.text();
 }

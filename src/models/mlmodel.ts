@@ -49,7 +49,7 @@ export const FLAVOR_PYFUNC = 'python_function';
 
 const MLMODEL_HINT =
   'A valid MLmodel is a YAML map with a `flavors` map from flavor name (e.g. python_function, onnx) ' +
-  'to that flavor\'s settings, plus fields such as utc_time_created and mlflow_version.';
+  "to that flavor's settings, plus fields such as utc_time_created and mlflow_version.";
 
 /** Parses an MLmodel file (YAML) into an {@link MLmodel}. */
 export function parseMLmodel(text: string): MLmodel {
@@ -58,14 +58,20 @@ export function parseMLmodel(text: string): MLmodel {
     top = safeLoadYaml(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw invalidParameter(`MLmodel could not be read as YAML: ${message.replace(/^Invalid YAML: /, '')}\n${MLMODEL_HINT}`, {
-      reason: 'yaml',
-    });
+    throw invalidParameter(
+      `MLmodel could not be read as YAML: ${message.replace(/^Invalid YAML: /, '')}\n${MLMODEL_HINT}`,
+      {
+        reason: 'yaml',
+      },
+    );
   }
   if (!isPlainObject(top)) {
-    throw invalidParameter(`MLmodel must be a YAML map of fields, but the document is ${describeValue(top)}. ${MLMODEL_HINT}`, {
-      reason: 'not_a_map',
-    });
+    throw invalidParameter(
+      `MLmodel must be a YAML map of fields, but the document is ${describeValue(top)}. ${MLMODEL_HINT}`,
+      {
+        reason: 'not_a_map',
+      },
+    );
   }
   if (!hasOwn(top, 'flavors')) {
     throw invalidParameter(`MLmodel has no \`flavors\` field. ${MLMODEL_HINT}`, { reason: 'no_flavors' });
@@ -115,7 +121,11 @@ export function parseMLmodel(text: string): MLmodel {
       copyKeyMeta(top, extra, key);
     }
   }
-  if (keyOrders.has(top)) keyOrders.set(extra, orderedKeys(top).filter((key) => hasOwn(extra, key)));
+  if (keyOrders.has(top))
+    keyOrders.set(
+      extra,
+      orderedKeys(top).filter((key) => hasOwn(extra, key)),
+    );
   if (!hasOwn(top, 'utc_time_created') || top['utc_time_created'] === null) {
     // Model.from_dict → Model(utc_time_created=None) stamps the current time.
     model.utcTimeCreated = utcTimeCreated(new Date());
@@ -151,7 +161,7 @@ function isSignature(value: unknown): value is NonNullable<MLmodel['signature']>
 
 export function stringifyMLmodel(model: MLmodel): string {
   if (!isPlainObject(model.flavors)) {
-    throw invalidParameter('MLmodel.flavors must be a map from flavor name to that flavor\'s settings.');
+    throw invalidParameter("MLmodel.flavors must be a map from flavor name to that flavor's settings.");
   }
   const dict: Record<string, unknown> = {};
   const extra = isPlainObject(model.extra) ? model.extra : {};
@@ -261,7 +271,9 @@ export function onnxMLmodel(options: {
 }): { mlmodel: MLmodel; files: Record<string, string> } {
   for (const name of ['onnxVersion', 'mlflowVersion', 'pythonVersion'] as const) {
     if (typeof options[name] !== 'string' || options[name].trim() === '') {
-      throw invalidParameter(`onnxMLmodel needs ${name} (e.g. '${{ onnxVersion: '1.17.0', mlflowVersion: '3.7.0', pythonVersion: '3.11.9' }[name]}').`);
+      throw invalidParameter(
+        `onnxMLmodel needs ${name} (e.g. '${{ onnxVersion: '1.17.0', mlflowVersion: '3.7.0', pythonVersion: '3.11.9' }[name]}').`,
+      );
     }
   }
   for (const name of ['onnxruntimeVersion', 'pipVersion', 'setuptoolsVersion', 'wheelVersion'] as const) {
@@ -270,7 +282,10 @@ export function onnxMLmodel(options: {
       throw invalidParameter(`onnxMLmodel: ${name} must be a non-empty version string when given.`);
     }
   }
-  if (options.modelSizeBytes !== undefined && !(Number.isSafeInteger(options.modelSizeBytes) && options.modelSizeBytes >= 0)) {
+  if (
+    options.modelSizeBytes !== undefined &&
+    !(Number.isSafeInteger(options.modelSizeBytes) && options.modelSizeBytes >= 0)
+  ) {
     throw invalidParameter('onnxMLmodel: modelSizeBytes must be a non-negative integer.');
   }
 

@@ -24,7 +24,11 @@ const FORMS =
   "Model URIs look like 'runs:/<run_id>/<path>', 'models:/<name>/<version>', 'models:/<name>@<alias>', 'models:/<name>/latest', 'models:/m-<id>' or an http(s) URL of a model directory.";
 
 export function parseModelUri(uri: unknown): ModelUri {
-  const fail = (why: string) => invalidParameter(`Not a proper model URI: ${JSON.stringify(uri)}. ${why} ${FORMS}`, { field: 'uri', received: uri });
+  const fail = (why: string) =>
+    invalidParameter(`Not a proper model URI: ${JSON.stringify(uri)}. ${why} ${FORMS}`, {
+      field: 'uri',
+      received: uri,
+    });
   if (typeof uri !== 'string' || uri === '') throw fail('Pass the URI as a string.');
   if (/^https?:\/\//i.test(uri)) {
     try {
@@ -38,7 +42,10 @@ export function parseModelUri(uri: unknown): ModelUri {
   const [, kind, slashes, rest] = scheme as unknown as [string, 'runs' | 'models', string, string];
   const example = kind === 'runs' ? "'runs:/<run_id>/model'" : "'models:/<name>/<version>'";
   // urlparse, as MLflow does: 'runs://x/…' has the netloc x (a Databricks profile), not a run id.
-  if (slashes.length === 2) throw fail(`MLflow reads what follows '${kind}://' as a Databricks profile, not a ${kind === 'runs' ? 'run id' : 'model name'}. Write ${example}.`);
+  if (slashes.length === 2)
+    throw fail(
+      `MLflow reads what follows '${kind}://' as a Databricks profile, not a ${kind === 'runs' ? 'run id' : 'model name'}. Write ${example}.`,
+    );
   if (slashes.length !== 1 && slashes.length !== 3) throw fail(`Write one '/' after '${kind}:', e.g. ${example}.`);
   const body = rest.replace(/\/+$/, '');
   const problem = body === '' ? undefined : modelPathProblem(body);
@@ -47,7 +54,10 @@ export function parseModelUri(uri: unknown): ModelUri {
       kind === 'runs'
         ? "Write the model's path inside the run as it was logged, e.g. 'runs:/<run_id>/model'; a model of another run is 'runs:/<its run_id>/<name>'."
         : "Write 'models:/<name>/<version>', 'models:/<name>@<alias>' or 'models:/m-<id>', then the path inside the model, if any.";
-    throw invalidParameter(`Not a proper model URI: ${JSON.stringify(uri)}. Its path '${body}' ${problem} ${inside}`, { field: 'uri', received: uri });
+    throw invalidParameter(`Not a proper model URI: ${JSON.stringify(uri)}. Its path '${body}' ${problem} ${inside}`, {
+      field: 'uri',
+      received: uri,
+    });
   }
   if (kind === 'runs') {
     const [runId = '', ...segments] = body.split('/');
@@ -66,14 +76,18 @@ export function parseModelUri(uri: unknown): ModelUri {
     return { kind: 'alias', name, alias, path: [second, ...more].filter((s) => s !== undefined).join('/') };
   }
   if (second === undefined) {
-    if (!/^m-[0-9a-f]{32}$/.test(first)) throw fail("A single segment must be a logged model id ('m-' and 32 hex characters).");
+    if (!/^m-[0-9a-f]{32}$/.test(first))
+      throw fail("A single segment must be a logged model id ('m-' and 32 hex characters).");
     return { kind: 'logged-model', modelId: first, path: '' };
   }
   const path = more.join('/');
   if (/^latest$/i.test(second)) return { kind: 'latest', name: first, path };
   if (/^\d+$/.test(second)) return { kind: 'version', name: first, version: String(Number(second)), path };
-  if (/^m-[0-9a-f]{32}$/.test(first)) return { kind: 'logged-model', modelId: first, path: [second, ...more].join('/') };
-  throw fail(`'${second}' is neither a version number nor 'latest' (stages are deprecated in MLflow and not supported here).`);
+  if (/^m-[0-9a-f]{32}$/.test(first))
+    return { kind: 'logged-model', modelId: first, path: [second, ...more].join('/') };
+  throw fail(
+    `'${second}' is neither a version number nor 'latest' (stages are deprecated in MLflow and not supported here).`,
+  );
 }
 
 /**
@@ -84,10 +98,13 @@ export function parseModelUri(uri: unknown): ModelUri {
 export function modelFilePath(path: unknown, entry?: string): string {
   const what = entry === undefined ? 'A model file path' : `The model's MLmodel field ${entry}`;
   if (typeof path !== 'string' || path === '') {
-    throw invalidParameter(`${what} must name a file of the model directory (e.g. 'model.onnx'); it is ${JSON.stringify(path) ?? String(path)}. Log the model again.`, {
-      field: 'uri',
-      ...(entry !== undefined ? { entry } : {}),
-    });
+    throw invalidParameter(
+      `${what} must name a file of the model directory (e.g. 'model.onnx'); it is ${JSON.stringify(path) ?? String(path)}. Log the model again.`,
+      {
+        field: 'uri',
+        ...(entry !== undefined ? { entry } : {}),
+      },
+    );
   }
   const problem = modelPathProblem(path);
   if (problem !== undefined) {

@@ -19,11 +19,9 @@ const INSTALLED_BESIDE = '../../onnxruntime-web/dist/ort.wasm.min.mjs';
 
 export function loadOrt(options: OnnxRuntimeOptions = {}): Promise<Ort> {
   loading ??= (async () => {
-    const candidates = [
-      options.module,
-      'onnxruntime-web/wasm',
-      new URL(INSTALLED_BESIDE, import.meta.url).href,
-    ].filter((c): c is string => c !== undefined);
+    const candidates = [options.module, 'onnxruntime-web/wasm', new URL(INSTALLED_BESIDE, import.meta.url).href].filter(
+      (c): c is string => c !== undefined,
+    );
     const failures: string[] = [];
     for (const specifier of candidates) {
       try {

@@ -26,11 +26,21 @@ export async function recordLoggedModel(
   const modelId = newModelId();
   const now = new Date();
   const { files, info } = await modelDirectory(runId, modelId, name, spec, options, now);
-  for (const [file, blob] of inWriteOrder(Object.entries(files), ([path]) => path)) await artifacts.write(modelId, file, blob, Date.now());
-  const record = { modelId, experimentId: run!.experimentId, runId, name, creationTime: now.getTime(), flavors: info.flavors };
+  for (const [file, blob] of inWriteOrder(Object.entries(files), ([path]) => path))
+    await artifacts.write(modelId, file, blob, Date.now());
+  const record = {
+    modelId,
+    experimentId: run!.experimentId,
+    runId,
+    name,
+    creationTime: now.getTime(),
+    flavors: info.flavors,
+  };
   await addLoggedModel(db, record);
   if (options.registeredModelName !== undefined) {
-    info.registeredModelVersion = (await createModelVersion(db, options.registeredModelName, record, Date.now())).version;
+    info.registeredModelVersion = (
+      await createModelVersion(db, options.registeredModelName, record, Date.now())
+    ).version;
   }
   return info;
 }

@@ -13,7 +13,8 @@ import { parseModelUri } from './model-uri.js';
 export async function registerLoggedModel(db: Db, uri: string, name: string): Promise<ModelVersion> {
   const parsed = parseModelUri(uri);
   let model: LoggedModelRecord | undefined;
-  if (parsed.kind === 'run') model = await loggedModelOfRun(db, (await localRunId(db, parsed.runId)) ?? parsed.runId, parsed.path);
+  if (parsed.kind === 'run')
+    model = await loggedModelOfRun(db, (await localRunId(db, parsed.runId)) ?? parsed.runId, parsed.path);
   else if (parsed.kind === 'logged-model' && parsed.path === '') model = await findLoggedModel(db, parsed.modelId);
   if (model === undefined) {
     throw doesNotExist(

@@ -66,22 +66,33 @@ async function openFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Pr
     fetchFile = (path) => deps.fetchUrl(uri.url, path);
   } else {
     const rest = deps.remote();
-    const resolved = rest === undefined ? undefined : await remoteArtifactUri(rest, uri).catch((error: unknown) => {
-      if (error instanceof RestError && error.kind === 'retry') return undefined; // unreachable: try the cache
-      throw fromRest(error, uriText);
-    });
+    const resolved =
+      rest === undefined
+        ? undefined
+        : await remoteArtifactUri(rest, uri).catch((error: unknown) => {
+            if (error instanceof RestError && error.kind === 'retry') return undefined; // unreachable: try the cache
+            throw fromRest(error, uriText);
+          });
     if (resolved !== undefined && rest !== undefined) {
       source = `${rest.trackingUri.replace(/\/+$/, '')}|${resolved}`;
       await recordResolution(deps.db, uriText, source);
-      fetchFile = (path) => rest.getArtifact(resolved, path).catch((error: unknown) => {
-        throw fromRest(error, uriText, path);
-      });
+      fetchFile = (path) =>
+        rest.getArtifact(resolved, path).catch((error: unknown) => {
+          throw fromRest(error, uriText, path);
+        });
     } else {
       const last = await lastResolution(deps.db, uriText);
       if (last === undefined) {
         throw rest === undefined
-          ? doesNotExist(`${uriText} is not in the local store, and no MLflow server is set to look it up. Call tracker.setRemote({ trackingUri }) or pass remote to openTracker().`, { field: 'uri' })
-          : new MlflowEdgeError('TEMPORARILY_UNAVAILABLE', `${uriText} is not in the local store or the model cache, and the MLflow server at ${rest.trackingUri} cannot be reached. Load it once while online; it then loads offline too.`, { field: 'uri' });
+          ? doesNotExist(
+              `${uriText} is not in the local store, and no MLflow server is set to look it up. Call tracker.setRemote({ trackingUri }) or pass remote to openTracker().`,
+              { field: 'uri' },
+            )
+          : new MlflowEdgeError(
+              'TEMPORARILY_UNAVAILABLE',
+              `${uriText} is not in the local store or the model cache, and the MLflow server at ${rest.trackingUri} cannot be reached. Load it once while online; it then loads offline too.`,
+              { field: 'uri' },
+            );
       }
       source = last;
       live = false;
@@ -102,7 +113,9 @@ async function openFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Pr
       await cacheFile(deps.db, deps.artifacts, source, path, bytes);
       return bytes;
     } catch (error) {
-      const unreachable = (error instanceof RestError && error.kind === 'retry') || (error instanceof MlflowEdgeError && error.code === 'TEMPORARILY_UNAVAILABLE');
+      const unreachable =
+        (error instanceof RestError && error.kind === 'retry') ||
+        (error instanceof MlflowEdgeError && error.code === 'TEMPORARILY_UNAVAILABLE');
       if (!unreachable) throw error;
       const bytes = await cached(path);
       if (bytes !== undefined) return bytes;
@@ -129,20 +142,28 @@ async function openFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Pr
  */
 async function localFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): Promise<ModelFiles | undefined> {
   const { db, artifacts } = deps;
-  const read = (owner: string, prefix: string): ModelFiles => async (path) => {
-    const full = prefix === '' ? path : `${prefix}/${path}`;
-    const file = await artifacts.readChecked(owner, full);
-    if (file.status === 'missing') throw doesNotExist(`The model has no file '${full}'. Check the model URI.`, { field: 'uri', path: full });
-    if (file.status === 'changed') {
-      const found = file.actual === undefined ? 'can no longer be read' : `has sha256 ${file.actual}`;
-      throw new MlflowEdgeError(
-        'DATA_LOSS',
-        `The stored file '${full}' of ${uriText} was changed or damaged since it was logged: it ${found}, but ${file.expected} was recorded. It was not used, and the model did not run. Log the model again.`,
-        { field: 'uri', path: full, expected: file.expected, ...(file.actual !== undefined ? { received: file.actual } : {}) },
-      );
-    }
-    return file.bytes;
-  };
+  const read =
+    (owner: string, prefix: string): ModelFiles =>
+    async (path) => {
+      const full = prefix === '' ? path : `${prefix}/${path}`;
+      const file = await artifacts.readChecked(owner, full);
+      if (file.status === 'missing')
+        throw doesNotExist(`The model has no file '${full}'. Check the model URI.`, { field: 'uri', path: full });
+      if (file.status === 'changed') {
+        const found = file.actual === undefined ? 'can no longer be read' : `has sha256 ${file.actual}`;
+        throw new MlflowEdgeError(
+          'DATA_LOSS',
+          `The stored file '${full}' of ${uriText} was changed or damaged since it was logged: it ${found}, but ${file.expected} was recorded. It was not used, and the model did not run. Log the model again.`,
+          {
+            field: 'uri',
+            path: full,
+            expected: file.expected,
+            ...(file.actual !== undefined ? { received: file.actual } : {}),
+          },
+        );
+      }
+      return file.bytes;
+    };
   switch (uri.kind) {
     case 'run': {
       const runId = await localRunId(db, uri.runId);
@@ -153,7 +174,10 @@ async function localFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): P
       // A model directory logged as plain run artifacts (or by an earlier version of this library).
       if (await artifacts.has(runId, `${uri.path}/MLmodel`)) return read(runId, uri.path);
       const names = (await loggedModelsOfRun(db, runId)).map((m) => m.name);
-      throw doesNotExist(`Run ${uri.runId} has no model '${uri.path}'. Models the run logged: ${names.join(', ') || 'none'}.`, { field: 'uri' });
+      throw doesNotExist(
+        `Run ${uri.runId} has no model '${uri.path}'. Models the run logged: ${names.join(', ') || 'none'}.`,
+        { field: 'uri' },
+      );
     }
     case 'logged-model': {
       const model = await findLoggedModel(db, uri.modelId);
@@ -162,7 +186,12 @@ async function localFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): P
     case 'version':
     case 'alias':
     case 'latest': {
-      const which = uri.kind === 'version' ? { version: Number(uri.version) } : uri.kind === 'alias' ? { alias: uri.alias } : ('latest' as const);
+      const which =
+        uri.kind === 'version'
+          ? { version: Number(uri.version) }
+          : uri.kind === 'alias'
+            ? { alias: uri.alias }
+            : ('latest' as const);
       const version = await resolveVersion(db, uri.name, which);
       return version === undefined ? undefined : read(version.modelId, uri.path);
     }
@@ -171,16 +200,29 @@ async function localFiles(deps: ResolverDeps, uri: ModelUri, uriText: string): P
   }
 }
 
-type LoggedModelJson = { info: { model_id: string; artifact_uri: string; source_run_id?: string; status?: string; creation_timestamp_ms?: number } };
+type LoggedModelJson = {
+  info: {
+    model_id: string;
+    artifact_uri: string;
+    source_run_id?: string;
+    status?: string;
+    creation_timestamp_ms?: number;
+  };
+};
 
 /** The artifact URI of the model directory a URI names on the server (MLflow's artifact repositories' rules). */
 async function remoteArtifactUri(rest: MlflowRest, uri: Exclude<ModelUri, { kind: 'http' }>): Promise<string> {
   const join = (root: string, path: string) => (path === '' ? root : `${root.replace(/\/+$/, '')}/${path}`);
   const downloadUri = async (name: string, version: string) =>
-    (await rest.call<{ artifact_uri: string }>('GET', 'model-versions/get-download-uri', { name, version })).artifact_uri;
+    (await rest.call<{ artifact_uri: string }>('GET', 'model-versions/get-download-uri', { name, version }))
+      .artifact_uri;
   switch (uri.kind) {
     case 'run': {
-      const { run } = await rest.call<{ run: { info: { artifact_uri: string; experiment_id: string } } }>('GET', 'runs/get', { run_id: uri.runId });
+      const { run } = await rest.call<{ run: { info: { artifact_uri: string; experiment_id: string } } }>(
+        'GET',
+        'runs/get',
+        { run_id: uri.runId },
+      );
       const [first = '', ...rest_] = uri.path.split('/');
       // MLflow 3: a logged model named like the path's first segment, whose source run is this run (MLflow 2 servers have none).
       const found: { models?: LoggedModelJson[] } = !(await rest.hasLoggedModels())
@@ -193,10 +235,15 @@ async function remoteArtifactUri(rest: MlflowRest, uri: Exclude<ModelUri, { kind
       const model = (found.models ?? [])
         .filter((m) => m.info.source_run_id === uri.runId)
         .sort((a, b) => (b.info.creation_timestamp_ms ?? 0) - (a.info.creation_timestamp_ms ?? 0))[0];
-      return model !== undefined ? join(model.info.artifact_uri, rest_.join('/')) : join(run.info.artifact_uri, uri.path);
+      return model !== undefined
+        ? join(model.info.artifact_uri, rest_.join('/'))
+        : join(run.info.artifact_uri, uri.path);
     }
     case 'logged-model': {
-      const { model } = await rest.call<{ model: LoggedModelJson }>('GET', `logged-models/${encodeURIComponent(uri.modelId)}`);
+      const { model } = await rest.call<{ model: LoggedModelJson }>(
+        'GET',
+        `logged-models/${encodeURIComponent(uri.modelId)}`,
+      );
       return join(model.info.artifact_uri, uri.path);
     }
     case 'version':
@@ -204,7 +251,11 @@ async function remoteArtifactUri(rest: MlflowRest, uri: Exclude<ModelUri, { kind
     case 'alias':
     case 'latest': {
       const alias = uri.kind === 'alias' ? uri.alias : 'latest';
-      const { model_version } = await rest.call<{ model_version: { version: string } }>('GET', 'registered-models/alias', { name: uri.name, alias });
+      const { model_version } = await rest.call<{ model_version: { version: string } }>(
+        'GET',
+        'registered-models/alias',
+        { name: uri.name, alias },
+      );
       return join(await downloadUri(uri.name, model_version.version), uri.path);
     }
   }
@@ -213,10 +264,16 @@ async function remoteArtifactUri(rest: MlflowRest, uri: Exclude<ModelUri, { kind
 /** A server's refusal as a typed error that keeps MLflow's code and says what was asked (remote/errors.ts translates). */
 function fromRest(error: unknown, uriText: string, path?: string): Error {
   const what = path === undefined ? uriText : `'${path}' of ${uriText}`;
-  const missingFile = error instanceof RestError && error.kind === 'refused' && error.status === 404 && path !== undefined;
-  return toMlflowError(error, `Loading ${what} from the MLflow server`, {
-    retry: 'The server could not be reached; load the model once while online and it then loads offline too.',
-    auth: 'Check the credentials given to tracker.setRemote().',
-    refused: missingFile ? 'The model directory on the server lacks this file.' : 'Check the model URI.',
-  }, { field: 'uri' });
+  const missingFile =
+    error instanceof RestError && error.kind === 'refused' && error.status === 404 && path !== undefined;
+  return toMlflowError(
+    error,
+    `Loading ${what} from the MLflow server`,
+    {
+      retry: 'The server could not be reached; load the model once while online and it then loads offline too.',
+      auth: 'Check the credentials given to tracker.setRemote().',
+      refused: missingFile ? 'The model directory on the server lacks this file.' : 'Check the model URI.',
+    },
+    { field: 'uri' },
+  );
 }

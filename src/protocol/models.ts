@@ -10,7 +10,11 @@ export const FLAVOR_JS = 'mlflow_edge_js';
 
 export type ModelSpec =
   | { onnx: Uint8Array | ArrayBuffer }
-  | { code: string; artifacts?: Record<string, Blob | ArrayBuffer | Uint8Array | string>; models?: Record<string, string> };
+  | {
+      code: string;
+      artifacts?: Record<string, Blob | ArrayBuffer | Uint8Array | string>;
+      models?: Record<string, string>;
+    };
 
 export interface LogModelOptions {
   /** An MLflow signature (as inferSignature returns, or the MLmodel's JSON strings). Inferred from inputExample for code models when absent. */

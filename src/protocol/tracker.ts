@@ -6,7 +6,14 @@
 import type { SerializedError } from '../schema/errors.js';
 import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
-import type { LoadModelOptions, LoggedModel, LoggedModelInfo, LogModelOptions, ModelMetadata, ModelSpec } from './models.js';
+import type {
+  LoadModelOptions,
+  LoggedModel,
+  LoggedModelInfo,
+  LogModelOptions,
+  ModelMetadata,
+  ModelSpec,
+} from './models.js';
 import type { RemoteOptions, SyncStatus } from './sync.js';
 
 /** Metric points of one run, columnar so a flush clones four flat arrays. */

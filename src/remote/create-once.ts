@@ -27,7 +27,12 @@ export interface CreateOnce<T> {
   prefer?(found: T[]): T;
 }
 
-export async function createOnce<T>(spec: CreateOnce<T>, policy: RetryPolicy, onRetry?: (error: RestError) => void, signal?: AbortSignal): Promise<T> {
+export async function createOnce<T>(
+  spec: CreateOnce<T>,
+  policy: RetryPolicy,
+  onRetry?: (error: RestError) => void,
+  signal?: AbortSignal,
+): Promise<T> {
   let attempted = spec.attempted;
   return withRetries(
     async () => {
@@ -47,7 +52,11 @@ export async function createOnce<T>(spec: CreateOnce<T>, policy: RetryPolicy, on
 }
 
 /** Of entities sharing one client id, besides `chosen`: those that hold nothing are removed; the others are returned. */
-export async function settleTwins<T>(twins: readonly T[], holdsData: (t: T) => boolean, remove: (t: T) => Promise<void>): Promise<T[]> {
+export async function settleTwins<T>(
+  twins: readonly T[],
+  holdsData: (t: T) => boolean,
+  remove: (t: T) => Promise<void>,
+): Promise<T[]> {
   const kept: T[] = [];
   for (const twin of twins) {
     if (holdsData(twin)) kept.push(twin);
@@ -61,6 +70,7 @@ export async function deleteOnce(send: () => Promise<unknown>): Promise<void> {
   try {
     await send();
   } catch (error) {
-    if (!(error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw error;
+    if (!(error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST'))
+      throw error;
   }
 }

@@ -33,12 +33,25 @@ function codeOf(error: RestError): ErrorCode {
  * kind. Anything that is not an Error becomes INTERNAL_ERROR, never a bare
  * TypeError or DOMException.
  */
-export function toMlflowError(error: unknown, what: string, advice: Partial<Record<RestError['kind'], string>> = {}, details: Record<string, unknown> = {}): MlflowEdgeError {
+export function toMlflowError(
+  error: unknown,
+  what: string,
+  advice: Partial<Record<RestError['kind'], string>> = {},
+  details: Record<string, unknown> = {},
+): MlflowEdgeError {
   if (error instanceof MlflowEdgeError) return error;
   if (error instanceof RestError) {
     const tail = advice[error.kind];
-    return new MlflowEdgeError(codeOf(error), `${what} failed: ${error.message}${tail ? ` ${tail}` : ''}`, { ...details, status: error.status, ...(error.errorCode ? { errorCode: error.errorCode } : {}) });
+    return new MlflowEdgeError(codeOf(error), `${what} failed: ${error.message}${tail ? ` ${tail}` : ''}`, {
+      ...details,
+      status: error.status,
+      ...(error.errorCode ? { errorCode: error.errorCode } : {}),
+    });
   }
   const { name, message } = failureParts(error);
-  return new MlflowEdgeError('INTERNAL_ERROR', `${what} failed: ${name}: ${message}. This is a bug in mlflow-edge or damaged local data; nothing was dropped.`, details);
+  return new MlflowEdgeError(
+    'INTERNAL_ERROR',
+    `${what} failed: ${name}: ${message}. This is a bug in mlflow-edge or damaged local data; nothing was dropped.`,
+    details,
+  );
 }

@@ -34,10 +34,16 @@ export function normalizeRemote(remote: RemoteOptions): RemoteOptions {
   try {
     url = new URL(remote.trackingUri);
   } catch {
-    throw invalidParameter(`The tracking URI '${redactUrl(remote.trackingUri)}' is not a URL. Pass an http(s) URL such as http://127.0.0.1:5000.`, { field: 'trackingUri' });
+    throw invalidParameter(
+      `The tracking URI '${redactUrl(remote.trackingUri)}' is not a URL. Pass an http(s) URL such as http://127.0.0.1:5000.`,
+      { field: 'trackingUri' },
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalidParameter(`The tracking URI '${redactUrl(remote.trackingUri)}' must be http(s). Pass the MLflow server's URL, such as http://127.0.0.1:5000.`, { field: 'trackingUri' });
+    throw invalidParameter(
+      `The tracking URI '${redactUrl(remote.trackingUri)}' must be http(s). Pass the MLflow server's URL, such as http://127.0.0.1:5000.`,
+      { field: 'trackingUri' },
+    );
   }
   const out: RemoteOptions = { ...remote };
   if (url.username !== '' || url.password !== '') {

@@ -88,7 +88,12 @@ export class MlflowRest {
    */
   async putArtifact(artifactUri: string, relPath: string, body: Blob): Promise<void> {
     const url = `${this.base}/api/2.0/mlflow-artifacts/artifacts/${proxyPath(artifactUri)}/${encodePath(relPath)}`;
-    await this.json(url, { method: 'PUT', headers: { ...this.headers, 'Content-Type': 'application/octet-stream' }, body }, undefined, true);
+    await this.json(
+      url,
+      { method: 'PUT', headers: { ...this.headers, 'Content-Type': 'application/octet-stream' }, body },
+      undefined,
+      true,
+    );
   }
 
   /** GET a file through the mlflow-artifacts proxy. */
@@ -140,7 +145,12 @@ export class MlflowRest {
     return this.loggedModels;
   }
 
-  private async json(url: string, init: RequestInit, shape?: Shape, emptyIsAnswer = false): Promise<Record<string, unknown>> {
+  private async json(
+    url: string,
+    init: RequestInit,
+    shape?: Shape,
+    emptyIsAnswer = false,
+  ): Promise<Record<string, unknown>> {
     const response = await this.fetch(url, init);
     const text = await response.text().catch(() => '');
     if (!response.ok) throw this.failure(url, init.method!, response, text);
@@ -162,7 +172,12 @@ export class MlflowRest {
   private async fetch(url: string, init: RequestInit): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), credentials: 'omit', redirect: 'manual' });
+      response = await fetch(url, {
+        ...init,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        credentials: 'omit',
+        redirect: 'manual',
+      });
     } catch (error) {
       const offline = (globalThis.navigator as Navigator | undefined)?.onLine === false;
       const why =
@@ -189,11 +204,22 @@ export class MlflowRest {
     const where = `${method} ${redactUrl(url)}`;
     const mlflow = mlflowError(text);
     if (status === 401 || status === 403) {
-      return new RestError(`${where}: HTTP ${status}${mlflow ? ` ${mlflow.code}: ${mlflow.message}` : `: ${snippet(text)}`}`, 'auth', status, mlflow?.code);
+      return new RestError(
+        `${where}: HTTP ${status}${mlflow ? ` ${mlflow.code}: ${mlflow.message}` : `: ${snippet(text)}`}`,
+        'auth',
+        status,
+        mlflow?.code,
+      );
     }
     const wait = retryAfter(response.headers.get('Retry-After'));
     if (status === 408 || status === 429 || status >= 500) {
-      return new RestError(`${where}: HTTP ${status}${mlflow ? ` ${mlflow.code}: ${mlflow.message}` : `: ${snippet(text)}`}`, 'retry', status, mlflow?.code, wait);
+      return new RestError(
+        `${where}: HTTP ${status}${mlflow ? ` ${mlflow.code}: ${mlflow.message}` : `: ${snippet(text)}`}`,
+        'retry',
+        status,
+        mlflow?.code,
+        wait,
+      );
     }
     if (mlflow === undefined) {
       return new RestError(
@@ -212,7 +238,8 @@ export class MlflowRest {
 function mlflowError(text: string): { code: string; message: string } | undefined {
   try {
     const body = JSON.parse(text) as { error_code?: unknown; message?: unknown };
-    if (typeof body?.error_code === 'string') return { code: body.error_code, message: typeof body.message === 'string' ? body.message : '' };
+    if (typeof body?.error_code === 'string')
+      return { code: body.error_code, message: typeof body.message === 'string' ? body.message : '' };
   } catch {
     // not JSON
   }

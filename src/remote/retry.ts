@@ -18,7 +18,12 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 500, capMs: 30_
 const OFFLINE_ATTEMPTS = 1;
 
 /** `signal` ends the retries (and a wait under way) when the work is no longer wanted, e.g. the server was changed. */
-export async function withRetries<T>(attempt: () => Promise<T>, policy: RetryPolicy, onRetry?: (error: RestError) => void, signal?: AbortSignal): Promise<T> {
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  onRetry?: (error: RestError) => void,
+  signal?: AbortSignal,
+): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt();

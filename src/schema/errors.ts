@@ -52,14 +52,19 @@ export interface SerializedError {
 export function typed(error: unknown): MlflowEdgeError {
   if (error instanceof MlflowEdgeError) return error;
   const { name, message, stack, isError } = failureParts(error);
-  const out = new MlflowEdgeError('INTERNAL_ERROR', !isError || name === 'Error' ? message : `${name}: ${message}`, { name });
+  const out = new MlflowEdgeError('INTERNAL_ERROR', !isError || name === 'Error' ? message : `${name}: ${message}`, {
+    name,
+  });
   if (stack !== undefined) out.stack = stack;
   return out;
 }
 
 /** The name, message and stack of anything thrown (an Error, an error-like object, or any value). */
 export function failureParts(error: unknown): { name: string; message: string; stack?: string; isError: boolean } {
-  const e = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error) ? (error as Error) : undefined;
+  const e =
+    error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
+      ? (error as Error)
+      : undefined;
   if (e === undefined) return { name: 'Error', message: String(error), isError: false };
   const parts = { name: typeof e.name === 'string' ? e.name : 'Error', message: String(e.message), isError: true };
   return e.stack === undefined ? parts : { ...parts, stack: e.stack };

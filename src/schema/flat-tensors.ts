@@ -36,7 +36,8 @@ export function flattenTensors(value: unknown, into: FlatTensors): boolean {
 function pushTensor(name: string, t: unknown, into: FlatTensors): boolean {
   if (name === '__proto__' || !isPlainObject(t) || Object.keys(t).length !== 3) return false;
   const { data, shape, dtype } = t;
-  if (!ArrayBuffer.isView(data) || data instanceof DataView || typeof dtype !== 'string' || !Array.isArray(shape)) return false;
+  if (!ArrayBuffer.isView(data) || data instanceof DataView || typeof dtype !== 'string' || !Array.isArray(shape))
+    return false;
   into.push(name, data, dtype, shape.length);
   for (let i = 0; i < shape.length; i++) {
     const d: unknown = shape[i];
@@ -51,7 +52,11 @@ export function unflattenTensors(flat: FlatTensors, from: number): Record<string
   let i = from;
   while (i < flat.length) {
     const rank = flat[i + 3] as number;
-    out[flat[i] as string] = { data: flat[i + 1] as ArrayBufferView, shape: flat.slice(i + 4, i + 4 + rank) as number[], dtype: flat[i + 2] as string };
+    out[flat[i] as string] = {
+      data: flat[i + 1] as ArrayBufferView,
+      shape: flat.slice(i + 4, i + 4 + rank) as number[],
+      dtype: flat[i + 2] as string,
+    };
     i += 4 + rank;
   }
   return out;

@@ -25,4 +25,4 @@ export function isTypedArray(value: unknown): value is AnyTypedArray {
   return ArrayBuffer.isView(value) && !(value instanceof DataView);
 }
 
-export const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
+export const hasOwn = (obj: object, key: string): boolean => Object.hasOwn(obj, key);

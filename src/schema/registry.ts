@@ -46,14 +46,20 @@ export function validateLoggedModelName(name: unknown): asserts name is string {
 export function validateAlias(alias: unknown): asserts alias is string {
   if (typeof alias === 'string') validateWellFormed(alias, `The alias ${describe(alias)}`, { field: 'alias' });
   if (typeof alias !== 'string' || alias === '' || alias.length > 255 || !/^[\w-]+$/.test(alias)) {
-    throw invalidParameter(`Invalid alias name: ${JSON.stringify(alias)}. Names may only contain alphanumerics, underscores (_), and dashes (-).`, { field: 'alias', received: alias });
+    throw invalidParameter(
+      `Invalid alias name: ${JSON.stringify(alias)}. Names may only contain alphanumerics, underscores (_), and dashes (-).`,
+      { field: 'alias', received: alias },
+    );
   }
-  if (alias.toLowerCase() === 'latest') throw invalidParameter("'latest' alias name (case insensitive) is reserved.", { field: 'alias', received: alias });
-  if (/^[vV]\d+$/.test(alias)) throw invalidParameter(`Version alias name '${alias}' is reserved.`, { field: 'alias', received: alias });
+  if (alias.toLowerCase() === 'latest')
+    throw invalidParameter("'latest' alias name (case insensitive) is reserved.", { field: 'alias', received: alias });
+  if (/^[vV]\d+$/.test(alias))
+    throw invalidParameter(`Version alias name '${alias}' is reserved.`, { field: 'alias', received: alias });
 }
 
 export function validateRegisteredModelName(name: unknown): asserts name is string {
-  if (typeof name === 'string') validateWellFormed(name, `The registered model name ${describe(name)}`, { field: 'name' });
+  if (typeof name === 'string')
+    validateWellFormed(name, `The registered model name ${describe(name)}`, { field: 'name' });
   if (typeof name !== 'string' || name.trim() === '' || exceedsCodePoints(name, MAX_REGISTERED_MODEL_NAME_LENGTH)) {
     throw invalidParameter(
       `Invalid registered model name ${describe(name)}: pass a non-empty string of at most ${MAX_REGISTERED_MODEL_NAME_LENGTH} characters.`,
@@ -61,4 +67,3 @@ export function validateRegisteredModelName(name: unknown): asserts name is stri
     );
   }
 }
-

@@ -167,7 +167,9 @@ export function validateStep(key: string, step: unknown): asserts step is number
 
 export function validateExperimentName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw invalidParameter(`Invalid experiment name: ${describe(name)}. Pass a non-empty experiment name, or omit it to use 'Default'.`);
+    throw invalidParameter(
+      `Invalid experiment name: ${describe(name)}. Pass a non-empty experiment name, or omit it to use 'Default'.`,
+    );
   }
   validateWellFormed(name, `Experiment name ${describe(name)}`, { field: 'experimentName' });
   if (exceedsCodePoints(name, MAX_EXPERIMENT_NAME_LENGTH)) {
@@ -198,7 +200,9 @@ const END_STATUSES: readonly unknown[] = ['FINISHED', 'FAILED', 'KILLED'] satisf
 /** A run ends FINISHED, FAILED or KILLED (MLflow's terminal statuses). */
 export function validateEndStatus(status: unknown): asserts status is EndStatus {
   if (!END_STATUSES.includes(status)) {
-    throw invalidParameter(`Invalid run status ${describe(status)}. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`, { field: 'status' });
+    throw invalidParameter(`Invalid run status ${describe(status)}. End a run with 'FINISHED', 'FAILED' or 'KILLED'.`, {
+      field: 'status',
+    });
   }
 }
 
@@ -222,15 +226,21 @@ export function validateRunId(runId: unknown): asserts runId is string {
  */
 export function validateArtifactPath(path: unknown, what = 'artifact path', field?: string): asserts path is string {
   const fail = (why: string) =>
-    invalidParameter(`Invalid ${what} ${describe(path)}: ${why}`, { ...(field !== undefined ? { field } : {}), path: typeof path === 'string' ? path : describe(path) });
-  if (typeof path !== 'string' || path === '') throw fail('pass a non-empty, run-relative path such as "plots/loss.png".');
+    invalidParameter(`Invalid ${what} ${describe(path)}: ${why}`, {
+      ...(field !== undefined ? { field } : {}),
+      path: typeof path === 'string' ? path : describe(path),
+    });
+  if (typeof path !== 'string' || path === '')
+    throw fail('pass a non-empty, run-relative path such as "plots/loss.png".');
   validateWellFormed(path, `The ${what} ${describe(path)}`, { path });
   // Control characters are exactly what this rule is for.
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(path)) throw fail('it contains a control character. Remove it.');
   if (path.includes('#')) throw fail("it contains '#', which MLflow refuses in artifact paths. Remove it.");
   if (path.includes('\\')) throw fail("it contains '\\'. Use '/' to separate directories.");
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) throw fail('it is absolute. Use a path relative to the run, such as "plots/loss.png".');
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
+    throw fail('it is absolute. Use a path relative to the run, such as "plots/loss.png".');
   const segments = path.split('/');
   if (segments.includes('..')) throw fail("it contains a '..' segment. Artifact paths must stay inside the run.");
   if (segments.some((s) => s === '' || s === '.')) {
@@ -261,19 +271,23 @@ function validateSegmentBytes(segment: string, fail: (why: string) => MlflowEdge
 export function modelPathProblem(path: string): string | undefined {
   // Control characters are exactly what this rule is for.
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'contains a control character. Remove it.';
-  if (path.includes('\\')) return "contains '\\', which browsers and Windows servers read as '/'. Separate directories with '/'.";
-  const escape = /%(?:2e|2f|5c|25|[01][0-9a-f]|7f)/i.exec(path);
-  if (escape !== null) {
-    return `contains '${escape[0]}', a percent-encoded '.', '/', '\\', '%' or control character, which browsers and MLflow's server decode. Write the path's characters as they are, e.g. 'model/MLmodel'.`;
+  if (path.includes('\\'))
+    return "contains '\\', which browsers and Windows servers read as '/'. Separate directories with '/'.";
+  const encoded = /%(?:2e|2f|5c|25|[01][0-9a-f]|7f)/i.exec(path);
+  if (encoded !== null) {
+    return `contains '${encoded[0]}', a percent-encoded '.', '/', '\\', '%' or control character, which browsers and MLflow's server decode. Write the path's characters as they are, e.g. 'model/MLmodel'.`;
   }
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return "is absolute. Write it relative to its directory, e.g. 'model.onnx'.";
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path))
+    return "is absolute. Write it relative to its directory, e.g. 'model.onnx'.";
   const segments = path.split('/');
   if (segments.includes('..')) {
     return "has a '..' segment, which leads out of the directory it is joined to, e.g. into another run's or model's files. Name a file inside the directory; to use another run's or model's files, load that one by its own URI.";
   }
   if (segments.includes('.')) return "has a '.' segment. Remove it: write 'a/b', not 'a/./b' or './a'.";
-  if (segments.includes('')) return "has an empty segment (a doubled, leading or trailing '/'), which MLflow's stores read differently. Write one '/' between names.";
+  if (segments.includes(''))
+    return "has an empty segment (a doubled, leading or trailing '/'), which MLflow's stores read differently. Write one '/' between names.";
   return undefined;
 }
 
@@ -292,7 +306,8 @@ export function validateModelArtifactPath(path: unknown, field: 'path' | 'dir'):
   if (field === 'dir' && path === '') return;
   const what = field === 'dir' ? 'logged model directory' : 'logged model file path';
   const problem = typeof path === 'string' ? modelPathProblem(path) : undefined;
-  if (problem !== undefined) throw invalidParameter(`Invalid ${what} ${describe(path)}: it ${problem}`, { field, path });
+  if (problem !== undefined)
+    throw invalidParameter(`Invalid ${what} ${describe(path)}: it ${problem}`, { field, path });
   validateArtifactPath(path, what, field);
 }
 
@@ -302,7 +317,8 @@ export function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
+  if (typeof value === 'object')
+    return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value)})`;
   if (typeof value === 'function') return 'a function';
   return String(value);
 }

@@ -84,13 +84,19 @@ export class ArtifactStore {
       if (clash !== undefined) throw collisionError(runId, path, clash);
       replaced = await tx.objectStore('artifacts').get([runId, path]);
       const seq = await takeSeq(tx, 1);
-      void tx.objectStore('artifacts').put({ runId, path, size: data.size, sha256: digest, createdAt: now, location, seq });
+      void tx
+        .objectStore('artifacts')
+        .put({ runId, path, size: data.size, sha256: digest, createdAt: now, location, seq });
       // A run's file moves the run's seq (sync finds changed runs by it); other owners are logged models and the model cache.
       const run = await tx.objectStore('runs').get(runId);
       if (run !== undefined) {
         void tx.objectStore('runs').put({ ...run, seq });
         const change: RunChange = replaced === undefined ? { runId } : { runId, replacedFile: replaced };
-        await recordRunWrites(tx, [change], replaced === undefined ? { artifacts: 1, bytes: data.size } : { bytes: data.size - replaced.size });
+        await recordRunWrites(
+          tx,
+          [change],
+          replaced === undefined ? { artifacts: 1, bytes: data.size } : { bytes: data.size - replaced.size },
+        );
       }
       await tx.done;
     } catch (error) {
@@ -140,7 +146,13 @@ export class ArtifactStore {
     const record = await this.db.get('artifacts', [owner, path]);
     if (record === undefined) return { status: 'missing' };
     const blob = await this.read(owner, path).catch(() => undefined);
-    const bytes = blob === undefined ? undefined : await blob.arrayBuffer().then((b) => new Uint8Array(b), () => undefined);
+    const bytes =
+      blob === undefined
+        ? undefined
+        : await blob.arrayBuffer().then(
+            (b) => new Uint8Array(b),
+            () => undefined,
+          );
     if (bytes === undefined) return { status: 'changed', expected: record.sha256 };
     const actual = sha256Hex(bytes);
     return actual === record.sha256 ? { status: 'ok', bytes } : { status: 'changed', expected: record.sha256, actual };
@@ -153,17 +165,22 @@ export class ArtifactStore {
     void tx.objectStore('artifacts').delete(runRange(owner));
     await tx.done;
     const root = await this.root;
-    for (const r of records) if (root !== undefined && r.location.kind === 'opfs') await root.removeEntry(r.location.file).catch(() => undefined);
+    for (const r of records)
+      if (root !== undefined && r.location.kind === 'opfs')
+        await root.removeEntry(r.location.file).catch(() => undefined);
   }
 
   async read(runId: string, path: string): Promise<Blob> {
     const record = await this.db.get('artifacts', [runId, path]);
     if (record === undefined) {
-      throw doesNotExist(`No artifact '${path}' in run ${runId}. List what the run has with tracker.listArtifacts(runId).`);
+      throw doesNotExist(
+        `No artifact '${path}' in run ${runId}. List what the run has with tracker.listArtifacts(runId).`,
+      );
     }
     if (record.location.kind === 'idb') return record.location.blob;
     const root = await this.root;
-    if (root === undefined) throw doesNotExist(`Artifact '${path}' of run ${runId} is in OPFS, which this context cannot open.`);
+    if (root === undefined)
+      throw doesNotExist(`Artifact '${path}' of run ${runId} is in OPFS, which this context cannot open.`);
     const handle = await root.getFileHandle(record.location.file);
     return handle.getFile();
   }
@@ -208,7 +225,8 @@ async function writeOpfs(root: FileSystemDirectoryHandle, name: string, data: Bl
     let at = 0;
     const digest = await eachChunk(data, (chunk) => {
       let done = 0;
-      while (done < chunk.byteLength) done += target.write(chunk.subarray(done) as Uint8Array<ArrayBuffer>, { at: at + done });
+      while (done < chunk.byteLength)
+        done += target.write(chunk.subarray(done) as Uint8Array<ArrayBuffer>, { at: at + done });
       at += chunk.byteLength;
     });
     access.flush();

@@ -51,7 +51,11 @@ export interface GroupKeys {
  * the writes extend is read in one parallel round with those marks, so the
  * check adds no round trip.
  */
-export async function writeRuns(db: Db, { sessions, runIds }: GroupKeys, plan: (committed: ReadonlyMap<string, number>) => WritePlan): Promise<Rejection[]> {
+export async function writeRuns(
+  db: Db,
+  { sessions, runIds }: GroupKeys,
+  plan: (committed: ReadonlyMap<string, number>) => WritePlan,
+): Promise<Rejection[]> {
   const tx: WriteTx = db.transaction(sessions.length > 0 ? [...STORES, 'journalSessions'] : [...STORES], 'readwrite');
   const runStore = tx.objectStore('runs');
   const [committed, runRecords, lastSeq] = await Promise.all([
@@ -120,7 +124,9 @@ export async function writeRuns(db: Db, { sessions, runIds }: GroupKeys, plan: (
 /** Why nothing may be logged to this run now, or undefined when it may. */
 export function refuse(runId: string, run: RunRecord | undefined): MlflowEdgeError | undefined {
   if (run === undefined) {
-    return doesNotExist(`Run with id=${runId} not found in the local store; nothing logged to it was stored. Start the run with tracker.startRun() first.`);
+    return doesNotExist(
+      `Run with id=${runId} not found in the local store; nothing logged to it was stored. Start the run with tracker.startRun() first.`,
+    );
   }
   try {
     assertActive(run);

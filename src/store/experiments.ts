@@ -11,7 +11,10 @@ export async function getOrCreateExperiment(tx: WriteTx, name: string, now: numb
   const existing = await tx.objectStore('experiments').index('byName').get(name);
   if (existing !== undefined) return existing;
   let experimentId: string;
-  if (name === DEFAULT_EXPERIMENT_NAME && (await tx.objectStore('experiments').get(DEFAULT_EXPERIMENT_ID)) === undefined) {
+  if (
+    name === DEFAULT_EXPERIMENT_NAME &&
+    (await tx.objectStore('experiments').get(DEFAULT_EXPERIMENT_ID)) === undefined
+  ) {
     experimentId = DEFAULT_EXPERIMENT_ID;
   } else {
     const next = Number((await tx.objectStore('meta').get('nextExperimentId')) ?? 1);

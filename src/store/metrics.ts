@@ -5,7 +5,15 @@
  * up is sealed into one record in the same transaction.
  */
 import type { MetricPoint } from '../schema/entities.js';
-import { BLOCK_POINTS, TAIL_POINTS, seriesRange, type ChunkRecord, type Db, type SeriesRecord, type WriteTx } from './schema.js';
+import {
+  BLOCK_POINTS,
+  TAIL_POINTS,
+  seriesRange,
+  type ChunkRecord,
+  type Db,
+  type SeriesRecord,
+  type WriteTx,
+} from './schema.js';
 
 /** Points of one series in log order. */
 export interface PointColumns {
@@ -36,7 +44,10 @@ export async function appendPoints(tx: WriteTx, runId: string, key: string, poin
   let taken = 0;
   const toSeal: number[] = [];
   const write = (size: number, merge?: ChunkRecord) => {
-    const chunk = merge === undefined ? sliceChunk(runId, key, count / TAIL_POINTS, points, taken, taken + size) : concatChunk(merge, points, taken, taken + size);
+    const chunk =
+      merge === undefined
+        ? sliceChunk(runId, key, count / TAIL_POINTS, points, taken, taken + size)
+        : concatChunk(merge, points, taken, taken + size);
     void chunkStore.put(chunk);
     taken += size;
     count += size;
@@ -45,7 +56,8 @@ export async function appendPoints(tx: WriteTx, runId: string, key: string, poin
   if (count % TAIL_POINTS !== 0) {
     const tailNo = Math.floor(count / TAIL_POINTS);
     const tail = await chunkStore.get([runId, key, tailNo]);
-    if (tail === undefined) throw new Error(`mlflow-edge: metric chunk ${tailNo} of '${key}' in run ${runId} is missing`);
+    if (tail === undefined)
+      throw new Error(`mlflow-edge: metric chunk ${tailNo} of '${key}' in run ${runId} is missing`);
     write(Math.min(n, TAIL_POINTS - (count % TAIL_POINTS)), tail);
   }
   while (taken < n) {
@@ -77,7 +89,14 @@ function newSeries(runId: string, key: string, points: PointColumns): SeriesReco
   };
 }
 
-function sliceChunk(runId: string, key: string, chunkNo: number, p: PointColumns, from: number, to: number): ChunkRecord {
+function sliceChunk(
+  runId: string,
+  key: string,
+  chunkNo: number,
+  p: PointColumns,
+  from: number,
+  to: number,
+): ChunkRecord {
   return {
     runId,
     key,
@@ -99,7 +118,12 @@ function concatChunk(last: ChunkRecord, p: PointColumns, from: number, to: numbe
     for (let i = from; i < to; i++) out[a.length + i - from] = b[i]!;
     return out;
   };
-  return { ...last, steps: join(last.steps, p.steps), values: join(last.values, p.values), timestamps: join(last.timestamps, p.timestamps) };
+  return {
+    ...last,
+    steps: join(last.steps, p.steps),
+    values: join(last.values, p.values),
+    timestamps: join(last.timestamps, p.timestamps),
+  };
 }
 
 export interface HistoryColumns {

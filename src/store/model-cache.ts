@@ -13,7 +13,12 @@ function ownerOf(source: string): string {
 }
 
 /** A cached file, checked against its sha256; a file changed or lost on disk is forgotten, so it is fetched again. */
-export async function readCachedFile(db: Db, artifacts: ArtifactStore, source: string, path: string): Promise<Uint8Array | undefined> {
+export async function readCachedFile(
+  db: Db,
+  artifacts: ArtifactStore,
+  source: string,
+  path: string,
+): Promise<Uint8Array | undefined> {
   const record = await db.get('modelCache', source);
   if (record?.files[path] === undefined) return undefined;
   const bytes = await artifacts.readVerified(record.owner, path);
@@ -27,13 +32,21 @@ export async function readCachedFile(db: Db, artifacts: ArtifactStore, source: s
 }
 
 /** Keeps a fetched file. A full disk only means the model will not load offline: the error is swallowed. */
-export async function cacheFile(db: Db, artifacts: ArtifactStore, source: string, path: string, bytes: Uint8Array): Promise<void> {
+export async function cacheFile(
+  db: Db,
+  artifacts: ArtifactStore,
+  source: string,
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
   const owner = ownerOf(source);
   try {
     await artifacts.write(owner, path, new Blob([bytes as Uint8Array<ArrayBuffer>]), Date.now());
     const tx = db.transaction(['modelCache'], 'readwrite');
     const record = (await tx.objectStore('modelCache').get(source)) ?? { source, owner, files: {}, lastUsed: 0 };
-    void tx.objectStore('modelCache').put({ ...record, files: { ...record.files, [path]: bytes.byteLength }, lastUsed: Date.now() });
+    void tx
+      .objectStore('modelCache')
+      .put({ ...record, files: { ...record.files, [path]: bytes.byteLength }, lastUsed: Date.now() });
     await tx.done;
   } catch {
     // see above

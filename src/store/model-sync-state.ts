@@ -13,7 +13,15 @@
  *   another id is adopted, not made twice.
  */
 import { key, kindRange, readServers, remoteMap } from './remote-state.js';
-import { runRange, type ArtifactRecord, type Db, type LastModels, type ModelSyncRecord, type RegisteredSyncRecord, type VersionSyncRecord } from './schema.js';
+import {
+  runRange,
+  type ArtifactRecord,
+  type Db,
+  type LastModels,
+  type ModelSyncRecord,
+  type RegisteredSyncRecord,
+  type VersionSyncRecord,
+} from './schema.js';
 
 /** The epoch a check must have been made at for its entity to count as verified. */
 export async function epochOf(db: Db, state: string): Promise<number> {
@@ -26,8 +34,14 @@ export async function epochOf(db: Db, state: string): Promise<number> {
  * awaiting its check counts as one registry entry), and the bytes of the
  * models' files still to upload.
  */
-export async function pendingModels(db: Db, state: string): Promise<{ models: number; registry: number; bytes: number }> {
-  const tx = db.transaction(['meta', 'loggedModels', 'modelVersions', 'registeredModels', 'artifacts', 'remote'], 'readonly');
+export async function pendingModels(
+  db: Db,
+  state: string,
+): Promise<{ models: number; registry: number; bytes: number }> {
+  const tx = db.transaction(
+    ['meta', 'loggedModels', 'modelVersions', 'registeredModels', 'artifacts', 'remote'],
+    'readonly',
+  );
   const [servers, models, versions, registered, modelSync, versionSync, registeredSync, fileSync] = await Promise.all([
     readServers(tx as never),
     tx.objectStore('loggedModels').getAll(),
@@ -41,10 +55,13 @@ export async function pendingModels(db: Db, state: string): Promise<{ models: nu
   const epoch = servers.epochs[state] ?? 0;
   const live = models.filter((m) => !modelSync.get(m.modelId)?.abandoned);
   const waiting = live.filter((m) => !modelSync.get(m.modelId)?.ready);
-  const unchecked = live.filter((m) => modelSync.get(m.modelId)?.ready && modelSync.get(m.modelId)?.verifiedEpoch !== epoch);
+  const unchecked = live.filter(
+    (m) => modelSync.get(m.modelId)?.ready && modelSync.get(m.modelId)?.verifiedEpoch !== epoch,
+  );
   let bytes = 0;
   for (const m of waiting) {
-    for (const a of await tx.objectStore('artifacts').getAll(runRange(m.modelId))) if (fileSync.get(`${m.modelId}\u0000${a.path}`)?.syncedSha256 !== a.sha256) bytes += a.size;
+    for (const a of await tx.objectStore('artifacts').getAll(runRange(m.modelId)))
+      if (fileSync.get(`${m.modelId}\u0000${a.path}`)?.syncedSha256 !== a.sha256) bytes += a.size;
   }
   const syncOf = (name: string, version: number) => versionSync.get(`${name}\u0000${version}`);
   let registry = versions.filter((v) => {
@@ -54,7 +71,9 @@ export async function pendingModels(db: Db, state: string): Promise<{ models: nu
   for (const r of registered) {
     const rs = registeredSync.get(r.name);
     const synced = rs?.aliasesSynced ?? {};
-    registry += Object.keys(r.aliases).filter((a) => synced[a] === undefined || syncOf(r.name, r.aliases[a]!)?.remoteVersion !== synced[a]).length;
+    registry += Object.keys(r.aliases).filter(
+      (a) => synced[a] === undefined || syncOf(r.name, r.aliases[a]!)?.remoteVersion !== synced[a],
+    ).length;
     registry += Object.keys(synced).filter((a) => !(a in r.aliases)).length;
     if (rs?.remoteCreated && rs.verifiedEpoch !== epoch) registry++;
   }
@@ -68,7 +87,11 @@ export async function lastModels(db: Db, state: string): Promise<LastModels> {
 }
 
 /** Sets (or, given undefined, forgets) the last logged model or version created on the server of `state`. */
-export async function recordLastModels(db: Db, state: string, change: { [K in keyof LastModels]: LastModels[K] | undefined }): Promise<void> {
+export async function recordLastModels(
+  db: Db,
+  state: string,
+  change: { [K in keyof LastModels]: LastModels[K] | undefined },
+): Promise<void> {
   const tx = db.transaction(['meta'], 'readwrite');
   const servers = await readServers(tx as never);
   const next: LastModels = { ...servers.lastModel?.[state] };
@@ -88,7 +111,11 @@ export function modelFiles(db: Db, modelId: string): Promise<ArtifactRecord[]> {
 
 /** The server's copy of the model was found complete at `epoch`. */
 export async function ackModelVerified(db: Db, state: string, modelId: string, epoch: number): Promise<void> {
-  await put<ModelSyncRecord>(db, key(state, 'model', modelId), (old) => ({ createAttempted: false, ...old, verifiedEpoch: epoch }));
+  await put<ModelSyncRecord>(db, key(state, 'model', modelId), (old) => ({
+    createAttempted: false,
+    ...old,
+    verifiedEpoch: epoch,
+  }));
 }
 
 /**
@@ -97,7 +124,12 @@ export async function ackModelVerified(db: Db, state: string, modelId: string, e
  * READY with it), else the listed files are uploaded again and it is
  * finalized again.
  */
-export async function reopenModel(db: Db, state: string, modelId: string, missing: { whole: boolean; files?: readonly string[] }): Promise<ModelSyncRecord> {
+export async function reopenModel(
+  db: Db,
+  state: string,
+  modelId: string,
+  missing: { whole: boolean; files?: readonly string[] },
+): Promise<ModelSyncRecord> {
   const tx = db.transaction(['remote'], 'readwrite');
   const store = tx.objectStore('remote');
   const k = key(state, 'model', modelId);
@@ -117,17 +149,31 @@ export async function reopenModel(db: Db, state: string, modelId: string, missin
 }
 
 /** The registered model was checked at `epoch` (with the aliases it acknowledged), and so were these of its versions. */
-export async function ackRegistryVerified(db: Db, state: string, name: string, registered: boolean, versions: readonly number[], epoch: number): Promise<void> {
+export async function ackRegistryVerified(
+  db: Db,
+  state: string,
+  name: string,
+  registered: boolean,
+  versions: readonly number[],
+  epoch: number,
+): Promise<void> {
   const tx = db.transaction(['remote'], 'readwrite');
   const store = tx.objectStore('remote');
   if (registered) {
     const k = key(state, 'registered', name);
-    void store.put({ ...((await store.get(k)) as RegisteredSyncRecord | undefined), verifiedEpoch: epoch } satisfies RegisteredSyncRecord, k);
+    void store.put(
+      {
+        ...((await store.get(k)) as RegisteredSyncRecord | undefined),
+        verifiedEpoch: epoch,
+      } satisfies RegisteredSyncRecord,
+      k,
+    );
   }
   for (const version of versions) {
     const k = key(state, 'version', name, String(version));
     const old = (await store.get(k)) as VersionSyncRecord | undefined;
-    if (old?.remoteVersion !== undefined) void store.put({ ...old, verifiedEpoch: epoch } satisfies VersionSyncRecord, k);
+    if (old?.remoteVersion !== undefined)
+      void store.put({ ...old, verifiedEpoch: epoch } satisfies VersionSyncRecord, k);
   }
   await tx.done;
 }
@@ -153,7 +199,9 @@ export async function reopenVersion(db: Db, state: string, name: string, version
   const registered = ((await store.get(rk)) as RegisteredSyncRecord | undefined) ?? {};
   if (old !== undefined) {
     // Aliases acknowledged on that server number are gone with it.
-    const aliases = Object.fromEntries(Object.entries(registered.aliasesSynced ?? {}).filter(([, v]) => v !== old.remoteVersion));
+    const aliases = Object.fromEntries(
+      Object.entries(registered.aliasesSynced ?? {}).filter(([, v]) => v !== old.remoteVersion),
+    );
     const { verifiedEpoch: _, ...rest } = registered;
     void store.put({ ...rest, aliasesSynced: aliases } satisfies RegisteredSyncRecord, rk);
     void store.put(forgottenVersion(old), k);
@@ -172,7 +220,9 @@ export async function reopenAliases(db: Db, state: string, name: string, aliases
 }
 
 function forgottenVersion(old: VersionSyncRecord): VersionSyncRecord {
-  return old.abandoned ? { createAttempted: old.createAttempted, abandoned: true } : { createAttempted: old.createAttempted };
+  return old.abandoned
+    ? { createAttempted: old.createAttempted, abandoned: true }
+    : { createAttempted: old.createAttempted };
 }
 
 async function put<T>(db: Db, k: ReturnType<typeof key>, change: (old: T | undefined) => T): Promise<void> {

@@ -8,7 +8,14 @@ import { doesNotExist } from '../schema/errors.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
 import { currentState, remoteMap } from './remote-state.js';
 import { takeSeq } from './runs.js';
-import { versionRange, type Db, type LoggedModelRecord, type ModelVersionRecord, type RegisteredModelRecord, type WriteTx } from './schema.js';
+import {
+  versionRange,
+  type Db,
+  type LoggedModelRecord,
+  type ModelVersionRecord,
+  type RegisteredModelRecord,
+  type WriteTx,
+} from './schema.js';
 
 export async function addLoggedModel(db: Db, record: LoggedModelRecord): Promise<void> {
   await db.add('loggedModels', record);
@@ -30,7 +37,8 @@ export async function findLoggedModel(db: Db, modelId: string): Promise<LoggedMo
   if (local !== undefined) return local;
   const state = await currentState(db);
   if (state === undefined) return undefined;
-  for (const [id, sync] of await remoteMap(db, state, 'model')) if (sync.remoteModelId === modelId) return db.get('loggedModels', id);
+  for (const [id, sync] of await remoteMap(db, state, 'model'))
+    if (sync.remoteModelId === modelId) return db.get('loggedModels', id);
   return undefined;
 }
 
@@ -45,7 +53,8 @@ async function remoteVersions(db: Db, name: string): Promise<Map<number, string>
   const state = await currentState(db);
   const out = new Map<number, string>();
   if (state === undefined) return out;
-  for (const [k, v] of await remoteMap(db, state, 'version', name)) if (v.remoteVersion !== undefined) out.set(Number(k.split('\u0000')[1]), v.remoteVersion);
+  for (const [k, v] of await remoteMap(db, state, 'version', name))
+    if (v.remoteVersion !== undefined) out.set(Number(k.split('\u0000')[1]), v.remoteVersion);
   return out;
 }
 
@@ -75,7 +84,10 @@ function toVersion(v: ModelVersionRecord, aliases: Record<string, number>, remot
     modelId: v.modelId,
     status: 'READY',
     creationTimestamp: v.creationTime,
-    aliases: Object.entries(aliases).filter(([, n]) => n === v.version).map(([a]) => a).sort(),
+    aliases: Object.entries(aliases)
+      .filter(([, n]) => n === v.version)
+      .map(([a]) => a)
+      .sort(),
   };
   const remoteVersion = remote.get(v.version);
   if (remoteVersion !== undefined) out.remoteVersion = remoteVersion;
@@ -83,10 +95,20 @@ function toVersion(v: ModelVersionRecord, aliases: Record<string, number>, remot
 }
 
 /** Creates the registered model on first use, then the next version of it. */
-export async function createModelVersion(db: Db, name: string, model: LoggedModelRecord, now: number): Promise<ModelVersion> {
+export async function createModelVersion(
+  db: Db,
+  name: string,
+  model: LoggedModelRecord,
+  now: number,
+): Promise<ModelVersion> {
   const tx = db.transaction(['registeredModels', 'modelVersions', 'meta'], 'readwrite');
   const models = tx.objectStore('registeredModels');
-  const registered: RegisteredModelRecord = (await models.get(name)) ?? { name, creationTime: now, lastUpdatedTime: now, aliases: {} };
+  const registered: RegisteredModelRecord = (await models.get(name)) ?? {
+    name,
+    creationTime: now,
+    lastUpdatedTime: now,
+    aliases: {},
+  };
   const last = await tx.objectStore('modelVersions').openCursor(versionRange(name), 'prev');
   const record: ModelVersionRecord = {
     name,
@@ -110,9 +132,14 @@ export async function setAlias(db: Db, name: string, alias: string, version: num
   const registered = await tx.objectStore('registeredModels').get(name);
   if (registered === undefined) throw registeredModelMissing(name);
   if ((await tx.objectStore('modelVersions').get([name, version])) === undefined) {
-    throw doesNotExist(`Model Version (name=${name}, version=${version}) not found. Register it first with tracker.registerModel().`, { field: 'version' });
+    throw doesNotExist(
+      `Model Version (name=${name}, version=${version}) not found. Register it first with tracker.registerModel().`,
+      { field: 'version' },
+    );
   }
-  void tx.objectStore('registeredModels').put({ ...registered, aliases: { ...registered.aliases, [alias]: version }, lastUpdatedTime: now });
+  void tx
+    .objectStore('registeredModels')
+    .put({ ...registered, aliases: { ...registered.aliases, [alias]: version }, lastUpdatedTime: now });
   await takeSeq(tx as unknown as WriteTx, 1);
   await tx.done;
 }
@@ -148,7 +175,8 @@ export async function resolveVersion(
     version = which.version;
   }
   const record = await db.get('modelVersions', [name, version]);
-  if (record === undefined) throw doesNotExist(`Model Version (name=${name}, version=${version}) not found.`, { field: 'uri' });
+  if (record === undefined)
+    throw doesNotExist(`Model Version (name=${name}, version=${version}) not found.`, { field: 'uri' });
   return record;
 }
 
@@ -161,7 +189,9 @@ export async function getRegisteredModel(db: Db, name: string): Promise<Register
     name,
     creationTimestamp: registered.creationTime,
     lastUpdatedTimestamp: registered.lastUpdatedTime,
-    aliases: Object.entries(registered.aliases).map(([alias, v]) => ({ alias, version: String(v) })).sort((a, b) => (a.alias < b.alias ? -1 : 1)),
+    aliases: Object.entries(registered.aliases)
+      .map(([alias, v]) => ({ alias, version: String(v) }))
+      .sort((a, b) => (a.alias < b.alias ? -1 : 1)),
     latestVersions: last === undefined ? [] : [toVersion(last, registered.aliases, await remoteVersions(db, name))],
   };
 }
@@ -175,5 +205,8 @@ export async function listModelVersions(db: Db, name: string): Promise<ModelVers
 }
 
 function registeredModelMissing(name: string) {
-  return doesNotExist(`Registered Model with name=${name} not found. Register a model under that name with tracker.registerModel(uri, name).`, { field: 'name' });
+  return doesNotExist(
+    `Registered Model with name=${name} not found. Register a model under that name with tracker.registerModel(uri, name).`,
+    { field: 'name' },
+  );
 }

@@ -23,7 +23,15 @@
  *   meta record); writes before that skip the update.
  */
 import { key, readServers } from './remote-state.js';
-import { runRange, type Db, type PendingCounters, type RunSyncRecord, type StoreName, type Tally, type WriteTx } from './schema.js';
+import {
+  runRange,
+  type Db,
+  type PendingCounters,
+  type RunSyncRecord,
+  type StoreName,
+  type Tally,
+  type WriteTx,
+} from './schema.js';
 
 export type { PendingCounters, Tally } from './schema.js';
 
@@ -31,7 +39,11 @@ export const NO_TALLY: Readonly<Tally> = { params: 0, tags: 0, metrics: 0, artif
 const PARTS = Object.keys(NO_TALLY) as (keyof Tally)[];
 
 function isTally(value: unknown): value is Tally {
-  return typeof value === 'object' && value !== null && PARTS.every((p) => Number.isSafeInteger((value as Tally)[p]) && (value as Tally)[p] >= 0);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    PARTS.every((p) => Number.isSafeInteger((value as Tally)[p]) && (value as Tally)[p] >= 0)
+  );
 }
 
 function isCounters(value: unknown): value is PendingCounters {
@@ -59,7 +71,11 @@ export function statesOf(servers: { byUri: Record<string, string>; byIdentity: R
 }
 
 /** Adds to the totals and to what states acknowledged (negative parts take back), in the caller's transaction. */
-export async function adjustPending(tx: WriteTx, totals: Partial<Tally>, acked: Record<string, Partial<Tally>> = {}): Promise<void> {
+export async function adjustPending(
+  tx: WriteTx,
+  totals: Partial<Tally>,
+  acked: Record<string, Partial<Tally>> = {},
+): Promise<void> {
   const meta = tx.objectStore('meta');
   const counters = await meta.get('pending');
   if (!isCounters(counters)) return; // recounted at the next status
@@ -88,7 +104,11 @@ export const PENDING_STORES = ['meta', 'remote'] as const satisfies readonly Sto
  * In a transaction that wrote to runs: opens each run for every state, takes
  * replaced versions back out of the states that had them, and adds `totals`.
  */
-export async function recordRunWrites(tx: WriteTx, changes: readonly RunChange[], totals: Partial<Tally>): Promise<void> {
+export async function recordRunWrites(
+  tx: WriteTx,
+  changes: readonly RunChange[],
+  totals: Partial<Tally>,
+): Promise<void> {
   const states = statesOf(await readServers(tx as never));
   const remote = tx.objectStore('remote');
   const lost: Record<string, Tally> = {};
@@ -97,13 +117,19 @@ export async function recordRunWrites(tx: WriteTx, changes: readonly RunChange[]
       changes.map(async (change) => {
         const k = key(state, 'run', change.runId);
         const run = (await remote.get(k)) as RunSyncRecord | undefined;
-        if (run?.openIn !== state) void remote.put({ ...(run ?? { runId: change.runId, createAttempted: false, syncedSeq: 0 }), openIn: state }, k);
+        if (run?.openIn !== state)
+          void remote.put(
+            { ...(run ?? { runId: change.runId, createAttempted: false, syncedSeq: 0 }), openIn: state },
+            k,
+          );
         let part: Partial<Tally> | undefined;
         const tags = run === undefined ? 0 : (change.replacedTags ?? []).filter((seq) => seq <= run.syncedSeq).length;
         if (tags > 0) part = { tags };
         const file = change.replacedFile;
         if (file !== undefined) {
-          const synced = (await remote.get(key(state, 'file', change.runId, file.path))) as { syncedSha256?: string } | undefined;
+          const synced = (await remote.get(key(state, 'file', change.runId, file.path))) as
+            | { syncedSha256?: string }
+            | undefined;
           if (synced?.syncedSha256 === file.sha256) part = { ...part, artifacts: 1, bytes: file.size };
         }
         if (part !== undefined) lost[state] = plus(lost[state] ?? NO_TALLY, part);
@@ -147,12 +173,17 @@ export async function recountPending(db: Db): Promise<PendingCounters> {
   for (const state of statesOf(servers)) {
     const remote = tx.objectStore('remote');
     const synced = new Map<string, number>();
-    for (const r of (await remote.getAll(IDBKeyRange.bound([state, 'run'], [state, 'run', []]))) as RunSyncRecord[]) synced.set(r.runId, r.syncedSeq);
+    for (const r of (await remote.getAll(IDBKeyRange.bound([state, 'run'], [state, 'run', []]))) as RunSyncRecord[])
+      synced.set(r.runId, r.syncedSeq);
     const seriesKeys = await remote.getAllKeys(IDBKeyRange.bound([state, 'series'], [state, 'series', []]));
-    const seriesValues = (await remote.getAll(IDBKeyRange.bound([state, 'series'], [state, 'series', []]))) as { syncedCount: number }[];
+    const seriesValues = (await remote.getAll(IDBKeyRange.bound([state, 'series'], [state, 'series', []]))) as {
+      syncedCount: number;
+    }[];
     const seriesSynced = new Map(seriesKeys.map((k, i) => [`${k[2]}\u0000${k[3]}`, seriesValues[i]!.syncedCount]));
     const fileKeys = await remote.getAllKeys(IDBKeyRange.bound([state, 'file'], [state, 'file', []]));
-    const fileValues = (await remote.getAll(IDBKeyRange.bound([state, 'file'], [state, 'file', []]))) as { syncedSha256?: string }[];
+    const fileValues = (await remote.getAll(IDBKeyRange.bound([state, 'file'], [state, 'file', []]))) as {
+      syncedSha256?: string;
+    }[];
     const fileSynced = new Map(fileKeys.map((k, i) => [`${k[2]}\u0000${k[3]}`, fileValues[i]!.syncedSha256]));
     const ackedText = (r: { runId: string; seq: number }) => r.seq <= (synced.get(r.runId) ?? 0);
     const ackedFiles = files.filter((a) => fileSynced.get(`${a.runId}\u0000${a.path}`) === a.sha256);
@@ -184,24 +215,37 @@ export async function pendingOfRuns(db: Db, state: string): Promise<Tally & { ru
 }
 
 /** What one run's records of a state acknowledged, to take back when the server lost them (see reopenRun). */
-export async function ackedOfRun(tx: WriteTx, state: string, runId: string, syncedSeq: number, parts: { text: boolean; series: 'all' | readonly string[]; files: 'all' | readonly string[] }): Promise<Tally> {
+export async function ackedOfRun(
+  tx: WriteTx,
+  state: string,
+  runId: string,
+  syncedSeq: number,
+  parts: { text: boolean; series: 'all' | readonly string[]; files: 'all' | readonly string[] },
+): Promise<Tally> {
   const range = runRange(runId);
   const lost: Tally = { ...NO_TALLY };
   if (parts.text) {
-    const [params, tags] = await Promise.all([tx.objectStore('params').getAll(range), tx.objectStore('tags').getAll(range)]);
+    const [params, tags] = await Promise.all([
+      tx.objectStore('params').getAll(range),
+      tx.objectStore('tags').getAll(range),
+    ]);
     lost.params = params.filter((p) => p.seq <= syncedSeq).length;
     lost.tags = tags.filter((t) => t.seq <= syncedSeq).length;
   }
   const series = await tx.objectStore('series').getAll(range);
   for (const s of series) {
     if (parts.series !== 'all' && !parts.series.includes(s.key)) continue;
-    const synced = (await tx.objectStore('remote').get(key(state, 'series', runId, s.key))) as { syncedCount: number } | undefined;
+    const synced = (await tx.objectStore('remote').get(key(state, 'series', runId, s.key))) as
+      | { syncedCount: number }
+      | undefined;
     lost.metrics += Math.min(s.count, synced?.syncedCount ?? 0);
   }
   const files = await tx.objectStore('artifacts').getAll(range);
   for (const a of files) {
     if (parts.files !== 'all' && !parts.files.includes(a.path)) continue;
-    const synced = (await tx.objectStore('remote').get(key(state, 'file', runId, a.path))) as { syncedSha256?: string } | undefined;
+    const synced = (await tx.objectStore('remote').get(key(state, 'file', runId, a.path))) as
+      | { syncedSha256?: string }
+      | undefined;
     if (synced?.syncedSha256 === a.sha256) {
       lost.artifacts++;
       lost.bytes += a.size;

@@ -18,20 +18,23 @@ import type { EdgeDB } from './schema.js';
 
 type AnyTx = IDBPTransaction<EdgeDB, StoreName[], 'readonly' | 'readwrite'>;
 
-
 export function key(state: string, kind: RemoteKind, id: string, sub = ''): RemoteKey {
   return [state, kind, id, sub];
 }
 
 /** Every key of one kind in a state, or of one entity's sub-keys (`id` given). */
 export function kindRange(state: string, kind: RemoteKind, id?: string): IDBKeyRange {
-  return id === undefined ? IDBKeyRange.bound([state, kind], [state, kind, []]) : IDBKeyRange.bound([state, kind, id], [state, kind, id, []]);
+  return id === undefined
+    ? IDBKeyRange.bound([state, kind], [state, kind, []])
+    : IDBKeyRange.bound([state, kind, id], [state, kind, id, []]);
 }
 
 export async function readServers(tx: AnyTx | Db): Promise<ServerStates> {
   const value = 'objectStore' in tx ? await tx.objectStore('meta').get('servers') : await tx.get('meta', 'servers');
   // Written by the v5 migration; a damaged or missing record starts afresh at a state name no migration used.
-  return typeof value === 'object' && value !== null && 'byUri' in value ? value : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
+  return typeof value === 'object' && value !== null && 'byUri' in value
+    ? value
+    : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
 }
 
 /** The state of the tracking URI set now, if any. */
@@ -101,14 +104,28 @@ export async function bumpEpoch(db: Db, state: string): Promise<void> {
   await tx.done;
 }
 
-export async function getRemote<K extends RemoteKind>(db: Db, state: string, kind: K, id: string, sub = ''): Promise<RemoteValues[K] | undefined> {
+export async function getRemote<K extends RemoteKind>(
+  db: Db,
+  state: string,
+  kind: K,
+  id: string,
+  sub = '',
+): Promise<RemoteValues[K] | undefined> {
   return (await db.get('remote', key(state, kind, id, sub))) as RemoteValues[K] | undefined;
 }
 
 /** Every record of one kind in a state, by `id` (and `sub` joined with NUL when the kind has sub-keys). */
-export async function remoteMap<K extends RemoteKind>(db: Db | AnyTx, state: string, kind: K, id?: string): Promise<Map<string, RemoteValues[K]>> {
+export async function remoteMap<K extends RemoteKind>(
+  db: Db | AnyTx,
+  state: string,
+  kind: K,
+  id?: string,
+): Promise<Map<string, RemoteValues[K]>> {
   const store = 'objectStore' in db ? (db as AnyTx).objectStore('remote') : (db as Db).transaction('remote').store;
-  const [keys, values] = await Promise.all([store.getAllKeys(kindRange(state, kind, id)), store.getAll(kindRange(state, kind, id))]);
+  const [keys, values] = await Promise.all([
+    store.getAllKeys(kindRange(state, kind, id)),
+    store.getAll(kindRange(state, kind, id)),
+  ]);
   const out = new Map<string, RemoteValues[K]>();
   keys.forEach((k, i) => out.set(k[3] === '' ? k[2] : `${k[2]}\u0000${k[3]}`, values[i] as RemoteValues[K]));
   return out;
@@ -130,7 +147,6 @@ export async function updateRemote<K extends RemoteKind>(
   await tx.done;
   return next;
 }
-
 
 /** Remembers the last run created on the server of `state` (checked at the start of each pass). */
 export async function recordLastRun(db: Db, state: string, remoteRunId: string): Promise<void> {

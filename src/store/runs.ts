@@ -63,11 +63,17 @@ export async function startRun(db: Db, request: StartRun): Promise<Run> {
     if (request.parentRunId !== undefined) {
       const parent = await runs.get(request.parentRunId);
       if (parent === undefined) {
-        throw doesNotExist(`Parent run with id=${request.parentRunId} not found. Start the parent run first and pass its runId.`);
+        throw doesNotExist(
+          `Parent run with id=${request.parentRunId} not found. Start the parent run first and pass its runId.`,
+        );
       }
       tags['mlflow.parentRunId'] = request.parentRunId;
     }
-    const experiment = await getOrCreateExperiment(tx, request.experimentName ?? DEFAULT_EXPERIMENT_NAME, request.startTime);
+    const experiment = await getOrCreateExperiment(
+      tx,
+      request.experimentName ?? DEFAULT_EXPERIMENT_NAME,
+      request.startTime,
+    );
     if (experiment.lifecycleStage !== 'active') {
       throw new MlflowEdgeError(
         'INVALID_STATE',
@@ -97,7 +103,9 @@ export async function startRun(db: Db, request: StartRun): Promise<Run> {
     return old;
   });
   const old = (await Promise.all(replaced)).filter((t) => t !== undefined);
-  await recordRunWrites(tx, [{ runId: record.runId, replacedTags: old.map((t) => t.seq) }], { tags: entries.length - old.length });
+  await recordRunWrites(tx, [{ runId: record.runId, replacedTags: old.map((t) => t.seq) }], {
+    tags: entries.length - old.length,
+  });
   await tx.done;
   return getRun(db, record.runId);
 }
@@ -124,7 +132,9 @@ export async function endRun(db: Db, runId: string, status: EndStatus, endTime: 
 export async function getRun(db: Db, runId: string): Promise<Run> {
   const [run] = await readRuns(db, [runId]);
   if (run === undefined) {
-    throw doesNotExist(`Run with id=${runId} not found in the local store. Check the id (runs are listed by tracker.searchRuns()).`);
+    throw doesNotExist(
+      `Run with id=${runId} not found in the local store. Check the id (runs are listed by tracker.searchRuns()).`,
+    );
   }
   return run;
 }
@@ -143,7 +153,9 @@ async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
         tx.objectStore('params').getAll(range),
         tx.objectStore('tags').getAll(range),
         tx.objectStore('series').getAll(range),
-        state === undefined ? undefined : (tx.objectStore('remote').get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>),
+        state === undefined
+          ? undefined
+          : (tx.objectStore('remote').get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>),
       ]);
       if (record === undefined) return undefined;
       const info: Run['info'] = {

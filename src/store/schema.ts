@@ -18,6 +18,7 @@
  *   `journalSessions.batchNo` in the transaction that writes it; a batch at
  *   or below it is never written again (a journal replay is idempotent).
  */
+import type { DeadLetterKind } from '../protocol.js';
 import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
 
@@ -110,7 +111,7 @@ export interface DeadLetterRecord {
   /** The sync state (server) that refused it (schema v5; none before: the v5 upgrade's 's0'). */
   state?: string;
   runId: string;
-  kind: 'param' | 'tag' | 'metric' | 'artifact' | 'run' | 'model' | 'model-version' | 'alias';
+  kind: DeadLetterKind;
   key: string;
   message: string;
   at: number;
@@ -377,12 +378,21 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('remote').createIndex('byOpen', 'openIn');
     const remote = tx.objectStore('remote');
     const uri = await tx.objectStore('meta').get('syncRemote');
-    const servers: ServerStates = typeof uri === 'string' ? { byUri: { [uri]: 's0' }, byIdentity: {}, epochs: {}, current: 's0', next: 1 } : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
+    const servers: ServerStates =
+      typeof uri === 'string'
+        ? { byUri: { [uri]: 's0' }, byIdentity: {}, epochs: {}, current: 's0', next: 1 }
+        : { byUri: {}, byIdentity: {}, epochs: {}, next: 1 };
     await tx.objectStore('meta').put(servers, 'servers');
-    const put = <K extends RemoteKind>(kind: K, id: string, sub: string, value: RemoteValues[K]) => void remote.put(value, ['s0', kind, id, sub]);
+    const put = <K extends RemoteKind>(kind: K, id: string, sub: string, value: RemoteValues[K]) =>
+      void remote.put(value, ['s0', kind, id, sub]);
     // Each old store: copy its sync fields (when a server was set), then strip them from the record.
-    const each = async (name: StoreName, move: (value: Record<string, unknown>) => Record<string, unknown> | undefined) => {
-      let cursor = await (tx.objectStore(name) as unknown as IDBPObjectStore<EdgeDB, StoreName[], StoreName, 'versionchange'>).openCursor();
+    const each = async (
+      name: StoreName,
+      move: (value: Record<string, unknown>) => Record<string, unknown> | undefined,
+    ) => {
+      let cursor = await (
+        tx.objectStore(name) as unknown as IDBPObjectStore<EdgeDB, StoreName[], StoreName, 'versionchange'>
+      ).openCursor();
       while (cursor) {
         const stripped = move(cursor.value as Record<string, unknown>);
         if (stripped !== undefined) await cursor.update(stripped as never);
@@ -396,7 +406,8 @@ export const MIGRATIONS: readonly Migration[] = [
     });
     await tx.objectStore('runSync').clear();
     await each('series', ({ syncedCount, ...s }) => {
-      if (keep && typeof syncedCount === 'number' && syncedCount > 0) put('series', s.runId as string, s.key as string, { syncedCount });
+      if (keep && typeof syncedCount === 'number' && syncedCount > 0)
+        put('series', s.runId as string, s.key as string, { syncedCount });
       return s;
     });
     await each('artifacts', ({ syncedSha256, ...a }) => {
@@ -407,16 +418,32 @@ export const MIGRATIONS: readonly Migration[] = [
       if (keep && typeof remoteId === 'string') put('experiment', e.experimentId as string, '', { remoteId });
       return e;
     });
-    await each('loggedModels', ({ createAttempted, remoteModelId, remoteArtifactUri, outputSynced, ready, abandoned, ...m }) => {
-      if (keep) put('model', m.modelId as string, '', { createAttempted, remoteModelId, remoteArtifactUri, outputSynced, ready, abandoned } as ModelSyncRecord);
-      return m;
-    });
+    await each(
+      'loggedModels',
+      ({ createAttempted, remoteModelId, remoteArtifactUri, outputSynced, ready, abandoned, ...m }) => {
+        if (keep)
+          put('model', m.modelId as string, '', {
+            createAttempted,
+            remoteModelId,
+            remoteArtifactUri,
+            outputSynced,
+            ready,
+            abandoned,
+          } as ModelSyncRecord);
+        return m;
+      },
+    );
     await each('registeredModels', ({ remoteCreated, aliasesSynced, ...r }) => {
       if (keep) put('registered', r.name as string, '', { remoteCreated, aliasesSynced } as RegisteredSyncRecord);
       return r;
     });
     await each('modelVersions', ({ createAttempted, remoteVersion, abandoned, ...v }) => {
-      if (keep) put('version', v.name as string, String(v.version), { createAttempted, remoteVersion, abandoned } as VersionSyncRecord);
+      if (keep)
+        put('version', v.name as string, String(v.version), {
+          createAttempted,
+          remoteVersion,
+          abandoned,
+        } as VersionSyncRecord);
       return v;
     });
   },

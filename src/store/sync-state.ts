@@ -41,7 +41,13 @@ export interface RunWork {
    * this epoch. Each series carries how many log-batches the server
    * acknowledged of it (see SeriesSyncRecord; undefined when unknown).
    */
-  verify?: { epoch: number; params: ParamRecord[]; tags: ParamRecord[]; series: (SeriesRecord & { batches: number | undefined })[]; artifacts: ArtifactRecord[] };
+  verify?: {
+    epoch: number;
+    params: ParamRecord[];
+    tags: ParamRecord[];
+    series: (SeriesRecord & { batches: number | undefined })[];
+    artifacts: ArtifactRecord[];
+  };
 }
 
 const emptySync = (runId: string): RunSyncRecord => ({ runId, createAttempted: false, syncedSeq: 0 });
@@ -59,7 +65,10 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const servers = await readServers(db);
   const epoch = servers.epochs[state] ?? 0;
   const scannedTo = servers.scanned?.[state] ?? 0;
-  const tx = db.transaction(['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readonly');
+  const tx = db.transaction(
+    ['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'remote'],
+    'readonly',
+  );
   const remote = tx.objectStore('remote');
   const [seqNow, changed, openKeys, experiments, experimentSync] = await Promise.all([
     tx.objectStore('meta').get('seq'),
@@ -69,7 +78,13 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
     remoteMap(tx, state, 'experiment'),
   ]);
   // A damaged seq (not a number) is not in the index's number range: such runs are read by a full look once.
-  const ids = [...new Set([...changed, ...openKeys.map((k) => k[2]), ...(scannedTo === 0 ? await tx.objectStore('runs').getAllKeys() : [])])];
+  const ids = [
+    ...new Set([
+      ...changed,
+      ...openKeys.map((k) => k[2]),
+      ...(scannedTo === 0 ? await tx.objectStore('runs').getAllKeys() : []),
+    ]),
+  ];
   const experimentById = new Map(experiments.map((e) => [e.experimentId, e]));
   const read = await Promise.all(
     ids.map(async (runId) => {
@@ -88,8 +103,12 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
     }),
   );
   await tx.done;
-  read.sort((a, b) => (a.run?.startTime ?? 0) - (b.run?.startTime ?? 0) || ((a.run?.runId ?? '') < (b.run?.runId ?? '') ? -1 : 1));
-  const work = read.map(({ run, sync: stored, params, tags, series, artifacts, seriesSync, fileSync }): RunWork | undefined => {
+  read.sort(
+    (a, b) =>
+      (a.run?.startTime ?? 0) - (b.run?.startTime ?? 0) || ((a.run?.runId ?? '') < (b.run?.runId ?? '') ? -1 : 1),
+  );
+  const work = read.map(
+    ({ run, sync: stored, params, tags, series, artifacts, seriesSync, fileSync }): RunWork | undefined => {
       if (run === undefined) return undefined;
       const sync = stored ?? emptySync(run.runId);
       const text = [
@@ -114,20 +133,43 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
       } else if (wanted === undefined && had !== undefined && had.status !== 'RUNNING') {
         item.end = { status: 'RUNNING' }; // resumed after the server saw it end
       }
-      const pending = sync.remoteRunId === undefined || text.length > 0 || item.series.length > 0 || item.artifacts.length > 0 || item.end !== undefined;
+      const pending =
+        sync.remoteRunId === undefined ||
+        text.length > 0 ||
+        item.series.length > 0 ||
+        item.artifacts.length > 0 ||
+        item.end !== undefined;
       if (pending) return item;
       if (sync.verifiedEpoch !== epoch && (run.status !== 'RUNNING' || epoch > 0)) {
-        item.verify = { epoch, params, tags, series: series.map((s) => ({ ...s, batches: seriesSync.get(`${run.runId}\u0000${s.key}`)?.batches })), artifacts };
+        item.verify = {
+          epoch,
+          params,
+          tags,
+          series: series.map((s) => ({ ...s, batches: seriesSync.get(`${run.runId}\u0000${s.key}`)?.batches })),
+          artifacts,
+        };
         return item;
       }
       return undefined;
-  });
-  if (record) await markOpen(db, state, read.map((r, i) => ({ runId: r.runId, stored: r.sync, open: work[i] !== undefined })), Number(seqNow ?? 0));
+    },
+  );
+  if (record)
+    await markOpen(
+      db,
+      state,
+      read.map((r, i) => ({ runId: r.runId, stored: r.sync, open: work[i] !== undefined })),
+      Number(seqNow ?? 0),
+    );
   return work.filter((w): w is RunWork => w !== undefined);
 }
 
 /** Records which runs are open for the state, and that every change up to `seq` was looked at. */
-async function markOpen(db: Db, state: string, runs: { runId: string; stored: RunSyncRecord | undefined; open: boolean }[], seq: number): Promise<void> {
+async function markOpen(
+  db: Db,
+  state: string,
+  runs: { runId: string; stored: RunSyncRecord | undefined; open: boolean }[],
+  seq: number,
+): Promise<void> {
   const flips = runs.filter((r) => (r.stored?.openIn === state) !== r.open);
   const tx = db.transaction(['meta', 'runs', 'remote'], 'readwrite');
   for (const { runId, open } of flips) {
@@ -147,14 +189,20 @@ async function markOpen(db: Db, state: string, runs: { runId: string; stored: Ru
 }
 
 /** What this server has of runs and experiments: the ids models and registry versions refer to. */
-export async function remoteIds(db: Db, state: string): Promise<{ runs: Map<string, RunSyncRecord>; experiments: Map<string, string> }> {
+export async function remoteIds(
+  db: Db,
+  state: string,
+): Promise<{ runs: Map<string, RunSyncRecord>; experiments: Map<string, string> }> {
   const [runs, experiments] = await Promise.all([remoteMap(db, state, 'run'), remoteMap(db, state, 'experiment')]);
   return { runs, experiments: new Map([...experiments].map(([id, e]) => [id, e.remoteId])) };
 }
 
 /** An owner's files whose content this server does not have. */
 export async function unsyncedFiles(db: Db, state: string, owner: string): Promise<ArtifactRecord[]> {
-  const [files, synced] = await Promise.all([db.getAll('artifacts', runRange(owner)), remoteMap(db, state, 'file', owner)]);
+  const [files, synced] = await Promise.all([
+    db.getAll('artifacts', runRange(owner)),
+    remoteMap(db, state, 'file', owner),
+  ]);
   return files.filter((a) => synced.get(`${owner}\u0000${a.path}`)?.syncedSha256 !== a.sha256);
 }
 
@@ -164,7 +212,11 @@ export async function readPoints(db: Db, runId: string, key: string, from: numbe
 }
 
 /** Points [from, to) of several series of a run, read in one transaction (one per series costs more than the reading). */
-export async function readWindows(db: Db, runId: string, windows: readonly { key: string; from: number; to: number }[]): Promise<MetricPoint[][]> {
+export async function readWindows(
+  db: Db,
+  runId: string,
+  windows: readonly { key: string; from: number; to: number }[],
+): Promise<MetricPoint[][]> {
   const store = db.transaction('metricChunks').store;
   return Promise.all(
     windows.map(async ({ key, from, to }) => {
@@ -184,7 +236,12 @@ export async function readWindows(db: Db, runId: string, windows: readonly { key
   );
 }
 
-function updateRun(db: Db, state: string, runId: string, change: (s: RunSyncRecord) => RunSyncRecord): Promise<RunSyncRecord> {
+function updateRun(
+  db: Db,
+  state: string,
+  runId: string,
+  change: (s: RunSyncRecord) => RunSyncRecord,
+): Promise<RunSyncRecord> {
   return updateRemote(db, state, 'run', runId, '', (old) => change(old ?? emptySync(runId)));
 }
 
@@ -199,11 +256,22 @@ export async function markCreateAttempted(db: Db, state: string, runIds: readonl
   await tx.done;
 }
 
-export async function recordRemoteRun(db: Db, state: string, runId: string, remoteRunId: string, artifactUri: string): Promise<void> {
+export async function recordRemoteRun(
+  db: Db,
+  state: string,
+  runId: string,
+  remoteRunId: string,
+  artifactUri: string,
+): Promise<void> {
   await updateRun(db, state, runId, (s) => ({ ...s, createAttempted: true, remoteRunId, artifactUri }));
 }
 
-export async function recordRemoteExperiment(db: Db, state: string, experimentId: string, remoteId: string): Promise<void> {
+export async function recordRemoteExperiment(
+  db: Db,
+  state: string,
+  experimentId: string,
+  remoteId: string,
+): Promise<void> {
   await updateRemote(db, state, 'experiment', experimentId, '', () => ({ remoteId }));
 }
 
@@ -237,14 +305,21 @@ export async function ackBatch(
       if (count > (old?.syncedCount ?? 0)) {
         acked.metrics += count - (old?.syncedCount ?? 0);
         // An old record without `batches` took at least one batch: this makes it more than one.
-        void tx.objectStore('remote').put({ syncedCount: count, batches: old === undefined ? 1 : (old.batches ?? 1) + 1 } satisfies SeriesSyncRecord, k);
+        void tx
+          .objectStore('remote')
+          .put(
+            { syncedCount: count, batches: old === undefined ? 1 : (old.batches ?? 1) + 1 } satisfies SeriesSyncRecord,
+            k,
+          );
       }
     }),
     // Counted once, and only while the stored record is the version sent (a tag replaced meanwhile is still pending).
-    ...text.filter((t) => t.seq > run.syncedSeq).map(async (t) => {
-      const current = await tx.objectStore(t.kind === 'param' ? 'params' : 'tags').get([runId, t.key]);
-      if (current?.seq === t.seq) acked[t.kind === 'param' ? 'params' : 'tags']++;
-    }),
+    ...text
+      .filter((t) => t.seq > run.syncedSeq)
+      .map(async (t) => {
+        const current = await tx.objectStore(t.kind === 'param' ? 'params' : 'tags').get([runId, t.key]);
+        if (current?.seq === t.seq) acked[t.kind === 'param' ? 'params' : 'tags']++;
+      }),
   ]);
   await adjustPending(tx, {}, { [state]: acked });
   await tx.done;
@@ -254,16 +329,26 @@ export async function ackBatch(
 export async function ackArtifact(db: Db, state: string, owner: string, path: string, sha256: string): Promise<void> {
   const tx = db.transaction(['meta', 'runs', 'artifacts', 'remote'], 'readwrite');
   const k = key(state, 'file', owner, path);
-  const [a, old, run] = await Promise.all([tx.objectStore('artifacts').get([owner, path]), tx.objectStore('remote').get(k), tx.objectStore('runs').getKey(owner)]);
+  const [a, old, run] = await Promise.all([
+    tx.objectStore('artifacts').get([owner, path]),
+    tx.objectStore('remote').get(k),
+    tx.objectStore('runs').getKey(owner),
+  ]);
   if (a !== undefined && a.sha256 === sha256) {
     void tx.objectStore('remote').put({ syncedSha256: sha256 }, k);
     // Files of logged models are counted with the models.
-    if (run !== undefined && (old as { syncedSha256?: string } | undefined)?.syncedSha256 !== sha256) await adjustPending(tx, {}, { [state]: { artifacts: 1, bytes: a.size } });
+    if (run !== undefined && (old as { syncedSha256?: string } | undefined)?.syncedSha256 !== sha256)
+      await adjustPending(tx, {}, { [state]: { artifacts: 1, bytes: a.size } });
   }
   await tx.done;
 }
 
-export async function ackEnd(db: Db, state: string, runId: string, end: NonNullable<RunSyncRecord['endSynced']>): Promise<void> {
+export async function ackEnd(
+  db: Db,
+  state: string,
+  runId: string,
+  end: NonNullable<RunSyncRecord['endSynced']>,
+): Promise<void> {
   await updateRun(db, state, runId, ({ verifiedEpoch: _, ...s }) => ({ ...s, endSynced: end }));
 }
 
@@ -275,7 +360,10 @@ export async function ackEnd(db: Db, state: string, runId: string, end: NonNulla
 export async function ackVerified(db: Db, state: string, runId: string, epoch: number, seq: number): Promise<void> {
   const tx = db.transaction(['runs', 'remote'], 'readwrite');
   const k = key(state, 'run', runId);
-  const [stored, run] = await Promise.all([tx.objectStore('remote').get(k) as Promise<RunSyncRecord | undefined>, tx.objectStore('runs').get(runId)]);
+  const [stored, run] = await Promise.all([
+    tx.objectStore('remote').get(k) as Promise<RunSyncRecord | undefined>,
+    tx.objectStore('runs').get(runId),
+  ]);
   const { openIn, ...closed } = stored ?? emptySync(runId);
   const next: RunSyncRecord = { ...closed, verifiedEpoch: epoch };
   if (openIn !== undefined && !(Number(run?.seq) <= seq)) next.openIn = openIn;
@@ -288,28 +376,43 @@ export async function ackVerified(db: Db, state: string, runId: string, epoch: n
  * acknowledgements so they are uploaded again. `whole` when the run itself
  * is gone (it is created again, after a search by its client id).
  */
-export async function reopenRun(db: Db, state: string, runId: string, whole: boolean, missing: { params?: boolean; series?: string[]; files?: string[]; end?: boolean }): Promise<void> {
+export async function reopenRun(
+  db: Db,
+  state: string,
+  runId: string,
+  whole: boolean,
+  missing: { params?: boolean; series?: string[]; files?: string[]; end?: boolean },
+): Promise<void> {
   const tx = db.transaction(['meta', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readwrite');
   const runKey = key(state, 'run', runId);
   const run = ((await tx.objectStore('remote').get(runKey)) as RunSyncRecord | undefined) ?? emptySync(runId);
-  const parts = whole ? { text: true, series: 'all' as const, files: 'all' as const } : { text: missing.params === true, series: missing.series ?? [], files: missing.files ?? [] };
+  const parts = whole
+    ? { text: true, series: 'all' as const, files: 'all' as const }
+    : { text: missing.params === true, series: missing.series ?? [], files: missing.files ?? [] };
   await adjustPending(tx, {}, { [state]: negate(await ackedOfRun(tx, state, runId, run.syncedSeq, parts)) });
   if (whole) {
     for (const kind of ['series', 'file'] as const) void tx.objectStore('remote').delete(kindRange(state, kind, runId));
-    void tx.objectStore('remote').put({ runId, createAttempted: true, syncedSeq: 0, openIn: state } satisfies RunSyncRecord, runKey);
+    void tx
+      .objectStore('remote')
+      .put({ runId, createAttempted: true, syncedSeq: 0, openIn: state } satisfies RunSyncRecord, runKey);
   } else {
     const { verifiedEpoch: _, endSynced, ...rest } = run;
     const next: RunSyncRecord = { ...rest, syncedSeq: missing.params ? 0 : run.syncedSeq, openIn: state };
     if (!missing.end && endSynced !== undefined) next.endSynced = endSynced;
     void tx.objectStore('remote').put(next, runKey);
-    for (const metric of missing.series ?? []) void tx.objectStore('remote').delete(key(state, 'series', runId, metric));
+    for (const metric of missing.series ?? [])
+      void tx.objectStore('remote').delete(key(state, 'series', runId, metric));
     for (const path of missing.files ?? []) void tx.objectStore('remote').delete(key(state, 'file', runId, path));
   }
   await tx.done;
 }
 
 /** An item one server refused for good: kept with that server's state (another server may take it). */
-export async function addDeadLetter(db: Db, state: string, letter: Omit<DeadLetterRecord, 'id' | 'state'>): Promise<void> {
+export async function addDeadLetter(
+  db: Db,
+  state: string,
+  letter: Omit<DeadLetterRecord, 'id' | 'state'>,
+): Promise<void> {
   await db.add('deadLetters', { ...letter, state } as DeadLetterRecord);
 }
 

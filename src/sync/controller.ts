@@ -21,7 +21,14 @@ type Message =
   | { type: 'changed' }
   | { type: 'sync-request'; id: string }
   | { type: 'sync-result'; id: string; error?: SerializedError }
-  | { type: 'status'; inFlight: number; state: SyncStatus['state']; lastSuccessTime?: number; lastError?: SyncStatus['lastError']; lastNotice?: SyncStatus['lastNotice'] };
+  | {
+      type: 'status';
+      inFlight: number;
+      state: SyncStatus['state'];
+      lastSuccessTime?: number;
+      lastError?: SyncStatus['lastError'];
+      lastNotice?: SyncStatus['lastNotice'];
+    };
 
 const DEBOUNCE_MS = 200;
 const MAX_WAIT_MS = 60_000;
@@ -87,28 +94,34 @@ export class SyncController {
     if (remote === null) {
       this.stepDown();
     } else {
-      this.engine = new SyncEngine(this.db, new MlflowRest(remote), this.artifacts, {
-        started: () => {
-          this.uploading = true;
-          this.emitSoon();
+      this.engine = new SyncEngine(
+        this.db,
+        new MlflowRest(remote),
+        this.artifacts,
+        {
+          started: () => {
+            this.uploading = true;
+            this.emitSoon();
+          },
+          inFlight: (delta) => {
+            this.inFlight += delta;
+            this.emitSoon();
+          },
+          retrying: (error) => {
+            this.noteError(toSyncError(error));
+            this.emitSoon();
+          },
+          problem: (error, runId) => {
+            this.problems.push(error);
+            this.noteError(error, runId);
+          },
+          notice: (message) => {
+            this.lastNotice = { message, at: Date.now() };
+            this.emitSoon();
+          },
         },
-        inFlight: (delta) => {
-          this.inFlight += delta;
-          this.emitSoon();
-        },
-        retrying: (error) => {
-          this.noteError(toSyncError(error));
-          this.emitSoon();
-        },
-        problem: (error, runId) => {
-          this.problems.push(error);
-          this.noteError(error, runId);
-        },
-        notice: (message) => {
-          this.lastNotice = { message, at: Date.now() };
-          this.emitSoon();
-        },
-      }, this.retry);
+        this.retry,
+      );
       this.seekLeadership();
       if (remote.autoSync !== false) this.schedule(0);
     }
@@ -134,7 +147,10 @@ export class SyncController {
   /** Resolves when everything recorded before the call is on the server. */
   async sync(): Promise<void> {
     if (this.remote === undefined) {
-      throw new MlflowEdgeError('INVALID_STATE', 'No MLflow server is set. Pass remote: { trackingUri } to openTracker() or call tracker.setRemote().');
+      throw new MlflowEdgeError(
+        'INVALID_STATE',
+        'No MLflow server is set. Pass remote: { trackingUri } to openTracker() or call tracker.setRemote().',
+      );
     }
     if (this.leader) return this.freshPass();
     // Ask the uploader. This tab may become it (its lock request may still be
@@ -228,7 +244,11 @@ export class SyncController {
   }
 
   private noteError(error: Error, runId?: string): void {
-    this.lastError = { code: (error as MlflowEdgeError).code ?? 'INTERNAL_ERROR', message: runId ? `run ${runId}: ${error.message}` : error.message, at: Date.now() };
+    this.lastError = {
+      code: (error as MlflowEdgeError).code ?? 'INTERNAL_ERROR',
+      message: runId ? `run ${runId}: ${error.message}` : error.message,
+      at: Date.now(),
+    };
     this.emitSoon();
   }
 
@@ -268,7 +288,13 @@ export class SyncController {
         break;
       case 'sync-request':
         if (!this.leader) return;
-        await this.serve(message.id, (error) => this.channel?.postMessage({ type: 'sync-result', id: message.id, ...(error ? { error } : {}) } satisfies Message));
+        await this.serve(message.id, (error) =>
+          this.channel?.postMessage({
+            type: 'sync-result',
+            id: message.id,
+            ...(error ? { error } : {}),
+          } satisfies Message),
+        );
         break;
       case 'sync-result':
         this.settle(message.id, message.error);
@@ -293,7 +319,12 @@ export class SyncController {
     // While this tab uploads, the pass's own count; otherwise a look at what changed and what is open.
     const live = this.uploading && this.engine?.state === state ? this.engine.progress?.snapshot() : undefined;
     const [pending, letters] = await Promise.all([
-      live ?? Promise.all([pendingOfRuns(this.db, state), pendingModels(this.db, state)]).then(([runs, models]) => ({ ...runs, ...models, bytes: runs.bytes + models.bytes })),
+      live ??
+        Promise.all([pendingOfRuns(this.db, state), pendingModels(this.db, state)]).then(([runs, models]) => ({
+          ...runs,
+          ...models,
+          bytes: runs.bytes + models.bytes,
+        })),
       listDeadLetters(this.db, state),
     ]);
     const view = this.leader ? undefined : this.leaderView;
@@ -341,7 +372,11 @@ export class SyncController {
     if (this.emitTimer !== undefined) return;
     this.emitTimer = setTimeout(async () => {
       if (this.leader) {
-        const message: Message = { type: 'status', inFlight: this.inFlight, state: this.uploading ? 'syncing' : this.paused ? 'paused' : this.failures > 0 ? 'waiting' : 'idle' };
+        const message: Message = {
+          type: 'status',
+          inFlight: this.inFlight,
+          state: this.uploading ? 'syncing' : this.paused ? 'paused' : this.failures > 0 ? 'waiting' : 'idle',
+        };
         if (this.lastSuccessTime !== undefined) message.lastSuccessTime = this.lastSuccessTime;
         if (this.lastError !== undefined) message.lastError = this.lastError;
         if (this.lastNotice !== undefined) message.lastNotice = this.lastNotice;
@@ -366,7 +401,8 @@ export class SyncController {
     if (this.emitTimer !== undefined) clearTimeout(this.emitTimer);
     globalThis.removeEventListener?.('online', this.onOnline);
     this.channel?.close();
-    for (const { reject } of this.waiting.values()) reject(new MlflowEdgeError('INVALID_STATE', 'The tracker was closed before sync finished.'));
+    for (const { reject } of this.waiting.values())
+      reject(new MlflowEdgeError('INVALID_STATE', 'The tracker was closed before sync finished.'));
     this.waiting.clear();
   }
 }

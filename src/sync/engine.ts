@@ -49,7 +49,15 @@ import {
   type RunWork,
 } from '../store/sync-state.js';
 import { lostLastModel, ModelSync } from './models.js';
-import { ackOf, encodeDouble, logBatchBody, packBatches, type BatchItem, type MetricItem, type TextItem } from './packing.js';
+import {
+  ackOf,
+  encodeDouble,
+  logBatchBody,
+  packBatches,
+  type BatchItem,
+  type MetricItem,
+  type TextItem,
+} from './packing.js';
 import { SeriesPoints } from './points.js';
 import { countPending, Progress } from './progress.js';
 
@@ -66,7 +74,13 @@ const VERIFY_CHUNK = 100;
 /** Points per metrics/get-history page: MLflow's Python client's size. Always sent: without it, MLflow 3.2+ once answered empty pages with a token to themselves. */
 const HISTORY_PAGE = 25_000;
 /** Tags the server adds to a run it creates: a twin holding only these holds nothing. */
-const CREATE_TAGS = new Set([CLIENT_ID_TAG, 'mlflow.runName', 'mlflow.user', 'mlflow.source.name', 'mlflow.source.type']);
+const CREATE_TAGS = new Set([
+  CLIENT_ID_TAG,
+  'mlflow.runName',
+  'mlflow.user',
+  'mlflow.source.name',
+  'mlflow.source.type',
+]);
 
 export interface EngineHooks {
   /** A request started (+1) or ended (-1). */
@@ -81,27 +95,45 @@ export interface EngineHooks {
   notice(message: string): void;
 }
 
-type RunInfoJson = { run_id: string; artifact_uri: string; lifecycle_stage?: string; status?: string; end_time?: number | string; experiment_id?: string };
+type RunInfoJson = {
+  run_id: string;
+  artifact_uri: string;
+  lifecycle_stage?: string;
+  status?: string;
+  end_time?: number | string;
+  experiment_id?: string;
+};
 type RunJson = {
   info: RunInfoJson;
-  data?: { params?: { key: string; value: string }[]; tags?: { key: string; value: string }[]; metrics?: { key: string; value: number | string; step?: number | string; timestamp?: number | string }[] };
+  data?: {
+    params?: { key: string; value: string }[];
+    tags?: { key: string; value: string }[];
+    metrics?: { key: string; value: number | string; step?: number | string; timestamp?: number | string }[];
+  };
 };
 
-const has = (path: string[]): Shape => (json) => {
-  let at: unknown = json;
-  for (const p of path) {
-    if (at === null || typeof at !== 'object' || !(p in at)) return `a JSON object with ${path.join('.')}`;
-    at = (at as Record<string, unknown>)[p];
-  }
-  return at === undefined || at === null ? `a JSON object with ${path.join('.')}` : undefined;
-};
+const has =
+  (path: string[]): Shape =>
+  (json) => {
+    let at: unknown = json;
+    for (const p of path) {
+      if (at === null || typeof at !== 'object' || !(p in at)) return `a JSON object with ${path.join('.')}`;
+      at = (at as Record<string, unknown>)[p];
+    }
+    return at === undefined || at === null ? `a JSON object with ${path.join('.')}` : undefined;
+  };
 const RUN_SHAPE = has(['run', 'info', 'run_id']);
 
 /** Run-level refusals: the run waits for someone to change the server (restore the run or experiment). */
 function runWaits(error: unknown): boolean {
-  return error instanceof RestError && error.kind === 'refused' && /must be in the 'active' state|is deleted on the server/i.test(error.message);
+  return (
+    error instanceof RestError &&
+    error.kind === 'refused' &&
+    /must be in the 'active' state|is deleted on the server/i.test(error.message)
+  );
 }
-const runGone = (error: unknown) => error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST';
+const runGone = (error: unknown) =>
+  error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST';
 
 export class SyncEngine {
   /** The sync state this pass uploads to, once the server said who it is. */
@@ -138,7 +170,11 @@ export class SyncEngine {
     for (const w of await pendingRuns(this.db, state)) {
       if (w.experiment === undefined) {
         this.hooks.problem(
-          new MlflowEdgeError('DATA_LOSS', `The local record of experiment ${w.run.experimentId} is missing (damaged storage), so run ${w.run.runId} cannot be uploaded; everything else goes on. Its data is kept.`, { runId: w.run.runId }),
+          new MlflowEdgeError(
+            'DATA_LOSS',
+            `The local record of experiment ${w.run.experimentId} is missing (damaged storage), so run ${w.run.runId} cannot be uploaded; everything else goes on. Its data is kept.`,
+            { runId: w.run.runId },
+          ),
           w.run.runId,
         );
         continue;
@@ -169,7 +205,12 @@ export class SyncEngine {
     }
     // One durable write marks every create this pass is about to send (not one per run).
     const fresh = new Set(toCreate.filter((w) => !w.sync.createAttempted));
-    if (fresh.size > 0) await markCreateAttempted(this.db, state, [...fresh].map((w) => w.run.runId));
+    if (fresh.size > 0)
+      await markCreateAttempted(
+        this.db,
+        state,
+        [...fresh].map((w) => w.run.runId),
+      );
     const created = new Set<string>();
     await this.lanes(toCreate, async (w) => {
       const remote = await this.guard(w, async () => {
@@ -191,7 +232,9 @@ export class SyncEngine {
     const last = [...created].at(-1);
     if (last !== undefined) await recordLastRun(this.db, state, (await remoteIds.get(last))!);
     // Then their data, a few runs at a time: the server's per-request time, not ours, is the limit.
-    const ready = work.filter((w) => w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined && w.verify === undefined);
+    const ready = work.filter(
+      (w) => w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined && w.verify === undefined,
+    );
     await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds)));
     // Runs whose every item is now acknowledged, this pass's included, are compared with the server's copy.
     const left = await pendingRuns(this.db, state);
@@ -225,12 +268,18 @@ export class SyncEngine {
   private async identify(): Promise<string> {
     const version = await this.request(() => this.rest.serverVersion());
     const identity = await this.request(() =>
-      this.rest.call<{ experiment: { creation_time?: number | string; experiment_id: string } }>('GET', 'experiments/get', { experiment_id: '0' }, has(['experiment', 'experiment_id'])),
+      this.rest.call<{ experiment: { creation_time?: number | string; experiment_id: string } }>(
+        'GET',
+        'experiments/get',
+        { experiment_id: '0' },
+        has(['experiment', 'experiment_id']),
+      ),
     )
       .then((r) => `default-experiment:${r.experiment.creation_time ?? 'none'}`)
       .catch((error: unknown) => {
         // No Default experiment (deleted for good), or this user may not read it: the URI is all we know of this server.
-        if (runGone(error) || (error instanceof RestError && error.kind === 'auth' && error.status === 403)) return `uri:${this.rest.trackingUri}`;
+        if (runGone(error) || (error instanceof RestError && error.kind === 'auth' && error.status === 403))
+          return `uri:${this.rest.trackingUri}`;
         throw error;
       });
     const binding: Binding = await bindIdentity(this.db, this.rest.trackingUri, `${identity}`);
@@ -255,14 +304,18 @@ export class SyncEngine {
       } catch (error) {
         if (!runGone(error)) throw error;
         await bumpEpoch(this.db, state);
-        this.hooks.notice(`The MLflow server at ${this.rest.trackingUri} no longer has runs it acknowledged (restored from an older backup?): every run is compared with it again and what it lacks is uploaded again.`);
+        this.hooks.notice(
+          `The MLflow server at ${this.rest.trackingUri} no longer has runs it acknowledged (restored from an older backup?): every run is compared with it again and what it lacks is uploaded again.`,
+        );
         return;
       }
     }
     const model = await lostLastModel(this.db, state, this.rest, (fn) => this.request(fn));
     if (model !== undefined) {
       await bumpEpoch(this.db, state);
-      this.hooks.notice(`The MLflow server at ${this.rest.trackingUri} no longer has ${model} it acknowledged (restored from an older backup?): every run, model and registry version is compared with it again and what it lacks is uploaded again.`);
+      this.hooks.notice(
+        `The MLflow server at ${this.rest.trackingUri} no longer has ${model} it acknowledged (restored from an older backup?): every run, model and registry version is compared with it again and what it lacks is uploaded again.`,
+      );
     }
   }
 
@@ -321,7 +374,13 @@ export class SyncEngine {
           blob = await this.artifacts.read(runId, a.path);
         } catch (error) {
           // The local file is gone (cleared storage): that item alone becomes a dead letter.
-          await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`, at: Date.now() });
+          await addDeadLetter(this.db, state, {
+            runId,
+            kind: 'artifact',
+            key: a.path,
+            message: `The local file is missing or unreadable (${(error as Error).message}); it cannot be uploaded.`,
+            at: Date.now(),
+          });
           await ackArtifact(this.db, state, runId, a.path, a.sha256);
           this.progress?.done({ artifacts: 1, bytes: a.size });
           continue;
@@ -331,7 +390,13 @@ export class SyncEngine {
           await ackArtifact(this.db, state, runId, a.path, a.sha256);
         } catch (error) {
           if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error)) throw error;
-          await addDeadLetter(this.db, state, { runId, kind: 'artifact', key: a.path, message: error.message, at: Date.now() });
+          await addDeadLetter(this.db, state, {
+            runId,
+            kind: 'artifact',
+            key: a.path,
+            message: error.message,
+            at: Date.now(),
+          });
           await ackArtifact(this.db, state, runId, a.path, a.sha256);
         }
         this.progress?.done({ artifacts: 1, bytes: a.size });
@@ -356,7 +421,16 @@ export class SyncEngine {
     const shape = has(['experiment', 'experiment_id']);
     const byName = async (): Promise<{ experiment_id: string; lifecycle_stage: string } | undefined> => {
       try {
-        return (await this.request(() => this.rest.call<{ experiment: { experiment_id: string; lifecycle_stage: string } }>('GET', 'experiments/get-by-name', { experiment_name: e.name }, shape))).experiment;
+        return (
+          await this.request(() =>
+            this.rest.call<{ experiment: { experiment_id: string; lifecycle_stage: string } }>(
+              'GET',
+              'experiments/get-by-name',
+              { experiment_name: e.name },
+              shape,
+            ),
+          )
+        ).experiment;
       } catch (error) {
         if (runGone(error)) return undefined;
         throw error;
@@ -365,14 +439,22 @@ export class SyncEngine {
     let found = await byName();
     if (found === undefined) {
       try {
-        const created = await this.request(() => this.rest.call<{ experiment_id: string }>('POST', 'experiments/create', { name: e.name }, has(['experiment_id'])));
+        const created = await this.request(() =>
+          this.rest.call<{ experiment_id: string }>(
+            'POST',
+            'experiments/create',
+            { name: e.name },
+            has(['experiment_id']),
+          ),
+        );
         found = { experiment_id: created.experiment_id, lifecycle_stage: 'active' };
       } catch (error) {
         if (!(error instanceof RestError && error.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw error;
         found = await byName();
       }
     }
-    if (found === undefined) throw new RestError(`Experiment '${e.name}' could not be created on the server.`, 'retry', 0);
+    if (found === undefined)
+      throw new RestError(`Experiment '${e.name}' could not be created on the server.`, 'retry', 0);
     if (found.lifecycle_stage !== 'active') {
       throw new RestError(
         `Experiment '${e.name}' is deleted on the server (id ${found.experiment_id}). Restore it there (mlflow experiments restore) to upload its runs; they are kept here meanwhile.`,
@@ -400,8 +482,15 @@ export class SyncEngine {
         find: () => this.findByClientId([experimentId], `tags.\`${CLIENT_ID_TAG}\` = '${runId}'`),
         prefer: (found) => found.find(holdsData) ?? found[0]!,
         create: async () => {
-          const body = { experiment_id: experimentId, run_name: w.run.runName, start_time: w.run.startTime, user_id: w.run.userId, tags: [{ key: CLIENT_ID_TAG, value: runId }] };
-          return (await this.tracked(() => this.rest.call<{ run: RunJson }>('POST', 'runs/create', body, RUN_SHAPE))).run;
+          const body = {
+            experiment_id: experimentId,
+            run_name: w.run.runName,
+            start_time: w.run.startTime,
+            user_id: w.run.userId,
+            tags: [{ key: CLIENT_ID_TAG, value: runId }],
+          };
+          return (await this.tracked(() => this.rest.call<{ run: RunJson }>('POST', 'runs/create', body, RUN_SHAPE)))
+            .run;
         },
       },
       this.retry,
@@ -419,7 +508,9 @@ export class SyncEngine {
    * pass created them. Empty twins are deleted; a twin holding data never is.
    */
   private async sweepTwins(experimentIds: string[], remoteIds: RemoteRunIds): Promise<void> {
-    const found = await this.withRetries(() => this.findByClientId(experimentIds, `tags.\`${CLIENT_ID_TAG}\` LIKE '%' AND attributes.status = 'RUNNING'`));
+    const found = await this.withRetries(() =>
+      this.findByClientId(experimentIds, `tags.\`${CLIENT_ID_TAG}\` LIKE '%' AND attributes.status = 'RUNNING'`),
+    );
     const twins: RunJson[] = [];
     for (const r of found) {
       const client = r.data?.tags?.find((t) => t.key === CLIENT_ID_TAG)?.value;
@@ -427,8 +518,13 @@ export class SyncEngine {
       const chosen = client === undefined ? undefined : await remoteIds.get(client);
       if (chosen !== undefined && chosen !== r.info.run_id) twins.push(r);
     }
-    const kept = await settleTwins(twins, holdsData, (t) => this.request(() => this.rest.call('POST', 'runs/delete', { run_id: t.info.run_id })).then(() => undefined));
-    for (const twin of kept) this.hooks.notice(`Run ${twin.info.run_id} on the server carries the same client id as another and holds data, so it was kept; compare the two in MLflow's UI.`);
+    const kept = await settleTwins(twins, holdsData, (t) =>
+      this.request(() => this.rest.call('POST', 'runs/delete', { run_id: t.info.run_id })).then(() => undefined),
+    );
+    for (const twin of kept)
+      this.hooks.notice(
+        `Run ${twin.info.run_id} on the server carries the same client id as another and holds data, so it was kept; compare the two in MLflow's UI.`,
+      );
   }
 
   /** Active runs matching `filter` in these experiments (every page). */
@@ -436,9 +532,17 @@ export class SyncEngine {
     const out: RunJson[] = [];
     let pageToken: string | undefined;
     do {
-      const body: Record<string, unknown> = { experiment_ids: experimentIds, filter, run_view_type: 'ACTIVE_ONLY', max_results: 1000, order_by: ['attributes.start_time ASC'] };
+      const body: Record<string, unknown> = {
+        experiment_ids: experimentIds,
+        filter,
+        run_view_type: 'ACTIVE_ONLY',
+        max_results: 1000,
+        order_by: ['attributes.start_time ASC'],
+      };
       if (pageToken !== undefined) body.page_token = pageToken;
-      const result = await this.tracked(() => this.rest.call<{ runs?: RunJson[]; next_page_token?: string }>('POST', 'runs/search', body));
+      const result = await this.tracked(() =>
+        this.rest.call<{ runs?: RunJson[]; next_page_token?: string }>('POST', 'runs/search', body),
+      );
       out.push(...(result.runs ?? []));
       pageToken = result.next_page_token || undefined;
     } while (pageToken !== undefined);
@@ -454,10 +558,13 @@ export class SyncEngine {
   private async verify(state: string, runs: RunWork[], remoteIds: RemoteRunIds): Promise<void> {
     if (runs.length === 0) return;
     // Items the server refused for good are not expected there.
-    const refused = new Set((await listDeadLetters(this.db, state)).map((d) => `${d.runId}\u0000${d.kind}\u0000${d.key}`));
+    const refused = new Set(
+      (await listDeadLetters(this.db, state)).map((d) => `${d.runId}\u0000${d.kind}\u0000${d.key}`),
+    );
     for (const w of runs) {
       const v = w.verify!;
-      const keep = (kind: string) => (r: { key?: string; path?: string }) => !refused.has(`${w.run.runId}\u0000${kind}\u0000${r.key ?? r.path}`);
+      const keep = (kind: string) => (r: { key?: string; path?: string }) =>
+        !refused.has(`${w.run.runId}\u0000${kind}\u0000${r.key ?? r.path}`);
       v.params = v.params.filter(keep('param'));
       v.tags = v.tags.filter(keep('tag'));
       v.series = v.series.filter(keep('metric'));
@@ -466,7 +573,9 @@ export class SyncEngine {
     for (let i = 0; i < runs.length; i += VERIFY_CHUNK) {
       const chunk = runs.slice(i, i + VERIFY_CHUNK);
       const ids = chunk.map((w) => w.sync.remoteRunId!);
-      const experiments = [...new Set(chunk.map((w) => w.remoteExperimentId).filter((e): e is string => e !== undefined))];
+      const experiments = [
+        ...new Set(chunk.map((w) => w.remoteExperimentId).filter((e): e is string => e !== undefined)),
+      ];
       await this.sweepTwins(experiments, remoteIds);
       const result = await this.request(() =>
         this.rest.call<{ runs?: RunJson[] }>('POST', 'runs/search', {
@@ -486,21 +595,29 @@ export class SyncEngine {
           continue;
         }
         if (remote.info.lifecycle_stage !== undefined && remote.info.lifecycle_stage !== 'active') {
-          this.hooks.problem(new MlflowEdgeError('INVALID_STATE', `Run ${remote.info.run_id} is deleted on the server. Restore it there (mlflow runs restore) to finish its upload; its data is kept here.`, { runId: w.run.runId }), w.run.runId);
+          this.hooks.problem(
+            new MlflowEdgeError(
+              'INVALID_STATE',
+              `Run ${remote.info.run_id} is deleted on the server. Restore it there (mlflow runs restore) to finish its upload; its data is kept here.`,
+              { runId: w.run.runId },
+            ),
+            w.run.runId,
+          );
           continue;
         }
         const missing = await this.compare(w, remote, remoteIds);
         if (missing === undefined) {
           await ackVerified(this.db, state, w.run.runId, w.verify!.epoch, w.run.seq);
           this.progress?.done({ runs: 1 });
-        }
-        else {
+        } else {
           this.hooks.notice(`The server's copy of run ${w.run.runId} lacks ${missing.what}: it is uploaded again.`);
           await reopenRun(this.db, state, w.run.runId, false, missing);
         }
       }
       if (lost) {
-        this.hooks.notice(`Runs acknowledged earlier are missing on the MLflow server at ${this.rest.trackingUri}: they are created and uploaded again.`);
+        this.hooks.notice(
+          `Runs acknowledged earlier are missing on the MLflow server at ${this.rest.trackingUri}: they are created and uploaded again.`,
+        );
         await bumpEpoch(this.db, state);
       }
     }
@@ -518,12 +635,21 @@ export class SyncEngine {
     const metrics = new Map((remote.data?.metrics ?? []).map((m) => [m.key, m]));
     const parentTag = v.tags.find((t) => t.key === 'mlflow.parentRunId');
     const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.value);
-    const mapTag = (key: string, value: string) => (key === 'mlflow.parentRunId' ? (parent ?? `(parent ${value} not on the server)`) : value);
-    const textMissing = v.params.some((p) => params.get(p.key) !== p.value) || v.tags.some((t) => tags.get(t.key) !== mapTag(t.key, t.value));
-    const series = v.series.filter((s) => {
-      const m = metrics.get(s.key);
-      return m === undefined || String(m.value) !== String(encodeDouble(s.latest.value)) || Number(m.step ?? 0) !== s.latest.step;
-    }).map((s) => s.key);
+    const mapTag = (key: string, value: string) =>
+      key === 'mlflow.parentRunId' ? (parent ?? `(parent ${value} not on the server)`) : value;
+    const textMissing =
+      v.params.some((p) => params.get(p.key) !== p.value) ||
+      v.tags.some((t) => tags.get(t.key) !== mapTag(t.key, t.value));
+    const series = v.series
+      .filter((s) => {
+        const m = metrics.get(s.key);
+        return (
+          m === undefined ||
+          String(m.value) !== String(encodeDouble(s.latest.value)) ||
+          Number(m.step ?? 0) !== s.latest.step
+        );
+      })
+      .map((s) => s.key);
     // A series acknowledged in one log-batch (one transaction on the server) is whole when its latest point is there; others are counted.
     const lost: string[] = [];
     for (const s of v.series) {
@@ -534,7 +660,8 @@ export class SyncEngine {
       lost.push(`${missing} of the ${of} points of metric ${s.key}`);
     }
     const latestOff = series.length - lost.length;
-    const endMissing = w.run.status !== 'RUNNING' && remote.info.status !== undefined && remote.info.status !== w.run.status;
+    const endMissing =
+      w.run.status !== 'RUNNING' && remote.info.status !== undefined && remote.info.status !== w.run.status;
     const files = v.artifacts.length === 0 ? [] : await this.missingFiles(w, remote.info.run_id);
     if (!textMissing && series.length === 0 && !endMissing && files.length === 0) return undefined;
     const what = [
@@ -543,7 +670,9 @@ export class SyncEngine {
       ...lost,
       endMissing && 'its end status',
       files.length > 0 && `files ${files.join(', ')}`,
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     return { what, params: textMissing, series, files, end: endMissing };
   }
 
@@ -552,16 +681,30 @@ export class SyncEngine {
    * (see points.ts), of how many: get-history pages of HISTORY_PAGE, read
    * until every local point was seen or the history ends.
    */
-  private async missingPoints(runId: string, remoteRunId: string, s: SeriesRecord): Promise<{ missing: number; of: number }> {
+  private async missingPoints(
+    runId: string,
+    remoteRunId: string,
+    s: SeriesRecord,
+  ): Promise<{ missing: number; of: number }> {
     const local = new SeriesPoints(s.count);
-    for (let from = 0; from < s.count; from += WINDOW) for (const p of await readPoints(this.db, runId, s.key, from, Math.min(s.count, from + WINDOW))) local.add(p);
+    for (let from = 0; from < s.count; from += WINDOW)
+      for (const p of await readPoints(this.db, runId, s.key, from, Math.min(s.count, from + WINDOW))) local.add(p);
     local.seal();
     if (await this.holdsExactly(remoteRunId, s.key, local)) return { missing: 0, of: local.size };
     let pageToken: string | undefined;
     do {
-      const query: Record<string, string> = { run_id: remoteRunId, metric_key: s.key, max_results: String(HISTORY_PAGE) };
+      const query: Record<string, string> = {
+        run_id: remoteRunId,
+        metric_key: s.key,
+        max_results: String(HISTORY_PAGE),
+      };
       if (pageToken !== undefined) query.page_token = pageToken;
-      const page = await this.request(() => this.rest.call<{ metrics?: { value: number | string; step?: number | string; timestamp?: number | string }[]; next_page_token?: string }>('GET', 'metrics/get-history', query));
+      const page = await this.request(() =>
+        this.rest.call<{
+          metrics?: { value: number | string; step?: number | string; timestamp?: number | string }[];
+          next_page_token?: string;
+        }>('GET', 'metrics/get-history', query),
+      );
       for (const m of page.metrics ?? []) local.see(m.timestamp, m.step, m.value);
       // An empty page ends it too, whatever token came with it: a token back to the same page would loop forever.
       pageToken = (page.metrics?.length ?? 0) > 0 ? page.next_page_token || undefined : undefined;
@@ -581,11 +724,26 @@ export class SyncEngine {
    */
   private async holdsExactly(remoteRunId: string, key: string, local: SeriesPoints): Promise<boolean> {
     if (this.noOffsetProbe || local.size === 0) return false;
-    const query = { run_id: remoteRunId, metric_key: key, max_results: '1', page_token: btoa(JSON.stringify({ offset: local.size - 1 })) };
+    const query = {
+      run_id: remoteRunId,
+      metric_key: key,
+      max_results: '1',
+      page_token: btoa(JSON.stringify({ offset: local.size - 1 })),
+    };
     try {
-      const page = await this.request(() => this.rest.call<{ metrics?: { value: number | string; step?: number | string; timestamp?: number | string }[]; next_page_token?: string }>('GET', 'metrics/get-history', query));
+      const page = await this.request(() =>
+        this.rest.call<{
+          metrics?: { value: number | string; step?: number | string; timestamp?: number | string }[];
+          next_page_token?: string;
+        }>('GET', 'metrics/get-history', query),
+      );
       const [last, more] = page.metrics ?? [];
-      return last !== undefined && more === undefined && !page.next_page_token && local.isLast(last.timestamp, last.step, last.value);
+      return (
+        last !== undefined &&
+        more === undefined &&
+        !page.next_page_token &&
+        local.isLast(last.timestamp, last.step, last.value)
+      );
     } catch (error) {
       if (!(error instanceof RestError) || error.kind !== 'refused' || runGone(error)) throw error;
       this.noOffsetProbe = true; // this server pages otherwise (or not at all): count whole histories from now on
@@ -599,7 +757,13 @@ export class SyncEngine {
     const walk = async (path: string | undefined): Promise<void> => {
       const body: Record<string, string> = { run_id: remoteRunId };
       if (path !== undefined) body.path = path;
-      const { files = [] } = await this.request(() => this.rest.call<{ files?: { path: string; is_dir?: boolean; file_size?: number | string }[] }>('GET', 'artifacts/list', body));
+      const { files = [] } = await this.request(() =>
+        this.rest.call<{ files?: { path: string; is_dir?: boolean; file_size?: number | string }[] }>(
+          'GET',
+          'artifacts/list',
+          body,
+        ),
+      );
       for (const f of files) {
         if (f.is_dir) await walk(f.path);
         else sizes.set(f.path, Number(f.file_size ?? -1));
@@ -609,13 +773,24 @@ export class SyncEngine {
     return w.verify!.artifacts.filter((a) => sizes.get(a.path) !== a.size).map((a) => a.path);
   }
 
-  private async uploadData(state: string, w: RunWork, remoteRunId: string, remoteIds: RemoteRunIds, acks: Promise<void>[]): Promise<void> {
+  private async uploadData(
+    state: string,
+    w: RunWork,
+    remoteRunId: string,
+    remoteIds: RemoteRunIds,
+    acks: Promise<void>[],
+  ): Promise<void> {
     const runId = w.run.runId;
     const parentTag = w.text.find(({ kind, record }) => kind === 'tag' && record.key === 'mlflow.parentRunId');
     // The parent's id on the server, so the UI nests the runs there too; never the local id.
     const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.record.value);
     if (parentTag !== undefined && parent === undefined) {
-      throw new RestError(`Its parent run ${parentTag.record.value} is not on the server yet; the run's data waits for it.`, 'refused', 0, 'INVALID_STATE');
+      throw new RestError(
+        `Its parent run ${parentTag.record.value} is not on the server yet; the run's data waits for it.`,
+        'refused',
+        0,
+        'INVALID_STATE',
+      );
     }
     const text: TextItem[] = w.text.map(({ kind, record }) => ({
       kind,
@@ -635,7 +810,14 @@ export class SyncEngine {
       const series: MetricItem[][] = (await readWindows(this.db, runId, windows)).map((points, n) => {
         const { key, from, to } = windows[n]!;
         position.set(key, to);
-        return points.map((p, i) => ({ kind: 'metric', key, value: p.value, step: p.step, timestamp: p.timestamp, index: from + i }));
+        return points.map((p, i) => ({
+          kind: 'metric',
+          key,
+          value: p.value,
+          step: p.step,
+          timestamp: p.timestamp,
+          index: from + i,
+        }));
       });
       if (textLeft.length === 0 && series.length === 0) return;
       for (const batch of packBatches(textLeft, series)) await this.sendBatch(state, runId, remoteRunId, batch, acks);
@@ -644,13 +826,21 @@ export class SyncEngine {
   }
 
   /** Sends one log-batch; a refused batch is split until the refused items are alone, and those are dead-lettered. */
-  private async sendBatch(state: string, runId: string, remoteRunId: string, items: BatchItem[], acks: Promise<void>[]): Promise<void> {
+  private async sendBatch(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    items: BatchItem[],
+    acks: Promise<void>[],
+  ): Promise<void> {
     try {
       await this.request(() => this.rest.call('POST', 'runs/log-batch', logBatchBody(remoteRunId, items)));
     } catch (error) {
       // A refusal of the run itself (deleted, gone) is not about these items.
       if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
-      const nan = new Set(repeatedPointRefusal(error) ? items.filter((i) => i.kind === 'metric' && Number.isNaN(i.value)) : []);
+      const nan = new Set(
+        repeatedPointRefusal(error) ? items.filter((i) => i.kind === 'metric' && Number.isNaN(i.value)) : [],
+      );
       if (nan.size > 0 && items.length > 1) {
         // MLflow 2 refuses a whole batch that repeats a NaN point it stores (its duplicate check compares NaN
         // with NaN): the batch goes again in order, cut around each NaN point, which goes alone.
@@ -671,10 +861,19 @@ export class SyncEngine {
       }
       // Refused alone, an item is a dead letter; but a NaN point that hit the primary key is on the server.
       const item = items[0]!;
-      if (nan.size === 0) await addDeadLetter(this.db, state, { runId, kind: item.kind, key: item.key, message: error.message, at: Date.now() });
+      if (nan.size === 0)
+        await addDeadLetter(this.db, state, {
+          runId,
+          kind: item.kind,
+          key: item.key,
+          message: error.message,
+          at: Date.now(),
+        });
     }
     const { syncedSeq, counts, text } = ackOf(items);
-    const ack = ackBatch(this.db, state, runId, syncedSeq, counts, text).then(() => this.progress?.done(countItems(items)));
+    const ack = ackBatch(this.db, state, runId, syncedSeq, counts, text).then(() =>
+      this.progress?.done(countItems(items)),
+    );
     ack.catch(() => undefined); // awaited by the caller (syncData); never an unhandled rejection meanwhile
     acks.push(ack);
   }
@@ -733,7 +932,12 @@ class RemoteRunIds {
  * (the database's own words: SQLite, PostgreSQL, MySQL, SQL Server).
  */
 function repeatedPointRefusal(error: RestError): boolean {
-  return error.errorCode === 'BAD_REQUEST' && /IntegrityError|UniqueViolation|UNIQUE constraint failed|duplicate key value|Duplicate entry|Violation of PRIMARY KEY/i.test(error.message);
+  return (
+    error.errorCode === 'BAD_REQUEST' &&
+    /IntegrityError|UniqueViolation|UNIQUE constraint failed|duplicate key value|Duplicate entry|Violation of PRIMARY KEY/i.test(
+      error.message,
+    )
+  );
 }
 
 /** How many params, tags and metric points a batch carried. */
@@ -746,5 +950,7 @@ function countItems(items: readonly BatchItem[]): { params: number; tags: number
 /** A server run holds data when it has params, metrics or tags beyond those its create set. */
 function holdsData(run: RunJson): boolean {
   const d = run.data ?? {};
-  return (d.params?.length ?? 0) > 0 || (d.metrics?.length ?? 0) > 0 || (d.tags ?? []).some((t) => !CREATE_TAGS.has(t.key));
+  return (
+    (d.params?.length ?? 0) > 0 || (d.metrics?.length ?? 0) > 0 || (d.tags ?? []).some((t) => !CREATE_TAGS.has(t.key))
+  );
 }

@@ -24,7 +24,14 @@ import { RestError, type MlflowRest } from '../remote/rest.js';
 import { bumpEpoch, getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
 import { ackArtifact, addDeadLetter, remoteIds, unsyncedFiles } from '../store/sync-state.js';
 import { inWriteOrder } from '../models/write-order.js';
-import { ackModelVerified, epochOf, lastModels, modelFiles, recordLastModels, reopenModel } from '../store/model-sync-state.js';
+import {
+  ackModelVerified,
+  epochOf,
+  lastModels,
+  modelFiles,
+  recordLastModels,
+  reopenModel,
+} from '../store/model-sync-state.js';
 import { CLIENT_VERSION_TAG, RegistrySync } from './registry.js';
 import type { Requests } from './requests.js';
 import { checkLoggedModel, checkRunModel, isGone, versionHolds, type ModelCheck } from './verify-models.js';
@@ -36,7 +43,9 @@ export const CLIENT_MODEL_TAG = 'mlflow-edge.clientModelId';
 
 type RunIds = { runId: string; artifactUri: string; experimentId: string };
 
-type LoggedModelJson = { info: { model_id: string; artifact_uri: string; creation_timestamp_ms: number; status?: string } };
+type LoggedModelJson = {
+  info: { model_id: string; artifact_uri: string; creation_timestamp_ms: number; status?: string };
+};
 
 const quote = (s: string) => `'${s.replaceAll("'", "\\'")}'`;
 
@@ -45,11 +54,20 @@ const quote = (s: string) => `'${s.replaceAll("'", "\\'")}'`;
  * server it no longer has (restored from a backup older than them), probed
  * at the start of a pass as the last run is; undefined when it has both.
  */
-export async function lostLastModel(db: Db, state: string, rest: MlflowRest, request: <T>(fn: () => Promise<T>) => Promise<T>): Promise<string | undefined> {
+export async function lostLastModel(
+  db: Db,
+  state: string,
+  rest: MlflowRest,
+  request: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<string | undefined> {
   const last = await lastModels(db, state);
   if (last.modelId !== undefined) {
     try {
-      await request(() => rest.call('GET', `logged-models/${encodeURIComponent(last.modelId!)}`, undefined, (json) => ('model' in json ? undefined : 'a JSON object with model')));
+      await request(() =>
+        rest.call('GET', `logged-models/${encodeURIComponent(last.modelId!)}`, undefined, (json) =>
+          'model' in json ? undefined : 'a JSON object with model',
+        ),
+      );
     } catch (error) {
       if (!isGone(error)) throw error;
       // Found once: the checks it sets off make it again (a pointer left on it would set them off on every pass).
@@ -58,7 +76,10 @@ export async function lostLastModel(db: Db, state: string, rest: MlflowRest, req
     }
   }
   const v = last.version;
-  if (v !== undefined && !(await versionHolds(rest, request, v.name, v.version, { key: CLIENT_VERSION_TAG, value: v.clientId }))) {
+  if (
+    v !== undefined &&
+    !(await versionHolds(rest, request, v.name, v.version, { key: CLIENT_VERSION_TAG, value: v.clientId }))
+  ) {
     await recordLastModels(db, state, { version: undefined });
     return `version ${v.version} of registered model ${v.name}`;
   }
@@ -90,7 +111,10 @@ export class ModelSync {
       if (sync.abandoned || (sync.ready && sync.verifiedEpoch === this.epoch)) continue;
       const run = runs.get(model.runId);
       const experimentId = experiments.get(model.experimentId);
-      const remoteRun = run?.remoteRunId === undefined || run.artifactUri === undefined || experimentId === undefined ? undefined : { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId };
+      const remoteRun =
+        run?.remoteRunId === undefined || run.artifactUri === undefined || experimentId === undefined
+          ? undefined
+          : { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId };
       // Acknowledged before and not checked at this epoch: checked first, and what the server lost is uploaded again below.
       if (sync.ready) {
         sync = await this.verifyModel(model, sync, remoteRun);
@@ -106,13 +130,24 @@ export class ModelSync {
         sync = await this.syncModel(model, sync, remoteRun);
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'refused')) throw error;
-        if (isGone(error) && (await getRemote(this.db, this.state, 'model', model.modelId))?.remoteModelId !== undefined) {
+        if (
+          isGone(error) &&
+          (await getRemote(this.db, this.state, 'model', model.modelId))?.remoteModelId !== undefined
+        ) {
           // The model (or its run) the server answered for is not there: a proxy's made-up answer, or a loss. Made again next pass.
-          await this.lost(`Logged model ${model.modelId} is missing on the server (${error.message}); it is created again.`);
+          await this.lost(
+            `Logged model ${model.modelId} is missing on the server (${error.message}); it is created again.`,
+          );
           synced.set(model.modelId, await reopenModel(this.db, this.state, model.modelId, { whole: true }));
           continue;
         }
-        await addDeadLetter(this.db, this.state, { runId: model.runId, kind: 'model', key: model.name, message: error.message, at: Date.now() });
+        await addDeadLetter(this.db, this.state, {
+          runId: model.runId,
+          kind: 'model',
+          key: model.name,
+          message: error.message,
+          at: Date.now(),
+        });
         synced.set(model.modelId, await this.updateModel(model.modelId, { abandoned: true }));
         this.calls.done({ models: 1 });
         continue;
@@ -124,7 +159,10 @@ export class ModelSync {
     }
     // The registry, with the models as this pass left them.
     const byId = new Map(models.map((m) => [m.modelId, m]));
-    const registry = new RegistrySync(this.db, this.state, this.rest, this.calls, { epoch: () => this.epoch, lost: (message) => this.lost(message) });
+    const registry = new RegistrySync(this.db, this.state, this.rest, this.calls, {
+      epoch: () => this.epoch,
+      lost: (message) => this.lost(message),
+    });
     for (const registered of await listRegisteredModels(this.db)) await registry.sync(registered, byId, synced, runs);
   }
 
@@ -136,23 +174,44 @@ export class ModelSync {
   }
 
   /** Checks the server's copy of a model marked ready; returns its record, no longer ready when the server lacks something. */
-  private async verifyModel(model: LoggedModelRecord, sync: ModelSyncRecord, run: RunIds | undefined): Promise<ModelSyncRecord> {
+  private async verifyModel(
+    model: LoggedModelRecord,
+    sync: ModelSyncRecord,
+    run: RunIds | undefined,
+  ): Promise<ModelSyncRecord> {
     let check: ModelCheck;
     if (sync.remoteModelId !== undefined) {
-      check = await checkLoggedModel(this.rest, this.calls.request, sync.remoteModelId, await this.expectedSizes(model, run?.runId ?? '', sync));
+      check = await checkLoggedModel(
+        this.rest,
+        this.calls.request,
+        sync.remoteModelId,
+        await this.expectedSizes(model, run?.runId ?? '', sync),
+      );
     } else if (run === undefined || sync.remoteArtifactUri !== `${run.artifactUri.replace(/\/+$/, '')}/${model.name}`) {
       // MLflow 2: the model lives under its run, and the server lost that run (or it was made again): uploaded under the run it has now.
       check = { gone: true };
     } else {
-      check = await checkRunModel(this.rest, this.calls.request, run.runId, model.name, await this.expectedSizes(model, run.runId, sync));
+      check = await checkRunModel(
+        this.rest,
+        this.calls.request,
+        run.runId,
+        model.name,
+        await this.expectedSizes(model, run.runId, sync),
+      );
     }
     if (check.gone) {
-      await this.lost(`The MLflow server at ${this.rest.trackingUri} no longer has logged model ${model.name} (${model.modelId}) it acknowledged: it is uploaded again, and everything is compared with the server again.`);
+      await this.lost(
+        `The MLflow server at ${this.rest.trackingUri} no longer has logged model ${model.name} (${model.modelId}) it acknowledged: it is uploaded again, and everything is compared with the server again.`,
+      );
       return reopenModel(this.db, this.state, model.modelId, { whole: true });
     }
     if (check.notReady || check.files.length > 0) {
-      const what = [check.notReady && 'its READY status', check.files.length > 0 && `files ${check.files.join(', ')}`].filter(Boolean).join(', ');
-      this.calls.notice(`The server's copy of logged model ${model.name} (${model.modelId}) lacks ${what}: it is uploaded again.`);
+      const what = [check.notReady && 'its READY status', check.files.length > 0 && `files ${check.files.join(', ')}`]
+        .filter(Boolean)
+        .join(', ');
+      this.calls.notice(
+        `The server's copy of logged model ${model.name} (${model.modelId}) lacks ${what}: it is uploaded again.`,
+      );
       return reopenModel(this.db, this.state, model.modelId, { whole: false, files: check.files });
     }
     await ackModelVerified(this.db, this.state, model.modelId, this.epoch);
@@ -160,30 +219,54 @@ export class ModelSync {
   }
 
   /** The size of each of the model's files as the server should have it: MLmodel as rewritten with the server's ids on upload. */
-  private async expectedSizes(model: LoggedModelRecord, remoteRunId: string, sync: ModelSyncRecord): Promise<Map<string, number>> {
+  private async expectedSizes(
+    model: LoggedModelRecord,
+    remoteRunId: string,
+    sync: ModelSyncRecord,
+  ): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const file of await modelFiles(this.db, model.modelId)) {
       if (file.path !== 'MLmodel') out.set(file.path, file.size);
       else {
-        const remote = sync.remoteModelId === undefined ? undefined : { model_id: sync.remoteModelId, artifact_uri: sync.remoteArtifactUri! };
-        out.set(file.path, (await serverMLmodel(model, await this.artifacts.read(model.modelId, file.path), remoteRunId, remote)).size);
+        const remote =
+          sync.remoteModelId === undefined
+            ? undefined
+            : { model_id: sync.remoteModelId, artifact_uri: sync.remoteArtifactUri! };
+        out.set(
+          file.path,
+          (await serverMLmodel(model, await this.artifacts.read(model.modelId, file.path), remoteRunId, remote)).size,
+        );
       }
     }
     return out;
   }
 
   private updateModel(modelId: string, change: Partial<ModelSyncRecord>): Promise<ModelSyncRecord> {
-    return updateRemote(this.db, this.state, 'model', modelId, '', (old) => ({ createAttempted: false, ...old, ...change }));
+    return updateRemote(this.db, this.state, 'model', modelId, '', (old) => ({
+      createAttempted: false,
+      ...old,
+      ...change,
+    }));
   }
 
   /** Uploads one model; returns what it recorded of it (also stored). */
-  private async syncModel(model: LoggedModelRecord, sync: ModelSyncRecord, run: { runId: string; artifactUri: string; experimentId: string }): Promise<ModelSyncRecord> {
-    let remote = sync.remoteModelId === undefined ? undefined : { model_id: sync.remoteModelId, artifact_uri: sync.remoteArtifactUri! };
+  private async syncModel(
+    model: LoggedModelRecord,
+    sync: ModelSyncRecord,
+    run: { runId: string; artifactUri: string; experimentId: string },
+  ): Promise<ModelSyncRecord> {
+    let remote =
+      sync.remoteModelId === undefined
+        ? undefined
+        : { model_id: sync.remoteModelId, artifact_uri: sync.remoteArtifactUri! };
     if (remote === undefined) {
       if (!(await this.calls.request(() => this.rest.hasLoggedModels()))) {
         await this.uploadFiles(model, run.artifactUri, model.name, run.runId, undefined);
         // Registry versions of it point at the run's copy, as MLflow 2 registered models.
-        return this.updateModel(model.modelId, { ready: true, remoteArtifactUri: `${run.artifactUri.replace(/\/+$/, '')}/${model.name}` });
+        return this.updateModel(model.modelId, {
+          ready: true,
+          remoteArtifactUri: `${run.artifactUri.replace(/\/+$/, '')}/${model.name}`,
+        });
       }
       remote = await this.createModel(model, sync, run);
     }
@@ -193,13 +276,27 @@ export class ModelSync {
     }
     await this.uploadFiles(model, remote.artifact_uri, '', run.runId, remote);
     await this.calls.request(() =>
-      this.rest.call('PATCH', `logged-models/${remote.model_id}`, { model_id: remote.model_id, status: 'LOGGED_MODEL_READY' }, (json) => ('model' in json ? undefined : 'a JSON object with model')),
+      this.rest.call(
+        'PATCH',
+        `logged-models/${remote.model_id}`,
+        { model_id: remote.model_id, status: 'LOGGED_MODEL_READY' },
+        (json) => ('model' in json ? undefined : 'a JSON object with model'),
+      ),
     );
-    return this.updateModel(model.modelId, { ready: true, outputSynced: true, remoteModelId: remote.model_id, remoteArtifactUri: remote.artifact_uri });
+    return this.updateModel(model.modelId, {
+      ready: true,
+      outputSynced: true,
+      remoteModelId: remote.model_id,
+      remoteArtifactUri: remote.artifact_uri,
+    });
   }
 
   /** logged-models create, once; an empty PENDING twin (a resent create) is deleted. */
-  private async createModel(model: LoggedModelRecord, sync: ModelSyncRecord, run: { runId: string; experimentId: string }): Promise<LoggedModelJson['info']> {
+  private async createModel(
+    model: LoggedModelRecord,
+    sync: ModelSyncRecord,
+    run: { runId: string; experimentId: string },
+  ): Promise<LoggedModelJson['info']> {
     const find = async () =>
       (
         (
@@ -221,8 +318,19 @@ export class ModelSync {
           find,
           prefer: (found) => found.find((m) => !pending(m)) ?? found[0]!,
           create: async () => {
-            const body = { experiment_id: run.experimentId, name: model.name, source_run_id: run.runId, tags: [{ key: CLIENT_MODEL_TAG, value: model.modelId }] };
-            return (await this.calls.tracked(() => this.rest.call<{ model: LoggedModelJson }>('POST', 'logged-models', body, (json) => ('model' in json ? undefined : 'a JSON object with model')))).model;
+            const body = {
+              experiment_id: run.experimentId,
+              name: model.name,
+              source_run_id: run.runId,
+              tags: [{ key: CLIENT_MODEL_TAG, value: model.modelId }],
+            };
+            return (
+              await this.calls.tracked(() =>
+                this.rest.call<{ model: LoggedModelJson }>('POST', 'logged-models', body, (json) =>
+                  'model' in json ? undefined : 'a JSON object with model',
+                ),
+              )
+            ).model;
           },
         },
         this.calls.retry,
@@ -230,8 +338,16 @@ export class ModelSync {
       )
     ).info;
     const twins = (await this.calls.request(find)).filter((m) => m.info.model_id !== chosen.model_id);
-    await settleTwins(twins, (m) => !pending(m), (m) => deleteOnce(() => this.calls.request(() => this.rest.call('DELETE', `logged-models/${m.info.model_id}`))));
-    await this.updateModel(model.modelId, { createAttempted: true, remoteModelId: chosen.model_id, remoteArtifactUri: chosen.artifact_uri });
+    await settleTwins(
+      twins,
+      (m) => !pending(m),
+      (m) => deleteOnce(() => this.calls.request(() => this.rest.call('DELETE', `logged-models/${m.info.model_id}`))),
+    );
+    await this.updateModel(model.modelId, {
+      createAttempted: true,
+      remoteModelId: chosen.model_id,
+      remoteArtifactUri: chosen.artifact_uri,
+    });
     await recordLastModels(this.db, this.state, { modelId: chosen.model_id });
     return chosen;
   }
@@ -239,18 +355,28 @@ export class ModelSync {
   /** runs/outputs is not idempotent (a repeat is refused): a refusal is fine when the link is already there. */
   private async linkOutput(runId: string, modelId: string): Promise<void> {
     try {
-      await this.calls.request(() => this.rest.call('POST', 'runs/outputs', { run_id: runId, models: [{ model_id: modelId, step: 0 }] }));
+      await this.calls.request(() =>
+        this.rest.call('POST', 'runs/outputs', { run_id: runId, models: [{ model_id: modelId, step: 0 }] }),
+      );
     } catch (error) {
       if (!(error instanceof RestError && error.kind === 'refused')) throw error;
       const { run } = await this.calls.request(() =>
-        this.rest.call<{ run: { outputs?: { model_outputs?: { model_id: string }[] } } }>('GET', 'runs/get', { run_id: runId }),
+        this.rest.call<{ run: { outputs?: { model_outputs?: { model_id: string }[] } } }>('GET', 'runs/get', {
+          run_id: runId,
+        }),
       );
       if (!(run.outputs?.model_outputs ?? []).some((o) => o.model_id === modelId)) throw error;
     }
   }
 
   /** Uploads the files the server lacks, MLmodel last and rewritten with the server's ids. */
-  private async uploadFiles(model: LoggedModelRecord, root: string, prefix: string, remoteRunId: string, remote: { model_id: string; artifact_uri: string } | undefined): Promise<void> {
+  private async uploadFiles(
+    model: LoggedModelRecord,
+    root: string,
+    prefix: string,
+    remoteRunId: string,
+    remote: { model_id: string; artifact_uri: string } | undefined,
+  ): Promise<void> {
     const files = inWriteOrder(await unsyncedFiles(this.db, this.state, model.modelId), (file) => file.path);
     for (const file of files) {
       let blob = await this.artifacts.read(model.modelId, file.path);
@@ -261,11 +387,15 @@ export class ModelSync {
       this.calls.done({ bytes: file.size });
     }
   }
-
 }
 
 /** The MLmodel as uploaded: rewritten with the server's run and model ids (MLflow 2: under the run, no model id). */
-async function serverMLmodel(model: LoggedModelRecord, blob: Blob, remoteRunId: string, remote: { model_id: string; artifact_uri: string } | undefined): Promise<Blob> {
+async function serverMLmodel(
+  model: LoggedModelRecord,
+  blob: Blob,
+  remoteRunId: string,
+  remote: { model_id: string; artifact_uri: string } | undefined,
+): Promise<Blob> {
   // Loaded only when a model is uploaded or checked: tracking alone never pays for the YAML code.
   const { parseMLmodel, stringifyMLmodel } = await import('../models/mlmodel.js');
   const mlmodel = parseMLmodel(await blob.text());
@@ -280,4 +410,3 @@ async function serverMLmodel(model: LoggedModelRecord, blob: Blob, remoteRunId: 
   }
   return new Blob([stringifyMLmodel(mlmodel)]);
 }
-

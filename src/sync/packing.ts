@@ -103,13 +103,18 @@ export function logBatchBody(runId: string, items: readonly BatchItem[]) {
   for (const item of items) {
     if (item.kind === 'param') params.push({ key: item.key, value: item.value });
     else if (item.kind === 'tag') tags.push({ key: item.key, value: item.value });
-    else if (item.kind === 'metric') metrics.push({ key: item.key, value: encodeDouble(item.value), timestamp: item.timestamp, step: item.step });
+    else if (item.kind === 'metric')
+      metrics.push({ key: item.key, value: encodeDouble(item.value), timestamp: item.timestamp, step: item.step });
   }
   return { run_id: runId, params, tags, metrics };
 }
 
 /** What the server holds once these items are acknowledged (or dead-lettered). */
-export function ackOf(items: readonly BatchItem[]): { syncedSeq?: number; counts: Map<string, number>; text: TextItem[] } {
+export function ackOf(items: readonly BatchItem[]): {
+  syncedSeq?: number;
+  counts: Map<string, number>;
+  text: TextItem[];
+} {
   let syncedSeq: number | undefined;
   const counts = new Map<string, number>();
   const text: TextItem[] = [];

@@ -82,14 +82,21 @@ export class SeriesPoints {
    */
   isLast(timestamp: number | string | undefined, step: number | string | undefined, value: number | string): boolean {
     const last = this.n - 1;
-    if (last < 0 || Number(timestamp ?? 0) !== this.timestamps[last] || Number(step ?? 0) !== this.steps[last]) return false;
+    if (last < 0 || Number(timestamp ?? 0) !== this.timestamps[last] || Number(step ?? 0) !== this.steps[last])
+      return false;
     let first = last;
-    while (first > 0 && this.timestamps[first - 1] === this.timestamps[last] && this.steps[first - 1] === this.steps[last]) first--;
+    while (
+      first > 0 &&
+      this.timestamps[first - 1] === this.timestamps[last] &&
+      this.steps[first - 1] === this.steps[last]
+    )
+      first--;
     let greatest = -Infinity;
     for (let i = first; i <= last; i++) greatest = Math.max(greatest, this.values[i]!);
     const v = Number(value);
     const nan = Number.isNaN(v) ? 1 : 0;
-    for (let i = first; i <= last; i++) if (this.values[i] === greatest && this.nan[i] === nan && stored(v) === greatest) return true;
+    for (let i = first; i <= last; i++)
+      if (this.values[i] === greatest && this.nan[i] === nan && stored(v) === greatest) return true;
     return false;
   }
 
@@ -123,7 +130,12 @@ export class SeriesPoints {
 
   /** The order of (timestamp, step, is_nan, value) against the point at i: negative when it sorts before. */
   private compareTo(t: number, s: number, nan: number, value: number, i: number): number {
-    return t - this.timestamps[i]! || s - this.steps[i]! || nan - this.nan[i]! || (value < this.values[i]! ? -1 : value > this.values[i]! ? 1 : 0);
+    return (
+      t - this.timestamps[i]! ||
+      s - this.steps[i]! ||
+      nan - this.nan[i]! ||
+      (value < this.values[i]! ? -1 : value > this.values[i]! ? 1 : 0)
+    );
   }
 
   private compareAt(a: number, b: number): number {

@@ -8,10 +8,22 @@
 import type { SyncCounts } from '../protocol.js';
 import type { RunWork } from '../store/sync-state.js';
 
-export const NOTHING: Readonly<SyncCounts> = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 };
+export const NOTHING: Readonly<SyncCounts> = {
+  runs: 0,
+  params: 0,
+  tags: 0,
+  metrics: 0,
+  artifacts: 0,
+  models: 0,
+  registry: 0,
+  bytes: 0,
+};
 
 /** What a list of runs with work, and the models and registry entries waiting, add up to. */
-export function countPending(work: readonly RunWork[], models: { models: number; registry: number; bytes: number }): SyncCounts {
+export function countPending(
+  work: readonly RunWork[],
+  models: { models: number; registry: number; bytes: number },
+): SyncCounts {
   const pending: SyncCounts = { ...NOTHING, models: models.models, registry: models.registry, bytes: models.bytes };
   for (const w of work) {
     pending.runs++;
@@ -32,7 +44,8 @@ export class Progress {
 
   /** The server acknowledged these (or refused them for good): they are no longer pending. */
   done(part: Partial<SyncCounts>): void {
-    for (const [key, n] of Object.entries(part) as [keyof SyncCounts, number][]) this.left[key] = Math.max(0, this.left[key] - n);
+    for (const [key, n] of Object.entries(part) as [keyof SyncCounts, number][])
+      this.left[key] = Math.max(0, this.left[key] - n);
   }
 
   snapshot(): SyncCounts {

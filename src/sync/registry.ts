@@ -15,10 +15,25 @@
  */
 import { createOnce, deleteOnce, settleTwins } from '../remote/create-once.js';
 import { RestError, type MlflowRest } from '../remote/rest.js';
-import { ackRegistryVerified, forgetRegistered, recordLastModels, reopenAliases, reopenVersion } from '../store/model-sync-state.js';
+import {
+  ackRegistryVerified,
+  forgetRegistered,
+  recordLastModels,
+  reopenAliases,
+  reopenVersion,
+} from '../store/model-sync-state.js';
 import { getRegisteredModelRecord, modelVersionRecords } from '../store/models.js';
 import { getRemote, remoteMap, updateRemote } from '../store/remote-state.js';
-import type { Db, LoggedModelRecord, ModelSyncRecord, ModelVersionRecord, RegisteredModelRecord, RegisteredSyncRecord, RunSyncRecord, VersionSyncRecord } from '../store/schema.js';
+import type {
+  Db,
+  LoggedModelRecord,
+  ModelSyncRecord,
+  ModelVersionRecord,
+  RegisteredModelRecord,
+  RegisteredSyncRecord,
+  RunSyncRecord,
+  VersionSyncRecord,
+} from '../store/schema.js';
 import { addDeadLetter } from '../store/sync-state.js';
 import type { Requests } from './requests.js';
 import { isGone, registeredAliases, versionHolds } from './verify-models.js';
@@ -45,15 +60,25 @@ export class RegistrySync {
   ) {}
 
   /** One registered model: what the server acknowledged and no check at this epoch saw is checked first; then what it lacks is made, and checked. */
-  async sync(registered: RegisteredModelRecord, models: Map<string, LoggedModelRecord>, modelSync: Map<string, ModelSyncRecord>, runs: Map<string, RunSyncRecord>): Promise<void> {
+  async sync(
+    registered: RegisteredModelRecord,
+    models: Map<string, LoggedModelRecord>,
+    modelSync: Map<string, ModelSyncRecord>,
+    runs: Map<string, RunSyncRecord>,
+  ): Promise<void> {
     if (await this.unchecked(registered.name)) await this.checkRegistry(registered.name);
     if (await this.uploadRegistry(registered, models, modelSync, runs)) await this.checkRegistry(registered.name);
   }
 
   private async unchecked(name: string): Promise<boolean> {
-    const [state, versions] = await Promise.all([getRemote(this.db, this.state, 'registered', name), remoteMap(this.db, this.state, 'version', name)]);
+    const [state, versions] = await Promise.all([
+      getRemote(this.db, this.state, 'registered', name),
+      remoteMap(this.db, this.state, 'version', name),
+    ]);
     if (state?.remoteCreated && state.verifiedEpoch !== this.checks.epoch()) return true;
-    return [...versions.values()].some((v) => v.remoteVersion !== undefined && !v.abandoned && v.verifiedEpoch !== this.checks.epoch());
+    return [...versions.values()].some(
+      (v) => v.remoteVersion !== undefined && !v.abandoned && v.verifiedEpoch !== this.checks.epoch(),
+    );
   }
 
   /**
@@ -72,7 +97,9 @@ export class RegistrySync {
     if (aliases === undefined) {
       if (!state.remoteCreated && acknowledged.length === 0) return;
       await forgetRegistered(this.db, this.state, name);
-      await this.checks.lost(`The MLflow server at ${this.rest.trackingUri} no longer has registered model ${name} it acknowledged: it, its versions and aliases are made again, and everything is compared with the server again.`);
+      await this.checks.lost(
+        `The MLflow server at ${this.rest.trackingUri} no longer has registered model ${name} it acknowledged: it, its versions and aliases are made again, and everything is compared with the server again.`,
+      );
       return;
     }
     const checked: number[] = [];
@@ -80,18 +107,31 @@ export class RegistrySync {
     for (const v of acknowledged) {
       const remoteVersion = syncOf(v)!.remoteVersion!;
       if (syncOf(v)!.verifiedEpoch === this.checks.epoch()) continue;
-      if (await versionHolds(this.rest, this.calls.request, name, remoteVersion, { key: CLIENT_VERSION_TAG, value: v.clientId })) {
+      if (
+        await versionHolds(this.rest, this.calls.request, name, remoteVersion, {
+          key: CLIENT_VERSION_TAG,
+          value: v.clientId,
+        })
+      ) {
         checked.push(v.version);
         continue;
       }
       missing = true;
       await reopenVersion(this.db, this.state, name, v.version);
-      await this.checks.lost(`The MLflow server at ${this.rest.trackingUri} no longer has version ${remoteVersion} of registered model ${name} it acknowledged (version ${v.version} here): it is created again, with its aliases, and everything is compared with the server again.`);
+      await this.checks.lost(
+        `The MLflow server at ${this.rest.trackingUri} no longer has version ${remoteVersion} of registered model ${name} it acknowledged (version ${v.version} here): it is created again, with its aliases, and everything is compared with the server again.`,
+      );
     }
-    const wrong = missing ? [] : Object.entries(state.aliasesSynced ?? {}).filter(([alias, version]) => aliases.get(alias) !== version).map(([alias]) => alias);
+    const wrong = missing
+      ? []
+      : Object.entries(state.aliasesSynced ?? {})
+          .filter(([alias, version]) => aliases.get(alias) !== version)
+          .map(([alias]) => alias);
     if (wrong.length > 0) {
       await reopenAliases(this.db, this.state, name, wrong);
-      this.calls.notice(`The server's registered model ${name} lacks aliases ${wrong.join(', ')} as they were set: they are set again.`);
+      this.calls.notice(
+        `The server's registered model ${name} lacks aliases ${wrong.join(', ')} as they were set: they are set again.`,
+      );
     }
     const whole = !missing && wrong.length === 0;
     await ackRegistryVerified(this.db, this.state, name, whole, checked, this.checks.epoch());
@@ -99,21 +139,40 @@ export class RegistrySync {
   }
 
   /** Creates the registered model, its versions and aliases the server lacks; true when it sent any of them. */
-  private async uploadRegistry(registered: RegisteredModelRecord, models: Map<string, LoggedModelRecord>, modelSync: Map<string, ModelSyncRecord>, runs: Map<string, RunSyncRecord>): Promise<boolean> {
+  private async uploadRegistry(
+    registered: RegisteredModelRecord,
+    models: Map<string, LoggedModelRecord>,
+    modelSync: Map<string, ModelSyncRecord>,
+    runs: Map<string, RunSyncRecord>,
+  ): Promise<boolean> {
     const name = registered.name;
     const versions = await modelVersionRecords(this.db, name);
     const versionSync = await remoteMap(this.db, this.state, 'version', name);
-    const syncOf = (v: ModelVersionRecord): VersionSyncRecord => versionSync.get(`${name}\u0000${v.version}`) ?? { createAttempted: false };
-    const modelReady = (v: ModelVersionRecord) => modelSync.get(v.modelId)?.ready === true && modelSync.get(v.modelId)?.remoteArtifactUri !== undefined;
-    const ready = versions.filter((v) => syncOf(v).remoteVersion === undefined && !syncOf(v).abandoned && models.has(v.modelId) && modelReady(v));
+    const syncOf = (v: ModelVersionRecord): VersionSyncRecord =>
+      versionSync.get(`${name}\u0000${v.version}`) ?? { createAttempted: false };
+    const modelReady = (v: ModelVersionRecord) =>
+      modelSync.get(v.modelId)?.ready === true && modelSync.get(v.modelId)?.remoteArtifactUri !== undefined;
+    const ready = versions.filter(
+      (v) => syncOf(v).remoteVersion === undefined && !syncOf(v).abandoned && models.has(v.modelId) && modelReady(v),
+    );
     if (ready.length === 0 && versions.every((v) => syncOf(v).remoteVersion === undefined)) return false;
     let sent = false;
     let state = (await getRemote(this.db, this.state, 'registered', name)) ?? {};
     if (!state.remoteCreated) {
       try {
-        await this.calls.request(() => this.rest.call('POST', 'registered-models/create', { name }, (json) => ('registered_model' in json ? undefined : 'a JSON object with registered_model')));
+        await this.calls.request(() =>
+          this.rest.call('POST', 'registered-models/create', { name }, (json) =>
+            'registered_model' in json ? undefined : 'a JSON object with registered_model',
+          ),
+        );
       } catch (error) {
-        if (!(error instanceof RestError && (error.errorCode === 'RESOURCE_ALREADY_EXISTS' || error.errorCode === 'ALREADY_EXISTS'))) throw error;
+        if (
+          !(
+            error instanceof RestError &&
+            (error.errorCode === 'RESOURCE_ALREADY_EXISTS' || error.errorCode === 'ALREADY_EXISTS')
+          )
+        )
+          throw error;
       }
       state = await this.updateRegistered(name, { remoteCreated: true });
       sent = true;
@@ -123,11 +182,22 @@ export class RegistrySync {
       sent = true;
       try {
         const remoteVersion = await this.createVersion(v, syncOf(v), model, runs.get(v.runId)?.remoteRunId);
-        versionSync.set(`${name}\u0000${v.version}`, await this.updateVersion(v, { remoteVersion, createAttempted: true }));
-        await recordLastModels(this.db, this.state, { version: { name, version: remoteVersion, clientId: v.clientId } });
+        versionSync.set(
+          `${name}\u0000${v.version}`,
+          await this.updateVersion(v, { remoteVersion, createAttempted: true }),
+        );
+        await recordLastModels(this.db, this.state, {
+          version: { name, version: remoteVersion, clientId: v.clientId },
+        });
       } catch (error) {
         if (!(error instanceof RestError && error.kind === 'refused')) throw error;
-        await addDeadLetter(this.db, this.state, { runId: v.runId, kind: 'model-version', key: `${name}/${v.version}`, message: error.message, at: Date.now() });
+        await addDeadLetter(this.db, this.state, {
+          runId: v.runId,
+          kind: 'model-version',
+          key: `${name}/${v.version}`,
+          message: error.message,
+          at: Date.now(),
+        });
         versionSync.set(`${name}\u0000${v.version}`, await this.updateVersion(v, { abandoned: true }));
         this.calls.done({ registry: 1 });
       }
@@ -141,12 +211,16 @@ export class RegistrySync {
       if (remoteVersion === undefined || synced[alias] === remoteVersion) continue;
       sent = true;
       try {
-        await this.calls.request(() => this.rest.call('POST', 'registered-models/alias', { name, alias, version: remoteVersion }));
+        await this.calls.request(() =>
+          this.rest.call('POST', 'registered-models/alias', { name, alias, version: remoteVersion }),
+        );
       } catch (error) {
         if (!isGone(error)) throw error;
         // The server has no such version: it lost the version (or never had it: a made-up answer). Made again, then the alias.
         await reopenVersion(this.db, this.state, name, local);
-        await this.checks.lost(`The MLflow server at ${this.rest.trackingUri} has no version ${remoteVersion} of registered model ${name} for alias ${alias} (${(error as Error).message}): the version is created again.`);
+        await this.checks.lost(
+          `The MLflow server at ${this.rest.trackingUri} has no version ${remoteVersion} of registered model ${name} for alias ${alias} (${(error as Error).message}): the version is created again.`,
+        );
         return sent;
       }
       synced[alias] = remoteVersion;
@@ -165,7 +239,12 @@ export class RegistrySync {
   }
 
   /** model-versions/create, once: `source: models:/<id>` for a logged model, the run's copy on an MLflow 2 server. */
-  private async createVersion(v: ModelVersionRecord, sync: VersionSyncRecord, model: ModelSyncRecord, remoteRunId: string | undefined): Promise<string> {
+  private async createVersion(
+    v: ModelVersionRecord,
+    sync: VersionSyncRecord,
+    model: ModelSyncRecord,
+    remoteRunId: string | undefined,
+  ): Promise<string> {
     const find = async () =>
       (
         (
@@ -192,7 +271,13 @@ export class RegistrySync {
             };
             if (model.remoteModelId !== undefined) body.model_id = model.remoteModelId;
             if (remoteRunId !== undefined) body.run_id = remoteRunId;
-            return (await this.calls.tracked(() => this.rest.call<{ model_version: VersionJson }>('POST', 'model-versions/create', body, (json) => ('model_version' in json ? undefined : 'a JSON object with model_version')))).model_version;
+            return (
+              await this.calls.tracked(() =>
+                this.rest.call<{ model_version: VersionJson }>('POST', 'model-versions/create', body, (json) =>
+                  'model_version' in json ? undefined : 'a JSON object with model_version',
+                ),
+              )
+            ).model_version;
           },
         },
         this.calls.retry,
@@ -200,13 +285,29 @@ export class RegistrySync {
       )
     ).version;
     const twins = (await this.calls.request(find)).filter((t) => t.version !== chosen);
-    await settleTwins(twins, (t) => (t.aliases?.length ?? 0) > 0, (t) => deleteOnce(() => this.calls.request(() => this.rest.call('DELETE', 'model-versions/delete', { name: v.name, version: t.version }))));
+    await settleTwins(
+      twins,
+      (t) => (t.aliases?.length ?? 0) > 0,
+      (t) =>
+        deleteOnce(() =>
+          this.calls.request(() =>
+            this.rest.call('DELETE', 'model-versions/delete', { name: v.name, version: t.version }),
+          ),
+        ),
+    );
     return chosen;
   }
 
-  private updateVersion(v: Pick<ModelVersionRecord, 'name' | 'version'>, change: Partial<VersionSyncRecord>): Promise<VersionSyncRecord> {
+  private updateVersion(
+    v: Pick<ModelVersionRecord, 'name' | 'version'>,
+    change: Partial<VersionSyncRecord>,
+  ): Promise<VersionSyncRecord> {
     // A change to what the server was sent is checked again.
-    return updateRemote(this.db, this.state, 'version', v.name, String(v.version), (old) => ({ createAttempted: false, ...withoutCheck(old), ...change }));
+    return updateRemote(this.db, this.state, 'version', v.name, String(v.version), (old) => ({
+      createAttempted: false,
+      ...withoutCheck(old),
+      ...change,
+    }));
   }
 
   private updateRegistered(name: string, change: Partial<RegisteredSyncRecord>): Promise<RegisteredSyncRecord> {
@@ -214,7 +315,9 @@ export class RegistrySync {
   }
 }
 
-function withoutCheck<T extends { verifiedEpoch?: number }>(record: T | undefined): Omit<T, 'verifiedEpoch'> | undefined {
+function withoutCheck<T extends { verifiedEpoch?: number }>(
+  record: T | undefined,
+): Omit<T, 'verifiedEpoch'> | undefined {
   if (record === undefined) return undefined;
   const { verifiedEpoch: _, ...rest } = record;
   return rest;

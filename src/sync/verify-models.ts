@@ -17,15 +17,20 @@ type Request = <T>(fn: () => Promise<T>) => Promise<T>;
 /** What the server's copy of a model lacks: `gone`, or the files missing or of another size and whether it is not READY. */
 export type ModelCheck = { gone: true } | { gone: false; notReady: boolean; files: string[] };
 
-const shape = (top: string, field: string): Shape => (json) => {
-  const v = json[top] as Record<string, unknown> | undefined;
-  return typeof v === 'object' && v !== null && field in v ? undefined : `a JSON object with ${top}.${field}`;
-};
+const shape =
+  (top: string, field: string): Shape =>
+  (json) => {
+    const v = json[top] as Record<string, unknown> | undefined;
+    return typeof v === 'object' && v !== null && field in v ? undefined : `a JSON object with ${top}.${field}`;
+  };
 
-export const isGone = (error: unknown): boolean => error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST';
+export const isGone = (error: unknown): boolean =>
+  error instanceof RestError && error.kind === 'refused' && error.errorCode === 'RESOURCE_DOES_NOT_EXIST';
 
 /** Every file under a root, by path relative to it, with its size; `list(dir)` lists one directory (undefined: the root). */
-async function sizes(list: (dir: string | undefined) => Promise<{ files?: FileInfoJson[] }>): Promise<Map<string, number>> {
+async function sizes(
+  list: (dir: string | undefined) => Promise<{ files?: FileInfoJson[] }>,
+): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const walk = async (dir: string | undefined): Promise<void> => {
     for (const f of (await list(dir)).files ?? []) {
@@ -37,44 +42,84 @@ async function sizes(list: (dir: string | undefined) => Promise<{ files?: FileIn
   return out;
 }
 
-const differing = (expected: ReadonlyMap<string, number>, found: ReadonlyMap<string, number>) => [...expected].filter(([path, size]) => found.get(path) !== size).map(([path]) => path);
+const differing = (expected: ReadonlyMap<string, number>, found: ReadonlyMap<string, number>) =>
+  [...expected].filter(([path, size]) => found.get(path) !== size).map(([path]) => path);
 
 /** An MLflow 3 logged model: GET logged-models/{id}, then its files as MLflow lists them (logged-models/{id}/artifacts/directories). */
-export async function checkLoggedModel(rest: MlflowRest, request: Request, modelId: string, expected: ReadonlyMap<string, number>): Promise<ModelCheck> {
+export async function checkLoggedModel(
+  rest: MlflowRest,
+  request: Request,
+  modelId: string,
+  expected: ReadonlyMap<string, number>,
+): Promise<ModelCheck> {
   let status: string | undefined;
   try {
-    const { model } = await request(() => rest.call<{ model: { info: { status?: string } } }>('GET', `logged-models/${encodeURIComponent(modelId)}`, undefined, shape('model', 'info')));
+    const { model } = await request(() =>
+      rest.call<{ model: { info: { status?: string } } }>(
+        'GET',
+        `logged-models/${encodeURIComponent(modelId)}`,
+        undefined,
+        shape('model', 'info'),
+      ),
+    );
     status = model.info.status;
   } catch (error) {
     if (isGone(error)) return { gone: true };
     throw error;
   }
   const found = await sizes((dir) =>
-    request(() => rest.call<{ files?: FileInfoJson[] }>('GET', `logged-models/${encodeURIComponent(modelId)}/artifacts/directories`, dir === undefined ? undefined : { artifact_directory_path: dir })),
+    request(() =>
+      rest.call<{ files?: FileInfoJson[] }>(
+        'GET',
+        `logged-models/${encodeURIComponent(modelId)}/artifacts/directories`,
+        dir === undefined ? undefined : { artifact_directory_path: dir },
+      ),
+    ),
   );
   return { gone: false, notReady: status !== 'LOGGED_MODEL_READY', files: differing(expected, found) };
 }
 
 /** A model an MLflow 2 server keeps under its run's artifacts at `<name>/`: its files there (artifacts/list). A run the server lacks leaves it gone. */
-export async function checkRunModel(rest: MlflowRest, request: Request, remoteRunId: string, name: string, expected: ReadonlyMap<string, number>): Promise<ModelCheck> {
+export async function checkRunModel(
+  rest: MlflowRest,
+  request: Request,
+  remoteRunId: string,
+  name: string,
+  expected: ReadonlyMap<string, number>,
+): Promise<ModelCheck> {
   let found: Map<string, number>;
   try {
-    found = await sizes((dir) => request(() => rest.call<{ files?: FileInfoJson[] }>('GET', 'artifacts/list', { run_id: remoteRunId, path: dir ?? name })));
+    found = await sizes((dir) =>
+      request(() =>
+        rest.call<{ files?: FileInfoJson[] }>('GET', 'artifacts/list', { run_id: remoteRunId, path: dir ?? name }),
+      ),
+    );
   } catch (error) {
     if (isGone(error)) return { gone: true };
     throw error;
   }
-  const under = new Map([...found].map(([path, size]) => [path.startsWith(`${name}/`) ? path.slice(name.length + 1) : path, size]));
+  const under = new Map(
+    [...found].map(([path, size]) => [path.startsWith(`${name}/`) ? path.slice(name.length + 1) : path, size]),
+  );
   const files = differing(expected, under);
   // Nothing of the model there at all: it went with its run's files (or the run); upload it whole.
   return files.length === expected.size && expected.size > 0 ? { gone: true } : { gone: false, notReady: false, files };
 }
 
 /** A registered model's aliases on the server (alias → version), or undefined when the server has no such registered model. */
-export async function registeredAliases(rest: MlflowRest, request: Request, name: string): Promise<Map<string, string> | undefined> {
+export async function registeredAliases(
+  rest: MlflowRest,
+  request: Request,
+  name: string,
+): Promise<Map<string, string> | undefined> {
   try {
     const { registered_model } = await request(() =>
-      rest.call<{ registered_model: { aliases?: { alias: string; version: string | number }[] } }>('GET', 'registered-models/get', { name }, shape('registered_model', 'name')),
+      rest.call<{ registered_model: { aliases?: { alias: string; version: string | number }[] } }>(
+        'GET',
+        'registered-models/get',
+        { name },
+        shape('registered_model', 'name'),
+      ),
     );
     return new Map((registered_model.aliases ?? []).map((a) => [a.alias, String(a.version)]));
   } catch (error) {
@@ -88,10 +133,21 @@ export async function registeredAliases(rest: MlflowRest, request: Request, name
  * it carries the client id tag (a server restored from a backup numbers
  * the next version it makes as one it lost, for whoever makes it).
  */
-export async function versionHolds(rest: MlflowRest, request: Request, name: string, version: string, tag: { key: string; value: string }): Promise<boolean> {
+export async function versionHolds(
+  rest: MlflowRest,
+  request: Request,
+  name: string,
+  version: string,
+  tag: { key: string; value: string },
+): Promise<boolean> {
   try {
     const { model_version } = await request(() =>
-      rest.call<{ model_version: { tags?: { key: string; value: string }[] } }>('GET', 'model-versions/get', { name, version }, shape('model_version', 'version')),
+      rest.call<{ model_version: { tags?: { key: string; value: string }[] } }>(
+        'GET',
+        'model-versions/get',
+        { name, version },
+        shape('model_version', 'version'),
+      ),
     );
     return (model_version.tags ?? []).some((t) => t.key === tag.key && t.value === tag.value);
   } catch (error) {

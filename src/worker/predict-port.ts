@@ -32,7 +32,8 @@ export function servePredicts(port: MessagePort, id: number, host: () => Predict
     }
     try {
       const reply: FlatTensors = [seq];
-      if (result.warnings.length === 0 && flattenTensors(result.outputs, reply)) port.postMessage(reply, outputBuffers(result.outputs));
+      if (result.warnings.length === 0 && flattenTensors(result.outputs, reply))
+        port.postMessage(reply, outputBuffers(result.outputs));
       else port.postMessage({ seq, result } satisfies PredictReply, outputBuffers(result.outputs));
     } catch (error) {
       // The reply must still come, or the caller waits for ever: e.g. a code model returned a function.

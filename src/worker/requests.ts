@@ -27,35 +27,52 @@ const reads =
 
 const textRecord = z.record(z.string(), z.string());
 
-const startRun = reads<StartRunRequest>()(z.object({
-  experimentName: z.optional(z.string()),
-  runName: z.optional(z.string()),
-  tags: z.optional(textRecord),
-  parentRunId: z.optional(z.string()),
-  runId: z.optional(z.string()),
-  startTime: z.number().check(z.int(), z.nonnegative()),
-}));
+const startRun = reads<StartRunRequest>()(
+  z.object({
+    experimentName: z.optional(z.string()),
+    runName: z.optional(z.string()),
+    tags: z.optional(textRecord),
+    parentRunId: z.optional(z.string()),
+    runId: z.optional(z.string()),
+    startTime: z.number().check(z.int(), z.nonnegative()),
+  }),
+);
 
-const searchRuns = reads<SearchRunsRequest>()(z.object({
-  experimentNames: z.optional(z.array(z.string())),
-  filter: z.optional(z.string()),
-  orderBy: z.optional(z.array(z.string())),
-  maxResults: z.optional(z.number()),
-}));
+const searchRuns = reads<SearchRunsRequest>()(
+  z.object({
+    experimentNames: z.optional(z.array(z.string())),
+    filter: z.optional(z.string()),
+    orderBy: z.optional(z.array(z.string())),
+    maxResults: z.optional(z.number()),
+  }),
+);
 
-const remote = reads<RemoteOptions>()(z.object({
-  trackingUri: z.string().check(z.regex(/^https?:\/\//)),
-  auth: z.optional(z.union([z.object({ token: z.string() }), z.object({ username: z.string(), password: z.string() })])),
-  autoSync: z.optional(z.boolean()),
-}));
+const remote = reads<RemoteOptions>()(
+  z.object({
+    trackingUri: z.string().check(z.regex(/^https?:\/\//)),
+    auth: z.optional(
+      z.union([z.object({ token: z.string() }), z.object({ username: z.string(), password: z.string() })]),
+    ),
+    autoSync: z.optional(z.boolean()),
+  }),
+);
 
 function parse<T>(schema: z.ZodMiniType, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data as T;
   const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  throw new MlflowEdgeError('BAD_REQUEST', `Malformed ${what} request (${issues}). Call the tracker through its public API.`, { issues });
+  throw new MlflowEdgeError(
+    'BAD_REQUEST',
+    `Malformed ${what} request (${issues}). Call the tracker through its public API.`,
+    { issues },
+  );
 }
 
 export const parseStartRun = (value: unknown) => parse<StartRunRequest>(startRun, value, 'startRun');
 export const parseSearchRuns = (value: unknown) => parse<SearchRunsRequest>(searchRuns, value, 'searchRuns');
-export const parseRemote = (value: unknown) => parse<RemoteOptions>(remote, value, 'remote (trackingUri must be an http(s) URL; auth is { token } or { username, password })');
+export const parseRemote = (value: unknown) =>
+  parse<RemoteOptions>(
+    remote,
+    value,
+    'remote (trackingUri must be an http(s) URL; auth is { token } or { username, password })',
+  );

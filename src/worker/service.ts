@@ -61,7 +61,13 @@ import {
   loggedModelSync,
   setAlias,
 } from '../store/models.js';
-import { validateAlias, validateLoggedModelName, validateRegisteredModelName, type ModelVersion, type RegisteredModel } from '../schema/registry.js';
+import {
+  validateAlias,
+  validateLoggedModelName,
+  validateRegisteredModelName,
+  type ModelVersion,
+  type RegisteredModel,
+} from '../schema/registry.js';
 import { servePredicts } from './predict-port.js';
 
 interface Opened {
@@ -81,7 +87,10 @@ export class TrackerService implements TrackerWorkerApi {
 
   private get state(): Opened {
     if (this.opened === undefined) {
-      throw new MlflowEdgeError('INVALID_STATE', 'The tracker is closed (or was never opened). Call openTracker() again.');
+      throw new MlflowEdgeError(
+        'INVALID_STATE',
+        'The tracker is closed (or was never opened). Call openTracker() again.',
+      );
     }
     return this.opened;
   }
@@ -112,10 +121,15 @@ export class TrackerService implements TrackerWorkerApi {
   }
 
   async replayJournal(batches: LogBatch[]): Promise<ReplayResult> {
-    if (!Array.isArray(batches)) throw new MlflowEdgeError('BAD_REQUEST', 'Malformed journal: expected an array of log batches.');
+    if (!Array.isArray(batches))
+      throw new MlflowEdgeError('BAD_REQUEST', 'Malformed journal: expected an array of log batches.');
     for (const batch of batches) {
       checkBatch(batch);
-      if (batch.sessionId === undefined) throw new MlflowEdgeError('BAD_REQUEST', 'Malformed journal: every replayed batch carries sessionId and batchNo.');
+      if (batch.sessionId === undefined)
+        throw new MlflowEdgeError(
+          'BAD_REQUEST',
+          'Malformed journal: every replayed batch carries sessionId and batchNo.',
+        );
     }
     const { writer, sync } = this.state;
     // Queued in order, so each session's batches are written in order.
@@ -165,7 +179,9 @@ export class TrackerService implements TrackerWorkerApi {
     validateKey(key, 'metric');
     const { db } = this.state;
     if ((await db.getKey('runs', runId)) === undefined) {
-      throw doesNotExist(`Run with id=${runId} not found in the local store. Check the id (runs are listed by tracker.searchRuns()).`);
+      throw doesNotExist(
+        `Run with id=${runId} not found in the local store. Check the id (runs are listed by tracker.searchRuns()).`,
+      );
     }
     const h = await readHistory(db, runId, key);
     return transfer(h, [h.steps.buffer, h.values.buffer, h.timestamps.buffer]);
@@ -205,7 +221,11 @@ export class TrackerService implements TrackerWorkerApi {
     state.models ??= Promise.all([import('../models/host.js'), import('../models/resolve.js')]).then(
       ([{ ModelHost, fetchModelFile }, { openModel }]) =>
         new ModelHost((uri, text) =>
-          openModel({ db: state.db, artifacts: state.artifacts, remote: () => state.sync.rest(), fetchUrl: fetchModelFile }, uri, text),
+          openModel(
+            { db: state.db, artifacts: state.artifacts, remote: () => state.sync.rest(), fetchUrl: fetchModelFile },
+            uri,
+            text,
+          ),
         ),
     );
     return state.models;
@@ -235,7 +255,8 @@ export class TrackerService implements TrackerWorkerApi {
     validateRegisteredModelName(name);
     validateAlias(alias);
     const n = Number(version);
-    if (!Number.isSafeInteger(n) || n < 1) throw invalidParameter(`Parameter 'version' must be an integer, got '${String(version)}'.`, { field: 'version' });
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw invalidParameter(`Parameter 'version' must be an integer, got '${String(version)}'.`, { field: 'version' });
     await setAlias(this.state.db, name, alias, n, Date.now());
     this.state.sync.changed();
   }
@@ -275,27 +296,32 @@ export class TrackerService implements TrackerWorkerApi {
   private async loggedModelId(modelId: string): Promise<string> {
     const model = typeof modelId === 'string' ? await findLoggedModel(this.state.db, modelId) : undefined;
     if (model === undefined) {
-      throw doesNotExist(`Logged model with ID '${String(modelId)}' not found in the local store. tracker.listLoggedModels() lists the models logged here.`, { field: 'modelId' });
+      throw doesNotExist(
+        `Logged model with ID '${String(modelId)}' not found in the local store. tracker.listLoggedModels() lists the models logged here.`,
+        { field: 'modelId' },
+      );
     }
     return model.modelId;
   }
 
   async listLoggedModels(): Promise<LoggedModel[]> {
     const synced = await loggedModelSync(this.state.db);
-    return (await listLoggedModels(this.state.db)).map(({ modelId, experimentId, runId, name, creationTime, flavors }) => {
-      const { remoteModelId, ready } = synced.get(modelId) ?? {};
-      return {
-      modelId,
-      experimentId,
-      runId,
-      name,
-      creationTimestamp: creationTime,
-      flavors,
-      modelUri: `models:/${modelId}`,
-      ...(remoteModelId !== undefined ? { remoteModelId } : {}),
-      synced: ready === true,
-      };
-    });
+    return (await listLoggedModels(this.state.db)).map(
+      ({ modelId, experimentId, runId, name, creationTime, flavors }) => {
+        const { remoteModelId, ready } = synced.get(modelId) ?? {};
+        return {
+          modelId,
+          experimentId,
+          runId,
+          name,
+          creationTimestamp: creationTime,
+          flavors,
+          modelUri: `models:/${modelId}`,
+          ...(remoteModelId !== undefined ? { remoteModelId } : {}),
+          synced: ready === true,
+        };
+      },
+    );
   }
 
   async loadModel(uri: string, options: LoadModelOptions): Promise<{ id: number; metadata: ModelMetadata }> {
@@ -359,17 +385,28 @@ function checkBatch(batch: LogBatch): void {
   }
   const { sessionId, batchNo } = batch;
   if (sessionId === undefined && batchNo === undefined) return;
-  if (typeof sessionId !== 'string' || sessionId === '' || sessionId.length > MAX_SESSION_ID || !Number.isSafeInteger(batchNo) || batchNo! < 1) {
-    throw new MlflowEdgeError('BAD_REQUEST', 'Malformed log batch: sessionId must be a non-empty string and batchNo a positive integer, both or neither.', {
-      field: 'sessionId',
-    });
+  if (
+    typeof sessionId !== 'string' ||
+    sessionId === '' ||
+    sessionId.length > MAX_SESSION_ID ||
+    !Number.isSafeInteger(batchNo) ||
+    batchNo! < 1
+  ) {
+    throw new MlflowEdgeError(
+      'BAD_REQUEST',
+      'Malformed log batch: sessionId must be a non-empty string and batchNo a positive integer, both or neither.',
+      {
+        field: 'sessionId',
+      },
+    );
   }
 }
 
 /** Any artifact input as a Blob: a Blob as it is (no copy), bytes and text wrapped. */
 function toBlob(data: ArtifactData, path: string): Blob {
   if (typeof Blob !== 'undefined' && data instanceof Blob) return data;
-  if (typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer) return new Blob([data as BlobPart]);
+  if (typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer)
+    return new Blob([data as BlobPart]);
   throw invalidParameter(
     `Invalid artifact data for '${path}': pass a Blob, ArrayBuffer, Uint8Array or string (JSON.stringify objects first).`,
   );

@@ -5,10 +5,16 @@ test.describe('the whole API through the worker', () => {
     const result = await page.evaluate(async () => {
       const tracker = await edge.openTracker({ dbName: 'api', user: 'ada' });
       const parent = await tracker.startRun({ experimentName: 'iris', runName: 'sweep' });
-      const run = await tracker.startRun({ experimentName: 'iris', runName: 'child', parentRunId: parent.runId, tags: { stage: 'dev' } });
+      const run = await tracker.startRun({
+        experimentName: 'iris',
+        runName: 'child',
+        parentRunId: parent.runId,
+        tags: { stage: 'dev' },
+      });
       run.logParams({ lr: 0.01, epochs: 3 });
       run.setTag('model', 'mlp');
-      for (let epoch = 0; epoch < 3; epoch++) run.logMetrics({ loss: 1 / (epoch + 1), acc: epoch / 3 }, { step: epoch });
+      for (let epoch = 0; epoch < 3; epoch++)
+        run.logMetrics({ loss: 1 / (epoch + 1), acc: epoch / 3 }, { step: epoch });
       run.logMetric('weird', NaN);
       run.logMetric('weird', -Infinity, { step: 1 });
       await run.logArtifact('notes/readme.txt', 'hello from the browser');
@@ -18,31 +24,74 @@ test.describe('the whole API through the worker', () => {
       const info = await tracker.getRun(run.runId);
       const history = await tracker.getMetricHistory(run.runId, 'loss');
       const weird = await tracker.getMetricHistory(run.runId, 'weird');
-      const found = await tracker.searchRuns({ experimentName: 'iris', filter: "params.lr = '0.01' AND metrics.acc > 0.5" });
+      const found = await tracker.searchRuns({
+        experimentName: 'iris',
+        filter: "params.lr = '0.01' AND metrics.acc > 0.5",
+      });
       const ordered = await tracker.searchRuns({ orderBy: ['attributes.run_name ASC'] });
       const root = await tracker.listArtifacts(run.runId);
       const notes = await tracker.listArtifacts(run.runId, 'notes');
       const text = await (await tracker.readArtifact(run.runId, 'notes/readme.txt')).text();
-      const weights = Array.from(new Float32Array(await (await tracker.readArtifact(run.runId, 'weights.bin')).arrayBuffer()));
+      const weights = Array.from(
+        new Float32Array(await (await tracker.readArtifact(run.runId, 'weights.bin')).arrayBuffer()),
+      );
       const opfs = await (await navigator.storage.getDirectory()).getDirectoryHandle('mlflow-edge-artifacts');
       const files: string[] = [];
-      for await (const name of (await opfs.getDirectoryHandle('api') as unknown as { keys(): AsyncIterable<string> }).keys()) files.push(name);
+      for await (const name of (
+        (await opfs.getDirectoryHandle('api')) as unknown as { keys(): AsyncIterable<string> }
+      ).keys())
+        files.push(name);
       const storage = await tracker.storage();
       const persisted = await tracker.requestPersistence();
       const experiments = await tracker.listExperiments();
       await tracker.close();
-      return { runId: run.runId, parentId: parent.runId, info, history, weird: weird.map((p) => String(p.value)), found: found.map((r) => r.info.runId), ordered: ordered.map((r) => r.info.runName), root, notes, text, weights, files, storage, persisted, experiments };
+      return {
+        runId: run.runId,
+        parentId: parent.runId,
+        info,
+        history,
+        weird: weird.map((p) => String(p.value)),
+        found: found.map((r) => r.info.runId),
+        ordered: ordered.map((r) => r.info.runName),
+        root,
+        notes,
+        text,
+        weights,
+        files,
+        storage,
+        persisted,
+        experiments,
+      };
     });
-    expect(result.info.info).toMatchObject({ runName: 'child', status: 'FINISHED', experimentName: 'iris', userId: 'ada' });
+    expect(result.info.info).toMatchObject({
+      runName: 'child',
+      status: 'FINISHED',
+      experimentName: 'iris',
+      userId: 'ada',
+    });
     expect(result.info.data.params).toEqual({ lr: '0.01', epochs: '3' });
-    expect(result.info.data.tags).toMatchObject({ stage: 'dev', model: 'mlp', 'mlflow.parentRunId': result.parentId, 'mlflow.runName': 'child', 'mlflow.user': 'ada', 'mlflow.source.type': 'LOCAL' });
+    expect(result.info.data.tags).toMatchObject({
+      stage: 'dev',
+      model: 'mlp',
+      'mlflow.parentRunId': result.parentId,
+      'mlflow.runName': 'child',
+      'mlflow.user': 'ada',
+      'mlflow.source.type': 'LOCAL',
+    });
     expect(result.info.data.tags['mlflow.source.name']).toContain('/test/browser/blank.html');
     expect(result.info.data.metrics.loss).toBeCloseTo(1 / 3);
-    expect(result.history.map((p) => [p.step, p.value])).toEqual([[0, 1], [1, 0.5], [2, 1 / 3]]);
+    expect(result.history.map((p) => [p.step, p.value])).toEqual([
+      [0, 1],
+      [1, 0.5],
+      [2, 1 / 3],
+    ]);
     expect(result.weird).toEqual(['NaN', '-Infinity']);
     expect(result.found).toEqual([result.runId]);
     expect(result.ordered).toEqual(['child', 'sweep']);
-    expect(result.root).toEqual([{ path: 'notes', isDir: true }, { path: 'weights.bin', isDir: false, fileSize: 12 }]);
+    expect(result.root).toEqual([
+      { path: 'notes', isDir: true },
+      { path: 'weights.bin', isDir: false, fileSize: 12 },
+    ]);
     expect(result.notes).toEqual([{ path: 'notes/readme.txt', isDir: false, fileSize: 22 }]);
     expect(result.text).toBe('hello from the browser');
     expect(result.weights).toEqual([1, 2, 3]);
@@ -51,7 +100,6 @@ test.describe('the whole API through the worker', () => {
     expect(typeof result.storage.persisted).toBe('boolean');
     expect(typeof result.persisted).toBe('boolean');
     expect(result.experiments.map((e) => e.name)).toEqual(['iris']);
-
   });
 
   test('sends buffered items on its own within the flush interval', async ({ page }) => {
@@ -129,7 +177,6 @@ test.describe('the whole API through the worker', () => {
     }
     expect(outcomes.params).toEqual({ lr: '0.1' });
     expect(outcomes.metrics).toEqual({ kept: 1 });
-
   });
 
   test('a large Blob artifact streams into OPFS and reads back intact', async ({ page }) => {

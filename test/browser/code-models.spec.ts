@@ -33,15 +33,35 @@ test('a JavaScript code model is logged, survives a reload, and loads offline by
     const model = await t.loadModel(`runs:/${runId}/circle`, { allowCode: true });
     const areas = await model.predict<number[]>([{ radius: 2 }, { radius: 0.5 }]);
     const mlmodel = await (await t.readLoggedModelArtifact(logged!.modelId, 'MLmodel')).text();
-    return { files, areas: areas.outputs, signature: model.metadata.signature, flavor: model.metadata.flavor, mlmodel, logged, modelId: model.metadata.modelId, loadedFrom: model.metadata.loadedFrom };
+    return {
+      files,
+      areas: areas.outputs,
+      signature: model.metadata.signature,
+      flavor: model.metadata.flavor,
+      mlmodel,
+      logged,
+      modelId: model.metadata.modelId,
+      loadedFrom: model.metadata.loadedFrom,
+    };
   }, runId);
   expect(result.files).toEqual(['MLmodel', 'input_example.json', 'model.js', 'serving_input_example.json']);
-  expect(result.logged).toMatchObject({ runId, name: 'circle', flavors: ['mlflow_edge_js'], synced: false, modelUri: `models:/${result.modelId}` });
+  expect(result.logged).toMatchObject({
+    runId,
+    name: 'circle',
+    flavors: ['mlflow_edge_js'],
+    synced: false,
+    modelUri: `models:/${result.modelId}`,
+  });
   expect(result.loadedFrom).toBe('local');
   expect(result.flavor).toBe('mlflow_edge_js');
   expect(result.areas).toEqual([Math.PI * 4, Math.PI * 0.25]);
-  expect(result.signature?.inputs).toEqual({ kind: 'columns', columns: [{ name: 'radius', type: 'double', required: true }] });
-  expect(result.mlmodel).toMatch(/^artifact_path: circle\nflavors:\n  mlflow_edge_js:\n    code: model.js\n    sha256: [0-9a-f]{64}\n/);
+  expect(result.signature?.inputs).toEqual({
+    kind: 'columns',
+    columns: [{ name: 'radius', type: 'double', required: true }],
+  });
+  expect(result.mlmodel).toMatch(
+    /^artifact_path: circle\nflavors:\n {2}mlflow_edge_js:\n {4}code: model.js\n {4}sha256: [0-9a-f]{64}\n/,
+  );
   expect(result.mlmodel).toContain(`model_id: ${result.modelId}\n`);
 });
 
@@ -60,7 +80,11 @@ test('an ONNX model logged in the browser loads back, and a code model can combi
             return Array.from(r.label.data, (v) => ['setosa', 'versicolor', 'virginica'][Number(v)] + ' ' + context.artifacts.suffix.size);
           },
         });`;
-      await run.logModel('named', { code: combined, models: { iris: `runs:/${run.runId}/iris` }, artifacts: { suffix: 'abc' } });
+      await run.logModel('named', {
+        code: combined,
+        models: { iris: `runs:/${run.runId}/iris` },
+        artifacts: { suffix: 'abc' },
+      });
       const onnx = await t.loadModel(`runs:/${run.runId}/iris`, { onnxruntime: ORT });
       const label = Array.from((await onnx.predict([row])).outputs.label!.data as BigInt64Array, Number);
       const files = (await t.listLoggedModelArtifacts(logged.modelId)).map((f) => f.path);
@@ -72,7 +96,15 @@ test('an ONNX model logged in the browser loads back, and a code model can combi
   );
   expect(out.label).toEqual([0]);
   expect(out.names).toEqual(['setosa 3']);
-  expect(out.files).toEqual(['MLmodel', 'conda.yaml', 'input_example.json', 'model.onnx', 'python_env.yaml', 'requirements.txt', 'serving_input_example.json']);
+  expect(out.files).toEqual([
+    'MLmodel',
+    'conda.yaml',
+    'input_example.json',
+    'model.onnx',
+    'python_env.yaml',
+    'requirements.txt',
+    'serving_input_example.json',
+  ]);
   expect(Object.keys(out.meta).sort()).toEqual(['onnx', 'python_function']);
 });
 
@@ -80,24 +112,37 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
   const outcomes = await page.evaluate(async (circle) => {
     const t = await edge.openTracker({ dbName: 'code-bad' });
     const run = await t.startRun();
-    const log = (name: string, code: string, example?: unknown) => run.logModel(name, { code }, example ? { inputExample: example } : {});
+    const log = (name: string, code: string, example?: unknown) =>
+      run.logModel(name, { code }, example ? { inputExample: example } : {});
     await log('circle', circle, [{ radius: 1 }]);
     // A model directory copied into the run's artifacts, its code changed after logging.
     const original = await log('original', circle);
     await run.logArtifact('tampered/MLmodel', await t.readLoggedModelArtifact(original.modelId, 'MLmodel'));
     await run.logArtifact('tampered/model.js', circle.replace('Math.PI', '3'));
     await log('no-setmodel', 'export const x = 1;');
-    await log('throws', "import { setModel } from 'mlflow-edge/model'; setModel({ predict() { throw new Error('boom'); } });");
+    await log(
+      'throws',
+      "import { setModel } from 'mlflow-edge/model'; setModel({ predict() { throw new Error('boom'); } });",
+    );
     await log('syntax', 'this is not javascript(');
-    await log('load-throws', "import { setModel } from 'mlflow-edge/model'; setModel({ load() { throw new Error('no'); }, predict() { return 1; } });");
+    await log(
+      'load-throws',
+      "import { setModel } from 'mlflow-edge/model'; setModel({ load() { throw new Error('no'); }, predict() { return 1; } });",
+    );
     // An integer column and a params schema, to check values MLflow refuses.
-    await run.logModel('counts', { code: "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input, params) { return input.map((r) => r.n * params.k); } });" }, {
-      signature: {
-        inputs: '[{"type": "long", "name": "n", "required": true}]',
-        outputs: null,
-        params: '[{"name": "k", "type": "long", "default": 2, "shape": null}]',
+    await run.logModel(
+      'counts',
+      {
+        code: "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input, params) { return input.map((r) => r.n * params.k); } });",
       },
-    });
+      {
+        signature: {
+          inputs: '[{"type": "long", "name": "n", "required": true}]',
+          outputs: null,
+          params: '[{"name": "k", "type": "long", "default": 2, "shape": null}]',
+        },
+      },
+    );
     const counts = await t.loadModel(`runs:/${run.runId}/counts`, { allowCode: true });
     const uri = (name: string) => `runs:/${run.runId}/${name}`;
     const cases: Record<string, () => Promise<unknown>> = {
@@ -119,7 +164,8 @@ test('code models: consent, integrity and failures are typed errors', async ({ p
       'load() that throws': () => t.loadModel(uri('load-throws'), { allowCode: true }),
       'predict() that throws': async () => (await t.loadModel(uri('throws'), { allowCode: true })).predict([1]),
       'missing column': async () => (await t.loadModel(uri('circle'), { allowCode: true })).predict([{ diameter: 2 }]),
-      'wrong column type': async () => (await t.loadModel(uri('circle'), { allowCode: true })).predict([{ radius: 'two' }]),
+      'wrong column type': async () =>
+        (await t.loadModel(uri('circle'), { allowCode: true })).predict([{ radius: 'two' }]),
       'unknown model path': () => t.loadModel(uri('nope'), { allowCode: true }),
       'model name with ..': () => run.logModel('../x', { code: circle }),
       'no model given': () => run.logModel('empty', {} as never),
@@ -180,7 +226,9 @@ async function listenForRuns(page: Page): Promise<void> {
   });
 }
 
-test("model URIs and MLmodel paths that lead out of their run or model are refused, locally and on a server, and no code runs", async ({ page }) => {
+test('model URIs and MLmodel paths that lead out of their run or model are refused, locally and on a server, and no code runs', async ({
+  page,
+}) => {
   await listenForRuns(page);
   // Two runs, each with a code model; b's code would announce itself if it ran.
   const logged = await page.evaluate(
@@ -206,17 +254,24 @@ test("model URIs and MLmodel paths that lead out of their run or model are refus
   const artifacts: Record<string, string> = {
     [`1/${logged.runB}/artifacts/b/MLmodel`]: logged.mlmodelB,
     [`1/${logged.runB}/artifacts/b/model.js`]: logged.codeB,
-    [`1/${runX}/artifacts/m/MLmodel`]: logged.mlmodelB.replace('code: model.js', `code: ../../../${logged.runB}/artifacts/b/model.js`),
+    [`1/${runX}/artifacts/m/MLmodel`]: logged.mlmodelB.replace(
+      'code: model.js',
+      `code: ../../../${logged.runB}/artifacts/b/model.js`,
+    ),
   };
   const served: string[] = [];
   await page.route(`${tracking}/**`, async (route) => {
     const url = new URL(route.request().url());
-    const json = (body: unknown) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+    const json = (body: unknown) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
     if (url.pathname.endsWith('/api/2.0/mlflow/runs/get')) {
-      return json({ run: { info: { run_id: runX, experiment_id: '1', artifact_uri: `mlflow-artifacts:/1/${runX}/artifacts` } } });
+      return json({
+        run: { info: { run_id: runX, experiment_id: '1', artifact_uri: `mlflow-artifacts:/1/${runX}/artifacts` } },
+      });
     }
     if (url.pathname.endsWith('/api/2.0/mlflow/logged-models/search')) return json({ models: [] });
-    if (url.pathname.endsWith('/version')) return route.fulfill({ status: 200, contentType: 'text/plain', body: '3.17.2' });
+    if (url.pathname.endsWith('/version'))
+      return route.fulfill({ status: 200, contentType: 'text/plain', body: '3.17.2' });
     const file = decodeURIComponent(url.pathname.split('/mlflow-artifacts/artifacts/')[1] ?? '');
     served.push(file);
     return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: artifacts[file] ?? '' });
@@ -233,7 +288,7 @@ test("model URIs and MLmodel paths that lead out of their run or model are refus
         '%2E%2e': load(`runs:/${runA}/%2E%2e/${runB}/b`),
         '..%2f': load(`runs:/${runA}/..%2f..%2f${runB}/b`),
         '%5c': load(`runs:/${runA}/..%5c..%5c${runB}/b`),
-        'backslashes': load(`runs:/${runA}\\..\\..\\${runB}\\b`),
+        backslashes: load(`runs:/${runA}\\..\\..\\${runB}\\b`),
         'double encoding': load(`runs:/${runA}/%252e%252e/${runB}/b`),
         'empty segment': load(`runs:/${runA}//b`),
         'models:/ of a logged model': load(`models:/${modelA}/../${modelB}`),
@@ -273,7 +328,9 @@ test("model URIs and MLmodel paths that lead out of their run or model are refus
   expect(served).toEqual([`1/${runX}/artifacts/m/MLmodel`]);
 });
 
-test('a stored model file changed on disk is refused (DATA_LOSS) and its code does not run; other models still load', async ({ page }) => {
+test('a stored model file changed on disk is refused (DATA_LOSS) and its code does not run; other models still load', async ({
+  page,
+}) => {
   await listenForRuns(page);
   const outcomes = await page.evaluate(
     async ({ victim, evil, other }) => {
@@ -297,19 +354,27 @@ test('a stored model file changed on disk is refused (DATA_LOSS) and its code do
           request.onsuccess = () => ok((request.result as { location: { kind: string; file: string } }).location.file);
           request.onerror = () => fail(request.error);
         });
-      const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('mlflow-edge-artifacts')).getDirectoryHandle(encodeURIComponent(dbName));
+      const dir = await (
+        await (await navigator.storage.getDirectory()).getDirectoryHandle('mlflow-edge-artifacts')
+      ).getDirectoryHandle(encodeURIComponent(dbName));
       const overwrite = async (owner: string, path: string, text: string) => {
         const writable = await (await dir.getFileHandle(await fileOf(owner, path))).createWritable();
         await writable.write(text);
         await writable.close();
       };
       const sha256 = async (text: string) =>
-        Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))), (b) => b.toString(16).padStart(2, '0')).join('');
+        Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))), (b) =>
+          b.toString(16).padStart(2, '0'),
+        ).join('');
       // 1. Only the code changed: its sha256 no longer matches anything recorded.
       await overwrite(onlyCode.modelId, 'model.js', evil);
       // 2. The code and MLmodel's sha256 changed together, so the flavor's own check passes.
       const mlmodel = await (await t.readLoggedModelArtifact(both.modelId, 'MLmodel')).text();
-      await overwrite(both.modelId, 'MLmodel', mlmodel.replace(/sha256: [0-9a-f]{64}/, `sha256: ${await sha256(evil)}`));
+      await overwrite(
+        both.modelId,
+        'MLmodel',
+        mlmodel.replace(/sha256: [0-9a-f]{64}/, `sha256: ${await sha256(evil)}`),
+      );
       await overwrite(both.modelId, 'model.js', evil);
       idb.close();
       const out = await errorsOf({

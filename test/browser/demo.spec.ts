@@ -12,7 +12,8 @@ async function openDemo(page: Page): Promise<void> {
 }
 
 async function train(page: Page, fields: Record<string, string>, button = 'Train'): Promise<void> {
-  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: false }).first().fill(value);
+  for (const [label, value] of Object.entries(fields))
+    await page.getByLabel(label, { exact: false }).first().fill(value);
   const before = Number((await page.locator('body').getAttribute('data-trained')) ?? 0);
   await page.getByRole('button', { name: button, exact: true }).click();
   await expect(page.locator('body')).toHaveAttribute('data-trained', String(before + 1), { timeout: 30_000 });
@@ -20,7 +21,9 @@ async function train(page: Page, fields: Record<string, string>, button = 'Train
 
 const rows = (page: Page) => page.locator('#runs-table tbody tr[data-run-id]');
 
-test('train, chart, both model flavors, predict with signature errors, filter, sort, keyboard, reload', async ({ browser }) => {
+test('train, chart, both model flavors, predict with signature errors, filter, sort, keyboard, reload', async ({
+  browser,
+}) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -51,7 +54,15 @@ test('train, chart, both model flavors, predict with signature errors, filter, s
   await expect(detail.locator('table[data-kind=params]')).toContainText('learning_rate');
   await expect(detail.locator('table[data-kind=tags]')).toContainText('mlflow.runName');
   await expect(detail.locator('table[data-kind=metrics]')).toContainText('val_accuracy');
-  for (const path of ['iris_onnx/MLmodel', 'iris_onnx/model.onnx', 'iris_onnx/input_example.json', 'iris_js/MLmodel', 'iris_js/model.js', 'confusion_matrix.png', 'weights.json']) {
+  for (const path of [
+    'iris_onnx/MLmodel',
+    'iris_onnx/model.onnx',
+    'iris_onnx/input_example.json',
+    'iris_js/MLmodel',
+    'iris_js/model.js',
+    'confusion_matrix.png',
+    'weights.json',
+  ]) {
     await expect(detail.locator(`li[data-path="${path}"]`)).toHaveCount(1);
   }
   await detail.getByRole('button', { name: 'Preview iris_onnx/MLmodel' }).click();
@@ -60,7 +71,9 @@ test('train, chart, both model flavors, predict with signature errors, filter, s
   await detail.getByRole('button', { name: 'Preview confusion_matrix.json' }).click();
   await expect(detail.locator('.preview pre')).toContainText('"matrix"');
   await detail.getByRole('button', { name: 'Preview confusion_matrix.png' }).click();
-  await expect.poll(() => detail.locator('.preview img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+  await expect
+    .poll(() => detail.locator('.preview img').evaluate((img: HTMLImageElement) => img.naturalWidth))
+    .toBeGreaterThan(100);
   const download = page.waitForEvent('download');
   await detail.getByRole('button', { name: 'Download weights.json' }).click();
   expect((await download).suggestedFilename()).toBe('weights.json');
@@ -69,11 +82,21 @@ test('train, chart, both model flavors, predict with signature errors, filter, s
   // Predict with each flavor through the form built from the signature.
   const options = page.locator('#model-select option');
   await expect(options).toHaveCount(2);
-  for (const [name, flavor] of [['iris_onnx', 'onnx'], ['iris_js', 'mlflow_edge_js']] as const) {
-    await page.getByLabel('Logged model').selectOption({ label: `${await rows(page).first().locator('td.name').innerText()} / ${name}`.replace(/^\s+/, '') });
+  for (const [name, flavor] of [
+    ['iris_onnx', 'onnx'],
+    ['iris_js', 'mlflow_edge_js'],
+  ] as const) {
+    await page.getByLabel('Logged model').selectOption({
+      label: `${await rows(page).first().locator('td.name').innerText()} / ${name}`.replace(/^\s+/, ''),
+    });
     await page.getByRole('button', { name: 'Load model' }).click();
     await expect(page.locator('#loaded-model-flavor')).toHaveText(flavor);
-    for (const [field, value] of Object.entries({ sepal_length: '5.1', sepal_width: '3.5', petal_length: '1.4', petal_width: '0.2' })) {
+    for (const [field, value] of Object.entries({
+      sepal_length: '5.1',
+      sepal_width: '3.5',
+      petal_length: '1.4',
+      petal_width: '0.2',
+    })) {
       await page.getByLabel(`${field} (double)`).fill(value);
     }
     await page.getByRole('button', { name: 'Predict', exact: true }).click();
@@ -109,7 +132,8 @@ test('train, chart, both model flavors, predict with signature errors, filter, s
 
   const sortBy = async (column: string, direction: 'ascending' | 'descending') => {
     const th = page.locator(`#runs-table th[data-column=${column}]`);
-    for (let i = 0; i < 2 && (await th.getAttribute('aria-sort')) !== direction; i++) await th.getByRole('button').click();
+    for (let i = 0; i < 2 && (await th.getAttribute('aria-sort')) !== direction; i++)
+      await th.getByRole('button').click();
     await expect(th).toHaveAttribute('aria-sort', direction);
   };
   await sortBy('hidden', 'ascending');

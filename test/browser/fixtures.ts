@@ -37,7 +37,12 @@ export async function openLibrary(page: Page, from = '/dist/index.js', blank = B
           out[name] = { typed: false, message: 'no error' };
         } catch (e) {
           const err = e as { code?: string; message: string; details?: { field?: unknown } };
-          out[name] = { code: err.code, typed: e instanceof edge.MlflowEdgeError, message: err.message, field: err.details?.field };
+          out[name] = {
+            code: err.code,
+            typed: e instanceof edge.MlflowEdgeError,
+            message: err.message,
+            field: err.details?.field,
+          };
         }
       }
       return out;

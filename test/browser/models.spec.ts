@@ -4,7 +4,9 @@ import { PAGE } from '../../playwright.config.js';
 
 // An MLflow ONNX model written by MLflow 3.17.2 from a scikit-learn model
 // (test/fixtures/models/make_iris_onnx.py), and onnxruntime's predictions in Python.
-const expected = JSON.parse(readFileSync(new URL('../fixtures/models/iris-expected.json', import.meta.url), 'utf8')) as {
+const expected = JSON.parse(
+  readFileSync(new URL('../fixtures/models/iris-expected.json', import.meta.url), 'utf8'),
+) as {
   inputs: number[][];
   label: number[];
   probabilities: number[][];
@@ -27,12 +29,25 @@ test('an MLflow ONNX model loads from a URL and predicts like onnxruntime in Pyt
         shape: r.outputs.probabilities!.shape,
       });
       await model.close();
-      return { metadata: model.metadata, tensor: pick(asTensor), nested: pick(asNested), serving: pick(asServing), detached: flat.byteLength === 0 };
+      return {
+        metadata: model.metadata,
+        tensor: pick(asTensor),
+        nested: pick(asNested),
+        serving: pick(asServing),
+        detached: flat.byteLength === 0,
+      };
     },
     { ORT, url: `${PAGE}${MODEL}`, inputs: expected.inputs },
   );
-  expect(result.metadata).toMatchObject({ flavor: 'onnx', mlflowVersion: '3.17.2', savedInputExampleInfo: { type: 'ndarray' } });
-  expect(result.metadata.signature?.inputs).toEqual({ kind: 'tensors', tensors: [{ type: 'float32', shape: [-1, 4] }] });
+  expect(result.metadata).toMatchObject({
+    flavor: 'onnx',
+    mlflowVersion: '3.17.2',
+    savedInputExampleInfo: { type: 'ndarray' },
+  });
+  expect(result.metadata.signature?.inputs).toEqual({
+    kind: 'tensors',
+    tensors: [{ type: 'float32', shape: [-1, 4] }],
+  });
   expect(result.detached).toBe(true); // the input went to the worker by transfer
   for (const r of [result.tensor, result.nested, result.serving]) {
     expect(r.label).toEqual(expected.label);
@@ -42,7 +57,9 @@ test('an MLflow ONNX model loads from a URL and predicts like onnxruntime in Pyt
 });
 
 test('a model logged as a run artifact loads by runs:/ offline', async ({ page }) => {
-  const files = ['MLmodel', 'model.onnx'].map((name) => [name, [...readFileSync(new URL(`../fixtures/models/iris-onnx/${name}`, import.meta.url))]] as const);
+  const files = ['MLmodel', 'model.onnx'].map(
+    (name) => [name, [...readFileSync(new URL(`../fixtures/models/iris-onnx/${name}`, import.meta.url))]] as const,
+  );
   const labels = await page.evaluate(
     async ({ ORT, files, row }) => {
       const t = await edge.openTracker({ dbName: 'models-run' });
@@ -66,12 +83,14 @@ test('bad inputs and bad models are typed errors, and the worker stays usable', 
       const cases: Record<string, () => Promise<unknown>> = {
         'wrong shape (3 columns)': () => model.predict([[1, 2, 3]]),
         'extra dimension': () => model.predict({ data: new Float32Array(8), shape: [1, 2, 4], dtype: 'float32' }),
-        'wrong dtype (float64 typed array)': () => model.predict({ data: new Float64Array(4), shape: [1, 4], dtype: 'float64' }),
+        'wrong dtype (float64 typed array)': () =>
+          model.predict({ data: new Float64Array(4), shape: [1, 4], dtype: 'float64' }),
         'not numbers': () => model.predict([['a', 'b', 'c', 'd']]),
         'unknown model directory': () => t.loadModel(`${base}/nope`, { onnxruntime: ORT }),
         'truncated ONNX file': () => t.loadModel(`${base}/truncated-onnx`, { onnxruntime: ORT }),
         'malformed MLmodel YAML': () => t.loadModel(`${base}/bad-yaml`, { onnxruntime: ORT }),
-        'only Python flavors': () => t.loadModel(`${base}/../../node/fixtures/mlmodel/pythonmodel_columns`, { onnxruntime: ORT }),
+        'only Python flavors': () =>
+          t.loadModel(`${base}/../../node/fixtures/mlmodel/pythonmodel_columns`, { onnxruntime: ORT }),
         'not a model URI': () => t.loadModel('s3://bucket/model'),
         'unknown run': () => t.loadModel(`runs:/${'a'.repeat(32)}/model`),
       };
@@ -81,7 +100,10 @@ test('bad inputs and bad models are typed errors, and the worker stays usable', 
     },
     { ORT, base: `${PAGE}/test/fixtures/models` },
   );
-  const expectedCodes: Record<string, string> = { 'unknown model directory': 'RESOURCE_DOES_NOT_EXIST', 'unknown run': 'RESOURCE_DOES_NOT_EXIST' };
+  const expectedCodes: Record<string, string> = {
+    'unknown model directory': 'RESOURCE_DOES_NOT_EXIST',
+    'unknown run': 'RESOURCE_DOES_NOT_EXIST',
+  };
   for (const [name, o] of Object.entries(outcomes.out)) {
     expect(o.typed, `${name}: ${o.message}`).toBe(true);
     expect(o.code, `${name}: ${o.message}`).toBe(expectedCodes[name] ?? 'INVALID_PARAMETER_VALUE');
@@ -92,13 +114,18 @@ test('bad inputs and bad models are typed errors, and the worker stays usable', 
   expect(outcomes.stillWorks).toEqual([1]);
 });
 
-test('models loaded from the same ONNX bytes share a session: closing one leaves the others working', async ({ page }) => {
+test('models loaded from the same ONNX bytes share a session: closing one leaves the others working', async ({
+  page,
+}) => {
   const out = await page.evaluate(
     async ({ ORT, url, row }) => {
       const t = await edge.openTracker({ dbName: 'shared-sessions' });
       const label = async (m: { predict(x: unknown): Promise<{ outputs: Record<string, { data: unknown }> }> }) =>
         Array.from((await m.predict([row])).outputs.label!.data as BigInt64Array, Number);
-      const [a, b] = await Promise.all([t.loadModel(url, { onnxruntime: ORT }), t.loadModel(url, { onnxruntime: ORT })]);
+      const [a, b] = await Promise.all([
+        t.loadModel(url, { onnxruntime: ORT }),
+        t.loadModel(url, { onnxruntime: ORT }),
+      ]);
       const both = await Promise.all([label(a), label(b)]);
       await a.close();
       const afterOne = await label(b);
@@ -109,5 +136,9 @@ test('models loaded from the same ONNX bytes share a session: closing one leaves
     },
     { ORT, url: `${PAGE}${MODEL}`, row: expected.inputs[0]! },
   );
-  expect(out).toEqual({ both: [[expected.label[0]], [expected.label[0]]], afterOne: [expected.label[0]], again: [expected.label[0]] });
+  expect(out).toEqual({
+    both: [[expected.label[0]], [expected.label[0]]],
+    afterOne: [expected.label[0]],
+    again: [expected.label[0]],
+  });
 });

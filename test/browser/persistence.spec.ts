@@ -36,8 +36,12 @@ test('data survives a browser restart (persistent profile), including OPFS artif
       const run = await tracker.startRun({ experimentName: 'field-study' });
       run.logParams({ site: 'north', n: 3 });
       run.setTag('device', 'tablet');
-      for (let i = 0; i < 10_000; i++) run.logMetric('temperature', 20 + Math.sin(i), { step: i, timestamp: 1_700_000_000_000 + i });
-      await run.logArtifact('raw/readings.bin', new Uint8Array(300_000).map((_, i) => i % 251));
+      for (let i = 0; i < 10_000; i++)
+        run.logMetric('temperature', 20 + Math.sin(i), { step: i, timestamp: 1_700_000_000_000 + i });
+      await run.logArtifact(
+        'raw/readings.bin',
+        new Uint8Array(300_000).map((_, i) => i % 251),
+      );
       await run.end();
       await tracker.close();
       return run.runId;
@@ -53,8 +57,17 @@ test('data survives a browser restart (persistent profile), including OPFS artif
       const run = await tracker.getRun(runId);
       const history = await tracker.getMetricHistory(runId, 'temperature');
       const bytes = new Uint8Array(await (await tracker.readArtifact(runId, 'raw/readings.bin')).arrayBuffer());
-      const ok = history.every((p, i) => p.step === i && p.value === 20 + Math.sin(i) && p.timestamp === 1_700_000_000_000 + i);
-      return { info: run.info, data: run.data, n: history.length, ok, size: bytes.length, byteOk: bytes.every((b, i) => b === i % 251) };
+      const ok = history.every(
+        (p, i) => p.step === i && p.value === 20 + Math.sin(i) && p.timestamp === 1_700_000_000_000 + i,
+      );
+      return {
+        info: run.info,
+        data: run.data,
+        n: history.length,
+        ok,
+        size: bytes.length,
+        byteOk: bytes.every((b, i) => b === i % 251),
+      };
     }, runId);
     expect(after.info).toMatchObject({ status: 'FINISHED', experimentName: 'field-study' });
     expect(after.data.params).toEqual({ site: 'north', n: '3' });
@@ -96,7 +109,9 @@ test.describe('the schema upgrade in Chromium', () => {
         open.onupgradeneeded = () => {
           const db = open.result;
           db.createObjectStore('meta');
-          db.createObjectStore('experiments', { keyPath: 'experimentId' }).createIndex('byName', 'name', { unique: true });
+          db.createObjectStore('experiments', { keyPath: 'experimentId' }).createIndex('byName', 'name', {
+            unique: true,
+          });
           db.createObjectStore('runs', { keyPath: 'runId' }).createIndex('byExperiment', 'experimentId');
           db.createObjectStore('params', { keyPath: ['runId', 'key'] });
           db.createObjectStore('tags', { keyPath: ['runId', 'key'] });
@@ -108,11 +123,35 @@ test.describe('the schema upgrade in Chromium', () => {
           const db = open.result;
           const tx = db.transaction(['meta', 'experiments', 'runs', 'params', 'series', 'metricChunks'], 'readwrite');
           tx.objectStore('meta').put(3, 'seq');
-          tx.objectStore('experiments').put({ experimentId: '0', name: 'Default', lifecycleStage: 'active', creationTime: 1, lastUpdateTime: 1, tags: {} });
-          tx.objectStore('runs').put({ runId, experimentId: '0', runName: 'v1-run', status: 'FINISHED', startTime: 5, endTime: 6, lifecycleStage: 'active', userId: 'unknown', seq: 1 });
+          tx.objectStore('experiments').put({
+            experimentId: '0',
+            name: 'Default',
+            lifecycleStage: 'active',
+            creationTime: 1,
+            lastUpdateTime: 1,
+            tags: {},
+          });
+          tx.objectStore('runs').put({
+            runId,
+            experimentId: '0',
+            runName: 'v1-run',
+            status: 'FINISHED',
+            startTime: 5,
+            endTime: 6,
+            lifecycleStage: 'active',
+            userId: 'unknown',
+            seq: 1,
+          });
           tx.objectStore('params').put({ runId, key: 'alpha', value: '0.5', seq: 2 });
           tx.objectStore('series').put({ runId, key: 'loss', count: 2, latest: { step: 1, value: 0.1, timestamp: 9 } });
-          tx.objectStore('metricChunks').put({ runId, key: 'loss', chunkNo: 0, steps: Float64Array.from([0, 1]), values: Float64Array.from([0.9, 0.1]), timestamps: Float64Array.from([8, 9]) });
+          tx.objectStore('metricChunks').put({
+            runId,
+            key: 'loss',
+            chunkNo: 0,
+            steps: Float64Array.from([0, 1]),
+            values: Float64Array.from([0.9, 0.1]),
+            timestamps: Float64Array.from([8, 9]),
+          });
           tx.oncomplete = () => {
             db.close();
             resolve();
@@ -141,7 +180,10 @@ test.describe('the schema upgrade in Chromium', () => {
     expect(result.version).toBe(SCHEMA_VERSION);
     expect(result.run.info).toMatchObject({ runName: 'v1-run', status: 'FINISHED', startTime: 5, endTime: 6 });
     expect(result.run.data).toEqual({ params: { alpha: '0.5' }, tags: {}, metrics: { loss: 0.1 } });
-    expect(result.history).toEqual([{ step: 0, value: 0.9, timestamp: 8 }, { step: 1, value: 0.1, timestamp: 9 }]);
+    expect(result.history).toEqual([
+      { step: 0, value: 0.9, timestamp: 8 },
+      { step: 1, value: 0.1, timestamp: 9 },
+    ]);
     expect(result.longer).toEqual([0.9, 0.1, 0.05]);
   });
 });

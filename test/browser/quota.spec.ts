@@ -23,7 +23,10 @@ test('a full disk rejects flush() and reaches onError; what was stored stays int
     });
 
     const full = await page.evaluate(async () => {
-      const { t, run } = window as unknown as { t: Awaited<ReturnType<typeof edge.openTracker>>; run: Awaited<ReturnType<Awaited<ReturnType<typeof edge.openTracker>>['startRun']>> };
+      const { t, run } = window as unknown as {
+        t: Awaited<ReturnType<typeof edge.openTracker>>;
+        run: Awaited<ReturnType<Awaited<ReturnType<typeof edge.openTracker>>['startRun']>>;
+      };
       const seen: { code?: string | undefined; message: string }[] = [];
       t.onError((e) => seen.push({ code: (e as { code?: string }).code, message: e.message }));
       // Random values do not compress: about 5 MB of values alone.
@@ -33,20 +36,33 @@ test('a full disk rejects flush() and reaches onError; what was stored stays int
       try {
         await run.flush();
       } catch (e) {
-        flushError = { code: (e as { code?: string }).code, message: (e as Error).message, typed: e instanceof edge.MlflowEdgeError };
+        flushError = {
+          code: (e as { code?: string }).code,
+          message: (e as Error).message,
+          typed: e instanceof edge.MlflowEdgeError,
+        };
       }
       let artifactError: { code?: string | undefined; typed: boolean; name: string; message: string } | undefined;
       try {
-        for (let i = 0; i < 100; i++) await run.logArtifact(`big-${i}.bin`, crypto.getRandomValues(new Uint8Array(65_536)).buffer);
+        for (let i = 0; i < 100; i++)
+          await run.logArtifact(`big-${i}.bin`, crypto.getRandomValues(new Uint8Array(65_536)).buffer);
       } catch (e) {
-        artifactError = { code: (e as { code?: string }).code, typed: e instanceof edge.MlflowEdgeError, name: (e as Error).name, message: (e as Error).message };
+        artifactError = {
+          code: (e as { code?: string }).code,
+          typed: e instanceof edge.MlflowEdgeError,
+          name: (e as Error).name,
+          message: (e as Error).message,
+        };
       }
       return { flushError, artifactError, seen };
     });
     expect(full.flushError).toMatchObject({ code: 'RESOURCE_EXHAUSTED', typed: true });
     expect(full.flushError?.message).toMatch(/storage is full/i);
     expect(full.seen.map((e) => e.code)).toContain('RESOURCE_EXHAUSTED');
-    expect(full.artifactError, JSON.stringify(full.artifactError)).toMatchObject({ code: 'RESOURCE_EXHAUSTED', typed: true });
+    expect(full.artifactError, JSON.stringify(full.artifactError)).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      typed: true,
+    });
 
     // Everything stored before the disk filled up is intact and readable.
     const before = await page.evaluate(async (runId) => {
@@ -58,12 +74,19 @@ test('a full disk rejects flush() and reaches onError; what was stored stays int
     }, runId);
     // Each transaction is all or nothing: later, smaller batches may still fit, so the last
     // param may or may not be stored; what was stored before is intact either way.
-    expect({ kept: before.params.kept, n: before.n, text: before.text }).toEqual({ kept: 'yes', n: 1000, text: 'small' });
+    expect({ kept: before.params.kept, n: before.n, text: before.text }).toEqual({
+      kept: 'yes',
+      n: 1000,
+      text: 'small',
+    });
 
     // With room again, logging works again in the same tracker.
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: PAGE_ORIGIN });
     const recovered = await page.evaluate(async () => {
-      const { t, run } = window as unknown as { t: Awaited<ReturnType<typeof edge.openTracker>>; run: { logMetric(k: string, v: number): void; flush(): Promise<void>; runId: string } };
+      const { t, run } = window as unknown as {
+        t: Awaited<ReturnType<typeof edge.openTracker>>;
+        run: { logMetric(k: string, v: number): void; flush(): Promise<void>; runId: string };
+      };
       run.logMetric('after', 1);
       // Logging the param again stores it if its batch was refused, and is a no-op if it was stored.
       (run as unknown as { logParam(k: string, v: string): void }).logParam('lost', 'in the failed flush');

@@ -10,7 +10,11 @@ test('the README has runnable examples', () => {
 });
 
 blocks.forEach((source, i) => {
-  const title = source.split('\n').find((l) => l.trim() && !l.startsWith('import'))?.trim() ?? `block ${i}`;
+  const title =
+    source
+      .split('\n')
+      .find((l) => l.trim() && !l.startsWith('import'))
+      ?.trim() ?? `block ${i}`;
   test(`README example ${i + 1}: ${title}`, async ({ page }) => {
     const { printed, expected } = await runExample(page, source);
     expect(printed).toEqual(expected);

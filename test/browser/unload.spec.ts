@@ -34,7 +34,10 @@ async function logWithoutFlush(page: Page, dbName: string): Promise<string> {
 
 /** The journals in this origin's localStorage of a database. */
 const journals = (page: Page, dbName: string) =>
-  page.evaluate((prefix) => Object.keys(localStorage).filter((key) => key.startsWith(prefix)).length, `mlflow-edge:journal:${dbName}:`);
+  page.evaluate(
+    (prefix) => Object.keys(localStorage).filter((key) => key.startsWith(prefix)).length,
+    `mlflow-edge:journal:${dbName}:`,
+  );
 
 /** What the store holds of that run, read through a fresh tracker. */
 async function readBack(page: Page, dbName: string, runId: string) {
@@ -48,7 +51,14 @@ async function readBack(page: Page, dbName: string, runId: string) {
       const special = (await tracker.getMetricHistory(runId, 'special')).map((p) => String(p.value));
       await tracker.flush(); // no error reported from the replay
       await tracker.close();
-      return { n: steps.length, exact, special, params: run.data.params, phase: run.data.tags.phase, status: run.info.status };
+      return {
+        n: steps.length,
+        exact,
+        special,
+        params: run.data.params,
+        phase: run.data.tags.phase,
+        status: run.info.status,
+      };
     },
     { dbName, runId },
   );
@@ -107,7 +117,10 @@ test('items logged just before the tab closes are stored exactly once, and stay 
   }
 });
 
-test('a journal of a tab that is still open, replayed by another tab, stores nothing twice', async ({ page, context }) => {
+test('a journal of a tab that is still open, replayed by another tab, stores nothing twice', async ({
+  page,
+  context,
+}) => {
   const runId = await logWithoutFlush(page, 'unload-alive');
   // The first tab is hidden, not closed: it journals, and its worker goes on storing.
   await page.evaluate(() => {

@@ -17,7 +17,10 @@ test('wrong credentials pause sync with an auth error and lose nothing; right on
   const errors = watchErrors(page, [/401 \(UNAUTHORIZED\)|status of 401/i]);
   await openLibrary(page);
   const refused = await page.evaluate(async (trackingUri) => {
-    const t = await edge.openTracker({ dbName: 'auth', remote: { trackingUri, auth: { username: 'admin', password: 'wrong-password!' }, autoSync: false } });
+    const t = await edge.openTracker({
+      dbName: 'auth',
+      remote: { trackingUri, auth: { username: 'admin', password: 'wrong-password!' }, autoSync: false },
+    });
     const run = await t.startRun({ experimentName: 'auth-exp' });
     run.logParam('lr', 0.1);
     for (let step = 0; step < 100; step++) run.logMetric('loss', 1 / (step + 1), { step });
@@ -39,7 +42,10 @@ test('wrong credentials pause sync with an auth error and lose nothing; right on
 
   const done = await page.evaluate(
     async ({ trackingUri, admin }) => {
-      const t = await edge.openTracker({ dbName: 'auth', remote: { trackingUri, auth: { username: 'admin', password: 'wrong-password!' }, autoSync: false } });
+      const t = await edge.openTracker({
+        dbName: 'auth',
+        remote: { trackingUri, auth: { username: 'admin', password: 'wrong-password!' }, autoSync: false },
+      });
       await t.setRemote({ trackingUri, auth: admin, autoSync: false });
       await t.sync();
       const status = await t.syncStatus();

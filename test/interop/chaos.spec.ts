@@ -1,6 +1,13 @@
 import { expect, test, type Page } from '@playwright/test';
 import { openLibrary, watchErrors } from '../browser/fixtures.js';
-import { mulberry32, startFaultProxy, type FaultMode, type FaultProxy, type FaultRates, type LieFate } from './fault-proxy.js';
+import {
+  mulberry32,
+  startFaultProxy,
+  type FaultMode,
+  type FaultProxy,
+  type FaultRates,
+  type LieFate,
+} from './fault-proxy.js';
 import { assertSameRuns, localRuns } from './local-state.js';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader, type RunSnapshot } from './server-state.js';
@@ -38,7 +45,16 @@ interface ChaosWindow {
 type Op =
   | { kind: 'start'; run: string; name: string; experiment: string; parent?: string }
   | { kind: 'params'; run: string; count: number; salt: number }
-  | { kind: 'metrics'; run: string; keys: string[]; from: number; to: number; total: number; salt: number; odd?: boolean }
+  | {
+      kind: 'metrics';
+      run: string;
+      keys: string[];
+      from: number;
+      to: number;
+      total: number;
+      salt: number;
+      odd?: boolean;
+    }
   | { kind: 'tags'; run: string; phase: string }
   | { kind: 'artifact'; run: string; path: string; size: number; salt: number }
   | { kind: 'end'; run: string; status: 'FINISHED' | 'FAILED' | 'KILLED' }
@@ -51,7 +67,16 @@ function plan(tab: number, random: () => number): Op[] {
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo));
   const series = (run: string, keys: string[], total: number, from: number, to: number, odd = false) => {
     for (let s = from; s < to; s += 250) {
-      ops.push({ kind: 'metrics', run, keys, from: s, to: Math.min(to, s + 250), total, salt: tab, ...(odd && s === 0 ? { odd } : {}) });
+      ops.push({
+        kind: 'metrics',
+        run,
+        keys,
+        from: s,
+        to: Math.min(to, s + 250),
+        total,
+        salt: tab,
+        ...(odd && s === 0 ? { odd } : {}),
+      });
       if (random() < 0.25) ops.push({ kind: 'tags', run, phase: `step-${s}` });
     }
   };
@@ -101,7 +126,16 @@ function randomRates(random: () => number): FaultRates {
   };
 }
 
-const LIES: LieFate[] = ['htmlOk', 'htmlOkAfterForward', 'emptyOk', 'redirect', 'proxy404', 'proxy405', 'proxy413', 'down'];
+const LIES: LieFate[] = [
+  'htmlOk',
+  'htmlOkAfterForward',
+  'emptyOk',
+  'redirect',
+  'proxy404',
+  'proxy405',
+  'proxy413',
+  'down',
+];
 /** Which requests a lie window catches (the rest draw from the segment's rates), and how often each is picked. */
 const SCOPES: { name: string; weight: number; match?: NonNullable<FaultMode['match']> }[] = [
   { name: 'api', weight: 4, match: (_m, p) => p.startsWith('/api/') || p === '/version' },
@@ -153,10 +187,15 @@ function table(local: RunSnapshot[], active: RunSnapshot[], deleted: RunSnapshot
     const parent = l.tags['mlflow.parentRunId'];
     lines.push(
       `  local ${l.runId} ${l.name} ${l.status}: ${Object.keys(l.params).length} params, ${points(l)} points, ${Object.keys(l.artifacts).length} files` +
-        (parent === undefined ? '' : `, parent ${parent} (on the server ${active.find((r) => r.clientId === parent)?.runId ?? 'none'})`),
+        (parent === undefined
+          ? ''
+          : `, parent ${parent} (on the server ${active.find((r) => r.clientId === parent)?.runId ?? 'none'})`),
     );
   }
-  for (const [view, runs] of [['active', active], ['deleted', deleted]] as const) {
+  for (const [view, runs] of [
+    ['active', active],
+    ['deleted', deleted],
+  ] as const) {
     for (const s of runs) {
       const parent = s.tags['mlflow.parentRunId'];
       lines.push(
@@ -193,7 +232,9 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, lies and reloads; the server ends equal to the local store`, async ({ context }) => {
+test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, lies and reloads; the server ends equal to the local store`, async ({
+  context,
+}) => {
   test.setTimeout(240_000);
   const started = Date.now();
   // The log goes to the console and, whatever happens, into the report's annotations.
@@ -208,10 +249,13 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
   /** Loads the library in the tab and opens its tracker on the shared store, uploading through the proxy. */
   const open = async (page: Page) => {
     await openLibrary(page);
-    await page.evaluate(async ({ dbName, trackingUri }) => {
-      const t = await edge.openTracker({ dbName, remote: { trackingUri } });
-      (window as unknown as ChaosWindow).chaos = { t, runs: {} };
-    }, { dbName: DB, trackingUri: proxy.url });
+    await page.evaluate(
+      async ({ dbName, trackingUri }) => {
+        const t = await edge.openTracker({ dbName, remote: { trackingUri } });
+        (window as unknown as ChaosWindow).chaos = { t, runs: {} };
+      },
+      { dbName: DB, trackingUri: proxy.url },
+    );
   };
 
   const tabs: Tab[] = [];
@@ -231,7 +275,11 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
         const handle = async (key: string) => (w.runs[key] ??= await w.t.startRun({ runId: ids[key]! }));
         switch (op.kind) {
           case 'start': {
-            const options: Parameters<Tracker['startRun']>[0] = { experimentName: op.experiment, runName: op.name, tags: { tab: op.run.slice(0, 4) } };
+            const options: Parameters<Tracker['startRun']>[0] = {
+              experimentName: op.experiment,
+              runName: op.name,
+              tags: { tab: op.run.slice(0, 4) },
+            };
             if (op.parent !== undefined) options.parentRunId = ids[op.parent]!;
             const run = await w.t.startRun(options);
             w.runs[op.run] = run;
@@ -250,10 +298,13 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
             const run = await handle(op.run);
             for (let step = op.from; step < op.to; step++) {
               const values: Record<string, number> = {};
-              for (const key of op.keys) values[key] = key === 'acc' ? step / op.total : Math.exp(-step / 700) * (1 + op.salt) + 0.001 * (step % 13);
+              for (const key of op.keys)
+                values[key] =
+                  key === 'acc' ? step / op.total : Math.exp(-step / 700) * (1 + op.salt) + 0.001 * (step % 13);
               run.logMetrics(values, { step });
             }
-            if (op.odd === true) for (const [step, v] of [NaN, Infinity, -Infinity, 0.5].entries()) run.logMetric('odd', v, { step });
+            if (op.odd === true)
+              for (const [step, v] of [NaN, Infinity, -Infinity, 0.5].entries()) run.logMetric('odd', v, { step });
             return undefined;
           }
           case 'tags': {
@@ -262,7 +313,10 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
           }
           case 'artifact': {
             const run = await handle(op.run);
-            const body = op.size === 0 ? `summary of ${op.run}, salt ${op.salt}\n` : new Uint8Array(op.size).map((_, k) => (k * (op.salt + 3) + op.size) % 251);
+            const body =
+              op.size === 0
+                ? `summary of ${op.run}, salt ${op.salt}\n`
+                : new Uint8Array(op.size).map((_, k) => (k * (op.salt + 3) + op.size) % 251);
             await run.logArtifact(op.path, body);
             return undefined;
           }
@@ -337,7 +391,9 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
   const leaderIndex = async (): Promise<number> => {
     const leaders = await Promise.all(
       tabs.map((tab) =>
-        tab.page.evaluate(async () => (await (window as unknown as ChaosWindow).chaos.t.syncStatus()).leader).catch(() => false),
+        tab.page
+          .evaluate(async () => (await (window as unknown as ChaosWindow).chaos.t.syncStatus()).leader)
+          .catch(() => false),
       ),
     );
     return leaders.indexOf(true);
@@ -347,10 +403,15 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
   const uploaderView = async () => {
     const index = await leaderIndex();
     if (index < 0) return `no uploader right now; ${proxy.stats.requests} requests so far`;
-    const status = await tabs[index]!.page.evaluate(() => (window as unknown as ChaosWindow).chaos.t.syncStatus()).catch(() => undefined);
+    const status = await tabs[index]!.page.evaluate(() =>
+      (window as unknown as ChaosWindow).chaos.t.syncStatus(),
+    ).catch(() => undefined);
     if (status === undefined) return `tab ${index} uploads; ${proxy.stats.requests} requests so far`;
     const { runs, metrics, artifacts } = status.pending;
-    const error = status.lastError === undefined ? '' : `, last error ${status.lastError.code}: ${status.lastError.message.slice(0, 80)}`;
+    const error =
+      status.lastError === undefined
+        ? ''
+        : `, last error ${status.lastError.code}: ${status.lastError.message.slice(0, 80)}`;
     return `tab ${index} uploads (${status.state}, pending ${runs} runs, ${metrics} points, ${artifacts} files${error}); ${proxy.stats.requests} requests so far`;
   };
 
@@ -437,7 +498,9 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
       }),
     ),
   );
-  note(`final sync: tries ${finals.map((f) => f.tries).join(', ')}; ${finals.map((f) => `${f.status.leader ? 'uploader' : 'follower'} ${f.status.state}`).join(', ')}`);
+  note(
+    `final sync: tries ${finals.map((f) => f.tries).join(', ')}; ${finals.map((f) => `${f.status.leader ? 'uploader' : 'follower'} ${f.status.state}`).join(', ')}`,
+  );
   for (const [i, { status }] of finals.entries()) {
     expect(status.pending, `tab ${i} pending`).toEqual(NO_PENDING);
     expect(status.deadLetters, `tab ${i} dead letters`).toEqual([]);
@@ -469,14 +532,20 @@ test(`chaos soak, seed ${SEED}: 3 tabs log with autoSync through seeded faults, 
     }
     // A twin of a run created twice is deleted only while it holds nothing.
     for (const twin of deleted) {
-      expect.soft({ run: twin.runId, params: twin.params, metrics: twin.metrics, artifacts: twin.artifacts }, `deleted server run ${twin.runId} (${twin.name})`).toEqual({
-        run: twin.runId,
-        params: {},
-        metrics: {},
-        artifacts: {},
-      });
+      expect
+        .soft(
+          { run: twin.runId, params: twin.params, metrics: twin.metrics, artifacts: twin.artifacts },
+          `deleted server run ${twin.runId} (${twin.name})`,
+        )
+        .toEqual({
+          run: twin.runId,
+          params: {},
+          metrics: {},
+          artifacts: {},
+        });
     }
-    if (crashed !== undefined || test.info().errors.length > failuresBefore) note(`${experiment} differs:\n${table(local, remote, deleted)}`);
+    if (crashed !== undefined || test.info().errors.length > failuresBefore)
+      note(`${experiment} differs:\n${table(local, remote, deleted)}`);
     if (crashed !== undefined) crashes.push(crashed);
   }
   expect(localCount).toBeGreaterThanOrEqual(TABS * 4);

@@ -32,7 +32,10 @@ test('closing the page (and the browser) at random moments during sync, 20 times
         for (let p = 0; p < 120; p++) params[`p${p}`] = p + r;
         run.logParams(params);
         for (let step = 0; step < 12_000; step++) run.logMetrics({ a: Math.sin(step + r), b: step * r }, { step });
-        await run.logArtifact('blob.bin', new Uint8Array(1_000_000).map((_, i) => (i * (r + 3)) % 256));
+        await run.logArtifact(
+          'blob.bin',
+          new Uint8Array(1_000_000).map((_, i) => (i * (r + 3)) % 256),
+        );
         await run.end();
       }
       await t.close();
@@ -42,7 +45,10 @@ test('closing the page (and the browser) at random moments during sync, 20 times
     const kills: number[] = [];
     for (let i = 0; i < 20; i++) {
       const p = await newPage();
-      await p.evaluate((trackingUri) => edge.openTracker({ dbName: 'crash', remote: { trackingUri } }).then(() => undefined), server.url);
+      await p.evaluate(
+        (trackingUri) => edge.openTracker({ dbName: 'crash', remote: { trackingUri } }).then(() => undefined),
+        server.url,
+      );
       const wait = Math.floor(200 + random() * 2300);
       kills.push(wait);
       await p.waitForTimeout(wait);
@@ -65,7 +71,16 @@ test('closing the page (and the browser) at random moments during sync, 20 times
       await t.close();
       return s;
     }, server.url);
-    expect(status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+    expect(status.pending).toEqual({
+      runs: 0,
+      params: 0,
+      tags: 0,
+      metrics: 0,
+      artifacts: 0,
+      models: 0,
+      registry: 0,
+      bytes: 0,
+    });
     const note = `on the server before the last sync: ${partial}; waits ${kills.join(', ')} ms`;
     test.info().annotations.push({ type: 'crashes', description: note });
     console.log(note);
@@ -74,7 +89,11 @@ test('closing the page (and the browser) at random moments during sync, 20 times
     expect(local).toHaveLength(10);
     assertSameRuns(local, await reader.runs('crash-exp'), expect);
     for (const twin of await reader.runs('crash-exp', 'DELETED_ONLY')) {
-      expect({ params: twin.params, metrics: twin.metrics, artifacts: twin.artifacts }).toEqual({ params: {}, metrics: {}, artifacts: {} });
+      expect({ params: twin.params, metrics: twin.metrics, artifacts: twin.artifacts }).toEqual({
+        params: {},
+        metrics: {},
+        artifacts: {},
+      });
     }
   } finally {
     await context.close();

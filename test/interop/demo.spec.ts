@@ -49,7 +49,9 @@ async function serverModels(experimentId: string, remoteRunId: string): Promise<
   return out;
 }
 
-test('the workbench trains, predicts, then syncs its run, metrics and models to a real MLflow server', async ({ browser }) => {
+test('the workbench trains, predicts, then syncs its run, metrics and models to a real MLflow server', async ({
+  browser,
+}) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   const errors = watchErrors(page);
@@ -80,7 +82,9 @@ test('the workbench trains, predicts, then syncs its run, metrics and models to 
   await page.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(page.locator('#sync-badge')).toContainText('sync:');
   await page.getByRole('button', { name: 'Sync now' }).click();
-  await expect(page.locator('#sync-result')).toContainText('Everything logged so far is on the server', { timeout: 120_000 });
+  await expect(page.locator('#sync-result')).toContainText('Everything logged so far is on the server', {
+    timeout: 120_000,
+  });
   await expect(page.locator('#sync-status')).toHaveAttribute('data-pending', '0');
   await expect(page.locator('#sync-progress')).toHaveJSProperty('value', 1);
   await expect(page.locator('#sync-last-error')).toHaveText('none');
@@ -101,9 +105,12 @@ test('the workbench trains, predicts, then syncs its run, metrics and models to 
   for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) {
     expect(run!.metrics[key]!.map((p) => p.step)).toEqual(Array.from({ length: 30 }, (_, i) => i));
   }
-  expect(Object.keys(run!.artifacts)).toEqual(expect.arrayContaining(['weights.json', 'confusion_matrix.json', 'confusion_matrix.png']));
+  expect(Object.keys(run!.artifacts)).toEqual(
+    expect.arrayContaining(['weights.json', 'confusion_matrix.json', 'confusion_matrix.png']),
+  );
 
-  const experimentId = (await rest('GET', `experiments/get-by-name?experiment_name=demo-interop`)).experiment.experiment_id as string;
+  const experimentId = (await rest('GET', `experiments/get-by-name?experiment_name=demo-interop`)).experiment
+    .experiment_id as string;
   const models = await serverModels(experimentId, remoteRunId);
   expect(Object.keys(models).sort()).toEqual(['iris_js', 'iris_onnx']);
   expect(models.iris_onnx).toContain('onnx:');
@@ -113,7 +120,9 @@ test('the workbench trains, predicts, then syncs its run, metrics and models to 
   // A model registered on the server from Python loads in the predict panel by its alias.
   const python = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
   const script = fileURLToPath(new URL('./log_sklearn_onnx.py', import.meta.url));
-  await promisify(execFile)(python, [script, server.url, 'python-exp', 'iris-sklearn', 'champion'], { env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' } });
+  await promisify(execFile)(python, [script, server.url, 'python-exp', 'iris-sklearn', 'champion'], {
+    env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' },
+  });
   await page.getByLabel('or a model URI').fill('models:/iris-sklearn@champion');
   await page.getByRole('button', { name: 'Load model' }).click();
   await expect(page.locator('#loaded-model-from')).toHaveText('the server');

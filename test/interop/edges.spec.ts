@@ -12,7 +12,11 @@ test.afterAll(async () => {
 });
 
 const rest = async (path: string, body: unknown) => {
-  const response = await fetch(`${server.url}/api/2.0/mlflow/${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${server.url}/api/2.0/mlflow/${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(response.ok, `${path}: ${response.status}`).toBe(true);
   return response.json();
 };
@@ -30,7 +34,10 @@ test('a param the server refuses goes to the dead letters with its message; the 
   // Another client logs lr=0.5 to the same server run first.
   await rest('runs/log-parameter', { run_id: runId, key: 'lr', value: '0.5' });
   const status = await page.evaluate(async () => {
-    const { t, run } = window as unknown as { t: Awaited<ReturnType<typeof edge.openTracker>>; run: { logParams(p: object): void; logMetric(k: string, v: number, o?: object): void; end(): Promise<void> } };
+    const { t, run } = window as unknown as {
+      t: Awaited<ReturnType<typeof edge.openTracker>>;
+      run: { logParams(p: object): void; logMetric(k: string, v: number, o?: object): void; end(): Promise<void> };
+    };
     run.logParams({ lr: '0.1', batch: 64 });
     for (let step = 0; step < 50; step++) run.logMetric('loss', step, { step });
     await run.end();
@@ -38,7 +45,13 @@ test('a param the server refuses goes to the dead letters with its message; the 
     return t.syncStatus();
   });
   expect(status.pending.runs).toBe(0);
-  expect(status.deadLetters).toEqual([expect.objectContaining({ kind: 'param', key: 'lr', message: expect.stringContaining('Changing param values is not allowed') })]);
+  expect(status.deadLetters).toEqual([
+    expect.objectContaining({
+      kind: 'param',
+      key: 'lr',
+      message: expect.stringContaining('Changing param values is not allowed'),
+    }),
+  ]);
   const [remote] = await new ServerReader(server.url).runs('dead-exp');
   expect(remote!.params).toEqual({ first: '1', lr: '0.5', batch: '64' });
   expect(remote!.metrics.loss).toHaveLength(50);
@@ -54,7 +67,9 @@ test('an experiment deleted on the server: a clear error in the status, the data
     await t.sync();
     await t.close();
   }, server.url);
-  const { experiment } = await (await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=doomed`)).json();
+  const { experiment } = await (
+    await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=doomed`)
+  ).json();
   await rest('experiments/delete', { experiment_id: experiment.experiment_id });
   const outcome = await page.evaluate(async (trackingUri) => {
     // Another browser (a fresh database) logs to the same experiment name.
@@ -96,9 +111,13 @@ test('status updates reach onSyncStatus, and coming back online starts an upload
   expect(await new ServerReader(server.url).runs('online-exp')).toEqual([]);
   await context.setOffline(false);
   const after = await page.evaluate(async () => {
-    const { t, states } = window as unknown as { t: { syncStatus(): Promise<{ pending: { runs: number } }> }; states: { pending: number }[] };
+    const { t, states } = window as unknown as {
+      t: { syncStatus(): Promise<{ pending: { runs: number } }> };
+      states: { pending: number }[];
+    };
     const deadline = Date.now() + 20_000;
-    while ((await t.syncStatus()).pending.runs > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await t.syncStatus()).pending.runs > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 600));
     return states.at(-1);
   });

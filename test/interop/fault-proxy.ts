@@ -115,10 +115,22 @@ export interface FaultProxy {
   portalPath: string;
 }
 
-export type FaultStats = Record<Fate | 'requests' | 'preflight' | 'forwarded' | 'scripted' | 'portal' | 'upstreamError' | 'clientAborted', number> &
+export type FaultStats = Record<
+  Fate | 'requests' | 'preflight' | 'forwarded' | 'scripted' | 'portal' | 'upstreamError' | 'clientAborted',
+  number
+> &
   Record<string, number>;
 
-export type LieFate = 'htmlOk' | 'htmlOkAfterForward' | 'emptyOk' | 'redirect' | 'proxy404' | 'proxy405' | 'proxy413' | 'down' | 'jsonOk';
+export type LieFate =
+  | 'htmlOk'
+  | 'htmlOkAfterForward'
+  | 'emptyOk'
+  | 'redirect'
+  | 'proxy404'
+  | 'proxy405'
+  | 'proxy413'
+  | 'down'
+  | 'jsonOk';
 export type Fate = 'dropResponse' | 'reset' | 'status500' | 'status503' | 'status429' | 'delay' | LieFate | 'pass';
 
 const FATE_ORDER = [
@@ -207,7 +219,11 @@ const INJECTED: Record<'status500' | 'status503' | 'status429', { status: number
   status429: { status: 429, code: 'REQUEST_LIMIT_EXCEEDED' },
 };
 
-export async function startFaultProxy(options: { target: string; seed: number; rates: FaultRates }): Promise<FaultProxy> {
+export async function startFaultProxy(options: {
+  target: string;
+  seed: number;
+  rates: FaultRates;
+}): Promise<FaultProxy> {
   const target = new URL(options.target);
   if (target.protocol !== 'http:') throw new Error(`fault proxy target must be http:, got ${target.protocol}`);
   const targetPort = Number(target.port || 80);
@@ -266,7 +282,13 @@ export async function startFaultProxy(options: { target: string; seed: number; r
   };
 
   /** An answer of the proxy's own, with the CORS headers, once the request body is drained (the target never sees it). */
-  const answer = (req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string) => {
+  const answer = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string>,
+    body: string,
+  ) => {
     const send = () => {
       if (res.destroyed) return;
       const bytes = Buffer.from(body, 'utf8');
@@ -277,8 +299,20 @@ export async function startFaultProxy(options: { target: string; seed: number; r
     if (req.readableEnded) send();
     else req.once('end', send);
   };
-  const html = (req: IncomingMessage, res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}) =>
-    answer(req, res, status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...extra }, body);
+  const html = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: string,
+    extra: Record<string, string> = {},
+  ) =>
+    answer(
+      req,
+      res,
+      status,
+      { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', ...extra },
+      body,
+    );
 
   /**
    * Forward req to the target. 'drop': read the full answer, then kill the client socket.

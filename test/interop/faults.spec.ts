@@ -12,7 +12,15 @@ test.beforeAll(async () => {
   proxy = await startFaultProxy({
     target: server.url,
     seed: 20261122,
-    rates: { dropResponse: 0.12, reset: 0.05, status500: 0.04, status503: 0.04, status429: 0.04, delay: 0.1, delayMs: [10, 300] },
+    rates: {
+      dropResponse: 0.12,
+      reset: 0.05,
+      status500: 0.04,
+      status503: 0.04,
+      status429: 0.04,
+      delay: 0.1,
+      delayMs: [10, 300],
+    },
   });
 });
 test.afterAll(async () => {
@@ -30,11 +38,15 @@ test('lost responses, resets, delays, 500/503/429: the server ends with exactly 
       for (let p = 0; p < 130; p++) params[`p${p}`] = p * r;
       run.logParams(params);
       for (let g = 0; g < 30; g++) run.setTag(`tag${g}`, `${r}-${g}`);
-      for (let step = 0; step < 3000; step++) run.logMetrics({ loss: Math.exp(-step / 500) * (r + 1), acc: step / 3000 }, { step });
+      for (let step = 0; step < 3000; step++)
+        run.logMetrics({ loss: Math.exp(-step / 500) * (r + 1), acc: step / 3000 }, { step });
       // The same step and value logged twice at the same time is two points locally, and on the server.
       run.logMetric('dup', 1, { step: 0, timestamp: 1000 });
       run.logMetric('dup', 1, { step: 0, timestamp: 1001 });
-      await run.logArtifact(`data/part-${r}.bin`, new Uint8Array(300_000).map((_, i) => (i + r) % 251));
+      await run.logArtifact(
+        `data/part-${r}.bin`,
+        new Uint8Array(300_000).map((_, i) => (i + r) % 251),
+      );
       await run.end();
     }
     await t.close();
@@ -47,7 +59,16 @@ test('lost responses, resets, delays, 500/503/429: the server ends with exactly 
     await t.close();
     return { tries, status };
   }, proxy.url);
-  expect(attempts.status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+  expect(attempts.status.pending).toEqual({
+    runs: 0,
+    params: 0,
+    tags: 0,
+    metrics: 0,
+    artifacts: 0,
+    models: 0,
+    registry: 0,
+    bytes: 0,
+  });
   expect(attempts.status.deadLetters).toEqual([]);
   // The faults really happened, lost responses included.
   expect(proxy.stats.dropResponse ?? 0).toBeGreaterThan(5);
@@ -60,6 +81,10 @@ test('lost responses, resets, delays, 500/503/429: the server ends with exactly 
   assertSameRuns(local, await reader.runs('faults-exp'), expect);
   // Twins of a run created twice (a browser resent a create whose answer was lost) are deleted and hold nothing.
   for (const twin of await reader.runs('faults-exp', 'DELETED_ONLY')) {
-    expect({ params: twin.params, metrics: twin.metrics, artifacts: twin.artifacts }).toEqual({ params: {}, metrics: {}, artifacts: {} });
+    expect({ params: twin.params, metrics: twin.metrics, artifacts: twin.artifacts }).toEqual({
+      params: {},
+      metrics: {},
+      artifacts: {},
+    });
   }
 });

@@ -25,7 +25,14 @@ const FOREIGN = 'http://127.0.0.2:4310';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function call(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}, init: RequestInit = {}) {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  init: RequestInit = {},
+) {
   const h: Record<string, string> = { ...headers };
   const req: RequestInit = { ...init, method, headers: h };
   if (body !== undefined) {
@@ -102,16 +109,30 @@ afterAll(async () => {
 }, T);
 
 const createRun = (base: string, tag: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
-  call(base, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now(), tags: [{ key: 'harness.tag', value: tag }] }, headers, init);
+  call(
+    base,
+    'POST',
+    `${API}/runs/create`,
+    { experiment_id: exp, start_time: Date.now(), tags: [{ key: 'harness.tag', value: tag }] },
+    headers,
+    init,
+  );
 
 describe('fault proxy lie fates', () => {
-  it('htmlOk, emptyOk, proxy404/405/413: answered by the proxy with CORS headers, never forwarded', { timeout: T }, async () => {
+  it('htmlOk, emptyOk, proxy404/405/413: answered by the proxy with CORS headers, never forwarded', {
+    timeout: T,
+  }, async () => {
     const cases = [
       { fate: 'htmlOk', status: 200, type: 'text/html; charset=utf-8', body: PORTAL_HTML },
       { fate: 'emptyOk', status: 200, type: null, body: '' },
       { fate: 'proxy404', status: 404, type: 'text/html; charset=utf-8', body: nginxErrorPage(404, 'Not Found') },
       { fate: 'proxy405', status: 405, type: 'text/html; charset=utf-8', body: nginxErrorPage(405, 'Not Allowed') },
-      { fate: 'proxy413', status: 413, type: 'text/html; charset=utf-8', body: nginxErrorPage(413, 'Request Entity Too Large') },
+      {
+        fate: 'proxy413',
+        status: 413,
+        type: 'text/html; charset=utf-8',
+        body: nginxErrorPage(413, 'Request Entity Too Large'),
+      },
     ] as const;
     for (const c of cases) {
       await proxy.setMode({ fate: c.fate });
@@ -143,17 +164,26 @@ describe('fault proxy lie fates', () => {
   });
 
   it("jsonOk: MLflow's own {} for a write the proxy never forwarded", { timeout: T }, async () => {
-    const run = (await ok(server.url, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now() })).run as { info: { run_id: string } };
+    const run = (await ok(server.url, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now() }))
+      .run as { info: { run_id: string } };
     await proxy.setMode({ fate: 'jsonOk', match: (_m, path) => path.endsWith('/runs/log-batch') });
     const forwarded = proxy.stats.forwarded;
-    const r = await call(proxy.url, 'POST', `${API}/runs/log-batch`, { run_id: run.info.run_id, metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0 }] }, { Origin: FOREIGN });
+    const r = await call(
+      proxy.url,
+      'POST',
+      `${API}/runs/log-batch`,
+      { run_id: run.info.run_id, metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0 }] },
+      { Origin: FOREIGN },
+    );
     await proxy.setMode(null);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/json');
     expect(r.json).toEqual({});
     expect(r.headers.get('access-control-allow-origin')).toBe(FOREIGN);
     expect(proxy.stats.forwarded).toBe(forwarded);
-    expect(await ok(server.url, 'GET', `${API}/metrics/get-history?run_id=${run.info.run_id}&metric_key=m&max_results=10`)).toEqual({});
+    expect(
+      await ok(server.url, 'GET', `${API}/metrics/get-history?run_id=${run.info.run_id}&metric_key=m&max_results=10`),
+    ).toEqual({});
   });
 
   it('htmlOkAfterForward: the server applied the write, the client got a 200 HTML page', { timeout: T }, async () => {
@@ -199,7 +229,11 @@ describe('fault proxy lie fates', () => {
     // The portal answers its own preflights (a redirected request with Authorization needs one).
     const pre = await fetch(location, {
       method: 'OPTIONS',
-      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+      headers: {
+        Origin: ORIGIN,
+        'Access-Control-Request-Method': 'GET',
+        'Access-Control-Request-Headers': 'authorization',
+      },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe(ORIGIN);
@@ -212,9 +246,14 @@ describe('fault proxy lie fates', () => {
     expect(proxy.stats.portal).toBe(2); // the followed GET and the preflight
   });
 
-  it('scripted mode: only matching requests, preflights untouched, unmatched ones draw from the rates', { timeout: T }, async () => {
+  it('scripted mode: only matching requests, preflights untouched, unmatched ones draw from the rates', {
+    timeout: T,
+  }, async () => {
     proxy.setRates({ status503: 1 });
-    await proxy.setMode({ fate: 'htmlOk', match: (method, path) => method === 'POST' && path.endsWith('/runs/create') });
+    await proxy.setMode({
+      fate: 'htmlOk',
+      match: (method, path) => method === 'POST' && path.endsWith('/runs/create'),
+    });
     const scripted = proxy.stats.scripted;
     const matched = await createRun(proxy.url, 'scripted', { Origin: ORIGIN });
     expect(matched.status).toBe(200);
@@ -223,29 +262,43 @@ describe('fault proxy lie fates', () => {
     expect(other.status).toBe(503); // not matched: the rates
     const pre = await fetch(`${proxy.url}${API}/runs/create`, {
       method: 'OPTIONS',
-      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      headers: {
+        Origin: ORIGIN,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
     });
     expect(pre.status).toBe(200); // forwarded to the server's CORS middleware
     expect(pre.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(proxy.stats.scripted).toBe(scripted + 1);
 
     // The match sees the pathname and the raw url (query included).
-    await proxy.setMode({ fate: 'emptyOk', match: (_m, path, url) => path === `${API}/experiments/get` && url.includes(`experiment_id=${exp}`) });
+    await proxy.setMode({
+      fate: 'emptyOk',
+      match: (_m, path, url) => path === `${API}/experiments/get` && url.includes(`experiment_id=${exp}`),
+    });
     proxy.setRates({});
     expect((await call(proxy.url, 'GET', `${API}/experiments/get?experiment_id=${exp}`)).text).toBe('');
     expect((await call(proxy.url, 'GET', `${API}/experiments/get?experiment_id=0`)).json?.experiment).toBeDefined();
     await proxy.setMode(null);
-    expect((await call(proxy.url, 'GET', `${API}/experiments/get?experiment_id=${exp}`)).json?.experiment).toBeDefined();
+    expect(
+      (await call(proxy.url, 'GET', `${API}/experiments/get?experiment_id=${exp}`)).json?.experiment,
+    ).toBeDefined();
   });
 
-  it('down: matched requests and preflights reset; without match, connections refused until the mode changes', { timeout: T }, async () => {
+  it('down: matched requests and preflights reset; without match, connections refused until the mode changes', {
+    timeout: T,
+  }, async () => {
     const before = proxy.stats.down;
     await proxy.setMode({ fate: 'down', match: (_m, path) => path.endsWith('/runs/create') });
     const post = await failure(createRun(proxy.url, 'down-matched'));
     expect(post.error).toBeInstanceOf(TypeError);
     expect(post.code).toBe('ECONNRESET');
     const pre = await failure(
-      fetch(`${proxy.url}${API}/runs/create`, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' } }),
+      fetch(`${proxy.url}${API}/runs/create`, {
+        method: 'OPTIONS',
+        headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST' },
+      }),
     );
     expect(pre.error).toBeInstanceOf(TypeError);
     expect((await fetch(`${proxy.url}/health`)).status).toBe(200); // not matched
@@ -296,15 +349,23 @@ describe('fault proxy lie fates', () => {
 });
 
 describe('mlflow server lifecycle: backup, restore, restart, wipe (same port)', () => {
-  it('restore brings back the database and artifacts of the backup; restart keeps them; wipe empties them', { timeout: 5 * T }, async () => {
+  it('restore brings back the database and artifacts of the backup; restart keeps them; wipe empties them', {
+    timeout: 5 * T,
+  }, async () => {
     const { url, port } = server;
-    const artifact = (runId: string, name: string) => `${url}/api/2.0/mlflow-artifacts/artifacts/${first}/${runId}/artifacts/${name}`;
+    const artifact = (runId: string, name: string) =>
+      `${url}/api/2.0/mlflow-artifacts/artifacts/${first}/${runId}/artifacts/${name}`;
     const listArtifacts = async (runId: string) =>
-      (((await ok(url, 'GET', `${API}/artifacts/list?run_id=${runId}`)).files as Json[] | undefined) ?? []).map((f) => f.path as string);
+      (((await ok(url, 'GET', `${API}/artifacts/list?run_id=${runId}`)).files as Json[] | undefined) ?? []).map(
+        (f) => f.path as string,
+      );
 
-    const first = (await ok(url, 'POST', `${API}/experiments/create`, { name: 'before-backup' })).experiment_id as string;
-    const run = (((await ok(url, 'POST', `${API}/runs/create`, { experiment_id: first, start_time: Date.now() })).run as Json).info as Json)
-      .run_id as string;
+    const first = (await ok(url, 'POST', `${API}/experiments/create`, { name: 'before-backup' }))
+      .experiment_id as string;
+    const run = (
+      ((await ok(url, 'POST', `${API}/runs/create`, { experiment_id: first, start_time: Date.now() })).run as Json)
+        .info as Json
+    ).run_id as string;
     expect((await fetch(artifact(run, 'a.txt'), { method: 'PUT', body: 'a' })).status).toBe(200);
 
     const t0 = Date.now();
@@ -325,7 +386,9 @@ describe('mlflow server lifecycle: backup, restore, restart, wipe (same port)', 
     expect(await (await fetch(artifact(run, 'a.txt'))).text()).toBe('a');
     expect(((await ok(url, 'GET', `${API}/runs/get?run_id=${run}`)).run as Json).data.params).toBeUndefined();
     // The proxy in front keeps working: same port.
-    expect((await call(proxy.url, 'GET', `${API}/experiments/get?experiment_id=${first}`)).json?.experiment?.name).toBe('before-backup');
+    expect((await call(proxy.url, 'GET', `${API}/experiments/get?experiment_id=${first}`)).json?.experiment?.name).toBe(
+      'before-backup',
+    );
 
     // Plain restart: same database and artifacts.
     await ok(url, 'POST', `${API}/experiments/create`, { name: 'survives-restart' });
@@ -348,11 +411,16 @@ describe('mlflow server lifecycle: backup, restore, restart, wipe (same port)', 
   });
 
   it('deletes and restores experiments and runs over REST', { timeout: T }, async () => {
-    const id = (await ok(server.url, 'POST', `${API}/experiments/create`, { name: 'to-delete' })).experiment_id as string;
-    const run = (((await ok(server.url, 'POST', `${API}/runs/create`, { experiment_id: id, start_time: Date.now() })).run as Json).info as Json)
-      .run_id as string;
-    const runStage = async () => (((await ok(server.url, 'GET', `${API}/runs/get?run_id=${run}`)).run as Json).info as Json).lifecycle_stage;
-    const expStage = async () => ((await ok(server.url, 'GET', `${API}/experiments/get?experiment_id=${id}`)).experiment as Json).lifecycle_stage;
+    const id = (await ok(server.url, 'POST', `${API}/experiments/create`, { name: 'to-delete' }))
+      .experiment_id as string;
+    const run = (
+      ((await ok(server.url, 'POST', `${API}/runs/create`, { experiment_id: id, start_time: Date.now() })).run as Json)
+        .info as Json
+    ).run_id as string;
+    const runStage = async () =>
+      (((await ok(server.url, 'GET', `${API}/runs/get?run_id=${run}`)).run as Json).info as Json).lifecycle_stage;
+    const expStage = async () =>
+      ((await ok(server.url, 'GET', `${API}/experiments/get?experiment_id=${id}`)).experiment as Json).lifecycle_stage;
 
     await deleteRun(server, run);
     expect(await runStage()).toBe('deleted');

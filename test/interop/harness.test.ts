@@ -126,9 +126,18 @@ describe('default server (no auth, default CORS)', () => {
     expect(loss).toMatchObject({ value: 0.25, step: 1 });
     expect(data.metrics.find((m) => m.key === 'nan')?.value).toBe('NaN');
     expect(data.params).toEqual([{ key: 'lr', value: '0.1' }]);
-    expect(data.tags).toEqual(expect.arrayContaining([{ key: 'mlflow.user', value: 'edge' }, { key: 'mlflow.runName', value: 'round-trip' }]));
+    expect(data.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'mlflow.user', value: 'edge' },
+        { key: 'mlflow.runName', value: 'round-trip' },
+      ]),
+    );
 
-    const history = await ok(server.url, 'GET', `${API}/metrics/get-history?run_id=${runId}&metric_key=loss&max_results=25000`);
+    const history = await ok(
+      server.url,
+      'GET',
+      `${API}/metrics/get-history?run_id=${runId}&metric_key=loss&max_results=25000`,
+    );
     expect((history.metrics as Json[]).length).toBe(2); // the re-sent point was not duplicated
 
     // Artifact through the proxy endpoints.
@@ -144,7 +153,11 @@ describe('default server (no auth, default CORS)', () => {
     const listed = await ok(server.url, 'GET', `${API}/artifacts/list?run_id=${runId}`);
     expect(listed.root_uri).toBe(info.artifact_uri);
     expect(listed.files).toEqual([{ path: 'a.txt', is_dir: false, file_size: bytes.length }]);
-    const listedProxy = await ok(server.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts?path=${exp}/${runId}/artifacts`);
+    const listedProxy = await ok(
+      server.url,
+      'GET',
+      `/api/2.0/mlflow-artifacts/artifacts?path=${exp}/${runId}/artifacts`,
+    );
     expect(listedProxy.files).toEqual([{ path: 'a.txt', is_dir: false, file_size: bytes.length }]);
     const dl = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/a.txt`);
     expect(dl.status).toBe(200);
@@ -158,7 +171,11 @@ describe('default server (no auth, default CORS)', () => {
       const attempt = fetch(`${proxy.url}${API}/runs/create`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ experiment_id: exp, start_time: Date.now(), tags: [{ key: 'sync.local_run_id', value: 'lost-1' }] }),
+        body: JSON.stringify({
+          experiment_id: exp,
+          start_time: Date.now(),
+          tags: [{ key: 'sync.local_run_id', value: 'lost-1' }],
+        }),
       });
       const err = await attempt.then(
         () => null,
@@ -177,7 +194,11 @@ describe('default server (no auth, default CORS)', () => {
   it('injects 500/503/429 with CORS headers, resets, and never faults preflights', { timeout: T }, async () => {
     const exp = await newExperiment(server.url, 'faults');
     const proxy = await startFaultProxy({ target: server.url, seed: 42, rates: {} });
-    const body = (tag: string) => ({ experiment_id: exp, start_time: Date.now(), tags: [{ key: 'sync.local_run_id', value: tag }] });
+    const body = (tag: string) => ({
+      experiment_id: exp,
+      start_time: Date.now(),
+      tags: [{ key: 'sync.local_run_id', value: tag }],
+    });
     try {
       for (const [rate, status, code] of [
         ['status500', 500, 'INTERNAL_ERROR'],
@@ -210,7 +231,11 @@ describe('default server (no auth, default CORS)', () => {
       proxy.setRates({ status500: 1 });
       const pre = await fetch(`${proxy.url}${API}/runs/create`, {
         method: 'OPTIONS',
-        headers: { Origin: 'http://localhost:4310', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+        headers: {
+          Origin: 'http://localhost:4310',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'content-type',
+        },
       });
       expect(pre.status).toBe(200); // Starlette's CORSMiddleware answers preflights itself: 200, not 204
       expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:4310');
@@ -218,7 +243,9 @@ describe('default server (no auth, default CORS)', () => {
 
       // Normal forwarding keeps status, body and the server's CORS headers.
       proxy.setRates({ delay: 1, delayMs: [10, 20] });
-      const fwd = await call(proxy.url, 'POST', `${API}/runs/create`, body('through'), { Origin: 'http://localhost:4310' });
+      const fwd = await call(proxy.url, 'POST', `${API}/runs/create`, body('through'), {
+        Origin: 'http://localhost:4310',
+      });
       expect(fwd.status).toBe(200);
       expect(fwd.headers.get('access-control-allow-origin')).toBe('http://localhost:4310');
       expect(await searchByTag(server.url, exp, 'sync.local_run_id', 'through')).toHaveLength(1);
@@ -226,13 +253,18 @@ describe('default server (no auth, default CORS)', () => {
       // A multi-MB streamed upload goes through intact.
       proxy.setRates({});
       const big = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 31) & 0xff);
-      const runId = ((await searchByTag(server.url, exp, 'sync.local_run_id', 'through'))[0]!.info as Json).run_id as string;
+      const runId = ((await searchByTag(server.url, exp, 'sync.local_run_id', 'through'))[0]!.info as Json)
+        .run_id as string;
       const put = await fetch(`${proxy.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/big.bin`, {
         method: 'PUT',
         body: big,
       });
       expect(put.status).toBe(200);
-      const back = new Uint8Array(await (await fetch(`${proxy.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/big.bin`)).arrayBuffer());
+      const back = new Uint8Array(
+        await (
+          await fetch(`${proxy.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/big.bin`)
+        ).arrayBuffer(),
+      );
       expect(back.length).toBe(big.length);
       expect(Buffer.compare(Buffer.from(back), Buffer.from(big))).toBe(0);
 
@@ -258,7 +290,14 @@ describe('default server (no auth, default CORS)', () => {
 
   it('CORS by default: foreign-origin writes are refused, localhost origins allowed', { timeout: T }, async () => {
     const exp = await newExperiment(server.url, 'cors-default');
-    const create = (origin: string) => call(server.url, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now() }, { Origin: origin });
+    const create = (origin: string) =>
+      call(
+        server.url,
+        'POST',
+        `${API}/runs/create`,
+        { experiment_id: exp, start_time: Date.now() },
+        { Origin: origin },
+      );
 
     const foreign = await create(FOREIGN);
     expect(foreign.status).toBe(403);
@@ -274,15 +313,34 @@ describe('default server (no auth, default CORS)', () => {
 
     const preflight = await fetch(`${server.url}${API}/runs/create`, {
       method: 'OPTIONS',
-      headers: { Origin: FOREIGN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      headers: {
+        Origin: FOREIGN,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
     });
     const preflightLocal = await fetch(`${server.url}${API}/runs/create`, {
       method: 'OPTIONS',
-      headers: { Origin: 'http://localhost:4310', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,authorization' },
+      headers: {
+        Origin: 'http://localhost:4310',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,authorization',
+      },
     });
-    const get = await fetch(`${server.url}${API}/experiments/get?experiment_id=${exp}`, { headers: { Origin: FOREIGN } });
-    console.log('[harness] default CORS, foreign preflight', preflight.status, JSON.stringify(corsHeaders(preflight.headers)), await preflight.text());
-    console.log('[harness] default CORS, localhost preflight', preflightLocal.status, JSON.stringify(corsHeaders(preflightLocal.headers)));
+    const get = await fetch(`${server.url}${API}/experiments/get?experiment_id=${exp}`, {
+      headers: { Origin: FOREIGN },
+    });
+    console.log(
+      '[harness] default CORS, foreign preflight',
+      preflight.status,
+      JSON.stringify(corsHeaders(preflight.headers)),
+      await preflight.text(),
+    );
+    console.log(
+      '[harness] default CORS, localhost preflight',
+      preflightLocal.status,
+      JSON.stringify(corsHeaders(preflightLocal.headers)),
+    );
     console.log('[harness] default CORS, foreign GET', get.status, JSON.stringify(corsHeaders(get.headers)));
     expect(preflight.status).toBe(400); // Starlette CORSMiddleware: "Disallowed CORS origin"
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
@@ -307,19 +365,37 @@ describe('server with --cors-allowed-origins', () => {
 
   it('accepts writes from the configured origin and answers its preflight', { timeout: T }, async () => {
     const exp = await newExperiment(server.url, 'cors-allowed');
-    const r = await call(server.url, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now() }, { Origin: FOREIGN });
+    const r = await call(
+      server.url,
+      'POST',
+      `${API}/runs/create`,
+      { experiment_id: exp, start_time: Date.now() },
+      { Origin: FOREIGN },
+    );
     expect(r.status).toBe(200);
     expect(r.headers.get('access-control-allow-origin')).toBe(FOREIGN);
     expect(r.headers.get('access-control-allow-credentials')).toBe('true');
 
-    const other = await call(server.url, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now() }, { Origin: 'http://127.0.0.3:4310' });
+    const other = await call(
+      server.url,
+      'POST',
+      `${API}/runs/create`,
+      { experiment_id: exp, start_time: Date.now() },
+      { Origin: 'http://127.0.0.3:4310' },
+    );
     expect(other.status).toBe(403);
 
     const preflight = await fetch(`${server.url}${API}/runs/log-batch`, {
       method: 'OPTIONS',
-      headers: { Origin: FOREIGN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,authorization' },
+      headers: {
+        Origin: FOREIGN,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,authorization',
+      },
     });
-    const get = await fetch(`${server.url}${API}/experiments/get?experiment_id=${exp}`, { headers: { Origin: FOREIGN } });
+    const get = await fetch(`${server.url}${API}/experiments/get?experiment_id=${exp}`, {
+      headers: { Origin: FOREIGN },
+    });
     console.log('[harness] allowed-origin preflight', preflight.status, JSON.stringify(corsHeaders(preflight.headers)));
     console.log('[harness] allowed-origin GET', get.status, JSON.stringify(corsHeaders(get.headers)));
     expect(preflight.status).toBe(200);
@@ -349,31 +425,62 @@ describe('basic-auth server', () => {
     const body = { max_results: 10 };
 
     const anon = await call(server.url, 'POST', path, body);
-    console.log('[harness] basic-auth, no credentials', anon.status, JSON.stringify(Object.fromEntries(anon.headers)), anon.text.slice(0, 200));
+    console.log(
+      '[harness] basic-auth, no credentials',
+      anon.status,
+      JSON.stringify(Object.fromEntries(anon.headers)),
+      anon.text.slice(0, 200),
+    );
     expect(anon.status).toBe(401);
     expect((await call(server.url, 'POST', path, body, basic(ADMIN.username, 'wrong-password-123'))).status).toBe(401);
     expect((await call(server.url, 'POST', path, body, basic(ADMIN.username, ADMIN.password))).status).toBe(200);
-    const created = await call(server.url, 'POST', `${API}/experiments/create`, { name: 'auth-exp' }, basic(ADMIN.username, ADMIN.password));
+    const created = await call(
+      server.url,
+      'POST',
+      `${API}/experiments/create`,
+      { name: 'auth-exp' },
+      basic(ADMIN.username, ADMIN.password),
+    );
     expect(created.status).toBe(200);
     expect((await fetch(`${server.url}/health`)).status).toBe(200); // /health stays open
 
     // What a browser page on a localhost origin would see.
     const LOCAL = 'http://localhost:4310';
     const anonCors = await call(server.url, 'POST', path, body, { Origin: LOCAL });
-    console.log('[harness] basic-auth, 401 to a localhost origin', anonCors.status, JSON.stringify(corsHeaders(anonCors.headers)), 'www-authenticate:', anonCors.headers.get('www-authenticate'));
+    console.log(
+      '[harness] basic-auth, 401 to a localhost origin',
+      anonCors.status,
+      JSON.stringify(corsHeaders(anonCors.headers)),
+      'www-authenticate:',
+      anonCors.headers.get('www-authenticate'),
+    );
     expect(anonCors.status).toBe(401);
     const pre = await fetch(`${server.url}${path}`, {
       method: 'OPTIONS',
-      headers: { Origin: LOCAL, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      headers: {
+        Origin: LOCAL,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
     });
-    console.log('[harness] basic-auth, preflight without credentials', pre.status, JSON.stringify(corsHeaders(pre.headers)));
+    console.log(
+      '[harness] basic-auth, preflight without credentials',
+      pre.status,
+      JSON.stringify(corsHeaders(pre.headers)),
+    );
     expect(pre.status).toBe(200); // preflights are answered before authentication
     expect(pre.headers.get('access-control-allow-origin')).toBe(LOCAL);
 
     // Artifacts and run creation with the admin credentials.
     const admin = basic(ADMIN.username, ADMIN.password);
     const exp = created.json!.experiment_id as string;
-    const run = await call(server.url, 'POST', `${API}/runs/create`, { experiment_id: exp, start_time: Date.now() }, admin);
+    const run = await call(
+      server.url,
+      'POST',
+      `${API}/runs/create`,
+      { experiment_id: exp, start_time: Date.now() },
+      admin,
+    );
     expect(run.status).toBe(200);
     const runId = ((run.json!.run as Json).info as Json).run_id as string;
     const artifact = `${server.url}/api/2.0/mlflow-artifacts/artifacts/${exp}/${runId}/artifacts/a.txt`;
@@ -382,15 +489,26 @@ describe('basic-auth server', () => {
     expect(await (await fetch(artifact, { headers: admin })).text()).toBe('x');
   });
 
-  it('REST helpers send the admin credentials; restart({ wipe: true }) empties the tracking data and keeps the users', { timeout: 2 * T }, async () => {
+  it('REST helpers send the admin credentials; restart({ wipe: true }) empties the tracking data and keeps the users', {
+    timeout: 2 * T,
+  }, async () => {
     expect(server.auth).toEqual(ADMIN);
     const port = server.port;
-    const created = await call(server.url, 'POST', `${API}/experiments/create`, { name: 'auth-delete' }, authHeaders(server));
+    const created = await call(
+      server.url,
+      'POST',
+      `${API}/experiments/create`,
+      { name: 'auth-delete' },
+      authHeaders(server),
+    );
     const id = created.json!.experiment_id as string;
     await expect(deleteExperiment({ url: server.url }, id)).rejects.toThrow(/-> 401/);
     await deleteExperiment(server, id);
     const stage = async () =>
-      ((await call(server.url, 'GET', `${API}/experiments/get?experiment_id=${id}`, undefined, authHeaders(server))).json!.experiment as Json).lifecycle_stage;
+      (
+        (await call(server.url, 'GET', `${API}/experiments/get?experiment_id=${id}`, undefined, authHeaders(server)))
+          .json!.experiment as Json
+      ).lifecycle_stage;
     expect(await stage()).toBe('deleted');
     expect(await experimentIdByName(server, 'auth-delete')).toBe(id);
     await restoreExperiment(server, id);
@@ -402,7 +520,13 @@ describe('basic-auth server', () => {
     expect(server.port).toBe(port);
     expect(await experimentIdByName(server, 'auth-delete')).toBeUndefined();
     expect((await call(server.url, 'POST', `${API}/experiments/search`, { max_results: 10 })).status).toBe(401);
-    const search = await call(server.url, 'POST', `${API}/experiments/search`, { max_results: 10 }, authHeaders(server));
+    const search = await call(
+      server.url,
+      'POST',
+      `${API}/experiments/search`,
+      { max_results: 10 },
+      authHeaders(server),
+    );
     expect(search.status).toBe(200);
     expect((search.json!.experiments as Json[]).map((e) => e.name)).toEqual(['Default']);
   });

@@ -2,7 +2,14 @@ import { expect, test } from '@playwright/test';
 import { openLibrary } from '../browser/fixtures.js';
 import { startFaultProxy, type FaultProxy, type LieFate } from './fault-proxy.js';
 import { assertSameRuns, localRuns } from './local-state.js';
-import { deleteExperiment, experimentIdByName, freePort, restoreExperiment, startMlflowServer, type MlflowServer } from './mlflow-server.js';
+import {
+  deleteExperiment,
+  experimentIdByName,
+  freePort,
+  restoreExperiment,
+  startMlflowServer,
+  type MlflowServer,
+} from './mlflow-server.js';
 import { ServerReader } from './server-state.js';
 
 // What networks and servers do to sync, end to end against a real MLflow
@@ -21,10 +28,18 @@ test.afterAll(async () => {
 });
 
 /** Logs one finished run with params, tags, two series and a file into `experiment` (in the page). */
-async function logRun(page: import('@playwright/test').Page, dbName: string, experiment: string, name: string, trackingUri?: string) {
+async function logRun(
+  page: import('@playwright/test').Page,
+  dbName: string,
+  experiment: string,
+  name: string,
+  trackingUri?: string,
+) {
   await page.evaluate(
     async ({ dbName, experiment, name, trackingUri }) => {
-      const t = await edge.openTracker(trackingUri === undefined ? { dbName } : { dbName, remote: { trackingUri, autoSync: false } });
+      const t = await edge.openTracker(
+        trackingUri === undefined ? { dbName } : { dbName, remote: { trackingUri, autoSync: false } },
+      );
       const run = await t.startRun({ experimentName: experiment, runName: name });
       run.logParams({ lr: 0.01, batch: 32 });
       run.setTags({ case: name, note: 'ünïcödé' });
@@ -57,7 +72,9 @@ async function expectSame(page: import('@playwright/test').Page, dbName: string,
   expect(await reader.runs(experiment, 'DELETED_ONLY')).toEqual([]);
 }
 
-test('captive portals, empty 200s, redirects and proxy 404/405/413 are never taken as uploaded; once healed, the server equals the local store', async ({ page }) => {
+test('captive portals, empty 200s, redirects and proxy 404/405/413 are never taken as uploaded; once healed, the server equals the local store', async ({
+  page,
+}) => {
   // Each lying sync() retries as a user's would (8 attempts, backoff up to 30 s, jittered): 16–42 s each here, 7 of them.
   test.setTimeout(600_000);
   await openLibrary(page);
@@ -65,7 +82,10 @@ test('captive portals, empty 200s, redirects and proxy 404/405/413 are never tak
   for (const fate of fates) {
     const dbName = `lie-${fate}`;
     await logRun(page, dbName, dbName, `run-${fate}`);
-    await proxy.setMode({ fate, match: (_method, pathname) => pathname.startsWith('/api/') || pathname === '/version' });
+    await proxy.setMode({
+      fate,
+      match: (_method, pathname) => pathname.startsWith('/api/') || pathname === '/version',
+    });
     const lied = await page.evaluate(
       async ({ dbName, trackingUri }) => {
         const t = await edge.openTracker({ dbName, remote: { trackingUri, autoSync: false } });
@@ -83,14 +103,25 @@ test('captive portals, empty 200s, redirects and proxy 404/405/413 are never tak
     expect(lied.status.pending.metrics, fate).toBe(600);
     await proxy.setMode(null);
     const healed = await syncIn(page, dbName, proxy.url);
-    expect(healed.pending, fate).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+    expect(healed.pending, fate).toEqual({
+      runs: 0,
+      params: 0,
+      tags: 0,
+      metrics: 0,
+      artifacts: 0,
+      models: 0,
+      registry: 0,
+      bytes: 0,
+    });
     expect(healed.lastError, fate).toBeUndefined();
     await expectSame(page, dbName, dbName);
   }
   expect(proxy.stats.htmlOkAfterForward).toBeGreaterThan(0);
 });
 
-test("a proxy answers MLflow's own {} to the middle log-batch of a long series and drops it: verification counts the series' points and names the metric; the next pass sends the series again and the server equals the local store", async ({ page }) => {
+test("a proxy answers MLflow's own {} to the middle log-batch of a long series and drops it: verification counts the series' points and names the metric; the next pass sends the series again and the server equals the local store", async ({
+  page,
+}) => {
   await openLibrary(page);
   const dbName = 'lie-jsonOk';
   await page.evaluate(
@@ -106,7 +137,10 @@ test("a proxy answers MLflow's own {} to the middle log-batch of a long series a
     { dbName },
   );
   let batches = 0;
-  await proxy.setMode({ fate: 'jsonOk', match: (method, pathname) => method === 'POST' && pathname.endsWith('/runs/log-batch') && ++batches === 2 });
+  await proxy.setMode({
+    fate: 'jsonOk',
+    match: (method, pathname) => method === 'POST' && pathname.endsWith('/runs/log-batch') && ++batches === 2,
+  });
   const lied = await syncIn(page, dbName, proxy.url);
   await proxy.setMode(null);
   expect(proxy.stats.jsonOk).toBe(1);
@@ -115,17 +149,31 @@ test("a proxy answers MLflow's own {} to the middle log-batch of a long series a
   expect(lied.deadLetters).toEqual([]);
   // The healing pass checks the series again with one point asked for at offset 2499: MLflow's own offset token, so no whole history.
   const histories: string[] = [];
-  await proxy.setMode({ fate: 'jsonOk', match: (_method, pathname, url) => (pathname.endsWith('/metrics/get-history') && histories.push(url), false) });
+  await proxy.setMode({
+    fate: 'jsonOk',
+    match: (_method, pathname, url) => (pathname.endsWith('/metrics/get-history') && histories.push(url), false),
+  });
   const healed = await syncIn(page, dbName, proxy.url);
   await proxy.setMode(null);
   expect(histories.map((url) => new URL(url, proxy.url).searchParams.get('max_results'))).toEqual(['1']);
-  expect(healed.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+  expect(healed.pending).toEqual({
+    runs: 0,
+    params: 0,
+    tags: 0,
+    metrics: 0,
+    artifacts: 0,
+    models: 0,
+    registry: 0,
+    bytes: 0,
+  });
   expect(healed.deadLetters).toEqual([]);
   expect(healed.lastNotice?.message ?? '').not.toMatch(/lacks/);
   await expectSame(page, dbName, dbName);
 });
 
-test('an experiment deleted on the server: new data waits (no dead letters) and arrives once it is restored', async ({ page }) => {
+test('an experiment deleted on the server: new data waits (no dead letters) and arrives once it is restored', async ({
+  page,
+}) => {
   await openLibrary(page);
   const dbName = 'deleted-experiment';
   const runId = await page.evaluate(
@@ -165,7 +213,9 @@ test('an experiment deleted on the server: new data waits (no dead letters) and 
   await expectSame(page, dbName, dbName);
 });
 
-test('a mistyped URI, the right one through another address of the same server, then a reload: nothing uploaded twice, nothing deleted', async ({ page }) => {
+test('a mistyped URI, the right one through another address of the same server, then a reload: nothing uploaded twice, nothing deleted', async ({
+  page,
+}) => {
   await openLibrary(page);
   const dbName = 'switch-servers';
   await logRun(page, dbName, dbName, 'first', server.url);

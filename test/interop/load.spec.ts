@@ -27,7 +27,9 @@ test.afterAll(async () => {
   await pg?.stop();
 });
 
-test(`${BROWSERS} browsers log and sync at once to PostgreSQL with 4 workers: every run exactly once`, async ({ browser }) => {
+test(`${BROWSERS} browsers log and sync at once to PostgreSQL with 4 workers: every run exactly once`, async ({
+  browser,
+}) => {
   const contexts = await Promise.all(Array.from({ length: BROWSERS }, () => browser.newContext()));
   try {
     const pages = await Promise.all(contexts.map((c) => c.newPage()));
@@ -42,7 +44,11 @@ test(`${BROWSERS} browsers log and sync at once to PostgreSQL with 4 workers: ev
             const t = await edge.openTracker({ dbName: `load-${i}`, remote: { trackingUri } });
             Object.assign(window, { t });
             for (let r = 0; r < RUNS; r++) {
-              const run = await t.startRun({ experimentName: EXPERIMENT, runName: `browser${i}-run${r}`, tags: { browser: i, run: r, kind: 'load' } });
+              const run = await t.startRun({
+                experimentName: EXPERIMENT,
+                runName: `browser${i}-run${r}`,
+                tags: { browser: i, run: r, kind: 'load' },
+              });
               run.logParams({ browser: i, run: r, lr: 0.1 / (r + 1), batch_size: 32 * (i + 1), optimizer: 'adam' });
               for (let step = 0; step < STEPS; step++) {
                 run.logMetrics({ loss: 1 / (step + 1) + i, acc: step / STEPS }, { step });
@@ -71,13 +77,24 @@ test(`${BROWSERS} browsers log and sync at once to PostgreSQL with 4 workers: ev
     );
     for (const status of statuses) {
       expect(status).toMatchObject({ configured: true, leader: true, state: 'idle', inFlight: 0, deadLetters: [] });
-      expect(status.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+      expect(status.pending).toEqual({
+        runs: 0,
+        params: 0,
+        tags: 0,
+        metrics: 0,
+        artifacts: 0,
+        models: 0,
+        registry: 0,
+        bytes: 0,
+      });
     }
 
     // Every browser's runs, each once, equal to what it logged; nothing else on the server.
     const perBrowser = await Promise.all(pages.map((page, i) => localRuns(page, `load-${i}`, EXPERIMENT)));
     for (const [i, runs] of perBrowser.entries()) {
-      expect(runs.map((r) => r.name).sort(), `browser ${i}`).toEqual(Array.from({ length: RUNS }, (_, r) => `browser${i}-run${r}`));
+      expect(runs.map((r) => r.name).sort(), `browser ${i}`).toEqual(
+        Array.from({ length: RUNS }, (_, r) => `browser${i}-run${r}`),
+      );
       expect(runs.every((r) => r.metrics.loss?.length === STEPS && r.metrics.acc?.length === STEPS)).toBe(true);
     }
     const local: RunSnapshot[] = perBrowser.flat();

@@ -12,7 +12,10 @@ export async function localRuns(page: Page, dbName: string, experimentName: stri
         const metrics: Record<string, { step: number; value: number; timestamp: number }[]> = {};
         for (const key of Object.keys(run.data.metrics)) {
           // NaN/Infinity do not survive page.evaluate's JSON: send them as text.
-          metrics[key] = (await t.getMetricHistory(run.info.runId, key)).map((p) => ({ ...p, value: String(p.value) as unknown as number }));
+          metrics[key] = (await t.getMetricHistory(run.info.runId, key)).map((p) => ({
+            ...p,
+            value: String(p.value) as unknown as number,
+          }));
         }
         const artifacts: Record<string, string> = {};
         const walk = async (dir: string) => {
@@ -38,7 +41,12 @@ export async function localRuns(page: Page, dbName: string, experimentName: stri
       startTime: r.info.startTime,
       params: r.params,
       tags: r.tags,
-      metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, pts]) => [k, serverOrder(pts.map((p) => ({ ...p, value: Number(p.value) })))])),
+      metrics: Object.fromEntries(
+        Object.entries(r.metrics).map(([k, pts]) => [
+          k,
+          serverOrder(pts.map((p) => ({ ...p, value: Number(p.value) }))),
+        ]),
+      ),
       artifacts: r.artifacts,
     };
     if (r.info.endTime !== undefined) snap.endTime = r.info.endTime;
@@ -51,23 +59,38 @@ export async function localRuns(page: Page, dbName: string, experimentName: stri
  * equal name, status, times, params, tags (the parent tag mapped to the
  * server's id), full metric histories and artifact bytes; nothing else is there.
  */
-export function assertSameRuns(local: RunSnapshot[], server: RunSnapshot[], expectFn: (v: unknown, m?: string) => { toEqual(x: unknown): void; toBe(x: unknown): void }): void {
+export function assertSameRuns(
+  local: RunSnapshot[],
+  server: RunSnapshot[],
+  expectFn: (v: unknown, m?: string) => { toEqual(x: unknown): void; toBe(x: unknown): void },
+): void {
   const remoteIdOf = new Map(server.map((r) => [r.clientId, r.runId]));
-  expectFn(server.map((r) => r.clientId).sort(), 'one server run per local run').toEqual(local.map((r) => r.runId).sort());
+  expectFn(server.map((r) => r.clientId).sort(), 'one server run per local run').toEqual(
+    local.map((r) => r.runId).sort(),
+  );
   for (const l of local) {
     const s = server.find((r) => r.clientId === l.runId)!;
     const where = `run ${l.name} (${l.runId})`;
-    expectFn({ name: s.name, status: s.status, startTime: s.startTime, endTime: s.endTime }, where).toEqual({ name: l.name, status: l.status, startTime: l.startTime, endTime: l.endTime });
+    expectFn({ name: s.name, status: s.status, startTime: s.startTime, endTime: s.endTime }, where).toEqual({
+      name: l.name,
+      status: l.status,
+      startTime: l.startTime,
+      endTime: l.endTime,
+    });
     expectFn(s.params, `${where} params`).toEqual(l.params);
     const wantTags: Record<string, string> = { ...l.tags, 'mlflow-edge.clientRunId': l.runId };
-    if (wantTags['mlflow.parentRunId'] !== undefined) wantTags['mlflow.parentRunId'] = remoteIdOf.get(wantTags['mlflow.parentRunId']) ?? 'missing parent';
+    if (wantTags['mlflow.parentRunId'] !== undefined)
+      wantTags['mlflow.parentRunId'] = remoteIdOf.get(wantTags['mlflow.parentRunId']) ?? 'missing parent';
     const serverTags = Object.fromEntries(Object.entries(s.tags).filter(([k]) => k in wantTags));
     expectFn(serverTags, `${where} tags`).toEqual(wantTags);
     expectFn(Object.keys(s.metrics).sort(), `${where} metric keys`).toEqual(Object.keys(l.metrics).sort());
     for (const key of Object.keys(l.metrics)) {
       const a = JSON.stringify(s.metrics[key]!.map((p) => [p.step, String(p.value), p.timestamp]));
       const b = JSON.stringify(l.metrics[key]!.map((p) => [p.step, String(p.value), p.timestamp]));
-      expectFn(a === b, `${where} metric '${key}': server has ${s.metrics[key]!.length} points, browser ${l.metrics[key]!.length}`).toBe(true);
+      expectFn(
+        a === b,
+        `${where} metric '${key}': server has ${s.metrics[key]!.length} points, browser ${l.metrics[key]!.length}`,
+      ).toBe(true);
     }
     expectFn(s.artifacts, `${where} artifacts`).toEqual(l.artifacts);
   }

@@ -165,10 +165,15 @@ export function mlflowServerHelp(bin = MLFLOW_BIN): Promise<string> {
   let help = helpTexts.get(bin);
   if (help === undefined) {
     help = new Promise((resolve, reject) => {
-      execFile(bin, ['server', '--help'], { env: serverEnv(), timeout: 60_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`${bin} server --help failed: ${err.message}\n${stderr}`));
-        else resolve(stdout);
-      });
+      execFile(
+        bin,
+        ['server', '--help'],
+        { env: serverEnv(), timeout: 60_000, maxBuffer: 4 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`${bin} server --help failed: ${err.message}\n${stderr}`));
+          else resolve(stdout);
+        },
+      );
     });
     helpTexts.set(bin, help);
   }
@@ -340,10 +345,17 @@ type RestTarget = { url: string; auth?: { username: string; password: string } |
 /** Authorization header for a server started with basicAuth (none otherwise). */
 export function authHeaders(server: RestTarget): Record<string, string> {
   if (server.auth === undefined) return {};
-  return { Authorization: `Basic ${Buffer.from(`${server.auth.username}:${server.auth.password}`).toString('base64')}` };
+  return {
+    Authorization: `Basic ${Buffer.from(`${server.auth.username}:${server.auth.password}`).toString('base64')}`,
+  };
 }
 
-async function mlflowRest(server: RestTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+async function mlflowRest(
+  server: RestTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = authHeaders(server);
   const init: RequestInit = { method, headers };
   if (body !== undefined) {
@@ -378,13 +390,16 @@ export async function restoreRun(server: RestTarget, runId: string): Promise<voi
 
 /** The id of the experiment named `name` (deleted ones included), or undefined when there is none. */
 export async function experimentIdByName(server: RestTarget, name: string): Promise<string | undefined> {
-  const r = await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?${new URLSearchParams({ experiment_name: name })}`, {
-    headers: authHeaders(server),
-  });
+  const r = await fetch(
+    `${server.url}/api/2.0/mlflow/experiments/get-by-name?${new URLSearchParams({ experiment_name: name })}`,
+    {
+      headers: authHeaders(server),
+    },
+  );
   const text = await r.text();
   if (r.status === 404) return undefined;
   if (r.status !== 200) throw new Error(`GET experiments/get-by-name -> ${r.status}: ${text.slice(0, 500)}`);
-  return ((JSON.parse(text) as { experiment: { experiment_id: string } }).experiment).experiment_id;
+  return (JSON.parse(text) as { experiment: { experiment_id: string } }).experiment.experiment_id;
 }
 
 class PortInUseError extends Error {}
@@ -407,11 +422,15 @@ async function startOnce(options: MlflowServerOptions, reuse?: { dir: string; po
 
   const args = [
     'server',
-    '--backend-store-uri', options.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
-    '--artifacts-destination', join(dir, 'artifacts'),
+    '--backend-store-uri',
+    options.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
+    '--artifacts-destination',
+    join(dir, 'artifacts'),
     '--serve-artifacts',
-    '--host', '127.0.0.1',
-    '--port', String(port),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
   ];
   if (/--workers\b/.test(help)) args.push('--workers', String(options.workers ?? 1));
   else if ((options.workers ?? 1) !== 1) {

@@ -10,7 +10,9 @@ const run = promisify(execFile);
 const python = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
 const script = fileURLToPath(new URL('./pyfunc_predict.py', import.meta.url));
 const iris = [...readFileSync(new URL('../fixtures/models/iris-onnx/model.onnx', import.meta.url))];
-const { inputs } = JSON.parse(readFileSync(new URL('../fixtures/models/iris-expected.json', import.meta.url), 'utf8')) as { inputs: number[][] };
+const { inputs } = JSON.parse(
+  readFileSync(new URL('../fixtures/models/iris-expected.json', import.meta.url), 'utf8'),
+) as { inputs: number[][] };
 const ORT = { module: '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs' };
 
 let server: MlflowServer;
@@ -21,7 +23,9 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-test('an ONNX model logged in the browser and synced loads in MLflow Python and predicts the same', async ({ page }) => {
+test('an ONNX model logged in the browser and synced loads in MLflow Python and predicts the same', async ({
+  page,
+}) => {
   const errors = watchErrors(page);
   await openLibrary(page);
   const browser = await page.evaluate(
@@ -41,9 +45,13 @@ test('an ONNX model logged in the browser and synced loads in MLflow Python and 
     },
     { trackingUri: server.url, iris, inputs, ORT },
   );
-  const { stdout } = await run(python, [script, server.url, `runs:/${browser.remoteRunId}/iris`, JSON.stringify(inputs)], {
-    env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' },
-  });
+  const { stdout } = await run(
+    python,
+    [script, server.url, `runs:/${browser.remoteRunId}/iris`, JSON.stringify(inputs)],
+    {
+      env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' },
+    },
+  );
   const py = JSON.parse(stdout.trim().split('\n').at(-1)!) as { label: number[]; probabilities: number[][] };
   expect(py.label).toEqual(browser.label);
   py.probabilities.flat().forEach((p, i) => expect(Math.abs(p - browser.probabilities[i]!)).toBeLessThan(1e-5));

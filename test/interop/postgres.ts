@@ -67,16 +67,23 @@ function runAs(): { uid: number; gid: number } | undefined {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new Error("PostgreSQL refuses to run as root and there is no 'postgres' user: install Debian's postgresql (npm test does).");
+    throw new Error(
+      "PostgreSQL refuses to run as root and there is no 'postgres' user: install Debian's postgresql (npm test does).",
+    );
   }
 }
 
 function run(file: string, args: string[], user?: { uid: number; gid: number }, cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { ...user, ...(cwd ? { cwd } : {}), timeout: 60_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      file,
+      args,
+      { ...user, ...(cwd ? { cwd } : {}), timeout: 60_000, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -126,7 +133,8 @@ class PortInUseError extends Error {}
 
 async function startOnce(options: PostgresOptions): Promise<Postgres> {
   const initdb = exe('initdb');
-  if (postgresBin() !== '' && !existsSync(initdb)) throw new Error(`PostgreSQL not found at ${initdb}: apt-get install postgresql (npm test does), or set PG_BIN.`);
+  if (postgresBin() !== '' && !existsSync(initdb))
+    throw new Error(`PostgreSQL not found at ${initdb}: apt-get install postgresql (npm test does), or set PG_BIN.`);
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'mlflow-edge-pg-'));
   if (user) chownSync(dir, user.uid, user.gid);
@@ -142,7 +150,12 @@ async function startOnce(options: PostgresOptions): Promise<Postgres> {
     });
   }
   try {
-    await run(initdb, ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], user, dir);
+    await run(
+      initdb,
+      ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+      user,
+      dir,
+    );
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -202,7 +215,9 @@ async function startOnce(options: PostgresOptions): Promise<Postgres> {
     }
     if (Date.now() - started > START_TIMEOUT_MS) {
       await stop();
-      throw new Error(`postgres not ready after ${START_TIMEOUT_MS / 1000} s on port ${port}.\n--- output tail ---\n${log()}`);
+      throw new Error(
+        `postgres not ready after ${START_TIMEOUT_MS / 1000} s on port ${port}.\n--- output tail ---\n${log()}`,
+      );
     }
     try {
       await run(exe('pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-q']);

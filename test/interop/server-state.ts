@@ -31,7 +31,9 @@ export class ServerReader {
   ) {}
 
   private async get(path: string, query: Record<string, string>): Promise<Json> {
-    const response = await fetch(`${this.url}/api/2.0/mlflow/${path}?${new URLSearchParams(query)}`, { headers: this.headers });
+    const response = await fetch(`${this.url}/api/2.0/mlflow/${path}?${new URLSearchParams(query)}`, {
+      headers: this.headers,
+    });
     if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
     return response.json() as Promise<Json>;
   }
@@ -50,14 +52,20 @@ export class ServerReader {
   async runs(experimentName: string, view: 'ACTIVE_ONLY' | 'DELETED_ONLY' = 'ACTIVE_ONLY'): Promise<RunSnapshot[]> {
     let experimentId: string;
     try {
-      experimentId = (await this.get('experiments/get-by-name', { experiment_name: experimentName })).experiment.experiment_id;
+      experimentId = (await this.get('experiments/get-by-name', { experiment_name: experimentName })).experiment
+        .experiment_id;
     } catch {
       return [];
     }
     const runs: Json[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.post('runs/search', { experiment_ids: [experimentId], max_results: 1000, run_view_type: view, ...(pageToken ? { page_token: pageToken } : {}) });
+      const page = await this.post('runs/search', {
+        experiment_ids: [experimentId],
+        max_results: 1000,
+        run_view_type: view,
+        ...(pageToken ? { page_token: pageToken } : {}),
+      });
       runs.push(...(page.runs ?? []));
       pageToken = page.next_page_token;
     } while (pageToken);
@@ -89,8 +97,14 @@ export class ServerReader {
     const out: PointSnapshot[] = [];
     let pageToken: string | undefined;
     do {
-      const page = await this.get('metrics/get-history', { run_id: runId, metric_key: key, max_results: '25000', ...(pageToken ? { page_token: pageToken } : {}) });
-      for (const m of page.metrics ?? []) out.push({ step: Number(m.step ?? 0), value: decodeDouble(m.value), timestamp: Number(m.timestamp) });
+      const page = await this.get('metrics/get-history', {
+        run_id: runId,
+        metric_key: key,
+        max_results: '25000',
+        ...(pageToken ? { page_token: pageToken } : {}),
+      });
+      for (const m of page.metrics ?? [])
+        out.push({ step: Number(m.step ?? 0), value: decodeDouble(m.value), timestamp: Number(m.timestamp) });
       pageToken = page.next_page_token;
     } while (pageToken);
     return out;

@@ -19,14 +19,23 @@ test('runs logged offline are uploaded exactly as logged', async ({ page }) => {
     const t = await edge.openTracker({ dbName: 'offline', user: 'ada' });
     const parent = await t.startRun({ experimentName: 'offline-exp', runName: 'sweep' });
     for (const [i, lr] of [0.1, 0.01, 0.001].entries()) {
-      const run = await t.startRun({ experimentName: 'offline-exp', runName: `lr-${lr}`, parentRunId: parent.runId, tags: { trial: i } });
+      const run = await t.startRun({
+        experimentName: 'offline-exp',
+        runName: `lr-${lr}`,
+        parentRunId: parent.runId,
+        tags: { trial: i },
+      });
       run.logParams({ lr, batch_size: 32, optimizer: 'adam', note: 'ünïcødé ✓' });
-      for (let step = 0; step < 3000; step++) run.logMetrics({ loss: 1 / (step + 1) + lr, acc: step / 3000 }, { step, timestamp: 1_700_000_000_000 + step });
+      for (let step = 0; step < 3000; step++)
+        run.logMetrics({ loss: 1 / (step + 1) + lr, acc: step / 3000 }, { step, timestamp: 1_700_000_000_000 + step });
       run.logMetric('odd', NaN, { step: 0 });
       run.logMetric('odd', Infinity, { step: 1 });
       run.logMetric('odd', -Infinity, { step: 2 });
       run.logMetric('odd', 0.5, { step: 3 });
-      await run.logArtifact('model/weights.bin', new Uint8Array(200_000).map((_, k) => (k * (i + 7)) % 256));
+      await run.logArtifact(
+        'model/weights.bin',
+        new Uint8Array(200_000).map((_, k) => (k * (i + 7)) % 256),
+      );
       await run.logArtifact('notes/with space & ü.txt', `trial ${i}`);
       await run.end({ status: i === 2 ? 'FAILED' : 'FINISHED' });
     }
@@ -49,7 +58,16 @@ test('runs logged offline are uploaded exactly as logged', async ({ page }) => {
   expect(result.before.pending).toMatchObject({ runs: 5, artifacts: 6, metrics: 3 * 6004 + 1 });
   expect(result.before.pending.params).toBe(12);
   expect(result.after).toMatchObject({ configured: true, leader: true, state: 'idle', inFlight: 0, deadLetters: [] });
-  expect(result.after.pending).toEqual({ runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 });
+  expect(result.after.pending).toEqual({
+    runs: 0,
+    params: 0,
+    tags: 0,
+    metrics: 0,
+    artifacts: 0,
+    models: 0,
+    registry: 0,
+    bytes: 0,
+  });
   expect(result.remoteIds.every((id) => typeof id === 'string' && /^[0-9a-f]{32}$/.test(id))).toBe(true);
 
   const server1 = await new ServerReader(server.url).runs('offline-exp');

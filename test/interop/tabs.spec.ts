@@ -13,7 +13,9 @@ test.afterAll(async () => {
 });
 
 for (const tabs of [2, 3]) {
-  test(`${tabs} tabs log at once: one uploader, exactly once, and another takes over when it closes`, async ({ context }) => {
+  test(`${tabs} tabs log at once: one uploader, exactly once, and another takes over when it closes`, async ({
+    context,
+  }) => {
     const dbName = `tabs-${tabs}`;
     const experiment = `tabs-${tabs}-exp`;
     const pages: Page[] = [];
@@ -52,7 +54,18 @@ for (const tabs of [2, 3]) {
       ),
     );
     const leaders = async () =>
-      (await Promise.all(pages.map((p) => p.evaluate(async () => (await (window as unknown as { t: { syncStatus(): Promise<{ leader: boolean }> } }).t.syncStatus()).leader)))).filter(Boolean).length;
+      (
+        await Promise.all(
+          pages.map((p) =>
+            p.evaluate(
+              async () =>
+                (
+                  await (window as unknown as { t: { syncStatus(): Promise<{ leader: boolean }> } }).t.syncStatus()
+                ).leader,
+            ),
+          ),
+        )
+      ).filter(Boolean).length;
     expect(await leaders()).toBe(1);
 
     // sync() from the last tab, which may be a follower: it asks the uploader.
@@ -62,7 +75,16 @@ for (const tabs of [2, 3]) {
 
     // Close the uploader's tab; another takes over, and its sync works.
     const leaderIndex = (
-      await Promise.all(pages.map((p) => p.evaluate(async () => (await (window as unknown as { t: { syncStatus(): Promise<{ leader: boolean }> } }).t.syncStatus()).leader)))
+      await Promise.all(
+        pages.map((p) =>
+          p.evaluate(
+            async () =>
+              (
+                await (window as unknown as { t: { syncStatus(): Promise<{ leader: boolean }> } }).t.syncStatus()
+              ).leader,
+          ),
+        ),
+      )
     ).indexOf(true);
     await pages[leaderIndex]!.close();
     pages.splice(leaderIndex, 1);

@@ -109,44 +109,183 @@ interface BadCase {
 
 const badCases: BadCase[] = [
   // Lone surrogates: the server stores an empty value (and drops the rest of the batch) or refuses.
-  { name: 'a metric key with a lone surrogate', call: ({ run }) => run.logMetric(`loss${HIGH}`, 1), hint: /metric key "loss\\ud800" is not well-formed Unicode.*lone surrogate \(U\+D800\)/ },
-  { name: 'logMetrics with one key holding a lone surrogate (none stored)', call: ({ run }) => run.logMetrics({ ok: 1, [`acc${LOW}`]: 2 }), hint: /not well-formed Unicode/ },
-  { name: 'a param key with a lone surrogate', call: ({ run }) => run.logParam(`lr${HIGH}`, 0.1), hint: /param key .* not well-formed Unicode/ },
-  { name: 'a tag key with a lone surrogate', call: ({ run }) => run.setTag(`${LOW}note`, 'x'), hint: /tag key .* not well-formed Unicode.*U\+DC00/ },
-  { name: 'a param value with a lone surrogate', call: ({ run }) => run.logParam('lr', `0.1${HIGH}`), hint: /Param value for key 'lr' is not well-formed Unicode.*index 3/, details: { key: 'lr', index: 3 } },
-  { name: 'logParams with an emoji cut in half (none stored)', call: ({ run }) => run.logParams({ good: 'g', text: (EMOJI + EMOJI).slice(0, 3) }), hint: /Param value for key 'text' is not well-formed.*toWellFormed/ },
-  { name: 'a tag value with a lone low surrogate', call: ({ run }) => run.setTag('note', `${LOW}x`), hint: /Tag value for key 'note' is not well-formed/ },
-  { name: 'setTags with a reversed surrogate pair (none stored)', call: ({ run }) => run.setTags({ ok: 'fine', bad: '\uDE00\uD83D' }), hint: /Tag value for key 'bad' is not well-formed/ },
-  { name: 'a startRun tag value with a lone surrogate (no run)', call: ({ t }) => t.startRun({ experimentName: 'bad-input', tags: { note: HIGH } }), hint: /Tag value for key 'note' is not well-formed/ },
-  { name: 'an experiment name with a lone surrogate (no experiment)', call: ({ t }) => t.startRun({ experimentName: `exp${HIGH}` }), hint: /Experiment name .* not well-formed Unicode/ },
-  { name: 'a run name with a lone surrogate (no run)', call: ({ t }) => t.startRun({ runName: `run${LOW}` }), hint: /Run name .* not well-formed Unicode/ },
-  { name: 'an artifact path with a lone surrogate', call: ({ run }) => run.logArtifact(`plots/${HIGH}.png`, 'x'), hint: /artifact path .* not well-formed Unicode/ },
-  { name: 'a logged model name with a lone surrogate (no model)', call: ({ run }) => run.logModel(`model${HIGH}`, { code: CODE }), hint: /model name .* not well-formed Unicode/ },
-  { name: 'a registered model name with a lone surrogate (no model logged)', call: ({ run }) => run.logModel('m', { code: CODE }, { registeredModelName: `reg${HIGH}` }), hint: /registered model name .* not well-formed Unicode/ },
-  { name: 'registerModel under a name with a lone surrogate', call: ({ t }) => t.registerModel('models:/m-0123', `reg${LOW}`), hint: /registered model name .* not well-formed Unicode/ },
-  { name: 'an alias with a lone surrogate', call: ({ t }) => t.setModelAlias('reg', `champion${HIGH}`, 1), hint: /alias .* not well-formed Unicode/ },
+  {
+    name: 'a metric key with a lone surrogate',
+    call: ({ run }) => run.logMetric(`loss${HIGH}`, 1),
+    hint: /metric key "loss\\ud800" is not well-formed Unicode.*lone surrogate \(U\+D800\)/,
+  },
+  {
+    name: 'logMetrics with one key holding a lone surrogate (none stored)',
+    call: ({ run }) => run.logMetrics({ ok: 1, [`acc${LOW}`]: 2 }),
+    hint: /not well-formed Unicode/,
+  },
+  {
+    name: 'a param key with a lone surrogate',
+    call: ({ run }) => run.logParam(`lr${HIGH}`, 0.1),
+    hint: /param key .* not well-formed Unicode/,
+  },
+  {
+    name: 'a tag key with a lone surrogate',
+    call: ({ run }) => run.setTag(`${LOW}note`, 'x'),
+    hint: /tag key .* not well-formed Unicode.*U\+DC00/,
+  },
+  {
+    name: 'a param value with a lone surrogate',
+    call: ({ run }) => run.logParam('lr', `0.1${HIGH}`),
+    hint: /Param value for key 'lr' is not well-formed Unicode.*index 3/,
+    details: { key: 'lr', index: 3 },
+  },
+  {
+    name: 'logParams with an emoji cut in half (none stored)',
+    call: ({ run }) => run.logParams({ good: 'g', text: (EMOJI + EMOJI).slice(0, 3) }),
+    hint: /Param value for key 'text' is not well-formed.*toWellFormed/,
+  },
+  {
+    name: 'a tag value with a lone low surrogate',
+    call: ({ run }) => run.setTag('note', `${LOW}x`),
+    hint: /Tag value for key 'note' is not well-formed/,
+  },
+  {
+    name: 'setTags with a reversed surrogate pair (none stored)',
+    call: ({ run }) => run.setTags({ ok: 'fine', bad: '\uDE00\uD83D' }),
+    hint: /Tag value for key 'bad' is not well-formed/,
+  },
+  {
+    name: 'a startRun tag value with a lone surrogate (no run)',
+    call: ({ t }) => t.startRun({ experimentName: 'bad-input', tags: { note: HIGH } }),
+    hint: /Tag value for key 'note' is not well-formed/,
+  },
+  {
+    name: 'an experiment name with a lone surrogate (no experiment)',
+    call: ({ t }) => t.startRun({ experimentName: `exp${HIGH}` }),
+    hint: /Experiment name .* not well-formed Unicode/,
+  },
+  {
+    name: 'a run name with a lone surrogate (no run)',
+    call: ({ t }) => t.startRun({ runName: `run${LOW}` }),
+    hint: /Run name .* not well-formed Unicode/,
+  },
+  {
+    name: 'an artifact path with a lone surrogate',
+    call: ({ run }) => run.logArtifact(`plots/${HIGH}.png`, 'x'),
+    hint: /artifact path .* not well-formed Unicode/,
+  },
+  {
+    name: 'a logged model name with a lone surrogate (no model)',
+    call: ({ run }) => run.logModel(`model${HIGH}`, { code: CODE }),
+    hint: /model name .* not well-formed Unicode/,
+  },
+  {
+    name: 'a registered model name with a lone surrogate (no model logged)',
+    call: ({ run }) => run.logModel('m', { code: CODE }, { registeredModelName: `reg${HIGH}` }),
+    hint: /registered model name .* not well-formed Unicode/,
+  },
+  {
+    name: 'registerModel under a name with a lone surrogate',
+    call: ({ t }) => t.registerModel('models:/m-0123', `reg${LOW}`),
+    hint: /registered model name .* not well-formed Unicode/,
+  },
+  {
+    name: 'an alias with a lone surrogate',
+    call: ({ t }) => t.setModelAlias('reg', `champion${HIGH}`, 1),
+    hint: /alias .* not well-formed Unicode/,
+  },
 
   // Lengths in code points, reported in code points.
-  { name: 'a metric key of 251 astral letters', call: ({ run }) => run.logMetric(ASTRAL.repeat(251), 1), hint: /maximum length of 250 characters \(metric key of 251 characters\)/, details: { length: 251, limit: 250 } },
-  { name: 'a param key of 250 astral letters and one more', call: ({ run }) => run.logParam('p' + ASTRAL.repeat(250), 1), hint: /param key of 251 characters/, details: { length: 251 } },
-  { name: 'a param value of 6001 emoji', call: ({ run }) => run.logParam('text', EMOJI.repeat(6001)), hint: /maximum length of 6000 characters \(got 6001\)/, details: { length: 6001, limit: 6000 } },
-  { name: 'a tag value of 8001 emoji', call: ({ run }) => run.setTag('text', EMOJI.repeat(8001)), hint: /maximum length of 8000 characters \(got 8001\)/, details: { length: 8001 } },
-  { name: 'a run name of 251 emoji (no run)', call: ({ t }) => t.startRun({ runName: EMOJI.repeat(251) }), hint: /Run name exceeds the maximum length of 250 characters \(got 251\)/ },
-  { name: 'an experiment name of 501 astral letters (no experiment)', call: ({ t }) => t.startRun({ experimentName: ASTRAL.repeat(501) }), hint: /maximum length of 500 characters \(got 501\)/ },
+  {
+    name: 'a metric key of 251 astral letters',
+    call: ({ run }) => run.logMetric(ASTRAL.repeat(251), 1),
+    hint: /maximum length of 250 characters \(metric key of 251 characters\)/,
+    details: { length: 251, limit: 250 },
+  },
+  {
+    name: 'a param key of 250 astral letters and one more',
+    call: ({ run }) => run.logParam('p' + ASTRAL.repeat(250), 1),
+    hint: /param key of 251 characters/,
+    details: { length: 251 },
+  },
+  {
+    name: 'a param value of 6001 emoji',
+    call: ({ run }) => run.logParam('text', EMOJI.repeat(6001)),
+    hint: /maximum length of 6000 characters \(got 6001\)/,
+    details: { length: 6001, limit: 6000 },
+  },
+  {
+    name: 'a tag value of 8001 emoji',
+    call: ({ run }) => run.setTag('text', EMOJI.repeat(8001)),
+    hint: /maximum length of 8000 characters \(got 8001\)/,
+    details: { length: 8001 },
+  },
+  {
+    name: 'a run name of 251 emoji (no run)',
+    call: ({ t }) => t.startRun({ runName: EMOJI.repeat(251) }),
+    hint: /Run name exceeds the maximum length of 250 characters \(got 251\)/,
+  },
+  {
+    name: 'an experiment name of 501 astral letters (no experiment)',
+    call: ({ t }) => t.startRun({ experimentName: ASTRAL.repeat(501) }),
+    hint: /maximum length of 500 characters \(got 501\)/,
+  },
 
   // A path cannot be both a file and a directory.
-  { name: "'a/b' where 'a' is a file", call: ({ run }) => run.logArtifact('a/b', 'x'), hint: /Artifact path 'a\/b' collides with the artifact 'a': 'a' is already a file/, details: { path: 'a/b', existing: 'a' } },
-  { name: "'a/b/c' where 'a' is a file", call: ({ run }) => run.logArtifact('a/b/c', 'x'), hint: /collides with the artifact 'a'.*another path/, details: { existing: 'a' } },
-  { name: "'dir' where 'dir/b.txt' is a file", call: ({ run }) => run.logArtifact('dir', 'x'), hint: /'dir' is already a directory .* \(it holds 'dir\/b.txt'\)/, details: { existing: 'dir/b.txt' } },
-  { name: "'dir/b.txt/c' where 'dir/b.txt' is a file", call: ({ run }) => run.logArtifact('dir/b.txt/c', 'x'), hint: /collides with the artifact 'dir\/b.txt'/ },
-  { name: "'x/y' after 'x/y/z'", setup: ({ run }) => run.logArtifact('x/y/z', 'z'), call: ({ run }) => run.logArtifact('x/y', 'x'), hint: /'x\/y' is already a directory/, details: { existing: 'x/y/z' } },
-  { name: "'x/y/z' after 'x/y'", setup: ({ run }) => run.logArtifact('x/y', 'y'), call: ({ run }) => run.logArtifact('x/y/z', 'x'), hint: /'x\/y' is already a file/ },
+  {
+    name: "'a/b' where 'a' is a file",
+    call: ({ run }) => run.logArtifact('a/b', 'x'),
+    hint: /Artifact path 'a\/b' collides with the artifact 'a': 'a' is already a file/,
+    details: { path: 'a/b', existing: 'a' },
+  },
+  {
+    name: "'a/b/c' where 'a' is a file",
+    call: ({ run }) => run.logArtifact('a/b/c', 'x'),
+    hint: /collides with the artifact 'a'.*another path/,
+    details: { existing: 'a' },
+  },
+  {
+    name: "'dir' where 'dir/b.txt' is a file",
+    call: ({ run }) => run.logArtifact('dir', 'x'),
+    hint: /'dir' is already a directory .* \(it holds 'dir\/b.txt'\)/,
+    details: { existing: 'dir/b.txt' },
+  },
+  {
+    name: "'dir/b.txt/c' where 'dir/b.txt' is a file",
+    call: ({ run }) => run.logArtifact('dir/b.txt/c', 'x'),
+    hint: /collides with the artifact 'dir\/b.txt'/,
+  },
+  {
+    name: "'x/y' after 'x/y/z'",
+    setup: ({ run }) => run.logArtifact('x/y/z', 'z'),
+    call: ({ run }) => run.logArtifact('x/y', 'x'),
+    hint: /'x\/y' is already a directory/,
+    details: { existing: 'x/y/z' },
+  },
+  {
+    name: "'x/y/z' after 'x/y'",
+    setup: ({ run }) => run.logArtifact('x/y', 'y'),
+    call: ({ run }) => run.logArtifact('x/y/z', 'x'),
+    hint: /'x\/y' is already a file/,
+  },
 
   // A path segment is a file name: at most 255 bytes of UTF-8.
-  { name: 'a file name of 256 ASCII bytes', call: ({ run }) => run.logArtifact('plots/' + 'a'.repeat(256), 'x'), hint: /is 256 bytes in UTF-8.*over 255 bytes/ },
-  { name: "a file name of 128 'é' (256 bytes)", call: ({ run }) => run.logArtifact('é'.repeat(128), 'x'), hint: /is 256 bytes in UTF-8/ },
-  { name: "a directory name of 86 '€' (258 bytes)", call: ({ run }) => run.logArtifact('€'.repeat(86) + '/f.txt', 'x'), hint: /is 258 bytes in UTF-8.*Shorten/ },
-  { name: 'a directory name of 64 emoji (256 bytes)', call: ({ run }) => run.logArtifact(EMOJI.repeat(64) + '/f.txt', 'x'), hint: /is 256 bytes in UTF-8/ },
+  {
+    name: 'a file name of 256 ASCII bytes',
+    call: ({ run }) => run.logArtifact('plots/' + 'a'.repeat(256), 'x'),
+    hint: /is 256 bytes in UTF-8.*over 255 bytes/,
+  },
+  {
+    name: "a file name of 128 'é' (256 bytes)",
+    call: ({ run }) => run.logArtifact('é'.repeat(128), 'x'),
+    hint: /is 256 bytes in UTF-8/,
+  },
+  {
+    name: "a directory name of 86 '€' (258 bytes)",
+    call: ({ run }) => run.logArtifact('€'.repeat(86) + '/f.txt', 'x'),
+    hint: /is 258 bytes in UTF-8.*Shorten/,
+  },
+  {
+    name: 'a directory name of 64 emoji (256 bytes)',
+    call: ({ run }) => run.logArtifact(EMOJI.repeat(64) + '/f.txt', 'x'),
+    hint: /is 256 bytes in UTF-8/,
+  },
 ];
 
 async function refusal(call: () => unknown): Promise<MlflowEdgeError> {
@@ -194,7 +333,11 @@ describe('accepted as MLflow accepts it, and kept across a reload', () => {
     await b.t.flush();
     await beforeAndAfterReload(b, async (t) => {
       const run = await t.getRun(b.run.runId);
-      expect(run.data.params).toMatchObject({ p3000: EMOJI.repeat(3000), p6000: EMOJI.repeat(6000), pair: `a${EMOJI}b` });
+      expect(run.data.params).toMatchObject({
+        p3000: EMOJI.repeat(3000),
+        p6000: EMOJI.repeat(6000),
+        pair: `a${EMOJI}b`,
+      });
       expect(run.data.tags.t8000).toBe(EMOJI.repeat(8000));
     });
   });
@@ -233,11 +376,27 @@ describe('the worker refuses what bypassed the page checks', () => {
   const startTime = 1_700_000_000_000;
 
   it.each([
-    ['a param value with a lone surrogate', { params: [['lr', `0.1${HIGH}`]] as [string, string][] }, /Param value for key 'lr' is not well-formed/],
+    [
+      'a param value with a lone surrogate',
+      { params: [['lr', `0.1${HIGH}`]] as [string, string][] },
+      /Param value for key 'lr' is not well-formed/,
+    ],
     ['a param value of 6001 emoji', { params: [['text', EMOJI.repeat(6001)]] as [string, string][] }, /\(got 6001\)/],
-    ['a tag value with a lone surrogate', { tags: [['note', LOW]] as [string, string][] }, /Tag value for key 'note' is not well-formed/],
-    ['a tag key with a lone surrogate', { tags: [[`n${HIGH}`, 'x']] as [string, string][] }, /tag key .* not well-formed/],
-    ['a metric key with a lone surrogate', { metrics: { keys: [`m${HIGH}`], values: [1], steps: [0], timestamps: [startTime] } }, /metric key .* not well-formed/],
+    [
+      'a tag value with a lone surrogate',
+      { tags: [['note', LOW]] as [string, string][] },
+      /Tag value for key 'note' is not well-formed/,
+    ],
+    [
+      'a tag key with a lone surrogate',
+      { tags: [[`n${HIGH}`, 'x']] as [string, string][] },
+      /tag key .* not well-formed/,
+    ],
+    [
+      'a metric key with a lone surrogate',
+      { metrics: { keys: [`m${HIGH}`], values: [1], steps: [0], timestamps: [startTime] } },
+      /metric key .* not well-formed/,
+    ],
   ])('logBatch: %s', async (_, items, hint) => {
     const b = await baseline();
     const before = await snapshot(b.t, b.run.runId);
@@ -250,7 +409,11 @@ describe('the worker refuses what bypassed the page checks', () => {
   });
 
   it.each([
-    ['an experiment name with a lone surrogate', { experimentName: `exp${HIGH}` }, /Experiment name .* not well-formed/],
+    [
+      'an experiment name with a lone surrogate',
+      { experimentName: `exp${HIGH}` },
+      /Experiment name .* not well-formed/,
+    ],
     ['an experiment name of 501 astral letters', { experimentName: ASTRAL.repeat(501) }, /\(got 501\)/],
     ['a run name with a lone surrogate', { runName: `r${LOW}` }, /Run name .* not well-formed/],
     ['a run name of 251 emoji', { runName: EMOJI.repeat(251) }, /\(got 251\)/],
@@ -267,11 +430,31 @@ describe('the worker refuses what bypassed the page checks', () => {
   });
 
   it.each([
-    ['logArtifact with a 256-byte segment', (s: TrackerService, runId: string) => s.logArtifact(runId, 'a'.repeat(256), 'x'), /256 bytes in UTF-8/],
-    ['logArtifact under a file', (s: TrackerService, runId: string) => s.logArtifact(runId, 'a/b', 'x'), /collides with the artifact 'a'/],
-    ['logModel named with a lone surrogate', (s: TrackerService, runId: string) => s.logModel(runId, `m${HIGH}`, { code: CODE }, {}), /model name .* not well-formed/],
-    ['setModelAlias with a lone surrogate', (s: TrackerService) => s.setModelAlias('reg', `a${HIGH}`, 1), /alias .* not well-formed/],
-    ['registerModel under a name with a lone surrogate', (s: TrackerService) => s.registerModel('models:/m-0123', `r${HIGH}`), /registered model name .* not well-formed/],
+    [
+      'logArtifact with a 256-byte segment',
+      (s: TrackerService, runId: string) => s.logArtifact(runId, 'a'.repeat(256), 'x'),
+      /256 bytes in UTF-8/,
+    ],
+    [
+      'logArtifact under a file',
+      (s: TrackerService, runId: string) => s.logArtifact(runId, 'a/b', 'x'),
+      /collides with the artifact 'a'/,
+    ],
+    [
+      'logModel named with a lone surrogate',
+      (s: TrackerService, runId: string) => s.logModel(runId, `m${HIGH}`, { code: CODE }, {}),
+      /model name .* not well-formed/,
+    ],
+    [
+      'setModelAlias with a lone surrogate',
+      (s: TrackerService) => s.setModelAlias('reg', `a${HIGH}`, 1),
+      /alias .* not well-formed/,
+    ],
+    [
+      'registerModel under a name with a lone surrogate',
+      (s: TrackerService) => s.registerModel('models:/m-0123', `r${HIGH}`),
+      /registered model name .* not well-formed/,
+    ],
   ])('%s', async (_, call, hint) => {
     const b = await baseline();
     const before = await snapshot(b.t, b.run.runId);
@@ -284,11 +467,16 @@ describe('the worker refuses what bypassed the page checks', () => {
 
   it("two writers racing 'r' and 'r/s' into one run: exactly one is stored", async () => {
     const b = await baseline();
-    const results = await Promise.allSettled([b.service.logArtifact(b.run.runId, 'r', 'r'), b.service.logArtifact(b.run.runId, 'r/s', 's')]);
+    const results = await Promise.allSettled([
+      b.service.logArtifact(b.run.runId, 'r', 'r'),
+      b.service.logArtifact(b.run.runId, 'r/s', 's'),
+    ]);
     const stored = results.flatMap((r, i) => (r.status === 'fulfilled' ? [['r', 'r/s'][i]!] : []));
     const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as MlflowEdgeError] : []));
     expect(stored).toHaveLength(1);
     expect(refused.map((e) => e.code)).toEqual(['INVALID_PARAMETER_VALUE']);
-    await beforeAndAfterReload(b, async (t) => expect(await listAll(t, b.run.runId)).toEqual(['a', 'dir/b.txt', ...stored]));
+    await beforeAndAfterReload(b, async (t) =>
+      expect(await listAll(t, b.run.runId)).toEqual(['a', 'dir/b.txt', ...stored]),
+    );
   });
 });

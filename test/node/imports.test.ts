@@ -33,7 +33,9 @@ function importsOf(file: string): Import[] {
   const text = code(readFileSync(file, 'utf8'));
   const found: Import[] = [];
   const add = (specifier: string, lazy: boolean) => {
-    const target = specifier.startsWith('.') ? relative(SRC, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts') : specifier;
+    const target = specifier.startsWith('.')
+      ? relative(SRC, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts')
+      : specifier;
     found.push({ target, lazy });
   };
   for (const m of text.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]/gm)) add(m[1]!, false);
@@ -71,7 +73,11 @@ const inside = (path: string, area: string) => path === area || path === `${area
 function crossings(from: string, forbidden: string[]): string[] {
   return [...graph]
     .filter(([file]) => inside(file, from))
-    .flatMap(([file, imports]) => imports.filter(({ target }) => forbidden.some((area) => inside(target, area))).map(({ target }) => `${file} → ${target}`));
+    .flatMap(([file, imports]) =>
+      imports
+        .filter(({ target }) => forbidden.some((area) => inside(target, area)))
+        .map(({ target }) => `${file} → ${target}`),
+    );
 }
 
 describe('imports', () => {
@@ -88,16 +94,33 @@ describe('imports', () => {
     expect(crossings('protocol', ['client', 'worker', 'ingest', 'sync', 'models', 'remote', 'store'])).toEqual([]);
     const outside = [...graph]
       .filter(([file]) => inside(file, 'protocol'))
-      .flatMap(([file, imports]) => imports.filter(({ target }) => !inside(target, 'schema') && !inside(target, 'protocol')).map(({ target }) => `${file} → ${target}`));
+      .flatMap(([file, imports]) =>
+        imports
+          .filter(({ target }) => !inside(target, 'schema') && !inside(target, 'protocol'))
+          .map(({ target }) => `${file} → ${target}`),
+      );
     expect(outside).toEqual([]);
   });
 
   it('schema/ imports nothing of ours outside schema/', () => {
-    expect(crossings('schema', ['client', 'worker', 'ingest', 'sync', 'models', 'remote', 'store', 'protocol'])).toEqual([]);
+    expect(
+      crossings('schema', ['client', 'worker', 'ingest', 'sync', 'models', 'remote', 'store', 'protocol']),
+    ).toEqual([]);
   });
 
   it('client/ never imports worker/, store/, sync/, remote/, models/ or onnxruntime', () => {
-    expect(crossings('client', ['worker', 'store', 'sync', 'remote', 'models', 'ingest', 'onnxruntime-web', 'onnxruntime-node'])).toEqual([]);
+    expect(
+      crossings('client', [
+        'worker',
+        'store',
+        'sync',
+        'remote',
+        'models',
+        'ingest',
+        'onnxruntime-web',
+        'onnxruntime-node',
+      ]),
+    ).toEqual([]);
   });
 
   it('worker/ never imports client/', () => {

@@ -10,7 +10,9 @@ import { TrackerService } from '../../src/worker/service.js';
 
 let counter = 0;
 
-export async function openInProcess(options: TrackerOptions = {}): Promise<{ tracker: Tracker; service: TrackerService; dbName: string }> {
+export async function openInProcess(
+  options: TrackerOptions = {},
+): Promise<{ tracker: Tracker; service: TrackerService; dbName: string }> {
   const dbName = options.dbName ?? `test-${process.pid}-${++counter}`;
   const service = new TrackerService();
   await service.open({ dbName });

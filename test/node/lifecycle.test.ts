@@ -131,7 +131,9 @@ describe('run.end', () => {
   it('the worker refuses a bad status too, typed, and the run stays RUNNING', async () => {
     const { tracker: t, service } = await tracker();
     const run = await t.startRun();
-    await expect(service.endRun(run.runId, 'DONE' as never, Date.now())).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    await expect(service.endRun(run.runId, 'DONE' as never, Date.now())).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+    });
     expect((await t.getRun(run.runId)).info.status).toBe('RUNNING');
   });
 });

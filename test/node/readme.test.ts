@@ -9,7 +9,9 @@ import { SCHEMA_VERSION } from '../../src/store/schema.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const README = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-const PACKAGE = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | { types: string; import: string }> };
+const PACKAGE = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { types: string; import: string }>;
+};
 const VITE = readFileSync(resolve(ROOT, 'vite.config.ts'), 'utf8');
 
 /** The text of a `## ` section of the README, without its heading. */
@@ -22,11 +24,13 @@ function section(title: string): string {
 
 /** Rows of the entry-point table: import name, built file, source file. */
 function entryPoints(): { name: string; file: string; source: string }[] {
-  return [...section('API').matchAll(/^\| `(mlflow-edge[^`]*)` \| `([^`]+)` \| `([^`]+)` \|/gm)].map(([, name, file, source]) => ({
-    name: name!,
-    file: file!,
-    source: source!,
-  }));
+  return [...section('API').matchAll(/^\| `(mlflow-edge[^`]*)` \| `([^`]+)` \| `([^`]+)` \|/gm)].map(
+    ([, name, file, source]) => ({
+      name: name!,
+      file: file!,
+      source: source!,
+    }),
+  );
 }
 
 describe('README', () => {
@@ -39,7 +43,9 @@ describe('README', () => {
   it('lists every entry point package.json exports, with the file it builds to', () => {
     const listed = entryPoints();
     const exported = Object.entries(PACKAGE.exports).filter(([key]) => key !== './package.json');
-    expect(listed.map((e) => e.name).sort()).toEqual(exported.map(([key]) => (key === '.' ? 'mlflow-edge' : `mlflow-edge/${key.slice(2)}`)).sort());
+    expect(listed.map((e) => e.name).sort()).toEqual(
+      exported.map(([key]) => (key === '.' ? 'mlflow-edge' : `mlflow-edge/${key.slice(2)}`)).sort(),
+    );
     for (const [key, target] of exported) {
       const entry = listed.find((e) => e.name === (key === '.' ? 'mlflow-edge' : `mlflow-edge/${key.slice(2)}`));
       expect(`./${entry?.file}`).toBe(typeof target === 'string' ? target : target.import);
@@ -52,7 +58,8 @@ describe('README', () => {
       expect(VITE, name).toMatch(new RegExp(`\\b${chunk}: '${source.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`));
       const key = name === 'mlflow-edge' ? '.' : `./${name.slice('mlflow-edge/'.length)}`;
       const target = PACKAGE.exports[key];
-      if (typeof target === 'object') expect(target.types).toBe(`./dist/types/${source.slice('src/'.length).replace(/\.ts$/, '.d.ts')}`);
+      if (typeof target === 'object')
+        expect(target.types).toBe(`./dist/types/${source.slice('src/'.length).replace(/\.ts$/, '.d.ts')}`);
     }
   });
 });

@@ -13,7 +13,16 @@
 import { vi } from 'vitest';
 
 export interface FakeRun {
-  info: { run_id: string; experiment_id: string; run_name: string; status: string; start_time: number; end_time?: number; lifecycle_stage: string; artifact_uri: string };
+  info: {
+    run_id: string;
+    experiment_id: string;
+    run_name: string;
+    status: string;
+    start_time: number;
+    end_time?: number;
+    lifecycle_stage: string;
+    artifact_uri: string;
+  };
   params: Map<string, string>;
   tags: Map<string, string>;
   metrics: { key: string; value: number | string; step: number; timestamp: number }[];
@@ -44,14 +53,26 @@ export interface Lie {
 /** A well-formed MLflow answer (`{}`, as log-batch sends) from a proxy that never forwarded the request. */
 export const acknowledged = () => json({});
 
-export const html = (status: number, body = '<html><body><h1>Welcome to Airport Wi-Fi</h1>Please sign in.</body></html>') =>
-  new Response(body, { status, headers: { 'Content-Type': 'text/html' } });
+export const html = (
+  status: number,
+  body = '<html><body><h1>Welcome to Airport Wi-Fi</h1>Please sign in.</body></html>',
+) => new Response(body, { status, headers: { 'Content-Type': 'text/html' } });
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 const mlflowError = (status: number, code: string, message: string) => json({ error_code: code, message }, status);
 
 export interface FakeLoggedModel {
-  info: { model_id: string; experiment_id: string; name: string; artifact_uri: string; status: string; creation_timestamp_ms: number; source_run_id?: string; tags: { key: string; value: string }[] };
+  info: {
+    model_id: string;
+    experiment_id: string;
+    name: string;
+    artifact_uri: string;
+    status: string;
+    creation_timestamp_ms: number;
+    source_run_id?: string;
+    tags: { key: string; value: string }[];
+  };
 }
 
 export interface FakeVersion {
@@ -95,7 +116,9 @@ function newDatabase(): Database {
   const createdAt = 1_700_000_000_000 + ++dbCounter;
   return {
     createdAt,
-    experiments: new Map([['0', { experiment_id: '0', name: 'Default', lifecycle_stage: 'active', creation_time: createdAt }]]),
+    experiments: new Map([
+      ['0', { experiment_id: '0', name: 'Default', lifecycle_stage: 'active', creation_time: createdAt }],
+    ]),
     runs: new Map(),
     files: new Map(),
     nextExperiment: 1,
@@ -166,18 +189,24 @@ export class ScriptedMlflow {
 
   /** Logged models carrying this client id tag. */
   modelsTagged(clientId: string): FakeLoggedModel[] {
-    return [...this.db.models.values()].filter((m) => m.info.tags.some((t) => t.key === 'mlflow-edge.clientModelId' && t.value === clientId));
+    return [...this.db.models.values()].filter((m) =>
+      m.info.tags.some((t) => t.key === 'mlflow-edge.clientModelId' && t.value === clientId),
+    );
   }
 
   /** Versions of a registered model, in version order. */
   versionsOf(name: string): FakeVersion[] {
-    return [...this.db.versions.values()].filter((v) => v.name === name).sort((a, b) => Number(a.version) - Number(b.version));
+    return [...this.db.versions.values()]
+      .filter((v) => v.name === name)
+      .sort((a, b) => Number(a.version) - Number(b.version));
   }
 
   /** Files under an artifact URI, by relative path. */
   filesUnder(artifactUri: string): Map<string, Uint8Array> {
     const root = artifactUri.replace(/^mlflow-artifacts:\/*/, '');
-    return new Map([...this.db.files].filter(([p]) => p.startsWith(`${root}/`)).map(([p, b]) => [p.slice(root.length + 1), b]));
+    return new Map(
+      [...this.db.files].filter(([p]) => p.startsWith(`${root}/`)).map(([p, b]) => [p.slice(root.length + 1), b]),
+    );
   }
 
   experimentByName(name: string) {
@@ -187,24 +216,29 @@ export class ScriptedMlflow {
   /** Active runs of an experiment, by the client id tag. */
   runsOf(experimentName: string, stage = 'active'): FakeRun[] {
     const e = this.experimentByName(experimentName);
-    return [...this.db.runs.values()].filter((r) => r.info.experiment_id === e?.experiment_id && r.info.lifecycle_stage === stage);
+    return [...this.db.runs.values()].filter(
+      (r) => r.info.experiment_id === e?.experiment_id && r.info.lifecycle_stage === stage,
+    );
   }
 
   deleteExperiment(name: string): void {
     const e = this.experimentByName(name)!;
     e.lifecycle_stage = 'deleted';
-    for (const r of this.db.runs.values()) if (r.info.experiment_id === e.experiment_id) r.info.lifecycle_stage = 'deleted';
+    for (const r of this.db.runs.values())
+      if (r.info.experiment_id === e.experiment_id) r.info.lifecycle_stage = 'deleted';
   }
 
   restoreExperiment(name: string): void {
     const e = this.experimentByName(name)!;
     e.lifecycle_stage = 'active';
-    for (const r of this.db.runs.values()) if (r.info.experiment_id === e.experiment_id) r.info.lifecycle_stage = 'active';
+    for (const r of this.db.runs.values())
+      if (r.info.experiment_id === e.experiment_id) r.info.lifecycle_stage = 'active';
   }
 
   private async handle(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
-    if (url.username !== '' || url.password !== '') throw new TypeError('Request cannot be constructed from a URL that includes credentials');
+    if (url.username !== '' || url.password !== '')
+      throw new TypeError('Request cannot be constructed from a URL that includes credentials');
     if (!this.hosts.has(url.host)) throw new TypeError('fetch failed');
     const prefix = '/api/2.0/mlflow/';
     const method = init.method ?? 'GET';
@@ -233,7 +267,11 @@ export class ScriptedMlflow {
   }
 
   private serve(r: FakeRequest): Response {
-    if (r.path === '/version') return new Response(this.mlflow2 ? '2.22.1' : '3.17.2', { status: 200, headers: { 'Content-Type': 'text/plain' } });
+    if (r.path === '/version')
+      return new Response(this.mlflow2 ? '2.22.1' : '3.17.2', {
+        status: 200,
+        headers: { 'Content-Type': 'text/plain' },
+      });
     if (r.path.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
       const path = decodeURIComponent(r.path.slice('/api/2.0/mlflow-artifacts/artifacts/'.length));
       if (r.method === 'PUT') {
@@ -241,38 +279,76 @@ export class ScriptedMlflow {
         return new Response(null, { status: 200 }); // MLflow 3's answer: an empty 200
       }
       const bytes = this.db.files.get(path);
-      return bytes === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `File ${path} not found`) : new Response(bytes as BodyInit);
+      return bytes === undefined
+        ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `File ${path} not found`)
+        : new Response(bytes as BodyInit);
     }
     const b = r.body as Record<string, unknown>;
     const run = (id: unknown) => this.db.runs.get(String(id));
     const active = (x: FakeRun) =>
-      x.info.lifecycle_stage === 'active' ? undefined : mlflowError(400, 'INVALID_PARAMETER_VALUE', `The run ${x.info.run_id} must be in the 'active' state. Current state is ${x.info.lifecycle_stage}.`);
+      x.info.lifecycle_stage === 'active'
+        ? undefined
+        : mlflowError(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `The run ${x.info.run_id} must be in the 'active' state. Current state is ${x.info.lifecycle_stage}.`,
+          );
     switch (`${r.method} ${r.endpoint}`) {
       case 'GET experiments/get': {
         const e = this.db.experiments.get(String(b.experiment_id));
-        return e === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`) : json({ experiment: e });
+        return e === undefined
+          ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`)
+          : json({ experiment: e });
       }
       case 'GET experiments/get-by-name': {
         const e = this.experimentByName(String(b.experiment_name));
-        return e === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Could not find experiment with name '${String(b.experiment_name)}'`) : json({ experiment: e });
+        return e === undefined
+          ? mlflowError(
+              404,
+              'RESOURCE_DOES_NOT_EXIST',
+              `Could not find experiment with name '${String(b.experiment_name)}'`,
+            )
+          : json({ experiment: e });
       }
       case 'POST experiments/create': {
-        if (this.experimentByName(String(b.name))) return mlflowError(400, 'RESOURCE_ALREADY_EXISTS', `Experiment '${String(b.name)}' already exists.`);
+        if (this.experimentByName(String(b.name)))
+          return mlflowError(400, 'RESOURCE_ALREADY_EXISTS', `Experiment '${String(b.name)}' already exists.`);
         const id = String(this.db.nextExperiment++);
-        this.db.experiments.set(id, { experiment_id: id, name: String(b.name), lifecycle_stage: 'active', creation_time: Date.now() });
+        this.db.experiments.set(id, {
+          experiment_id: id,
+          name: String(b.name),
+          lifecycle_stage: 'active',
+          creation_time: Date.now(),
+        });
         return json({ experiment_id: id });
       }
       case 'POST runs/create': {
         const e = this.db.experiments.get(String(b.experiment_id));
         if (e === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'No such experiment');
-        if (e.lifecycle_stage !== 'active' || e.name === this.refuseRunsIn) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`);
+        if (e.lifecycle_stage !== 'active' || e.name === this.refuseRunsIn)
+          return mlflowError(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`,
+          );
         let created: FakeRun | undefined;
         for (let copy = 0; copy < this.createCopies; copy++) {
           const runId = (++this.runCounter).toString(16).padStart(32, '0');
           created = {
-            info: { run_id: runId, experiment_id: e.experiment_id, run_name: String(b.run_name), status: 'RUNNING', start_time: Number(b.start_time), lifecycle_stage: 'active', artifact_uri: `mlflow-artifacts:/${e.experiment_id}/${runId}/artifacts` },
+            info: {
+              run_id: runId,
+              experiment_id: e.experiment_id,
+              run_name: String(b.run_name),
+              status: 'RUNNING',
+              start_time: Number(b.start_time),
+              lifecycle_stage: 'active',
+              artifact_uri: `mlflow-artifacts:/${e.experiment_id}/${runId}/artifacts`,
+            },
             params: new Map(),
-            tags: new Map([...((b.tags as { key: string; value: string }[]) ?? []).map((t) => [t.key, t.value] as [string, string]), ['mlflow.runName', String(b.run_name)]]),
+            tags: new Map([
+              ...((b.tags as { key: string; value: string }[]) ?? []).map((t) => [t.key, t.value] as [string, string]),
+              ['mlflow.runName', String(b.run_name)],
+            ]),
             metrics: [],
           };
           this.db.runs.set(runId, created);
@@ -281,7 +357,9 @@ export class ScriptedMlflow {
       }
       case 'GET runs/get': {
         const x = run(b.run_id);
-        return x === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`) : json({ run: this.runJson(x) });
+        return x === undefined
+          ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`)
+          : json({ run: this.runJson(x) });
       }
       case 'POST runs/delete': {
         const x = run(b.run_id);
@@ -291,7 +369,8 @@ export class ScriptedMlflow {
       }
       case 'POST runs/update': {
         const x = run(b.run_id);
-        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        if (x === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
         const refused = active(x);
         if (refused) return refused;
         x.info.status = String(b.status);
@@ -300,18 +379,27 @@ export class ScriptedMlflow {
       }
       case 'POST runs/log-batch': {
         const x = run(b.run_id);
-        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        if (x === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
         const refused = active(x);
         if (refused) return refused;
         const params = (b.params as { key: string; value: string }[]) ?? [];
         for (const p of params) {
           const old = x.params.get(p.key);
-          if (old !== undefined && old !== p.value) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}'`);
+          if (old !== undefined && old !== p.value)
+            return mlflowError(
+              400,
+              'INVALID_PARAMETER_VALUE',
+              `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${old}'`,
+            );
         }
         for (const p of params) if (!this.dropParams.has(p.key)) x.params.set(p.key, p.value);
         for (const t of (b.tags as { key: string; value: string }[]) ?? []) x.tags.set(t.key, t.value);
         const seen = this.pointsOf(x);
-        if (this.refusesRepeatedNaN && ((b.metrics as FakeRun['metrics']) ?? []).some((m) => Number.isNaN(Number(m.value)) && seen.has(pointKey(m)))) {
+        if (
+          this.refusesRepeatedNaN &&
+          ((b.metrics as FakeRun['metrics']) ?? []).some((m) => Number.isNaN(Number(m.value)) && seen.has(pointKey(m)))
+        ) {
           return mlflowError(
             400,
             'BAD_REQUEST',
@@ -329,36 +417,63 @@ export class ScriptedMlflow {
       }
       case 'GET metrics/get-history': {
         const x = run(b.run_id);
-        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        if (x === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
         // MLflow 3.2+: ordered by (timestamp, step, value), paged by an offset token when max_results is sent.
-        const stored = (v: number | string) => (Number.isNaN(Number(v)) ? 0 : Math.min(Math.max(Number(v), -Number.MAX_VALUE), Number.MAX_VALUE));
+        const stored = (v: number | string) =>
+          Number.isNaN(Number(v)) ? 0 : Math.min(Math.max(Number(v), -Number.MAX_VALUE), Number.MAX_VALUE);
         const all = x.metrics
           .filter((m) => m.key === String(b.metric_key))
           .sort((p, q) => p.timestamp - q.timestamp || p.step - q.step || stored(p.value) - stored(q.value));
         if (b.page_token !== undefined && this.mlflow2) {
           // MLflow 2's SQL store pages nothing and refuses a token.
-          return mlflowError(400, 'INVALID_PARAMETER_VALUE', `The SQLAlchemyStore backend does not support pagination for the \`get_metric_history\` API. Supplied argument \`page_token\` '${String(b.page_token)}' must be \`None\`.`);
+          return mlflowError(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `The SQLAlchemyStore backend does not support pagination for the \`get_metric_history\` API. Supplied argument \`page_token\` '${String(b.page_token)}' must be \`None\`.`,
+          );
         }
-        const offset = b.page_token === undefined ? 0 : (JSON.parse(atob(String(b.page_token))) as { offset: number }).offset;
+        const offset =
+          b.page_token === undefined ? 0 : (JSON.parse(atob(String(b.page_token))) as { offset: number }).offset;
         const max = b.max_results === undefined ? undefined : Number(b.max_results);
-        if (max !== undefined && !(max > 0)) return mlflowError(400, 'INVALID_PARAMETER_VALUE', `Invalid value ${max} for parameter 'max_results' supplied. It must be a positive integer.`);
+        if (max !== undefined && !(max > 0))
+          return mlflowError(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `Invalid value ${max} for parameter 'max_results' supplied. It must be a positive integer.`,
+          );
         const page = all.slice(offset, max === undefined ? undefined : offset + max);
-        const metrics = page.map((m) => ({ key: m.key, value: Number.isNaN(Number(m.value)) ? 'NaN' : stored(m.value), timestamp: m.timestamp, step: m.step }));
+        const metrics = page.map((m) => ({
+          key: m.key,
+          value: Number.isNaN(Number(m.value)) ? 'NaN' : stored(m.value),
+          timestamp: m.timestamp,
+          step: m.step,
+        }));
         const more = max !== undefined && offset + max < all.length;
-        return json(more ? { metrics, next_page_token: btoa(JSON.stringify({ offset: offset + max })) } : metrics.length > 0 ? { metrics } : {});
+        return json(
+          more
+            ? { metrics, next_page_token: btoa(JSON.stringify({ offset: offset + max })) }
+            : metrics.length > 0
+              ? { metrics }
+              : {},
+        );
       }
       case 'POST runs/search':
         return json({ runs: this.search(b).map((x) => this.runJson(x)) });
       case 'GET artifacts/list': {
         const x = run(b.run_id);
         if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'not found');
-        return json({ files: listDir(this.db.files, x.info.artifact_uri, b.path === undefined ? undefined : String(b.path)) });
+        return json({
+          files: listDir(this.db.files, x.info.artifact_uri, b.path === undefined ? undefined : String(b.path)),
+        });
       }
       case 'POST runs/outputs': {
         const x = run(b.run_id);
-        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        if (x === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
         const linked = this.db.outputs.get(x.info.run_id) ?? [];
-        for (const m of (b.models as { model_id: string }[]) ?? []) if (!linked.includes(m.model_id)) linked.push(m.model_id);
+        for (const m of (b.models as { model_id: string }[]) ?? [])
+          if (!linked.includes(m.model_id)) linked.push(m.model_id);
         this.db.outputs.set(x.info.run_id, linked);
         return json({});
       }
@@ -378,7 +493,8 @@ export class ScriptedMlflow {
     const [, id, listing] = route;
     if (id === undefined && r.method === 'POST') {
       const e = this.db.experiments.get(String(b.experiment_id));
-      if (e === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`);
+      if (e === undefined)
+        return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`);
       const modelId = `m-${(++this.modelCounter).toString(16).padStart(32, '0')}`;
       const model: FakeLoggedModel = {
         info: {
@@ -399,12 +515,14 @@ export class ScriptedMlflow {
       const experiments = new Set((b.experiment_ids as string[]) ?? []);
       let models = [...this.db.models.values()].filter((m) => experiments.has(m.info.experiment_id));
       const tag = /^tags\.`([^`]+)`\s*=\s*'([^']*)'$/.exec(String(b.filter ?? ''));
-      if (b.filter !== undefined && tag === null) throw new Error(`scripted MLflow: unsupported logged-model filter ${String(b.filter)}`);
+      if (b.filter !== undefined && tag === null)
+        throw new Error(`scripted MLflow: unsupported logged-model filter ${String(b.filter)}`);
       if (tag !== null) models = models.filter((m) => m.info.tags.some((t) => t.key === tag[1] && t.value === tag[2]));
       return json(models.length === 0 ? {} : { models });
     }
     const model = id === undefined ? undefined : this.db.models.get(decodeURIComponent(id));
-    if (model === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${String(id)}' not found.`);
+    if (model === undefined)
+      return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${String(id)}' not found.`);
     if (listing !== undefined && r.method === 'GET') {
       const dir = b.artifact_directory_path === undefined ? undefined : String(b.artifact_directory_path);
       return json({ root_uri: model.info.artifact_uri, files: listDir(this.db.files, model.info.artifact_uri, dir) });
@@ -427,19 +545,34 @@ export class ScriptedMlflow {
     const rm = this.db.registered.get(name);
     const rmMissing = () => mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Registered Model with name=${name} not found`);
     const version = (v: unknown) => this.db.versions.get(`${name}\u0000${String(v)}`);
-    const versionJson = (v: FakeVersion) => ({ ...v, aliases: [...(rm?.aliases ?? [])].filter(([, n]) => n === v.version).map(([a]) => a) });
+    const versionJson = (v: FakeVersion) => ({
+      ...v,
+      aliases: [...(rm?.aliases ?? [])].filter(([, n]) => n === v.version).map(([a]) => a),
+    });
     switch (`${r.method} ${r.endpoint}`) {
       case 'POST registered-models/create':
-        if (rm !== undefined) return mlflowError(400, 'RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
+        if (rm !== undefined)
+          return mlflowError(400, 'RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
         this.db.registered.set(name, { name, aliases: new Map() });
         return json({ registered_model: { name } });
       case 'GET registered-models/get':
         if (rm === undefined) return rmMissing();
-        return json({ registered_model: { name, ...(rm.aliases.size === 0 ? {} : { aliases: [...rm.aliases].map(([alias, v]) => ({ alias, version: v })) }) } });
+        return json({
+          registered_model: {
+            name,
+            ...(rm.aliases.size === 0 ? {} : { aliases: [...rm.aliases].map(([alias, v]) => ({ alias, version: v })) }),
+          },
+        });
       case 'POST model-versions/create': {
         if (rm === undefined) return rmMissing();
         const next = String(Math.max(0, ...this.versionsOf(name).map((v) => Number(v.version))) + 1);
-        const created: FakeVersion = { name, version: next, source: String(b.source), status: 'READY', tags: (b.tags as FakeVersion['tags']) ?? [] };
+        const created: FakeVersion = {
+          name,
+          version: next,
+          source: String(b.source),
+          status: 'READY',
+          tags: (b.tags as FakeVersion['tags']) ?? [],
+        };
         if (b.run_id !== undefined) created.run_id = String(b.run_id);
         if (b.model_id !== undefined) created.model_id = String(b.model_id);
         this.db.versions.set(`${name}\u0000${next}`, created);
@@ -447,22 +580,40 @@ export class ScriptedMlflow {
       }
       case 'GET model-versions/get': {
         const v = version(b.version);
-        return v === undefined ? mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${name}, version=${String(b.version)}) not found`) : json({ model_version: versionJson(v) });
+        return v === undefined
+          ? mlflowError(
+              404,
+              'RESOURCE_DOES_NOT_EXIST',
+              `Model Version (name=${name}, version=${String(b.version)}) not found`,
+            )
+          : json({ model_version: versionJson(v) });
       }
       case 'GET model-versions/search': {
         const m = /^name = '([^']*)' AND tags\.`([^`]+)` = '([^']*)'$/.exec(String(b.filter));
         if (m === null) throw new Error(`scripted MLflow: unsupported model-version filter ${String(b.filter)}`);
-        const found = [...this.db.versions.values()].filter((v) => v.name === m[1] && v.tags.some((t) => t.key === m[2] && t.value === m[3]));
+        const found = [...this.db.versions.values()].filter(
+          (v) => v.name === m[1] && v.tags.some((t) => t.key === m[2] && t.value === m[3]),
+        );
         return json(found.length === 0 ? {} : { model_versions: found.map((v) => ({ ...v })) });
       }
       case 'DELETE model-versions/delete':
-        if (version(b.version) === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${name}, version=${String(b.version)}) not found`);
+        if (version(b.version) === undefined)
+          return mlflowError(
+            404,
+            'RESOURCE_DOES_NOT_EXIST',
+            `Model Version (name=${name}, version=${String(b.version)}) not found`,
+          );
         this.db.versions.delete(`${name}\u0000${String(b.version)}`);
         for (const [alias, v] of rm?.aliases ?? []) if (v === String(b.version)) rm!.aliases.delete(alias);
         return json({});
       case 'POST registered-models/alias':
         if (rm === undefined) return rmMissing();
-        if (version(b.version) === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=${name}, version=${String(b.version)}) not found`);
+        if (version(b.version) === undefined)
+          return mlflowError(
+            404,
+            'RESOURCE_DOES_NOT_EXIST',
+            `Model Version (name=${name}, version=${String(b.version)}) not found`,
+          );
         rm.aliases.set(String(b.alias), String(b.version));
         return json({});
       case 'DELETE registered-models/alias':
@@ -487,7 +638,9 @@ export class ScriptedMlflow {
     const filter = String(b.filter ?? '');
     const experiments = new Set((b.experiment_ids as string[]) ?? []);
     const view = String(b.run_view_type ?? 'ACTIVE_ONLY');
-    let runs = [...this.db.runs.values()].filter((x) => experiments.has(x.info.experiment_id) && (view === 'ALL' || x.info.lifecycle_stage === 'active'));
+    let runs = [...this.db.runs.values()].filter(
+      (x) => experiments.has(x.info.experiment_id) && (view === 'ALL' || x.info.lifecycle_stage === 'active'),
+    );
     for (const clause of filter.split(/\s+AND\s+/i).filter(Boolean)) {
       let m: RegExpExecArray | null;
       if ((m = /^tags\.`([^`]+)`\s*=\s*'([^']*)'$/.exec(clause))) {
@@ -513,7 +666,13 @@ export class ScriptedMlflow {
     const latest = new Map<string, FakeRun['metrics'][number]>();
     for (const m of x.metrics) {
       const old = latest.get(m.key);
-      if (old === undefined || m.step > old.step || (m.step === old.step && (m.timestamp > old.timestamp || (m.timestamp === old.timestamp && Number(m.value) > Number(old.value))))) latest.set(m.key, m);
+      if (
+        old === undefined ||
+        m.step > old.step ||
+        (m.step === old.step &&
+          (m.timestamp > old.timestamp || (m.timestamp === old.timestamp && Number(m.value) > Number(old.value))))
+      )
+        latest.set(m.key, m);
     }
     return {
       info: { ...x.info },

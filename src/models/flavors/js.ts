@@ -37,11 +37,15 @@ export interface JsLoadContext {
 
 export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Predictor> {
   if (typeof flavor?.code !== 'string' || typeof flavor.sha256 !== 'string') {
-    throw invalidParameter("The model's mlflow_edge_js flavor must name its code file and sha256 (code, sha256). Log the model again with run.logModel(name, { code }).", { field: 'flavors.mlflow_edge_js' });
+    throw invalidParameter(
+      "The model's mlflow_edge_js flavor must name its code file and sha256 (code, sha256). Log the model again with run.logModel(name, { code }).",
+      { field: 'flavors.mlflow_edge_js' },
+    );
   }
   // Every path and URI the MLmodel names is checked before any file is read or any code runs.
   modelFilePath(flavor.code, `flavors.${FLAVOR_JS}.code`);
-  for (const [name, path] of Object.entries(flavor.artifacts ?? {})) modelFilePath(path, `flavors.${FLAVOR_JS}.artifacts.${name}`);
+  for (const [name, path] of Object.entries(flavor.artifacts ?? {}))
+    modelFilePath(path, `flavors.${FLAVOR_JS}.artifacts.${name}`);
   for (const uri of Object.values(flavor.models ?? {})) parseModelUri(uri);
   if (!ctx.allowCode) {
     throw new MlflowEdgeError(
@@ -59,13 +63,21 @@ export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Pred
     );
   }
   const api = new URL(MODEL_API, import.meta.url).href;
-  const source = new TextDecoder().decode(bytes).replace(/(from\s*|import\s*\(\s*|import\s+)(['"])mlflow-edge\/model\2/g, (_, lead: string, q: string) => `${lead}${q}${api}${q}`);
+  const source = new TextDecoder()
+    .decode(bytes)
+    .replace(
+      /(from\s*|import\s*\(\s*|import\s+)(['"])mlflow-edge\/model\2/g,
+      (_, lead: string, q: string) => `${lead}${q}${api}${q}`,
+    );
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  let model;
+  let model: Awaited<ReturnType<typeof collectModel>>;
   try {
     model = await collectModel(() => import(/* @vite-ignore */ url));
   } catch (error) {
-    throw invalidParameter(`The model's code failed to load: ${(error as Error).message}. Fix the module and log it again.`, { field: flavor.code });
+    throw invalidParameter(
+      `The model's code failed to load: ${(error as Error).message}. Fix the module and log it again.`,
+      { field: flavor.code },
+    );
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -76,10 +88,13 @@ export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Pred
     );
   }
   const context: ModelContext = { artifacts: {}, models: {} };
-  for (const [name, path] of Object.entries(flavor.artifacts ?? {})) context.artifacts[name] = new Blob([(await ctx.file(path)) as Uint8Array<ArrayBuffer>]);
+  for (const [name, path] of Object.entries(flavor.artifacts ?? {}))
+    context.artifacts[name] = new Blob([(await ctx.file(path)) as Uint8Array<ArrayBuffer>]);
   for (const [name, uri] of Object.entries(flavor.models ?? {})) context.models[name] = await ctx.loadModel(uri);
   const thrown = (what: string, error: unknown) =>
-    new MlflowEdgeError('BAD_REQUEST', `The model's ${what} threw: ${(error as Error)?.message ?? String(error)}`, { field: flavor.code });
+    new MlflowEdgeError('BAD_REQUEST', `The model's ${what} threw: ${(error as Error)?.message ?? String(error)}`, {
+      field: flavor.code,
+    });
   try {
     await model.load?.(context);
   } catch (error) {
@@ -102,7 +117,9 @@ export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Pred
 function modelInput(input: PredictInput): unknown {
   if (input.kind === 'columns') {
     const names = Object.keys(input.columns);
-    return Array.from({ length: input.rows }, (_, i) => Object.fromEntries(names.map((n) => [n, input.columns[n]![i]])));
+    return Array.from({ length: input.rows }, (_, i) =>
+      Object.fromEntries(names.map((n) => [n, input.columns[n]![i]])),
+    );
   }
   const names = Object.keys(input.tensors);
   return names.length === 1 && names[0] === UNNAMED_INPUT ? input.tensors[UNNAMED_INPUT] : input.tensors;

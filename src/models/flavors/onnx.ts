@@ -73,7 +73,7 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
   try {
     info = await ready;
   } catch (error) {
-    releaseSession(key);
+    void releaseSession(key); // the session failed to open: nothing to wait for
     throw error;
   }
   const { session, inputTypes, inputNames, outputNames } = info;
@@ -94,7 +94,11 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
       try {
         results = await session.run(feeds);
       } catch (error) {
-        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `The ONNX model refused the input: ${(error as Error).message}`, { field: inputNames.join(', ') });
+        throw new MlflowEdgeError(
+          'INVALID_PARAMETER_VALUE',
+          `The ONNX model refused the input: ${(error as Error).message}`,
+          { field: inputNames.join(', ') },
+        );
       }
       const out: Record<string, Tensor> = {};
       for (const name of outputNames) {
@@ -117,7 +121,10 @@ function feedTensors(input: PredictInput, inputNames: readonly string[]): Record
     const entries = Object.entries(input.tensors);
     if (entries.length === 1 && entries[0]![0] === UNNAMED_INPUT) {
       if (inputNames.length !== 1) {
-        throw invalidParameter(`This ONNX model has ${inputNames.length} inputs (${inputNames.join(', ')}): pass them by name, as { name: tensor }.`, { field: UNNAMED_INPUT });
+        throw invalidParameter(
+          `This ONNX model has ${inputNames.length} inputs (${inputNames.join(', ')}): pass them by name, as { name: tensor }.`,
+          { field: UNNAMED_INPUT },
+        );
       }
       return { [inputNames[0]!]: entries[0]![1] };
     }
@@ -133,17 +140,36 @@ function feedTensors(input: PredictInput, inputNames: readonly string[]): Record
   const out: Record<string, Tensor> = {};
   for (const name of inputNames) {
     const column = input.columns[name];
-    if (column === undefined) throw invalidParameter(`The ONNX model needs an input named '${name}'.`, { field: name, expected: inputNames });
+    if (column === undefined)
+      throw invalidParameter(`The ONNX model needs an input named '${name}'.`, { field: name, expected: inputNames });
     out[name] = { data: Float32Array.from(column, Number), shape: [column.length], dtype: 'float32' };
   }
   return out;
 }
 
-const ORT_TYPES: Record<string, string> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', int8: 'int8', uint8: 'uint8', int16: 'int16', uint16: 'uint16', bool: 'bool', string: 'string', float16: 'float16', uint32: 'uint32', uint64: 'uint64' };
+const ORT_TYPES: Record<string, string> = {
+  float32: 'float32',
+  float64: 'float64',
+  int32: 'int32',
+  int64: 'int64',
+  int8: 'int8',
+  uint8: 'uint8',
+  int16: 'int16',
+  uint16: 'uint16',
+  bool: 'bool',
+  string: 'string',
+  float16: 'float16',
+  uint32: 'uint32',
+  uint64: 'uint64',
+};
 
 function ortType(dtype: string): string {
   const t = ORT_TYPES[dtype];
-  if (t === undefined) throw invalidParameter(`Tensors of dtype ${dtype} cannot be fed to onnxruntime-web.`, { field: 'dtype', received: dtype });
+  if (t === undefined)
+    throw invalidParameter(`Tensors of dtype ${dtype} cannot be fed to onnxruntime-web.`, {
+      field: 'dtype',
+      received: dtype,
+    });
   return t;
 }
 

@@ -37,7 +37,11 @@ export function yamlFloat(x: number): string {
 export function numberScalar(value: number, kind: NumberKind | undefined): ScalarNode {
   const integral = Number.isInteger(value);
   if (integral && (kind === 'int' || (kind === undefined && Number.isSafeInteger(value)))) {
-    return { kind: 'scalar', tag: 'int', value: Number.isSafeInteger(value) ? String(value) : BigInt(value).toString() };
+    return {
+      kind: 'scalar',
+      tag: 'int',
+      value: Number.isSafeInteger(value) ? String(value) : BigInt(value).toString(),
+    };
   }
   return { kind: 'scalar', tag: 'float', value: yamlFloat(value) };
 }
@@ -96,7 +100,10 @@ export class Representer {
           }
         }
         for (const { key } of entries) {
-          node.pairs.push([keyScalar(key, keyMeta?.get(key)), this.represent(value[key], kinds?.get(key), `${path}.${key}`)]);
+          node.pairs.push([
+            keyScalar(key, keyMeta?.get(key)),
+            this.represent(value[key], kinds?.get(key), `${path}.${key}`),
+          ]);
         }
         return node;
       }
@@ -517,10 +524,10 @@ export class Emitter {
         }
         if (ch !== null) {
           const code = ch.codePointAt(0) as number;
-          const escape = ESCAPES[ch];
+          const escaped = ESCAPES[ch];
           const data =
-            escape !== undefined
-              ? `\\${escape}`
+            escaped !== undefined
+              ? `\\${escaped}`
               : code <= 0xff
                 ? `\\x${hex(code, 2)}`
                 : code <= 0xffff

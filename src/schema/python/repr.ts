@@ -50,15 +50,24 @@ export function pyRepr(value: unknown): string {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'string') return pyStrRepr(value);
   if (value instanceof Date) return pyStrRepr(pyIsoformat(value));
-  if (value instanceof Uint8Array) return `b'${Array.from(value, (b) => (b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('')}'`;
-  if (Array.isArray(value) || isTypedArray(value)) return `[${Array.from(value as ArrayLike<unknown>, pyRepr).join(', ')}]`;
-  if (isPlainObject(value)) return `{${Object.entries(value).map(([k, v]) => `${pyStrRepr(k)}: ${pyRepr(v)}`).join(', ')}}`;
+  if (value instanceof Uint8Array)
+    return `b'${Array.from(value, (b) => (b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('')}'`;
+  if (Array.isArray(value) || isTypedArray(value))
+    return `[${Array.from(value as ArrayLike<unknown>, pyRepr).join(', ')}]`;
+  if (isPlainObject(value))
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${pyStrRepr(k)}: ${pyRepr(v)}`)
+      .join(', ')}}`;
   return String(value);
 }
 
 /** Python's `str()`: like repr, except a top-level string is printed bare. */
 export function pyStr(value: unknown): string {
-  return typeof value === 'string' ? value : value instanceof Date ? pyIsoformat(value).replace('T', ' ') : pyRepr(value);
+  return typeof value === 'string'
+    ? value
+    : value instanceof Date
+      ? pyIsoformat(value).replace('T', ' ')
+      : pyRepr(value);
 }
 
 /** Python tuple repr of a shape: `(-1, 4)`, `(5,)`, `()`. */

@@ -46,10 +46,10 @@ export function parseIdentifier(
     );
   }
   if (entity === 'dataset' && !DATASET_KEYS.has(key)) {
-    throw invalidParameter(
-      `Invalid dataset key '${key}' specified. Valid keys are '${pySet(DATASET_KEYS)}'.`,
-      { ...details, key },
-    );
+    throw invalidParameter(`Invalid dataset key '${key}' specified. Valid keys are '${pySet(DATASET_KEYS)}'.`, {
+      ...details,
+      key,
+    });
   }
   return { entity, key };
 }

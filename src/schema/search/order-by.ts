@@ -4,7 +4,13 @@ import { invalidParameter } from '../errors.js';
 import { parseIdentifier } from './identifier.js';
 import { numericAttribute, own, storedMetric, stringAttribute } from './run-values.js';
 import { type Token, tokenize } from './tokenizer.js';
-import { type Entity, NUMERIC_ATTRIBUTES, ORDER_BY_ATTRIBUTE_KEYS, ORDER_BY_HELP, translateKeyAlias } from './vocabulary.js';
+import {
+  type Entity,
+  NUMERIC_ATTRIBUTES,
+  ORDER_BY_ATTRIBUTE_KEYS,
+  ORDER_BY_HELP,
+  translateKeyAlias,
+} from './vocabulary.js';
 
 export type RunComparator = (a: Run, b: Run) => number;
 

@@ -52,7 +52,9 @@ export function tensorsToColumns(tensors: Record<string, Tensor>, schema: Schema
       dtypes[name] = t.dtype;
     } else {
       const inner = shapeSize(t.shape.slice(1));
-      columns[name] = Array.from({ length: t.shape[0] ?? 0 }, (_, i) => nest(values.slice(i * inner, (i + 1) * inner), t.shape.slice(1)));
+      columns[name] = Array.from({ length: t.shape[0] ?? 0 }, (_, i) =>
+        nest(values.slice(i * inner, (i + 1) * inner), t.shape.slice(1)),
+      );
       dtypes[name] = 'object';
     }
   }

@@ -6,7 +6,15 @@
  * exact (see the module comment of schema/signature.ts).
  */
 import { pyRepr, pyTypeName } from '../python.js';
-import { cleanDtype, DATATYPE_TO_DTYPE, DATATYPE_TO_NUMPY_STR, dtypeInfo, INT_RANGES, jsValueDtype, typedArrayFor } from './dtypes.js';
+import {
+  cleanDtype,
+  DATATYPE_TO_DTYPE,
+  DATATYPE_TO_NUMPY_STR,
+  dtypeInfo,
+  INT_RANGES,
+  jsValueDtype,
+  typedArrayFor,
+} from './dtypes.js';
 import { schemaError } from './schema-error.js';
 import type { DataType } from './types.js';
 import { b64decode, isMissing, parseIsoDatetime } from './values.js';
@@ -63,7 +71,12 @@ function incompatibleFor(t: DataType, ctx: Ctx): Incompatible {
  * `dtype` is the numpy dtype when the values came from a typed array / tensor; then numpy's
  * rules apply. Otherwise the values are JSON-like JS values.
  */
-export function enforceDataTypeValues(values: readonly unknown[], t: DataType, dtype: string | undefined, ctx: Ctx): unknown[] {
+export function enforceDataTypeValues(
+  values: readonly unknown[],
+  t: DataType,
+  dtype: string | undefined,
+  ctx: Ctx,
+): unknown[] {
   const incompatible = incompatibleFor(t, ctx);
   if (dtype !== undefined && dtype !== 'object') return enforceNumpyValues(values, t, dtype, incompatible);
   switch (t) {
@@ -84,7 +97,12 @@ export function enforceDataTypeValues(values: readonly unknown[], t: DataType, d
 }
 
 /** numpy's safe casts (`np.can_cast`), plus MLflow's int64 → float rule for columns of 0/1 and its acceptance of any datetime64. */
-function enforceNumpyValues(values: readonly unknown[], t: DataType, dtype: string, incompatible: Incompatible): unknown[] {
+function enforceNumpyValues(
+  values: readonly unknown[],
+  t: DataType,
+  dtype: string,
+  incompatible: Incompatible,
+): unknown[] {
   const target = DATATYPE_TO_DTYPE[t];
   const from = cleanDtype(dtype);
   const fi = dtypeInfo(from);
@@ -119,7 +137,12 @@ function wrongKind(v: unknown, i: number, ctx: Ctx, hint: string, incompatible: 
 }
 
 /** booleans / strings as they are; null kept; nothing is converted (numbers are not stringified). */
-function enforceBooleansOrStrings(values: readonly unknown[], t: 'boolean' | 'string', ctx: Ctx, incompatible: Incompatible): unknown[] {
+function enforceBooleansOrStrings(
+  values: readonly unknown[],
+  t: 'boolean' | 'string',
+  ctx: Ctx,
+  incompatible: Incompatible,
+): unknown[] {
   const hint = t === 'boolean' ? 'Pass true/false.' : 'Pass text (convert the value with String()).';
   return values.map((v, i) => {
     if (v === null || v === undefined) return null;
@@ -129,11 +152,18 @@ function enforceBooleansOrStrings(values: readonly unknown[], t: 'boolean' | 'st
 }
 
 /** Whole numbers within range, or bigints; a missing value is an error (Python's integers cannot be missing). */
-function enforceIntegers(values: readonly unknown[], t: 'integer' | 'long', ctx: Ctx, incompatible: Incompatible): unknown[] {
+function enforceIntegers(
+  values: readonly unknown[],
+  t: 'integer' | 'long',
+  ctx: Ctx,
+  incompatible: Incompatible,
+): unknown[] {
   const target = DATATYPE_TO_DTYPE[t];
   const [min, max] = INT_RANGES[target] ?? [0n, 0n];
   const hasMissing = values.some(isMissing);
-  const allIntegral = values.every((v) => isMissing(v) || typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)));
+  const allIntegral = values.every(
+    (v) => isMissing(v) || typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)),
+  );
   return values.map((v, i) => {
     if (typeof v === 'number' && Number.isInteger(v)) {
       const fitsInt64 = v >= -(2 ** 63) && v < 2 ** 63;
@@ -142,19 +172,32 @@ function enforceIntegers(values: readonly unknown[], t: 'integer' | 'long', ctx:
         incompatible(
           fitsInt64 ? 'int64' : 'float64',
           `The value ${v} at ${ctx.where(i)} does not fit in ${target}.`,
-          t === 'integer' ? 'Declare the column as long, or pass smaller values.' : 'Pass values within the int64 range (BigInt for exact large integers).',
+          t === 'integer'
+            ? 'Declare the column as long, or pass smaller values.'
+            : 'Pass values within the int64 range (BigInt for exact large integers).',
           i,
         );
       }
       return v;
     }
     if (typeof v === 'bigint') {
-      if (v < min || v > max) incompatible('int64', `The value ${v} at ${ctx.where(i)} does not fit in ${target}.`, 'Pass smaller values.', i);
+      if (v < min || v > max)
+        incompatible(
+          'int64',
+          `The value ${v} at ${ctx.where(i)} does not fit in ${target}.`,
+          'Pass smaller values.',
+          i,
+        );
       return t === 'integer' ? Number(v) : v;
     }
     if (isMissing(v) || typeof v === 'number') {
       if (hasMissing && allIntegral) {
-        incompatible('float64', `The value at ${ctx.where(i)} is missing (${v === null ? 'null' : String(v)}).${MISSING_INT_HINT}`, '', i);
+        incompatible(
+          'float64',
+          `The value at ${ctx.where(i)} is missing (${v === null ? 'null' : String(v)}).${MISSING_INT_HINT}`,
+          '',
+          i,
+        );
       }
       return incompatible(
         'float64',
@@ -168,13 +211,24 @@ function enforceIntegers(values: readonly unknown[], t: 'integer' | 'long', ctx:
 }
 
 /** Any number (null becomes NaN; `float` rounds to float32); bigints only when every one is 0 or 1. */
-function enforceFloats(values: readonly unknown[], t: 'float' | 'double', ctx: Ctx, incompatible: Incompatible): unknown[] {
+function enforceFloats(
+  values: readonly unknown[],
+  t: 'float' | 'double',
+  ctx: Ctx,
+  incompatible: Incompatible,
+): unknown[] {
   const bigsAreBits = values.every((v) => typeof v !== 'bigint' || v === 0n || v === 1n);
   return values.map((v, i) => {
     if (v === null || v === undefined) return NaN;
     if (typeof v === 'number') return t === 'float' ? Math.fround(v) : v;
     if (typeof v === 'bigint') {
-      if (!bigsAreBits) incompatible('int64', `The value ${v}n at ${ctx.where(i)} is a BigInt (int64).`, 'Pass JavaScript numbers for a floating-point column.', i);
+      if (!bigsAreBits)
+        incompatible(
+          'int64',
+          `The value ${v}n at ${ctx.where(i)} is a BigInt (int64).`,
+          'Pass JavaScript numbers for a floating-point column.',
+          i,
+        );
       return Number(v);
     }
     return wrongKind(v, i, ctx, 'Pass numbers.', incompatible);
@@ -188,7 +242,15 @@ function enforceBinary(values: readonly unknown[], ctx: Ctx, incompatible: Incom
     if (v instanceof Uint8Array) return v;
     if (v instanceof ArrayBuffer) return new Uint8Array(v);
     if (typeof v === 'string') {
-      return b64decode(v) ?? incompatible('str', `The value at ${ctx.where(i)} is not valid base64.`, 'Send binary data as a Uint8Array or a base64 string.', i);
+      return (
+        b64decode(v) ??
+        incompatible(
+          'str',
+          `The value at ${ctx.where(i)} is not valid base64.`,
+          'Send binary data as a Uint8Array or a base64 string.',
+          i,
+        )
+      );
     }
     return wrongKind(v, i, ctx, 'Pass a Uint8Array or a base64 string.', incompatible);
   });

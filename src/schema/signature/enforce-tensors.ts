@@ -6,7 +6,18 @@
 import { isTypedArray } from '../predicates.js';
 import { pyRepr, pyTuple, pyTypeName } from '../python.js';
 import { cleanDtype, storeAs, typedArrayDtype, typedArrayFor } from './dtypes.js';
-import { castScalar, flattenNested, hasInputNames, isArrayLikeValue, isScalarCell, isTensorObject, nest, nestedShape, shapeSize, tensorFromNested } from './input.js';
+import {
+  castScalar,
+  flattenNested,
+  hasInputNames,
+  isArrayLikeValue,
+  isScalarCell,
+  isTensorObject,
+  nest,
+  nestedShape,
+  shapeSize,
+  tensorFromNested,
+} from './input.js';
 import { describeMissing, schemaError } from './schema-error.js';
 import { type PredictInput, type Schema, type Tensor, type TensorSpec, UNNAMED_INPUT } from './types.js';
 
@@ -16,7 +27,8 @@ export function enforceTensorSpec(name: string, tensor: Tensor, spec: TensorSpec
   const actual = tensor.shape;
   const actualType = cleanDtype(tensor.dtype);
   if (expected.length === 1 && expected[0] === -1 && spec.type === 'object') return tensor;
-  if (expected.length > 1 && expected.slice(1).includes(-1) && actual.length === 1 && actualType === 'object') return tensor;
+  if (expected.length > 1 && expected.slice(1).includes(-1) && actual.length === 1 && actualType === 'object')
+    return tensor;
   const label = spec.name === undefined ? 'the unnamed input tensor' : `tensor '${name}'`;
   if (actual.length !== expected.length || expected.some((d, i) => d !== -1 && d !== actual[i])) {
     throw schemaError(
@@ -50,9 +62,18 @@ export function columnToTensor(name: string | null, values: unknown[], spec: Ten
     );
   }
   const first = values[0];
-  const castAll = (flat: unknown[]): Tensor['data'] => storeAs(spec.type, flat.map((v, i) => castScalar(v, spec.type, field, i)));
+  const castAll = (flat: unknown[]): Tensor['data'] =>
+    storeAs(
+      spec.type,
+      flat.map((v, i) => castScalar(v, spec.type, field, i)),
+    );
   if (isScalarCell(first)) {
-    const shape = spec.shape.length === 1 ? [values.length] : spec.shape.length === 2 && spec.shape[1] === 1 ? [values.length, 1] : null;
+    const shape =
+      spec.shape.length === 1
+        ? [values.length]
+        : spec.shape.length === 2 && spec.shape[1] === 1
+          ? [values.length, 1]
+          : null;
     if (!shape) {
       throw schemaError(
         `The input pandas dataframe column '${name ?? 'None'}' contains scalar values, which requires the shape to be (-1,) or (-1, 1), but got tensor spec shape of ${pyTuple(spec.shape)}. Put one array of shape ${pyTuple(spec.shape.slice(1))} in each cell, or pass a tensor.`,
@@ -110,10 +131,16 @@ export function enforceTensors(input: PredictInput, schema: Schema & { kind: 'te
       const missing = schema.tensors.map((t) => t.name as string).filter((n) => !names.includes(n));
       if (missing.length > 0) {
         const extra = names.filter((n) => !schema.tensors.some((t) => t.name === n));
-        throw schemaError(`${describeMissing(missing, extra)} Add the missing input${missing.length > 1 ? 's' : ''}.`, missing[0] as string, missing, names, {
+        throw schemaError(
+          `${describeMissing(missing, extra)} Add the missing input${missing.length > 1 ? 's' : ''}.`,
+          missing[0] as string,
           missing,
-          extra,
-        });
+          names,
+          {
+            missing,
+            extra,
+          },
+        );
       }
       const tensors: Record<string, Tensor> = {};
       for (const spec of schema.tensors) {
@@ -128,7 +155,10 @@ export function enforceTensors(input: PredictInput, schema: Schema & { kind: 'te
     }
     if (names.length === 1) {
       const n = names[0] as string;
-      return { kind: 'tensors', tensors: { [UNNAMED_INPUT]: columnToTensor(null, input.columns[n] as unknown[], spec) } };
+      return {
+        kind: 'tensors',
+        tensors: { [UNNAMED_INPUT]: columnToTensor(null, input.columns[n] as unknown[], spec) },
+      };
     }
     if (spec.shape.length !== 2 || spec.shape[0] !== -1 || spec.shape[1] !== names.length) {
       throw schemaError(
@@ -144,7 +174,16 @@ export function enforceTensors(input: PredictInput, schema: Schema & { kind: 'te
     for (let r = 0; r < input.rows; r++) for (const n of names) flat.push((input.columns[n] as unknown[])[r]);
     if (common !== undefined) {
       const data = storeAs(common, flat);
-      return { kind: 'tensors', tensors: { [UNNAMED_INPUT]: enforceTensorSpec(UNNAMED_INPUT, { data, shape: [input.rows, names.length], dtype: common }, spec) } };
+      return {
+        kind: 'tensors',
+        tensors: {
+          [UNNAMED_INPUT]: enforceTensorSpec(
+            UNNAMED_INPUT,
+            { data, shape: [input.rows, names.length], dtype: common },
+            spec,
+          ),
+        },
+      };
     }
     const t = tensorFromNested(nest(flat, [input.rows, names.length]), spec.type, UNNAMED_INPUT);
     return { kind: 'tensors', tensors: { [UNNAMED_INPUT]: enforceTensorSpec(UNNAMED_INPUT, t, spec) } };
@@ -153,7 +192,12 @@ export function enforceTensors(input: PredictInput, schema: Schema & { kind: 'te
   const keys = Object.keys(given);
   if (named) {
     let tensors = given;
-    if (keys.length === 1 && keys[0] === UNNAMED_INPUT && schema.tensors.length === 1 && schema.tensors[0]?.name !== UNNAMED_INPUT) {
+    if (
+      keys.length === 1 &&
+      keys[0] === UNNAMED_INPUT &&
+      schema.tensors.length === 1 &&
+      schema.tensors[0]?.name !== UNNAMED_INPUT
+    ) {
       tensors = { [schema.tensors[0]?.name as string]: given[UNNAMED_INPUT] as Tensor };
     }
     const have = Object.keys(tensors);
@@ -185,5 +229,8 @@ export function enforceTensors(input: PredictInput, schema: Schema & { kind: 'te
     );
   }
   const spec = schema.tensors[0] as TensorSpec;
-  return { kind: 'tensors', tensors: { [UNNAMED_INPUT]: enforceTensorSpec(UNNAMED_INPUT, given[UNNAMED_INPUT] as Tensor, spec) } };
+  return {
+    kind: 'tensors',
+    tensors: { [UNNAMED_INPUT]: enforceTensorSpec(UNNAMED_INPUT, given[UNNAMED_INPUT] as Tensor, spec) },
+  };
 }

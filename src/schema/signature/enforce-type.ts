@@ -15,7 +15,14 @@ import type { DataType, PropertySpec, ValueType } from './types.js';
 import { isMissing } from './values.js';
 
 /** `_enforce_type`: one value against an Array/Object/Map/Any/DataType type. */
-export function enforceType(data: unknown, type: ValueType, required: boolean, field: string, path: string, row: number | undefined): unknown {
+export function enforceType(
+  data: unknown,
+  type: ValueType,
+  required: boolean,
+  field: string,
+  path: string,
+  row: number | undefined,
+): unknown {
   const extra = () => (row === undefined ? { path } : { path, row });
   if (type === 'any') return data;
   if (typeof type === 'string') {
@@ -68,7 +75,8 @@ export function enforceType(data: unknown, type: ValueType, required: boolean, f
       return Array.from(data).map((x, i) => enforceType(x, items, required, field, `${path}[${i}]`, row));
     }
     case 'object': {
-      if (!required && (data === null || data === undefined || (isPlainObject(data) && Object.keys(data).length === 0))) return data ?? null;
+      if (!required && (data === null || data === undefined || (isPlainObject(data) && Object.keys(data).length === 0)))
+        return data ?? null;
       if (!isPlainObject(data)) {
         throw schemaError(
           `Failed to enforce schema of '${pyStr(data)}' with type '${typeRepr(type)}'. Expected data to be dictionary, got ${pyTypeName(data)} (at ${path}). Pass an object with keys ${pyRepr(Object.keys(type.properties))}.`,
@@ -79,7 +87,9 @@ export function enforceType(data: unknown, type: ValueType, required: boolean, f
         );
       }
       const present = Object.keys(data).filter((k) => data[k] !== undefined);
-      const missing = Object.entries(type.properties).filter(([k, p]) => p.required && !present.includes(k)).map(([k]) => k);
+      const missing = Object.entries(type.properties)
+        .filter(([k, p]) => p.required && !present.includes(k))
+        .map(([k]) => k);
       if (missing.length > 0) {
         throw schemaError(
           `Missing required properties: ${pySet(missing)} (at ${path}). Add ${missing.map((k) => `'${k}'`).join(', ')} to the object.`,
@@ -120,7 +130,10 @@ export function enforceType(data: unknown, type: ValueType, required: boolean, f
       return out;
     }
     case 'map': {
-      if ((!required || type.values === 'any') && (data === null || data === undefined || (isPlainObject(data) && Object.keys(data).length === 0))) {
+      if (
+        (!required || type.values === 'any') &&
+        (data === null || data === undefined || (isPlainObject(data) && Object.keys(data).length === 0))
+      ) {
         return data ?? null;
       }
       if (!isPlainObject(data)) {

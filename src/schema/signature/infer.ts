@@ -6,7 +6,18 @@ import { isArrayLikeValue, isTensorObject, toTensor } from './input.js';
 import { cloneValue, validateParamValue } from './params.js';
 import { type AnyTypedArray, isPlainObject, isTypedArray } from '../predicates.js';
 import { compareCodePoints, pyJsonDumps, pyRepr, pyStr, pyStrRepr, pyTypeName } from '../python.js';
-import { type ArraySpec, type ColSpec, type DataType, type ModelSignature, type ParamSpec, type PropertySpec, type Schema, type Tensor, UNNAMED_INPUT, type ValueType } from './types.js';
+import {
+  type ArraySpec,
+  type ColSpec,
+  type DataType,
+  type ModelSignature,
+  type ParamSpec,
+  type PropertySpec,
+  type Schema,
+  type Tensor,
+  UNNAMED_INPUT,
+  type ValueType,
+} from './types.js';
 import { cleanDtype, dtypeInfo, typedArrayDtype } from './dtypes.js';
 import { isMissing } from './values.js';
 import { schemaError } from './schema-error.js';
@@ -38,14 +49,17 @@ export function mergeTypes(a: ValueType, b: ValueType): ValueType {
   switch (a.type) {
     case 'array': {
       if (b === 'any' || sameType(a, b)) return a;
-      if (typeof b !== 'object' || b.type !== 'array') throw new InferenceError(`Can't merge array with non-array type`);
-      if (typeof a.items === 'string' && a.items !== 'any') return { type: 'array', items: mergeScalar(a.items, b.items) };
+      if (typeof b !== 'object' || b.type !== 'array')
+        throw new InferenceError(`Can't merge array with non-array type`);
+      if (typeof a.items === 'string' && a.items !== 'any')
+        return { type: 'array', items: mergeScalar(a.items, b.items) };
       return { type: 'array', items: mergeTypes(a.items, b.items) };
     }
     case 'map': {
       if (b === 'any' || sameType(a, b)) return a;
       if (typeof b !== 'object' || b.type !== 'map') throw new InferenceError(`Can't merge map with non-map type`);
-      if (typeof a.values === 'string' && a.values !== 'any') return { type: 'map', values: mergeScalar(a.values, b.values) };
+      if (typeof a.values === 'string' && a.values !== 'any')
+        return { type: 'map', values: mergeScalar(a.values, b.values) };
       return { type: 'map', values: mergeTypes(a.values, b.values) };
     }
     case 'sparkml_vector':
@@ -53,19 +67,27 @@ export function mergeTypes(a: ValueType, b: ValueType): ValueType {
       throw new InferenceError("SparkML vector type can't be merged with another Array type.");
     case 'object': {
       if (b === 'any') {
-        return { type: 'object', properties: Object.fromEntries(Object.entries(a.properties).map(([k, p]) => [k, { type: p.type, required: false }])) };
+        return {
+          type: 'object',
+          properties: Object.fromEntries(
+            Object.entries(a.properties).map(([k, p]) => [k, { type: p.type, required: false }]),
+          ),
+        };
       }
-      if (typeof b !== 'object' || b.type !== 'object') throw new InferenceError(`Can't merge object with non-object type`);
+      if (typeof b !== 'object' || b.type !== 'object')
+        throw new InferenceError(`Can't merge object with non-object type`);
       const properties: Record<string, PropertySpec> = {};
       for (const [k, p] of Object.entries(a.properties)) {
         const q = b.properties[k];
         if (!q) properties[k] = { type: p.type, required: false };
         else {
-          const type = typeof p.type === 'string' && p.type !== 'any' ? mergeScalar(p.type, q.type) : mergeTypes(p.type, q.type);
+          const type =
+            typeof p.type === 'string' && p.type !== 'any' ? mergeScalar(p.type, q.type) : mergeTypes(p.type, q.type);
           properties[k] = { type, required: p.required && q.required };
         }
       }
-      for (const [k, q] of Object.entries(b.properties)) if (!(k in a.properties)) properties[k] = { type: q.type, required: false };
+      for (const [k, q] of Object.entries(b.properties))
+        if (!(k in a.properties)) properties[k] = { type: q.type, required: false };
       return { type: 'object', properties: sortProps(properties) };
     }
   }
@@ -106,7 +128,8 @@ export function inferScalar(v: unknown): DataType {
 
 /** `_infer_datatype`. */
 export function inferDatatype(v: unknown): ValueType {
-  if (isMissing(v) || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0)) return 'any';
+  if (isMissing(v) || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0))
+    return 'any';
   if (v instanceof Uint8Array && !(v instanceof Uint8ClampedArray)) return 'binary';
   if (isPlainObject(v)) {
     const properties: Record<string, PropertySpec> = {};
@@ -134,7 +157,8 @@ export function inferArrayDatatype(values: readonly unknown[]): ArraySpec | null
   for (const item of values) {
     const t = inferDatatype(item);
     if (result === null) result = { type: 'array', items: t };
-    else if (typeof result.items === 'string' && result.items !== 'any') result = { type: 'array', items: mergeScalar(result.items, t) };
+    else if (typeof result.items === 'string' && result.items !== 'any')
+      result = { type: 'array', items: mergeScalar(result.items, t) };
     else {
       try {
         result = { type: 'array', items: mergeTypes(result.items, t) };
@@ -148,7 +172,11 @@ export function inferArrayDatatype(values: readonly unknown[]): ArraySpec | null
 
 /** `_infer_pandas_column` for a JS array (pandas dtype rules) or a typed array. */
 export function inferColumn(values: unknown): { type: ValueType; required: boolean } {
-  if (isTypedArray(values)) return { type: dtypeToDataType(typedArrayDtype(values)), required: !Array.from(values as ArrayLike<unknown>).some(isMissing) };
+  if (isTypedArray(values))
+    return {
+      type: dtypeToDataType(typedArrayDtype(values)),
+      required: !Array.from(values as ArrayLike<unknown>).some(isMissing),
+    };
   const arr = values as unknown[];
   const required = !arr.some(isMissing);
   const present = arr.filter((v) => v !== null && v !== undefined);
@@ -173,7 +201,10 @@ export function inferSchema(data: unknown): Schema {
   if (Array.isArray(data) && data.length === 0) return { kind: 'columns', columns: [colSpec('string', true)] };
   if (isTypedArray(data) || isTensorObject(data)) {
     const t = toTensor(data, UNNAMED_INPUT);
-    if (t.shape.length === 0) throw new InferenceError('The specified variable_dimension 0 is out of bounds with respect to the number of dimensions 0 in the input dataset');
+    if (t.shape.length === 0)
+      throw new InferenceError(
+        'The specified variable_dimension 0 is out of bounds with respect to the number of dimensions 0 in the input dataset',
+      );
     return { kind: 'tensors', tensors: [{ type: cleanDtype(t.dtype), shape: [-1, ...t.shape.slice(1)] }] };
   }
   if (Array.isArray(data) && data.every((x) => isPlainObject(x) && !isTensorObject(x))) {
@@ -253,7 +284,8 @@ export function inferParamType(name: string, value: unknown): ParamSpec {
   }
   if (isPlainObject(value)) {
     const t = inferDatatype(value);
-    if (typeof t !== 'object' || t.type !== 'object') throw new InferenceError(`'dtype' must be DataType, Object or str, got ${typeRepr(t)}`);
+    if (typeof t !== 'object' || t.type !== 'object')
+      throw new InferenceError(`'dtype' must be DataType, Object or str, got ${typeRepr(t)}`);
     return { name, type: t, default: cloneValue(value), shape: null };
   }
   throw new InferenceError(`Expected parameters to be 1D array or scalar, got ${pyTypeName(value)}`);
@@ -293,7 +325,12 @@ export function inferSignature(input: unknown, output?: unknown, params?: Record
   let paramSpecs: ParamSpec[] | null = null;
   if (params !== undefined && params !== null) {
     if (!isPlainObject(params)) {
-      throw schemaError(`Expected parameters to be dict, got ${pyTypeName(params)}.`, 'params', 'dict', pyTypeName(params));
+      throw schemaError(
+        `Expected parameters to be dict, got ${pyTypeName(params)}.`,
+        'params',
+        'dict',
+        pyTypeName(params),
+      );
     }
     const entries = Object.entries(params);
     if (entries.length > 0) {

@@ -1,7 +1,15 @@
 /** Predict inputs in every shape MLflow's scoring server takes, normalised to columns or tensors. */
 import { type AnyTypedArray, isPlainObject, isTypedArray } from '../predicates.js';
 import { pyRepr, pySet, pyStrRepr, pyTuple, pyTypeName } from '../python.js';
-import { type Columns, type ModelSignature, type PredictInput, type Schema, type Tensor, type TensorSpec, UNNAMED_INPUT } from './types.js';
+import {
+  type Columns,
+  type ModelSignature,
+  type PredictInput,
+  type Schema,
+  type Tensor,
+  type TensorSpec,
+  UNNAMED_INPUT,
+} from './types.js';
 import { canonicalDtype, dtypeInfo, INT_RANGES, jsValueDtype, typedArrayDtype, typedArrayFor } from './dtypes.js';
 import { schemaError } from './schema-error.js';
 
@@ -142,7 +150,12 @@ export function flattenNested(value: unknown, shape: number[], field: string): u
 }
 
 /** Converts one JS value to a numpy dtype the way `np.array(v, dtype)` would, refusing lossy casts. */
-export function castScalar(value: unknown, dtype: string, field: string, index: number): number | bigint | boolean | string {
+export function castScalar(
+  value: unknown,
+  dtype: string,
+  field: string,
+  index: number,
+): number | bigint | boolean | string {
   const info = dtypeInfo(dtype);
   const fail = (why: string, hint: string): never => {
     throw schemaError(
@@ -158,7 +171,8 @@ export function castScalar(value: unknown, dtype: string, field: string, index: 
       if (value === null || value === undefined) return NaN;
       if (typeof value === 'number') return dtype === 'float32' ? Math.fround(value) : value;
       if (typeof value === 'bigint') return Number(value);
-      if (typeof value === 'string') return fail(`could not convert string to float: ${pyStrRepr(value)}`, 'Pass numbers.');
+      if (typeof value === 'string')
+        return fail(`could not convert string to float: ${pyStrRepr(value)}`, 'Pass numbers.');
       return fail('not a number', 'Pass numbers.');
     }
     case 'i':
@@ -168,9 +182,17 @@ export function castScalar(value: unknown, dtype: string, field: string, index: 
       if (typeof value === 'bigint') big = value;
       else if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
       else if (typeof value === 'number') {
-        return fail(Number.isNaN(value) ? 'missing value (NaN)' : 'not a whole number', `Pass whole numbers for an ${dtype} tensor, or change the signature's dtype.`);
-      } else return fail(value === null || value === undefined ? 'missing value' : 'not an integer', `Pass whole numbers for an ${dtype} tensor.`);
-      if (big < range[0] || big > range[1]) return fail(`out of range [${range[0]}, ${range[1]}]`, 'Pass values that fit the dtype.');
+        return fail(
+          Number.isNaN(value) ? 'missing value (NaN)' : 'not a whole number',
+          `Pass whole numbers for an ${dtype} tensor, or change the signature's dtype.`,
+        );
+      } else
+        return fail(
+          value === null || value === undefined ? 'missing value' : 'not an integer',
+          `Pass whole numbers for an ${dtype} tensor.`,
+        );
+      if (big < range[0] || big > range[1])
+        return fail(`out of range [${range[0]}, ${range[1]}]`, 'Pass values that fit the dtype.');
       return info.itemsize === 8 ? big : Number(big);
     }
     case 'b':
@@ -233,7 +255,12 @@ export function toTensor(value: AnyTypedArray | Tensor, field: string, spec?: Te
   if (isTypedArray(value)) {
     const dtype = typedArrayDtype(value);
     if (dtype === 'object') {
-      throw schemaError(`Tensor '${field}': unsupported typed array ${value.constructor.name}.`, field, 'a numeric typed array', value.constructor.name);
+      throw schemaError(
+        `Tensor '${field}': unsupported typed array ${value.constructor.name}.`,
+        field,
+        'a numeric typed array',
+        value.constructor.name,
+      );
     }
     let shape = [value.length];
     if (spec && spec.shape.length > 1 && spec.shape.filter((d) => d === -1).length <= 1) {
@@ -247,7 +274,12 @@ export function toTensor(value: AnyTypedArray | Tensor, field: string, spec?: Te
   }
   const shape = value.shape;
   if (!shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-    throw schemaError(`Tensor '${field}': shape must be a list of non-negative integers, got ${pyRepr(shape)}.`, field, 'list of int', shape);
+    throw schemaError(
+      `Tensor '${field}': shape must be a list of non-negative integers, got ${pyRepr(shape)}.`,
+      field,
+      'list of int',
+      shape,
+    );
   }
   const dtype = canonicalDtype(value.dtype, field);
   if (shapeSize(shape) !== value.data.length) {
@@ -284,7 +316,10 @@ export function toTensor(value: AnyTypedArray | Tensor, field: string, spec?: Te
 export function tensorSpecFor(schema: Schema | null, name: string): TensorSpec | undefined {
   if (schema?.kind !== 'tensors') return undefined;
   if (!hasInputNames(schema)) return schema.tensors[0];
-  return schema.tensors.find((t) => t.name === name) ?? (name === UNNAMED_INPUT && schema.tensors.length === 1 ? schema.tensors[0] : undefined);
+  return (
+    schema.tensors.find((t) => t.name === name) ??
+    (name === UNNAMED_INPUT && schema.tensors.length === 1 ? schema.tensors[0] : undefined)
+  );
 }
 
 /** The key a single unnamed value (array, scalar, tensor) gets: the only input's name, or "0". */
@@ -319,14 +354,21 @@ export function fromValue(v: unknown, schema: Schema | null): PredictInput {
       return { kind: 'columns', columns: { [singleKey(schema)]: [...v] }, rows: v.length };
     }
     if (nested) return rowsToColumns(v, null, 'input');
-    return { kind: 'columns', columns: { [singleKey(schema)]: v.map((x) => (x === undefined ? null : x)) }, rows: v.length };
+    return {
+      kind: 'columns',
+      columns: { [singleKey(schema)]: v.map((x) => (x === undefined ? null : x)) },
+      rows: v.length,
+    };
   }
   if (isPlainObject(v)) {
     const entries = Object.entries(v).filter(([, x]) => x !== undefined);
     // A Uint8Array for a binary column is one binary value, not a uint8 column.
     const binaryCell = (name: string, x: unknown) =>
-      x instanceof Uint8Array && schema?.kind === 'columns' && schema.columns.some((c) => c.name === name && c.type === 'binary');
-    const allTensors = entries.length > 0 && entries.every(([n, x]) => (isTypedArray(x) || isTensorObject(x)) && !binaryCell(n, x));
+      x instanceof Uint8Array &&
+      schema?.kind === 'columns' &&
+      schema.columns.some((c) => c.name === name && c.type === 'binary');
+    const allTensors =
+      entries.length > 0 && entries.every(([n, x]) => (isTypedArray(x) || isTensorObject(x)) && !binaryCell(n, x));
     if (kind === 'tensors' || (kind === null && allTensors)) {
       const tensors: Record<string, Tensor> = {};
       for (const [name, x] of entries) {
@@ -337,10 +379,14 @@ export function fromValue(v: unknown, schema: Schema | null): PredictInput {
       return { kind: 'tensors', tensors };
     }
     if (allTensors) {
-      return { kind: 'tensors', tensors: Object.fromEntries(entries.map(([n, x]) => [n, toTensor(x as AnyTypedArray | Tensor, n)])) };
+      return {
+        kind: 'tensors',
+        tensors: Object.fromEntries(entries.map(([n, x]) => [n, toTensor(x as AnyTypedArray | Tensor, n)])),
+      };
     }
     const hasComplexColumn =
-      schema?.kind === 'columns' && schema.columns.some((c) => typeof c.type === 'object' && (c.type.type === 'array' || c.type.type === 'object'));
+      schema?.kind === 'columns' &&
+      schema.columns.some((c) => typeof c.type === 'object' && (c.type.type === 'array' || c.type.type === 'object'));
     const allScalar = entries.every(([n, x]) => isScalarCell(x) || binaryCell(n, x));
     if (hasComplexColumn || allScalar) return recordsToColumns([Object.fromEntries(entries)]);
     // Columnar: {col: values}; scalars are broadcast like pd.DataFrame(dict).
@@ -483,11 +529,21 @@ export function fromSplit(body: unknown): PredictInput {
   }
   const data = body.data;
   if (!Array.isArray(data)) {
-    throw schemaError(`'dataframe_split.data' must be a list of rows, got ${pyTypeName(data)}.`, 'data', 'list', pyTypeName(data));
+    throw schemaError(
+      `'dataframe_split.data' must be a list of rows, got ${pyTypeName(data)}.`,
+      'data',
+      'list',
+      pyTypeName(data),
+    );
   }
   const cols = body.columns;
   if (cols !== undefined && cols !== null && !Array.isArray(cols)) {
-    throw schemaError(`'dataframe_split.columns' must be a list of names, got ${pyTypeName(cols)}.`, 'columns', 'list', pyTypeName(cols));
+    throw schemaError(
+      `'dataframe_split.columns' must be a list of names, got ${pyTypeName(cols)}.`,
+      'columns',
+      'list',
+      pyTypeName(cols),
+    );
   }
   const names = Array.isArray(cols) ? cols.map(String) : null;
   return rowsToColumns(data, names, 'dataframe_split');
@@ -517,7 +573,12 @@ export function fromRecords(body: unknown): PredictInput {
 export function fromInstances(body: unknown, schema: Schema | null): PredictInput {
   if (Array.isArray(body) && body.length > 0 && isPlainObject(body[0])) {
     if (!body.every(isPlainObject)) {
-      throw schemaError(`'instances' mixes records and other values. Send a list of objects or a list of values.`, 'instances', 'list of dict', 'mixed list');
+      throw schemaError(
+        `'instances' mixes records and other values. Send a list of objects or a list of values.`,
+        'instances',
+        'list of dict',
+        'mixed list',
+      );
     }
     const cols = recordsToColumns(body);
     if (cols.kind === 'columns' && schema?.kind === 'columns' && hasInputNames(schema)) {

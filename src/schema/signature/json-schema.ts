@@ -39,7 +39,15 @@ export function typeToJsonSchema(t: ValueType): JsonSchema {
       const keys = Object.keys(t.properties).sort(compareCodePoints);
       return {
         type: 'object',
-        properties: Object.fromEntries(keys.map((k) => [k, optional(typeToJsonSchema((t.properties[k] as PropertySpec).type), (t.properties[k] as PropertySpec).required)])),
+        properties: Object.fromEntries(
+          keys.map((k) => [
+            k,
+            optional(
+              typeToJsonSchema((t.properties[k] as PropertySpec).type),
+              (t.properties[k] as PropertySpec).required,
+            ),
+          ]),
+        ),
         required: keys.filter((k) => (t.properties[k] as PropertySpec).required),
         additionalProperties: false,
       };
@@ -58,7 +66,10 @@ export function tensorToJsonSchema(t: TensorSpec): JsonSchema {
   if (info.kind === 'f') leaf = { type: 'number' };
   else if (info.kind === 'i' || info.kind === 'u') {
     const range = INT_RANGES[t.type];
-    leaf = range && info.itemsize < 8 ? { type: 'integer', minimum: Number(range[0]), maximum: Number(range[1]) } : { type: 'integer' };
+    leaf =
+      range && info.itemsize < 8
+        ? { type: 'integer', minimum: Number(range[0]), maximum: Number(range[1]) }
+        : { type: 'integer' };
   } else if (info.kind === 'b') leaf = { type: 'boolean' };
   else if (info.kind === 'U' || info.kind === 'S') leaf = { type: 'string' };
   else if (info.kind === 'M') leaf = { type: 'string', format: 'date-time' };
@@ -68,7 +79,12 @@ export function tensorToJsonSchema(t: TensorSpec): JsonSchema {
     const d = t.shape[i] as number;
     schema = d === -1 ? { type: 'array', items: schema } : { type: 'array', items: schema, minItems: d, maxItems: d };
   }
-  return { ...schema, description: `${t.type} tensor of shape ${pyTuple(t.shape)} (-1 = any size)`, 'x-dtype': t.type, 'x-shape': t.shape };
+  return {
+    ...schema,
+    description: `${t.type} tensor of shape ${pyTuple(t.shape)} (-1 = any size)`,
+    'x-dtype': t.type,
+    'x-shape': t.shape,
+  };
 }
 
 export function paramToJsonSchema(p: ParamSpec): JsonSchema {
@@ -76,7 +92,8 @@ export function paramToJsonSchema(p: ParamSpec): JsonSchema {
   const schema: JsonSchema = p.shape === null ? { ...base } : { type: 'array', items: base };
   let def = p.default;
   if (def instanceof Date) def = pyIsoformat(def);
-  if (Array.isArray(def)) def = def.map((v) => (v instanceof Date ? pyIsoformat(v) : typeof v === 'bigint' ? Number(v) : v));
+  if (Array.isArray(def))
+    def = def.map((v) => (v instanceof Date ? pyIsoformat(v) : typeof v === 'bigint' ? Number(v) : v));
   if (typeof def === 'bigint') def = Number(def);
   if (def !== undefined) schema.default = def;
   return schema;
@@ -99,7 +116,9 @@ export function signatureToJsonSchema(signature: ModelSignature): object {
         properties.input = {
           type: 'object',
           title: 'Input record',
-          properties: Object.fromEntries(inputs.columns.map((c) => [c.name as string, optional(typeToJsonSchema(c.type), c.required)])),
+          properties: Object.fromEntries(
+            inputs.columns.map((c) => [c.name as string, optional(typeToJsonSchema(c.type), c.required)]),
+          ),
           required: inputs.columns.filter((c) => c.required).map((c) => c.name as string),
         };
       } else {
@@ -107,7 +126,12 @@ export function signatureToJsonSchema(signature: ModelSignature): object {
         properties.input =
           cols.length === 1
             ? { title: 'Input value', ...typeToJsonSchema((cols[0] as ColSpec).type) }
-            : { type: 'array', title: 'Input record (positional)', prefixItems: cols.map((c) => typeToJsonSchema(c.type)), minItems: cols.length };
+            : {
+                type: 'array',
+                title: 'Input record (positional)',
+                prefixItems: cols.map((c) => typeToJsonSchema(c.type)),
+                minItems: cols.length,
+              };
       }
     } else if (hasInputNames(inputs)) {
       properties.input = {

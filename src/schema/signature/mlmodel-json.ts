@@ -1,9 +1,27 @@
 /** The MLmodel `signature` map: MLflow's JSON strings read into specs and written back byte for byte. */
-import { MlflowEdgeError } from '../errors.js';
+import type { MlflowEdgeError } from '../errors.js';
 import { validateParamValue } from './params.js';
 import { isPlainObject } from '../predicates.js';
-import { compareCodePoints, parseJsonPreservingFloats, pyIsoformat, pyJsonDumps, pyRepr, pyTypeName } from '../python.js';
-import { type ColSpec, DATA_TYPES, type DataType, type ModelSignature, type ObjectSpec, type ParamSpec, type PropertySpec, type Schema, type TensorSpec, type ValueType } from './types.js';
+import {
+  compareCodePoints,
+  parseJsonPreservingFloats,
+  pyIsoformat,
+  pyJsonDumps,
+  pyRepr,
+  pyTypeName,
+} from '../python.js';
+import {
+  type ColSpec,
+  DATA_TYPES,
+  type DataType,
+  type ModelSignature,
+  type ObjectSpec,
+  type ParamSpec,
+  type PropertySpec,
+  type Schema,
+  type TensorSpec,
+  type ValueType,
+} from './types.js';
 import { canonicalDtype } from './dtypes.js';
 import { schemaError } from './schema-error.js';
 
@@ -44,7 +62,12 @@ export function parseSignature(mlmodelSignature: {
     if (raw === undefined || raw === null || raw === '') return null;
     if (typeof raw !== 'string') {
       if (Array.isArray(raw)) return raw; // already-parsed JSON
-      throw badSignature(`'${key}' must be a JSON string, got ${pyTypeName(raw)}.`, key, 'JSON string', pyTypeName(raw));
+      throw badSignature(
+        `'${key}' must be a JSON string, got ${pyTypeName(raw)}.`,
+        key,
+        'JSON string',
+        pyTypeName(raw),
+      );
     }
     try {
       return parseJsonPreservingFloats(raw);
@@ -69,14 +92,29 @@ export function parseSignature(mlmodelSignature: {
 
 export function parseSchema(json: unknown, where: string): Schema {
   if (!Array.isArray(json)) {
-    throw badSignature(`Inputs of Schema must be a list, got type ${pyTypeName(json)}.`, where, 'list', pyTypeName(json));
+    throw badSignature(
+      `Inputs of Schema must be a list, got type ${pyTypeName(json)}.`,
+      where,
+      'list',
+      pyTypeName(json),
+    );
   }
   if (json.length === 0) {
-    throw badSignature(`Creating Schema with empty inputs is not allowed (signature '${where}').`, where, 'a non-empty list', '[]');
+    throw badSignature(
+      `Creating Schema with empty inputs is not allowed (signature '${where}').`,
+      where,
+      'a non-empty list',
+      '[]',
+    );
   }
   const specs = json.map((x, i) => {
     if (!isPlainObject(x)) {
-      throw badSignature(`${where}[${i}] must be an object, got ${pyTypeName(x)}.`, `${where}[${i}]`, 'dict', pyTypeName(x));
+      throw badSignature(
+        `${where}[${i}] must be an object, got ${pyTypeName(x)}.`,
+        `${where}[${i}]`,
+        'dict',
+        pyTypeName(x),
+      );
     }
     return x.type === 'tensor' ? parseTensorSpec(x, `${where}[${i}]`) : parseColSpec(x, `${where}[${i}]`);
   });
@@ -107,7 +145,11 @@ export function parseSchema(json: unknown, where: string): Schema {
       'unnamed TensorSpecs',
     );
   }
-  if (cols.length > 0 && names.every((n) => n === undefined) && cols.some((c) => c.required === false && !NULL_REQUIRED.has(c))) {
+  if (
+    cols.length > 0 &&
+    names.every((n) => n === undefined) &&
+    cols.some((c) => c.required === false && !NULL_REQUIRED.has(c))
+  ) {
     throw badSignature(
       'Creating Schema with unnamed optional inputs is not supported. Please name all inputs or make all inputs required.',
       where,
@@ -128,14 +170,24 @@ export function parseSchema(json: unknown, where: string): Schema {
 
 export function parseColSpec(x: Record<string, unknown>, where: string): ColSpec {
   if (!('type' in x)) {
-    throw badSignature(`Missing keys in ColSpec JSON. Expected to find key \`type\` (at ${where}).`, where, 'type', Object.keys(x));
+    throw badSignature(
+      `Missing keys in ColSpec JSON. Expected to find key \`type\` (at ${where}).`,
+      where,
+      'type',
+      Object.keys(x),
+    );
   }
   const spec: ColSpec = { type: 'any', required: true };
   const name = x.name;
   if (typeof name === 'string') spec.name = name;
   else if (typeof name === 'number') spec.name = String(name);
   else if (name !== undefined && name !== null) {
-    throw badSignature(`ColSpec name must be a string, got ${pyTypeName(name)} (at ${where}).`, where, 'str', pyTypeName(name));
+    throw badSignature(
+      `ColSpec name must be a string, got ${pyTypeName(name)} (at ${where}).`,
+      where,
+      'str',
+      pyTypeName(name),
+    );
   }
   if (typeof name === 'number') NUMERIC_NAMES.add(spec);
   const field = spec.name ?? where;
@@ -180,7 +232,12 @@ export function parseValueType(x: Record<string, unknown>, field: string): Value
       );
     }
     if (!('type' in v)) {
-      throw badSignature(`Missing keys in ${kind}'s ${key} JSON for '${field}'. Expected to find key \`type\`.`, field, 'type', Object.keys(v));
+      throw badSignature(
+        `Missing keys in ${kind}'s ${key} JSON for '${field}'. Expected to find key \`type\`.`,
+        field,
+        'type',
+        Object.keys(v),
+      );
     }
     return v;
   };
@@ -196,21 +253,41 @@ export function parseValueType(x: Record<string, unknown>, field: string): Value
     case 'object': {
       const props = x.properties;
       if (!isPlainObject(props) || Object.values(props).some((p) => !isPlainObject(p))) {
-        throw badSignature(`Expected properties of the object type of '${field}' to be a dictionary of Property JSON.`, field, 'dict', pyTypeName(props));
+        throw badSignature(
+          `Expected properties of the object type of '${field}' to be a dictionary of Property JSON.`,
+          field,
+          'dict',
+          pyTypeName(props),
+        );
       }
       const keys = Object.keys(props);
       if (keys.length === 0) {
-        throw badSignature(`Creating Object with empty properties is not allowed (at '${field}').`, field, 'at least one property', '{}');
+        throw badSignature(
+          `Creating Object with empty properties is not allowed (at '${field}').`,
+          field,
+          'at least one property',
+          '{}',
+        );
       }
       const properties: Record<string, PropertySpec> = {};
       for (const key of keys.sort(compareCodePoints)) {
         const p = props[key] as Record<string, unknown>;
         if (!('type' in p)) {
-          throw badSignature(`Missing keys in Property \`${key}\`. Expected to find key \`type\` (at '${field}').`, `${field}.${key}`, 'type', Object.keys(p));
+          throw badSignature(
+            `Missing keys in Property \`${key}\`. Expected to find key \`type\` (at '${field}').`,
+            `${field}.${key}`,
+            'type',
+            Object.keys(p),
+          );
         }
         const req = p.required ?? true;
         if (typeof req !== 'boolean') {
-          throw badSignature(`'required' of property '${key}' in '${field}' must be true or false.`, `${field}.${key}`, 'bool', pyTypeName(req));
+          throw badSignature(
+            `'required' of property '${key}' in '${field}' must be true or false.`,
+            `${field}.${key}`,
+            'bool',
+            pyTypeName(req),
+          );
         }
         properties[key] = { type: parseValueType(p, `${field}.${key}`), required: req };
       }
@@ -230,26 +307,51 @@ export function parseTensorSpec(x: Record<string, unknown>, where: string): Tens
   const info = x['tensor-spec'];
   const field = typeof x.name === 'string' ? x.name : where;
   if (!isPlainObject(info)) {
-    throw badSignature(`Missing keys in TensorSpec JSON. Expected to find keys \`tensor-spec\` and \`type\` (at ${where}).`, field, 'tensor-spec', Object.keys(x));
+    throw badSignature(
+      `Missing keys in TensorSpec JSON. Expected to find keys \`tensor-spec\` and \`type\` (at ${where}).`,
+      field,
+      'tensor-spec',
+      Object.keys(x),
+    );
   }
   if (typeof info.dtype !== 'string' || !Array.isArray(info.shape)) {
-    throw badSignature(`Missing keys in TensorSpec JSON. Expected to find keys \`dtype\` and \`shape\` (at ${where}).`, field, ['dtype', 'shape'], Object.keys(info));
+    throw badSignature(
+      `Missing keys in TensorSpec JSON. Expected to find keys \`dtype\` and \`shape\` (at ${where}).`,
+      field,
+      ['dtype', 'shape'],
+      Object.keys(info),
+    );
   }
   const shape = info.shape as unknown[];
   if (!shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= -1)) {
-    throw badSignature(`The shape of tensor '${field}' must be a list of integers (-1 = any size), got ${pyRepr(shape)}.`, field, 'list of int', shape);
+    throw badSignature(
+      `The shape of tensor '${field}' must be a list of integers (-1 = any size), got ${pyRepr(shape)}.`,
+      field,
+      'list of int',
+      shape,
+    );
   }
   const spec: TensorSpec = { type: canonicalDtype(info.dtype, field), shape: shape as number[] };
   if (typeof x.name === 'string') spec.name = x.name;
   else if (x.name !== undefined && x.name !== null) {
-    throw badSignature(`TensorSpec name must be a string, got ${pyTypeName(x.name)}.`, where, 'str', pyTypeName(x.name));
+    throw badSignature(
+      `TensorSpec name must be a string, got ${pyTypeName(x.name)}.`,
+      where,
+      'str',
+      pyTypeName(x.name),
+    );
   }
   return spec;
 }
 
 export function parseParamSchema(json: unknown): ParamSpec[] {
   if (!Array.isArray(json)) {
-    throw badSignature(`'params' must be a JSON list of ParamSpec, got ${pyTypeName(json)}.`, 'params', 'list', pyTypeName(json));
+    throw badSignature(
+      `'params' must be a JSON list of ParamSpec, got ${pyTypeName(json)}.`,
+      'params',
+      'list',
+      pyTypeName(json),
+    );
   }
   const specs = json.map((x, i): ParamSpec => {
     if (!isPlainObject(x) || !('name' in x) || !('default' in x) || !('type' in x || 'dtype' in x)) {
@@ -266,7 +368,12 @@ export function parseParamSchema(json: unknown): ParamSpec[] {
     if (typeName === 'object') type = parseValueType({ ...x, type: 'object' }, name) as ObjectSpec;
     else if (isDataType(typeName)) {
       if (typeName === 'binary') {
-        throw badSignature(`Binary type is not supported for parameters, ParamSpec '${name}'has dtype 'binary'`, name, 'a non-binary type', 'binary');
+        throw badSignature(
+          `Binary type is not supported for parameters, ParamSpec '${name}'has dtype 'binary'`,
+          name,
+          'a non-binary type',
+          'binary',
+        );
       }
       type = typeName;
     } else {
@@ -279,7 +386,12 @@ export function parseParamSchema(json: unknown): ParamSpec[] {
     }
     const shape = x.shape ?? null;
     if (shape !== null && !(Array.isArray(shape) && shape.every((d) => typeof d === 'number'))) {
-      throw badSignature(`The shape of param '${name}' must be null or [-1], got ${pyRepr(shape)}.`, name, 'None or (-1,)', shape);
+      throw badSignature(
+        `The shape of param '${name}' must be null or [-1], got ${pyRepr(shape)}.`,
+        name,
+        'None or (-1,)',
+        shape,
+      );
     }
     const spec: ParamSpec = { name, type, default: x.default, shape: shape as number[] | null };
     validateParamValue(spec, x.default, true);
@@ -292,7 +404,12 @@ export function parseParamSchema(json: unknown): ParamSpec[] {
     seen.add(s.name);
   }
   if (dups.length > 0) {
-    throw badSignature(`Duplicated parameters found in schema: ${pyRepr(dups)}`, dups[0] as string, 'unique names', dups);
+    throw badSignature(
+      `Duplicated parameters found in schema: ${pyRepr(dups)}`,
+      dups[0] as string,
+      'unique names',
+      dups,
+    );
   }
   return specs;
 }
@@ -323,7 +440,9 @@ export function schemaToJson(schema: Schema): string {
   if (schema.kind === 'tensors') {
     const items = schema.tensors.map((t) => {
       const spec = { dtype: t.type, shape: t.shape };
-      return t.name === undefined ? { type: 'tensor', 'tensor-spec': spec } : { name: t.name, type: 'tensor', 'tensor-spec': spec };
+      return t.name === undefined
+        ? { type: 'tensor', 'tensor-spec': spec }
+        : { name: t.name, type: 'tensor', 'tensor-spec': spec };
     });
     return pyJsonDumps(items);
   }
@@ -340,7 +459,11 @@ export function paramToJson(p: ParamSpec): string {
   const isFloat = p.type === 'float' || p.type === 'double';
   let def: unknown = p.default;
   if (p.type === 'datetime') {
-    def = Array.isArray(def) ? def.map((v) => (v instanceof Date ? pyIsoformat(v) : v)) : def instanceof Date ? pyIsoformat(def) : def;
+    def = Array.isArray(def)
+      ? def.map((v) => (v instanceof Date ? pyIsoformat(v) : v))
+      : def instanceof Date
+        ? pyIsoformat(def)
+        : def;
   }
   const parts = [
     `"name": ${pyJsonDumps(p.name)}`,
@@ -360,10 +483,15 @@ export function paramToJson(p: ParamSpec): string {
  * byte-identical to Python's `json.dumps` output (key order, `", "`/`": "`, ASCII escapes,
  * `1.0` for float values), or null.
  */
-export function signatureToMlmodel(signature: ModelSignature): { inputs: string | null; outputs: string | null; params: string | null } {
+export function signatureToMlmodel(signature: ModelSignature): {
+  inputs: string | null;
+  outputs: string | null;
+  params: string | null;
+} {
   return {
     inputs: signature.inputs ? schemaToJson(signature.inputs) : null,
     outputs: signature.outputs ? schemaToJson(signature.outputs) : null,
-    params: signature.params && signature.params.length > 0 ? `[${signature.params.map(paramToJson).join(', ')}]` : null,
+    params:
+      signature.params && signature.params.length > 0 ? `[${signature.params.map(paramToJson).join(', ')}]` : null,
   };
 }

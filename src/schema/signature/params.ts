@@ -74,9 +74,16 @@ export function validateParamValue(spec: ParamSpec, value: unknown, isDefault = 
   const shape = spec.shape;
   const isMinusOne = shape !== null && shape.length === 1 && shape[0] === -1;
   const wrap = (message: string): MlflowEdgeError =>
-    schemaError(isDefault ? `Invalid model signature: ${message}` : message, spec.name, describeParamType(spec), pyTypeName(value));
+    schemaError(
+      isDefault ? `Invalid model signature: ${message}` : message,
+      spec.name,
+      describeParamType(spec),
+      pyTypeName(value),
+    );
   if (isMinusOne && !(isArrayLikeValue(value) && ndim(value) === 1)) {
-    throw wrap(`Value must be a 1D array with shape (-1,) for param ${repr}, received ${pyTypeName(value)} with ndim ${ndim(value)}`);
+    throw wrap(
+      `Value must be a 1D array with shape (-1,) for param ${repr}, received ${pyTypeName(value)} with ndim ${ndim(value)}`,
+    );
   }
   try {
     if (shape === null) {
@@ -86,7 +93,8 @@ export function validateParamValue(spec: ParamSpec, value: unknown, isDefault = 
     }
     if (isMinusOne) {
       const t = spec.type;
-      if (typeof t !== 'string') throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'Object params can not have a shape');
+      if (typeof t !== 'string')
+        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'Object params can not have a shape');
       return Array.from(value as ArrayLike<unknown>, (v) => enforceParamDatatype(v, t));
     }
   } catch (error) {
@@ -124,8 +132,11 @@ export function enforceParams(
   const warnings: string[] = [];
   const given = params as unknown;
   if (specs === null) {
-    if (given === undefined || given === null || (isPlainObject(given) && Object.keys(given).length === 0)) return { params: {}, warnings };
-    const info = isPlainObject(given) ? `Ignoring provided params: ${pyRepr(Object.keys(given))}` : 'Ignoring invalid params (not a dictionary).';
+    if (given === undefined || given === null || (isPlainObject(given) && Object.keys(given).length === 0))
+      return { params: {}, warnings };
+    const info = isPlainObject(given)
+      ? `Ignoring provided params: ${pyRepr(Object.keys(given))}`
+      : 'Ignoring invalid params (not a dictionary).';
     warnings.push(
       `\`params\` can only be specified at inference time if the model signature defines a params schema. This model does not define a params schema. ${info}`,
     );
@@ -156,7 +167,12 @@ export function enforceParams(
         out[spec.name] = validateParamValue(spec, out[spec.name]);
       } catch (error) {
         if (!(error instanceof MlflowEdgeError)) throw error;
-        invalid.push({ field: spec.name, message: error.message, expected: error.details?.expected, received: error.details?.received });
+        invalid.push({
+          field: spec.name,
+          message: error.message,
+          expected: error.details?.expected,
+          received: error.details?.received,
+        });
       }
     } else {
       out[spec.name] = cloneValue(spec.type === 'datetime' ? validateParamValue(spec, spec.default) : spec.default);

@@ -6,7 +6,16 @@
 
 /** `mlflow.types.DataType` names. */
 export type DataType = 'boolean' | 'integer' | 'long' | 'float' | 'double' | 'string' | 'binary' | 'datetime';
-export const DATA_TYPES: readonly DataType[] = ['boolean', 'integer', 'long', 'float', 'double', 'string', 'binary', 'datetime'];
+export const DATA_TYPES: readonly DataType[] = [
+  'boolean',
+  'integer',
+  'long',
+  'float',
+  'double',
+  'string',
+  'binary',
+  'datetime',
+];
 
 /** `Array(dtype)` — JSON `{"type": "array", "items": {...}}`. */
 export interface ArraySpec {

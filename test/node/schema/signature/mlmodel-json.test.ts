@@ -38,7 +38,17 @@ describe('signature JSON round trip (MLflow 3.17.2 fixtures)', () => {
     });
     const p = parseSignature(MLFLOW.map_any).params ?? [];
     expect(p.map((x) => [x.name, x.type, x.shape])).toEqual([
-      ['obj', { type: 'object', properties: { a: { type: 'double', required: true }, b: { type: { type: 'array', items: 'string' }, required: false } } }, null],
+      [
+        'obj',
+        {
+          type: 'object',
+          properties: {
+            a: { type: 'double', required: true },
+            b: { type: { type: 'array', items: 'string' }, required: false },
+          },
+        },
+        null,
+      ],
       ['d', 'datetime', null],
       ['f', 'float', null],
       ['ls', 'long', [-1]],
@@ -63,17 +73,66 @@ describe('signature JSON round trip (MLflow 3.17.2 fixtures)', () => {
 
 describe('parseSignature rejects what MLflow rejects', () => {
   it.each([
-    ['mixed named/unnamed', { inputs: '[{"type": "long", "name": "a"}, {"type": "long"}]' }, 'inputs', 'combination of named and unnamed'],
+    [
+      'mixed named/unnamed',
+      { inputs: '[{"type": "long", "name": "a"}, {"type": "long"}]' },
+      'inputs',
+      'combination of named and unnamed',
+    ],
     ['unnamed optional', { inputs: '[{"type": "long", "required": false}]' }, 'inputs', 'unnamed optional inputs'],
-    ['several unnamed tensors', { inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}, {"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]' }, 'inputs', 'multiple unnamed TensorSpecs'],
-    ['ColSpec + TensorSpec', { inputs: '[{"type": "long", "name": "a"}, {"name": "b", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]' }, 'inputs', 'ColSpec and TensorSpec'],
+    [
+      'several unnamed tensors',
+      {
+        inputs:
+          '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}, {"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]',
+      },
+      'inputs',
+      'multiple unnamed TensorSpecs',
+    ],
+    [
+      'ColSpec + TensorSpec',
+      {
+        inputs:
+          '[{"type": "long", "name": "a"}, {"name": "b", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1]}}]',
+      },
+      'inputs',
+      'ColSpec and TensorSpec',
+    ],
     ['unknown type', { inputs: '[{"type": "decimal", "name": "a"}]' }, 'a', "Unsupported type 'decimal'"],
-    ['sized string dtype', { inputs: '[{"name": "t", "type": "tensor", "tensor-spec": {"dtype": "<U5", "shape": [-1]}}]' }, 't', 'size information'],
+    [
+      'sized string dtype',
+      { inputs: '[{"name": "t", "type": "tensor", "tensor-spec": {"dtype": "<U5", "shape": [-1]}}]' },
+      't',
+      'size information',
+    ],
     ['not JSON', { inputs: '[{type: long}]' }, 'inputs', 'not valid JSON'],
-    ['empty object type', { inputs: '[{"type": "object", "properties": {}, "name": "o", "required": true}]' }, 'o', 'empty properties'],
-    ['binary param', { params: '[{"name": "p", "default": "", "shape": null, "type": "binary"}]' }, 'p', 'Binary type is not supported'],
-    ['param default of the wrong type', { params: '[{"name": "k", "default": "five", "shape": null, "type": "long"}]' }, 'k', 'Can not safely convert'],
-    ['duplicated params', { params: '[{"name": "k", "default": 1, "shape": null, "type": "long"}, {"name": "k", "default": 2, "shape": null, "type": "long"}]' }, 'k', 'Duplicated parameters'],
+    [
+      'empty object type',
+      { inputs: '[{"type": "object", "properties": {}, "name": "o", "required": true}]' },
+      'o',
+      'empty properties',
+    ],
+    [
+      'binary param',
+      { params: '[{"name": "p", "default": "", "shape": null, "type": "binary"}]' },
+      'p',
+      'Binary type is not supported',
+    ],
+    [
+      'param default of the wrong type',
+      { params: '[{"name": "k", "default": "five", "shape": null, "type": "long"}]' },
+      'k',
+      'Can not safely convert',
+    ],
+    [
+      'duplicated params',
+      {
+        params:
+          '[{"name": "k", "default": 1, "shape": null, "type": "long"}, {"name": "k", "default": 2, "shape": null, "type": "long"}]',
+      },
+      'k',
+      'Duplicated parameters',
+    ],
   ])('%s', (_label, json, field, message) => {
     expectInvalid(() => parseSignature(json), field, message);
   });

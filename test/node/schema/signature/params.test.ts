@@ -10,8 +10,16 @@ describe('enforceParams accepts', () => {
     ['int for double (allowed widening)', { t: 1 }, { ...defaults, t: 1 }],
     ['1.0 for long (JS has no float/int split)', { k: 1.0 }, { ...defaults, k: 1 }],
     ['BigInt for long', { k: 2n ** 60n }, { ...defaults, k: 2n ** 60n }],
-    ['ISO string for datetime', { d: '2024-02-03T04:05:06' }, { ...defaults, d: new Date(Date.UTC(2024, 1, 3, 4, 5, 6)) }],
-    ['offset string for datetime (np.datetime64 converts to UTC)', { d: '2024-02-03T04:05:06+02:00' }, { ...defaults, d: new Date(Date.UTC(2024, 1, 3, 2, 5, 6)) }],
+    [
+      'ISO string for datetime',
+      { d: '2024-02-03T04:05:06' },
+      { ...defaults, d: new Date(Date.UTC(2024, 1, 3, 4, 5, 6)) },
+    ],
+    [
+      'offset string for datetime (np.datetime64 converts to UTC)',
+      { d: '2024-02-03T04:05:06+02:00' },
+      { ...defaults, d: new Date(Date.UTC(2024, 1, 3, 2, 5, 6)) },
+    ],
     ['1-D list', { s: ['x', 'y'] }, { ...defaults, s: ['x', 'y'] }],
     ['object param', { cfg: { a: 2, b: ['z'] } }, { ...defaults, cfg: { a: 2, b: ['z'] } }],
     ['null value stays null (MLflow passes None)', { k: null }, { ...defaults, k: null }],
@@ -25,7 +33,9 @@ describe('enforceParams accepts', () => {
     const { params, warnings } = enforceParams({ zz: 1, k: 3 }, PARAMS);
     expect(params.k).toBe(3);
     expect(params).not.toHaveProperty('zz');
-    expect(warnings[0]).toMatch(/^Unrecognized params \['zz'\] are ignored for inference\. Supported params are: \{'b', 'cfg', 'd', 'f', 'k', 's', 't'\}\./);
+    expect(warnings[0]).toMatch(
+      /^Unrecognized params \['zz'\] are ignored for inference\. Supported params are: \{'b', 'cfg', 'd', 'f', 'k', 's', 't'\}\./,
+    );
   });
 
   it('drops all params when the signature has no params schema', () => {
@@ -41,16 +51,51 @@ describe('enforceParams accepts', () => {
 
 describe('enforceParams refuses (MLflow messages)', () => {
   it.each<[string, unknown, string, string]>([
-    ['fraction for long', { k: 1.5 }, 'k', "Can not safely convert `<class 'float'>` to `DataType.long` for value `1.5`"],
-    ['boolean for long', { k: true }, 'k', "Can not safely convert `<class 'bool'>` to `DataType.long` for value `True`"],
+    [
+      'fraction for long',
+      { k: 1.5 },
+      'k',
+      "Can not safely convert `<class 'float'>` to `DataType.long` for value `1.5`",
+    ],
+    [
+      'boolean for long',
+      { k: true },
+      'k',
+      "Can not safely convert `<class 'bool'>` to `DataType.long` for value `True`",
+    ],
     ['string for long', { k: '5' }, 'k', "Can not safely convert `<class 'str'>` to `DataType.long` for value `5`"],
     ['list for a scalar', { k: [5] }, 'k', 'Value must be a scalar for type `DataType.long`, got `[5]`'],
-    ['scalar for a 1-D list', { s: 'x' }, 's', "Value must be a 1D array with shape (-1,) for param 's': string (default: ['a']) (shape: (-1,)), received str with ndim 0"],
+    [
+      'scalar for a 1-D list',
+      { s: 'x' },
+      's',
+      "Value must be a 1D array with shape (-1,) for param 's': string (default: ['a']) (shape: (-1,)), received str with ndim 0",
+    ],
     ['2-D list', { s: [['x']] }, 's', 'received list with ndim 2'],
-    ['wrong element in a list', { s: ['x', 1] }, 's', "Can not safely convert `<class 'int'>` to `DataType.string` for value `1`"],
-    ['number for datetime', { d: 5 }, 'd', "Failed to convert value `5` from type `<class 'int'>` to `DataType.datetime`"],
-    ['bad datetime string', { d: 'nope' }, 'd', "Failed to convert value `nope` from type `<class 'str'>` to `DataType.datetime`"],
-    ['string for boolean', { b: 'true' }, 'b', "Can not safely convert `<class 'str'>` to `DataType.boolean` for value `true`"],
+    [
+      'wrong element in a list',
+      { s: ['x', 1] },
+      's',
+      "Can not safely convert `<class 'int'>` to `DataType.string` for value `1`",
+    ],
+    [
+      'number for datetime',
+      { d: 5 },
+      'd',
+      "Failed to convert value `5` from type `<class 'int'>` to `DataType.datetime`",
+    ],
+    [
+      'bad datetime string',
+      { d: 'nope' },
+      'd',
+      "Failed to convert value `nope` from type `<class 'str'>` to `DataType.datetime`",
+    ],
+    [
+      'string for boolean',
+      { b: 'true' },
+      'b',
+      "Can not safely convert `<class 'str'>` to `DataType.boolean` for value `true`",
+    ],
     ['object param missing a property', { cfg: { b: ['x'] } }, 'cfg', "Missing required properties: {'a'}"],
     ['params not a dict', [1], 'params', "Parameters must be a dictionary. Got type 'list'."],
   ])('%s', (_label, params, field, message) => {

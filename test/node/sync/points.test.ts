@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeriesPoints } from '../../src/sync/points.js';
+import { SeriesPoints } from '../../../src/sync/points.js';
 
 const of = (points: [step: number, timestamp: number, value: number][]) => {
   const s = new SeriesPoints(2);
@@ -28,7 +28,7 @@ describe('SeriesPoints: distinct points as MLflow keys them, and which a server 
     expect(s.missing).toBe(8);
   });
 
-  it('matches the server\'s JSON (NaN as a string, ±Infinity as ±MAX_VALUE or strings) and ignores points it does not hold', () => {
+  it("matches the server's JSON (NaN as a string, ±Infinity as ±MAX_VALUE or strings) and ignores points it does not hold", () => {
     const s = of([
       [0, 1, NaN],
       [1, 2, Infinity],
@@ -51,10 +51,12 @@ describe('SeriesPoints: distinct points as MLflow keys them, and which a server 
   it('a series logged in increasing order needs no sort and finds every point', () => {
     const n = 50_000;
     const s = new SeriesPoints(n);
-    for (let i = 0; i < n; i++) s.add({ step: i, timestamp: 1_700_000_000_000 + Math.floor(i / 10), value: i % 13 === 0 ? NaN : 1 / (i + 1) });
+    for (let i = 0; i < n; i++)
+      s.add({ step: i, timestamp: 1_700_000_000_000 + Math.floor(i / 10), value: i % 13 === 0 ? NaN : 1 / (i + 1) });
     s.seal();
     expect(s.size).toBe(n);
-    for (let i = n - 1; i >= 0; i--) s.see(1_700_000_000_000 + Math.floor(i / 10), i, i % 13 === 0 ? 'NaN' : 1 / (i + 1));
+    for (let i = n - 1; i >= 0; i--)
+      s.see(1_700_000_000_000 + Math.floor(i / 10), i, i % 13 === 0 ? 'NaN' : 1 / (i + 1));
     expect(s.missing).toBe(0);
   });
 

@@ -3,10 +3,10 @@
 // Node, so "nothing ran" is shown by what was read and by the error raised before any import.
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { ModelHost } from '../../src/models/host.js';
-import { openModel, type ModelSource } from '../../src/models/resolve.js';
-import { openedPerTest } from './in-process.js';
-import { rejection } from './typed-errors.js';
+import { ModelHost } from '../../../src/models/host.js';
+import { openModel, type ModelSource } from '../../../src/models/resolve.js';
+import { openedPerTest } from '../in-process.js';
+import { rejection } from '../typed-errors.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
 const SHA = 'a'.repeat(64);
@@ -30,13 +30,37 @@ const jsModel = (flavor: string) => `flavors:\n  mlflow_edge_js:\n${flavor}utc_t
 
 describe('paths an MLmodel names stay inside the model directory', () => {
   it.each([
-    ['an ONNX data file with ..', 'flavors:\n  onnx:\n    data: ../../m-fedcba9876543210fedcba9876543210/artifacts/model.onnx\nutc_time_created: x\n', 'flavors.onnx.data'],
-    ['an ONNX data file, percent-encoded', 'flavors:\n  onnx:\n    data: "%2e%2e/model.onnx"\nutc_time_created: x\n', 'flavors.onnx.data'],
-    ['an absolute ONNX data file', 'flavors:\n  onnx:\n    data: /model.onnx\nutc_time_created: x\n', 'flavors.onnx.data'],
-    ['a code file with ..', jsModel(`    code: ../../${OTHER_RUN}/artifacts/model/model.js\n    sha256: ${SHA}\n`), 'flavors.mlflow_edge_js.code'],
+    [
+      'an ONNX data file with ..',
+      'flavors:\n  onnx:\n    data: ../../m-fedcba9876543210fedcba9876543210/artifacts/model.onnx\nutc_time_created: x\n',
+      'flavors.onnx.data',
+    ],
+    [
+      'an ONNX data file, percent-encoded',
+      'flavors:\n  onnx:\n    data: "%2e%2e/model.onnx"\nutc_time_created: x\n',
+      'flavors.onnx.data',
+    ],
+    [
+      'an absolute ONNX data file',
+      'flavors:\n  onnx:\n    data: /model.onnx\nutc_time_created: x\n',
+      'flavors.onnx.data',
+    ],
+    [
+      'a code file with ..',
+      jsModel(`    code: ../../${OTHER_RUN}/artifacts/model/model.js\n    sha256: ${SHA}\n`),
+      'flavors.mlflow_edge_js.code',
+    ],
     ['a code file with \\', jsModel(`    code: '..\\\\model.js'\n    sha256: ${SHA}\n`), 'flavors.mlflow_edge_js.code'],
-    ['an artifact with ..', jsModel(`    artifacts:\n      data: artifacts/../../x.csv\n    code: model.js\n    sha256: ${SHA}\n`), 'flavors.mlflow_edge_js.artifacts.data'],
-    ['an artifact with %2f', jsModel(`    artifacts:\n      data: ..%2fx.csv\n    code: model.js\n    sha256: ${SHA}\n`), 'flavors.mlflow_edge_js.artifacts.data'],
+    [
+      'an artifact with ..',
+      jsModel(`    artifacts:\n      data: artifacts/../../x.csv\n    code: model.js\n    sha256: ${SHA}\n`),
+      'flavors.mlflow_edge_js.artifacts.data',
+    ],
+    [
+      'an artifact with %2f',
+      jsModel(`    artifacts:\n      data: ..%2fx.csv\n    code: model.js\n    sha256: ${SHA}\n`),
+      'flavors.mlflow_edge_js.artifacts.data',
+    ],
   ])('refuses %s before reading it', async (_, mlmodel, entry) => {
     const { read, host } = directory(mlmodel);
     const error = await rejection(host.load('https://example.invalid/model', { allowCode: true }));
@@ -47,7 +71,11 @@ describe('paths an MLmodel names stay inside the model directory', () => {
   });
 
   it('refuses a code model naming a model URI that leads out of its run, before its code is read', async () => {
-    const { read, host } = directory(jsModel(`    code: model.js\n    models:\n      inner: runs:/${'0'.repeat(32)}/../../${OTHER_RUN}/model\n    sha256: ${SHA}\n`));
+    const { read, host } = directory(
+      jsModel(
+        `    code: model.js\n    models:\n      inner: runs:/${'0'.repeat(32)}/../../${OTHER_RUN}/model\n    sha256: ${SHA}\n`,
+      ),
+    );
     const error = await rejection(host.load('https://example.invalid/model', { allowCode: true }));
     expect(error.code).toBe('INVALID_PARAMETER_VALUE');
     expect(error.details).toMatchObject({ field: 'uri' });
@@ -56,8 +84,17 @@ describe('paths an MLmodel names stay inside the model directory', () => {
 
   it('refuses every read of a path out of a model directory, whatever asks, before fetching it', async () => {
     const fetched: string[] = [];
-    const deps = { db: undefined as never, artifacts: undefined as never, remote: () => undefined, fetchUrl: async (_: string, path: string) => (fetched.push(path), new Uint8Array(0)) };
-    const source = await openModel(deps, { kind: 'http', url: 'https://example.invalid/models/a' }, 'https://example.invalid/models/a');
+    const deps = {
+      db: undefined as never,
+      artifacts: undefined as never,
+      remote: () => undefined,
+      fetchUrl: async (_: string, path: string) => (fetched.push(path), new Uint8Array(0)),
+    };
+    const source = await openModel(
+      deps,
+      { kind: 'http', url: 'https://example.invalid/models/a' },
+      'https://example.invalid/models/a',
+    );
     for (const path of ['../b/model.js', '%2e%2e/b/model.js', '..\\b\\model.js', '/b/model.js', 'x/./model.js']) {
       const error = await rejection(source.files(path));
       expect(error.code).toBe('INVALID_PARAMETER_VALUE');
@@ -91,7 +128,9 @@ describe('models logged here are read only while their files match the recorded 
       const error = await rejection(t.loadModel(uri, { allowCode: true }));
       expect(error.code).toBe('DATA_LOSS');
       expect(error.details).toMatchObject({ field: 'uri', path: 'model.js' });
-      expect(error.message).toMatch(/'model\.js' of .* was changed or damaged since it was logged.*Log the model again/);
+      expect(error.message).toMatch(
+        /'model\.js' of .* was changed or damaged since it was logged.*Log the model again/,
+      );
     }
   });
 
@@ -101,8 +140,13 @@ describe('models logged here are read only while their files match the recorded 
     const info = await run.logModel('m', { code: CODE });
     const mlmodel = await (await t.readLoggedModelArtifact(info.modelId, 'MLmodel')).text();
     const evil = 'globalThis.ran = true;';
-    const { sha256Hex } = await import('../../src/schema/digest.js');
-    await tamper(dbName, info.modelId, 'MLmodel', mlmodel.replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha256Hex(new TextEncoder().encode(evil))}`));
+    const { sha256Hex } = await import('../../../src/schema/digest.js');
+    await tamper(
+      dbName,
+      info.modelId,
+      'MLmodel',
+      mlmodel.replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha256Hex(new TextEncoder().encode(evil))}`),
+    );
     await tamper(dbName, info.modelId, 'model.js', evil);
     const error = await rejection(t.loadModel(info.modelUri, { allowCode: true }));
     expect(error.code).toBe('DATA_LOSS');
@@ -151,7 +195,9 @@ describe("a logged model's files are read and listed inside its directory only",
       expect(error.code).toBe('INVALID_PARAMETER_VALUE');
       expect(error.details).toMatchObject({ field: 'artifacts', key: name });
     }
-    const error = await rejection(run.logModel('m', { code: CODE, models: { inner: `runs:/${run.runId}/../../${OTHER_RUN}/m` } }));
+    const error = await rejection(
+      run.logModel('m', { code: CODE, models: { inner: `runs:/${run.runId}/../../${OTHER_RUN}/m` } }),
+    );
     expect(error.details).toMatchObject({ field: 'uri' });
     expect(await t.listLoggedModels()).toEqual([]);
   });

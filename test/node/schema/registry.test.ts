@@ -1,9 +1,9 @@
 // Logged models and the local model registry, in process (fake-indexeddb).
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { validateAlias, validateLoggedModelName } from '../../src/schema/registry.js';
-import { openedPerTest } from './in-process.js';
-import { rejection } from './typed-errors.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { validateAlias, validateLoggedModelName } from '../../../src/schema/registry.js';
+import { openedPerTest } from '../in-process.js';
+import { rejection } from '../typed-errors.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model'; setModel({ predict(c, input) { return input; } });";
 
@@ -35,7 +35,14 @@ describe('logged models and the registry', () => {
     const second = await run.logModel('m', { code: CODE });
     const v2 = await t.registerModel(`runs:/${run.runId}/m`, 'reg-model');
     // runs:/<run>/<name> names the newest model of that name in the run.
-    expect(v2).toMatchObject({ name: 'reg-model', version: '2', modelId: second.modelId, source: `models:/${second.modelId}`, runId: run.runId, aliases: [] });
+    expect(v2).toMatchObject({
+      name: 'reg-model',
+      version: '2',
+      modelId: second.modelId,
+      source: `models:/${second.modelId}`,
+      runId: run.runId,
+      aliases: [],
+    });
     await t.setModelAlias('reg-model', 'champion', 1);
     await t.setModelAlias('reg-model', 'champion', '2'); // upsert
     await t.setModelAlias('reg-model', 'old', 1);
@@ -60,7 +67,9 @@ describe('logged models and the registry', () => {
     expect((await rejection(t.setModelAlias('missing', 'champion', 1))).code).toBe('RESOURCE_DOES_NOT_EXIST');
     expect((await rejection(t.setModelAlias('named', 'champion', 'one'))).code).toBe('INVALID_PARAMETER_VALUE');
     expect((await rejection(t.registerModel(`runs:/${run.runId}/nope`, 'named'))).code).toBe('RESOURCE_DOES_NOT_EXIST');
-    expect((await rejection(t.registerModel('https://example.invalid/model', 'named'))).code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await rejection(t.registerModel('https://example.invalid/model', 'named'))).code).toBe(
+      'RESOURCE_DOES_NOT_EXIST',
+    );
     expect((await rejection(t.getRegisteredModel('missing'))).code).toBe('RESOURCE_DOES_NOT_EXIST');
     expect((await rejection(t.listLoggedModelArtifacts(`m-${'0'.repeat(32)}`))).code).toBe('RESOURCE_DOES_NOT_EXIST');
     await expect(t.setModelAlias('named', 'v3', 1)).rejects.toThrow(/reserved/);

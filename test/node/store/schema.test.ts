@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/open.js';
-import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { TrackerService } from '../../src/worker/service.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { SCHEMA_VERSION } from '../../../src/store/schema.js';
+import { TrackerService } from '../../../src/worker/service.js';
 
 const runId = '0123456789abcdef0123456789abcdef';
 
@@ -9,15 +9,46 @@ const runId = '0123456789abcdef0123456789abcdef';
 async function writeVersion1(name: string): Promise<void> {
   const db = await openDatabase(name, { version: 1 });
   expect(db.version).toBe(1);
-  expect([...db.objectStoreNames].sort()).toEqual(['artifacts', 'experiments', 'meta', 'metricChunks', 'params', 'runs', 'series', 'tags']);
-  const tx = db.transaction(['meta', 'experiments', 'runs', 'params', 'tags', 'series', 'metricChunks', 'artifacts'], 'readwrite');
+  expect([...db.objectStoreNames].sort()).toEqual([
+    'artifacts',
+    'experiments',
+    'meta',
+    'metricChunks',
+    'params',
+    'runs',
+    'series',
+    'tags',
+  ]);
+  const tx = db.transaction(
+    ['meta', 'experiments', 'runs', 'params', 'tags', 'series', 'metricChunks', 'artifacts'],
+    'readwrite',
+  );
   await tx.objectStore('meta').put(7, 'seq');
-  await tx.objectStore('experiments').put({ experimentId: '0', name: 'Default', lifecycleStage: 'active', creationTime: 1, lastUpdateTime: 1, tags: {} });
-  await tx.objectStore('runs').put({ runId, experimentId: '0', runName: 'old-run', status: 'FINISHED', startTime: 10, endTime: 20, lifecycleStage: 'active', userId: 'ada', seq: 1 });
+  await tx.objectStore('experiments').put({
+    experimentId: '0',
+    name: 'Default',
+    lifecycleStage: 'active',
+    creationTime: 1,
+    lastUpdateTime: 1,
+    tags: {},
+  });
+  await tx.objectStore('runs').put({
+    runId,
+    experimentId: '0',
+    runName: 'old-run',
+    status: 'FINISHED',
+    startTime: 10,
+    endTime: 20,
+    lifecycleStage: 'active',
+    userId: 'ada',
+    seq: 1,
+  });
   await tx.objectStore('params').put({ runId, key: 'lr', value: '0.1', seq: 2 });
   await tx.objectStore('tags').put({ runId, key: 'mlflow.runName', value: 'old-run', seq: 3 });
   // v1 series records had no syncedCount.
-  await tx.objectStore('series').put({ runId, key: 'loss', count: 3, latest: { step: 2, value: 0.5, timestamp: 12 } } as never);
+  await tx
+    .objectStore('series')
+    .put({ runId, key: 'loss', count: 3, latest: { step: 2, value: 0.5, timestamp: 12 } } as never);
   await tx.objectStore('metricChunks').put({
     runId,
     key: 'loss',
@@ -26,7 +57,15 @@ async function writeVersion1(name: string): Promise<void> {
     values: Float64Array.from([2, 1, 0.5]),
     timestamps: Float64Array.from([10, 11, 12]),
   });
-  await tx.objectStore('artifacts').put({ runId, path: 'a.txt', size: 2, sha256: 'x', createdAt: 1, location: { kind: 'idb', blob: new Blob(['hi']) }, seq: 4 });
+  await tx.objectStore('artifacts').put({
+    runId,
+    path: 'a.txt',
+    size: 2,
+    sha256: 'x',
+    createdAt: 1,
+    location: { kind: 'idb', blob: new Blob(['hi']) },
+    seq: 4,
+  });
   await tx.done;
   db.close();
 }
@@ -40,7 +79,14 @@ describe('schema upgrade', () => {
     const service = new TrackerService();
     expect(await service.open({ dbName: name })).toEqual({ schemaVersion: SCHEMA_VERSION });
     const run = await service.getRun(runId);
-    expect(run.info).toMatchObject({ runName: 'old-run', status: 'FINISHED', startTime: 10, endTime: 20, userId: 'ada', experimentName: 'Default' });
+    expect(run.info).toMatchObject({
+      runName: 'old-run',
+      status: 'FINISHED',
+      startTime: 10,
+      endTime: 20,
+      userId: 'ada',
+      experimentName: 'Default',
+    });
     expect(run.data).toEqual({ params: { lr: '0.1' }, tags: { 'mlflow.runName': 'old-run' }, metrics: { loss: 0.5 } });
     const h = await service.getMetricHistory(runId, 'loss');
     expect([...h.values]).toEqual([2, 1, 0.5]);
@@ -51,13 +97,17 @@ describe('schema upgrade', () => {
     const db = await openDatabase(name);
     expect(db.version).toBe(SCHEMA_VERSION);
     expect(await db.get('series', [runId, 'loss'])).toMatchObject({ count: 3 });
-    expect(await db.getAllFromIndex('runs', 'byExperimentStart', IDBKeyRange.bound(['0', 0], ['0', 100]))).toHaveLength(1);
+    expect(await db.getAllFromIndex('runs', 'byExperimentStart', IDBKeyRange.bound(['0', 0], ['0', 100]))).toHaveLength(
+      1,
+    );
     // New writes continue the old sequence and chunk layout.
     db.close();
     const again = new TrackerService();
     await again.open({ dbName: name });
     await again.startRun({ runId, startTime: 30 });
-    await again.logBatch({ runs: [{ runId, metrics: { keys: ['loss'], values: [0.25], steps: [3], timestamps: [13] } }] });
+    await again.logBatch({
+      runs: [{ runId, metrics: { keys: ['loss'], values: [0.25], steps: [3], timestamps: [13] } }],
+    });
     expect([...(await again.getMetricHistory(runId, 'loss')).values]).toEqual([2, 1, 0.5, 0.25]);
     await again.close();
   });

@@ -7,12 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
-import { Tracker } from '../../src/client/tracker.js';
-import type { TrackerWorkerApi } from '../../src/protocol.js';
-import { openDatabase } from '../../src/store/open.js';
-import { bumpEpoch, readServers } from '../../src/store/remote-state.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { html, ScriptedMlflow, type FakeVersion } from './scripted-mlflow.js';
+import { Tracker } from '../../../src/client/tracker.js';
+import type { TrackerWorkerApi } from '../../../src/protocol.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { bumpEpoch, readServers } from '../../../src/store/remote-state.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { html, ScriptedMlflow, type FakeVersion } from '../scripted-mlflow.js';
 
 const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 const CODE = "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });";
@@ -34,16 +34,24 @@ function server(): ScriptedMlflow {
   return s;
 }
 
-async function open(trackingUri: string, dbName = `sync-models-${process.pid}-${++counter}`, autoSync = false): Promise<{ t: Tracker; dbName: string }> {
+async function open(
+  trackingUri: string,
+  dbName = `sync-models-${process.pid}-${++counter}`,
+  autoSync = false,
+): Promise<{ t: Tracker; dbName: string }> {
   const service = new TrackerService(FAST);
   await service.open({ dbName, remote: { trackingUri, autoSync } });
-  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
+    dbName,
+  });
   trackers.push(t);
   return { t, dbName };
 }
 
-const creates = (s: ScriptedMlflow, endpoint: string) => s.requests.filter((r) => r.method === 'POST' && r.endpoint === endpoint).length;
-const modelRequests = (s: ScriptedMlflow) => s.requests.filter((r) => /^(logged-models|registered-models|model-versions)/.test(r.endpoint));
+const creates = (s: ScriptedMlflow, endpoint: string) =>
+  s.requests.filter((r) => r.method === 'POST' && r.endpoint === endpoint).length;
+const modelRequests = (s: ScriptedMlflow) =>
+  s.requests.filter((r) => /^(logged-models|registered-models|model-versions)/.test(r.endpoint));
 
 /**
  * The server holds each local logged model once, READY, with every local
@@ -65,14 +73,20 @@ async function expectModelsEqual(t: Tracker, s: ScriptedMlflow, registered: stri
   for (const name of registered) {
     const versions = await t.searchModelVersions(name);
     const remote = s.versionsOf(name);
-    expect(remote.map((v) => v.tags.find((x) => x.key === 'mlflow-edge.clientVersionId')?.value).filter(Boolean)).toHaveLength(versions.length);
+    expect(
+      remote.map((v) => v.tags.find((x) => x.key === 'mlflow-edge.clientVersionId')?.value).filter(Boolean),
+    ).toHaveLength(versions.length);
     for (const v of versions) {
       const mine = remote.filter((r) => r.version === v.remoteVersion);
       expect(mine, `${name} ${v.version}`).toHaveLength(1);
-      expect(mine[0]!.source).toBe(`models:/${(await t.listLoggedModels()).find((m) => m.modelId === v.modelId)!.remoteModelId}`);
+      expect(mine[0]!.source).toBe(
+        `models:/${(await t.listLoggedModels()).find((m) => m.modelId === v.modelId)!.remoteModelId}`,
+      );
     }
     const aliases = (await t.getRegisteredModel(name)).aliases;
-    expect(Object.fromEntries(s.db.registered.get(name)!.aliases)).toEqual(Object.fromEntries(aliases.map((a) => [a.alias, versions.find((v) => v.version === a.version)!.remoteVersion])));
+    expect(Object.fromEntries(s.db.registered.get(name)!.aliases)).toEqual(
+      Object.fromEntries(aliases.map((a) => [a.alias, versions.find((v) => v.version === a.version)!.remoteVersion])),
+    );
   }
 }
 
@@ -107,8 +121,22 @@ describe('logged models are verified after upload', () => {
     const run = await t.startRun({ experimentName: 'models' });
     const info = await run.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }] });
     await run.end();
-    s.lie({ match: (r) => r.method === 'PATCH' && r.endpoint.startsWith('logged-models/'), when: 'instead', answer: (r) => new Response(JSON.stringify({ model: { info: { model_id: r.endpoint.split('/')[1] } } }), { status: 200, headers: { 'Content-Type': 'application/json' } }), times: 1 });
-    s.lie({ match: (r) => r.method === 'PUT' && r.path.endsWith('/model.js'), when: 'instead', answer: () => new Response(null, { status: 200 }), times: 1 });
+    s.lie({
+      match: (r) => r.method === 'PATCH' && r.endpoint.startsWith('logged-models/'),
+      when: 'instead',
+      answer: (r) =>
+        new Response(JSON.stringify({ model: { info: { model_id: r.endpoint.split('/')[1] } } }), {
+          status: 200,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+      times: 1,
+    });
+    s.lie({
+      match: (r) => r.method === 'PUT' && r.path.endsWith('/model.js'),
+      when: 'instead',
+      answer: () => new Response(null, { status: 200 }),
+      times: 1,
+    });
     await t.sync();
     const status = await t.syncStatus();
     expect(status.lastNotice?.message).toMatch(/lacks its READY status, files model\.js/);
@@ -127,8 +155,23 @@ describe('logged models are verified after upload', () => {
     const info = await run.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }] });
     await run.end();
     const fake = `m-${'f'.repeat(32)}`;
-    const model = { info: { model_id: fake, experiment_id: '1', name: 'm', artifact_uri: `mlflow-artifacts:/1/models/${fake}/artifacts`, status: 'LOGGED_MODEL_PENDING', creation_timestamp_ms: 1 } };
-    s.lie({ match: (r) => r.method === 'POST' && r.endpoint === 'logged-models', when: 'instead', answer: () => new Response(JSON.stringify({ model }), { status: 200, headers: { 'Content-Type': 'application/json' } }), times: 1 });
+    const model = {
+      info: {
+        model_id: fake,
+        experiment_id: '1',
+        name: 'm',
+        artifact_uri: `mlflow-artifacts:/1/models/${fake}/artifacts`,
+        status: 'LOGGED_MODEL_PENDING',
+        creation_timestamp_ms: 1,
+      },
+    };
+    s.lie({
+      match: (r) => r.method === 'POST' && r.endpoint === 'logged-models',
+      when: 'instead',
+      answer: () =>
+        new Response(JSON.stringify({ model }), { status: 200, headers: { 'Content-Type': 'application/json' } }),
+      times: 1,
+    });
     await t.sync();
     expect((await t.syncStatus()).deadLetters).toEqual([]);
     expect((await t.syncStatus()).pending.models).toBe(1);
@@ -142,14 +185,18 @@ describe('logged models are verified after upload', () => {
     const s = server();
     const { t, dbName } = await open(s.url);
     const run = await t.startRun({ experimentName: 'models' });
-    for (let i = 0; i < 3; i++) await run.logModel(`m${i}`, { code: CODE }, { inputExample: [{ r: i }], registeredModelName: 'reg' });
+    for (let i = 0; i < 3; i++)
+      await run.logModel(`m${i}`, { code: CODE }, { inputExample: [{ r: i }], registeredModelName: 'reg' });
     await t.setModelAlias('reg', 'champion', 2);
     await run.end();
     await t.sync();
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
     s.requests = [];
     await t.sync(); // asked for: the server is asked who it is and whether it lost the last things made there
-    expect(modelRequests(s).map((r) => `${r.method} ${r.endpoint.replace(/m-[0-9a-f]+/, 'm-…')}`)).toEqual(['GET logged-models/m-…', 'GET model-versions/get']);
+    expect(modelRequests(s).map((r) => `${r.method} ${r.endpoint.replace(/m-[0-9a-f]+/, 'm-…')}`)).toEqual([
+      'GET logged-models/m-…',
+      'GET model-versions/get',
+    ]);
     await t.close();
     s.requests = [];
     const again = await open(s.url, dbName, true); // opening schedules a pass at once
@@ -199,7 +246,13 @@ describe('registry versions and aliases are verified after upload', () => {
     expect(s.db.registered.get('reg')!.aliases.get('champion')).toBe('2');
     s.restoreBackup(backup); // version 2 is gone; champion names 1 again
     // Someone else registers a version there first: the number the lost one had now names theirs.
-    s.db.versions.set('reg\u00002', { name: 'reg', version: '2', source: 'mlflow-artifacts:/0/other/artifacts/model', status: 'READY', tags: [] });
+    s.db.versions.set('reg\u00002', {
+      name: 'reg',
+      version: '2',
+      source: 'mlflow-artifacts:/0/other/artifacts/model',
+      status: 'READY',
+      tags: [],
+    });
     await t.sync();
     expect((await t.syncStatus()).lastNotice?.message).toMatch(/no longer has|lacks/);
     await t.sync();
@@ -223,13 +276,25 @@ describe('registry versions and aliases are verified after upload', () => {
     await t.registerModel(`models:/${info.modelId}`, 'reg');
     await t.sync();
     s.restoreBackup(backup);
-    s.lie({ match: (r) => r.endpoint === 'model-versions/create', when: 'instead', answer: () => new Response('{"error_code":"INVALID_PARAMETER_VALUE","message":"Invalid model version source"}', { status: 400, headers: { 'Content-Type': 'application/json' } }) });
+    s.lie({
+      match: (r) => r.endpoint === 'model-versions/create',
+      when: 'instead',
+      answer: () =>
+        new Response('{"error_code":"INVALID_PARAMETER_VALUE","message":"Invalid model version source"}', {
+          status: 400,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+    });
     await t.sync();
     await t.sync();
-    expect((await t.syncStatus()).deadLetters).toEqual([expect.objectContaining({ kind: 'model-version', key: 'reg/2' })]);
+    expect((await t.syncStatus()).deadLetters).toEqual([
+      expect.objectContaining({ kind: 'model-version', key: 'reg/2' }),
+    ]);
     s.requests = [];
     await t.sync();
-    expect(s.requests.filter((r) => r.endpoint === 'runs/search' || r.endpoint.endsWith('/artifacts/directories'))).toEqual([]);
+    expect(
+      s.requests.filter((r) => r.endpoint === 'runs/search' || r.endpoint.endsWith('/artifacts/directories')),
+    ).toEqual([]);
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
   });
 
@@ -256,7 +321,11 @@ describe('registry versions and aliases are verified after upload', () => {
     await run.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }], registeredModelName: 'reg' });
     await t.setModelAlias('reg', 'champion', 1);
     await run.end();
-    const madeUp = () => new Response(JSON.stringify({ model_version: { name: 'reg', version: '1' } }), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    const madeUp = () =>
+      new Response(JSON.stringify({ model_version: { name: 'reg', version: '1' } }), {
+        status: 200,
+        headers: { 'Content-Type': 'application/json' },
+      });
     s.lie({ match: (r) => r.endpoint === 'model-versions/create', when: 'instead', answer: madeUp, times: 1 });
     await t.sync().catch(() => undefined);
     await t.sync();
@@ -280,8 +349,15 @@ describe('twins', () => {
       when: 'after',
       answer: (r) => {
         const [made] = s.versionsOf('reg').slice(-1);
-        s.db.versions.set('reg\u00002', { ...made!, version: '2', tags: [...(r.body as { tags: FakeVersion['tags'] }).tags] });
-        return new Response(JSON.stringify({ model_version: made }), { status: 200, headers: { 'Content-Type': 'application/json' } });
+        s.db.versions.set('reg\u00002', {
+          ...made!,
+          version: '2',
+          tags: [...(r.body as { tags: FakeVersion['tags'] }).tags],
+        });
+        return new Response(JSON.stringify({ model_version: made }), {
+          status: 200,
+          headers: { 'Content-Type': 'application/json' },
+        });
       },
       times: 1,
     });
@@ -310,7 +386,9 @@ describe('an MLflow 2 server (no logged models)', () => {
     await run.end();
     await t.sync();
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
-    const check = s.requests.filter((r) => r.endpoint === 'artifacts/list' && (r.body as { path?: string }).path === 'circle');
+    const check = s.requests.filter(
+      (r) => r.endpoint === 'artifacts/list' && (r.body as { path?: string }).path === 'circle',
+    );
     expect(check).toHaveLength(1); // its files were read back under the run
     s.restoreBackup(backup);
     s.requests = [];
@@ -321,7 +399,9 @@ describe('an MLflow 2 server (no logged models)', () => {
     const remoteRun = s.runsOf('models').find((r) => r.info.run_name === 'with-model')!;
     const files = s.filesUnder(remoteRun.info.artifact_uri);
     const [model] = await t.listLoggedModels();
-    expect([...files.keys()].sort()).toEqual((await t.listLoggedModelArtifacts(model!.modelId)).map((f) => `circle/${f.path}`).sort());
+    expect([...files.keys()].sort()).toEqual(
+      (await t.listLoggedModelArtifacts(model!.modelId)).map((f) => `circle/${f.path}`).sort(),
+    );
     const versions = s.versionsOf('reg');
     expect(versions).toHaveLength(1);
     expect(versions[0]!.source).toBe(`${remoteRun.info.artifact_uri}/circle`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Run, RunStatus } from '../../src/schema/entities.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { compileFilter, compileOrderBy } from '../../src/schema/search.js';
+import type { Run, RunStatus } from '../../../src/schema/entities.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { compileFilter, compileOrderBy } from '../../../src/schema/search.js';
 
 interface RunSpec {
   id: string;
@@ -90,8 +90,7 @@ const RUNS: Run[] = [
 
 const ALL = ['r1', 'r2', 'r3', 'r4', 'r5'];
 
-const matching = (filter: string | undefined): string[] =>
-  RUNS.filter(compileFilter(filter)).map((r) => r.info.runId);
+const matching = (filter: string | undefined): string[] => RUNS.filter(compileFilter(filter)).map((r) => r.info.runId);
 
 const sorted = (orderBy: readonly string[] | undefined, runs: readonly Run[] = RUNS): string[] =>
   [...runs].sort(compileOrderBy(orderBy)).map((r) => r.info.runId);
@@ -211,7 +210,7 @@ describe('compileFilter: invalid filters', () => {
     ['metrics.acc IS NULL', /Invalid comparator 'IS NULL'.*params and tags only/],
     ['attributes.end_time IS NOT NULL', "Invalid comparator 'IS NOT NULL'"],
     ["attributes.start_time = 'x'", "Expected numeric value type for numeric attribute: start_time. Found 'x'"],
-    ["attributes.start_time LIKE 1", "Invalid comparator 'LIKE'"],
+    ['attributes.start_time LIKE 1', "Invalid comparator 'LIKE'"],
     ["attributes.foo = 'x'", "Invalid attribute key 'foo' specified. Valid keys are"],
     ["foo = 'x'", /Invalid attribute key 'foo'.*metrics\.foo/],
     ["attributes.lifecycle_stage = 'active'", /Invalid attribute key 'lifecycle_stage'.*run view type/],
@@ -248,7 +247,10 @@ describe('compileFilter: invalid filters', () => {
   });
 
   it('checks values of all clauses before comparators', () => {
-    expectInvalid(() => compileFilter("metrics.a LIKE 1 AND params.b = 2"), 'Expected a quoted string value for parameter');
+    expectInvalid(
+      () => compileFilter('metrics.a LIKE 1 AND params.b = 2'),
+      'Expected a quoted string value for parameter',
+    );
   });
 
   it('carries the filter and the clause in details', () => {
@@ -288,7 +290,10 @@ describe('compileOrderBy', () => {
     [['params.lr DESC'], ['r5', 'r2', 'r4', 'r1', 'r3']],
     [['params.lr'], ['r4', 'r1', 'r2', 'r5', 'r3']],
     [['params.model'], ['r3', 'r1', 'r2', 'r4', 'r5']],
-    [['params.lr', 'attributes.run_id DESC'], ['r4', 'r1', 'r2', 'r5', 'r3']],
+    [
+      ['params.lr', 'attributes.run_id DESC'],
+      ['r4', 'r1', 'r2', 'r5', 'r3'],
+    ],
     // tags, quoted keys
     [['tags.`my key` DESC'], ['r1', 'r2', 'r4', 'r3', 'r5']],
     [['`tags`.`my key` DESC'], ['r1', 'r2', 'r4', 'r3', 'r5']],
@@ -302,8 +307,14 @@ describe('compileOrderBy', () => {
     [['end_time ASC'], ['r5', 'r1', 'r2', 'r4', 'r3']],
     [['attributes.run_name'], ['r1', 'r2', 'r4', 'r5', 'r3']],
     [['run_id DESC'], ['r5', 'r4', 'r3', 'r2', 'r1']],
-    [['user_id', 'run_name DESC'], ['r3', 'r1', 'r5', 'r2', 'r4']],
-    [['status DESC', 'metrics.acc DESC'], ['r3', 'r5', 'r1', 'r4', 'r2']],
+    [
+      ['user_id', 'run_name DESC'],
+      ['r3', 'r1', 'r5', 'r2', 'r4'],
+    ],
+    [
+      ['status DESC', 'metrics.acc DESC'],
+      ['r3', 'r5', 'r1', 'r4', 'r2'],
+    ],
     [['attributes.artifact_uri'], ['r2', 'r4', 'r3', 'r1', 'r5']],
   ])('%j', (orderBy, expected) => {
     expect(sorted(orderBy)).toEqual(expected);

@@ -6,17 +6,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
-import { Tracker } from '../../src/client/tracker.js';
-import type { SyncCounts, TrackerWorkerApi } from '../../src/protocol.js';
-import type { Run } from '../../src/client/run.js';
-import { openDatabase } from '../../src/store/open.js';
-import { recountPending } from '../../src/store/pending.js';
-import { currentState } from '../../src/store/remote-state.js';
-import { pendingModels } from '../../src/store/model-sync-state.js';
-import { ackVerified, pendingRuns } from '../../src/store/sync-state.js';
-import { countPending } from '../../src/sync/progress.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { ScriptedMlflow } from './scripted-mlflow.js';
+import { Tracker } from '../../../src/client/tracker.js';
+import type { SyncCounts, TrackerWorkerApi } from '../../../src/protocol.js';
+import type { Run } from '../../../src/client/run.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { recountPending } from '../../../src/store/pending.js';
+import { currentState } from '../../../src/store/remote-state.js';
+import { pendingModels } from '../../../src/store/model-sync-state.js';
+import { ackVerified, pendingRuns } from '../../../src/store/sync-state.js';
+import { countPending } from '../../../src/sync/progress.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { ScriptedMlflow } from '../scripted-mlflow.js';
 
 const FAST = { attempts: 2, baseMs: 1, capMs: 2 };
 let counter = 0;
@@ -29,7 +29,9 @@ afterEach(async () => {
 async function open(trackingUri: string, dbName: string): Promise<Tracker> {
   const service = new TrackerService(FAST);
   await service.open({ dbName, remote: { trackingUri, autoSync: false } });
-  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
+    dbName,
+  });
   cleanup.push(() => t.close().catch(() => undefined));
   return t;
 }
@@ -74,7 +76,10 @@ describe('pending counts kept with every write and acknowledgement', () => {
       const a = new ScriptedMlflow('a.test');
       const b = new ScriptedMlflow('b.test');
       globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
-        ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(input, init)) as typeof fetch;
+        ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(
+          input,
+          init,
+        )) as typeof fetch;
       cleanup.push(() => {
         a.stop();
         b.stop();
@@ -86,7 +91,22 @@ describe('pending counts kept with every write and acknowledgement', () => {
       const steps: string[] = [];
       for (let i = 0; i < 80; i++) {
         const live = runs.filter((r) => !ended.has(r));
-        const op = pick(['start', 'params', 'tags', 'metrics', 'file', 'end', 'resume', 'sync', 'sync', 'lose', 'switch', 'reopen', 'sync while logging', 'sync while logging'] as const);
+        const op = pick([
+          'start',
+          'params',
+          'tags',
+          'metrics',
+          'file',
+          'end',
+          'resume',
+          'sync',
+          'sync',
+          'lose',
+          'switch',
+          'reopen',
+          'sync while logging',
+          'sync while logging',
+        ] as const);
         steps.push(op);
         const run = live.length > 0 ? pick(live) : undefined;
         switch (op) {
@@ -100,7 +120,8 @@ describe('pending counts kept with every write and acknowledgement', () => {
             run?.setTags({ [`t${Math.floor(rand() * 3)}`]: `v${i}` }); // often replaces an earlier value
             break;
           case 'metrics':
-            for (let s = 0; s < 1 + Math.floor(rand() * 30); s++) run?.logMetrics({ loss: rand(), [`m${Math.floor(rand() * 3)}`]: s }, { step: s });
+            for (let s = 0; s < 1 + Math.floor(rand() * 30); s++)
+              run?.logMetrics({ loss: rand(), [`m${Math.floor(rand() * 3)}`]: s }, { step: s });
             break;
           case 'file':
             await run?.logArtifact(pick(['a.txt', 'd/b.txt', 'c.txt']), 'x'.repeat(1 + Math.floor(rand() * 50)));
@@ -112,7 +133,8 @@ describe('pending counts kept with every write and acknowledgement', () => {
           case 'resume': {
             const done = runs.filter((r) => ended.has(r));
             const old = done.length > 0 ? pick(done) : undefined;
-            if (old !== undefined) runs[runs.indexOf(old)] = await t.startRun({ runId: old.runId, tags: { resumed: `at ${i}` } });
+            if (old !== undefined)
+              runs[runs.indexOf(old)] = await t.startRun({ runId: old.runId, tags: { resumed: `at ${i}` } });
             break;
           }
           case 'sync':

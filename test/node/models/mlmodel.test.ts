@@ -6,8 +6,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { FLAVOR_JS } from '../../src/protocol.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { FLAVOR_JS } from '../../../src/protocol.js';
 import {
   loadableFlavor,
   onnxMLmodel,
@@ -17,9 +17,9 @@ import {
   stringifyMLmodel,
   utcTimeCreated,
   type MLmodel,
-} from '../../src/models/mlmodel.js';
+} from '../../../src/models/mlmodel.js';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures', 'mlmodel');
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'mlmodel');
 const read = (...parts: string[]) => readFileSync(join(FIXTURES, ...parts), 'utf8');
 const MODEL_DIRS = readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'MLmodel')));
 
@@ -205,9 +205,13 @@ describe('PyYAML safe_dump compatibility (cases dumped by PyYAML 6.0.3)', () => 
   it.each(mlmodels.map((c) => [c.name, c] as const))('Model.from_dict(...).to_yaml(): %s', (_name, c) => {
     const model = parseMLmodel(c.yaml);
     expect(stringifyMLmodel(model)).toBe(c.yaml);
-    expect(Object.keys(model.extra).sort()).toEqual(
-      ['databricks_runtime', 'env_vars', 'prompts', 'resources', 'some_future_key'],
-    );
+    expect(Object.keys(model.extra).sort()).toEqual([
+      'databricks_runtime',
+      'env_vars',
+      'prompts',
+      'resources',
+      'some_future_key',
+    ]);
     // Built by hand from the same content, it comes out the same.
     const value = c.value as Record<string, unknown>;
     const built: MLmodel = {
@@ -323,7 +327,12 @@ describe('PyYAML safe_dump compatibility (cases dumped by PyYAML 6.0.3)', () => 
 
 describe('parseMLmodel errors', () => {
   it('rejects malformed YAML', () => {
-    const error = expectInvalid(() => parseMLmodel('flavors: [unclosed\n'), /could not be read as YAML/, /line 2/, /`flavors` map/);
+    const error = expectInvalid(
+      () => parseMLmodel('flavors: [unclosed\n'),
+      /could not be read as YAML/,
+      /line 2/,
+      /`flavors` map/,
+    );
     expect(error.details).toMatchObject({ reason: 'yaml' });
     expectInvalid(() => parseMLmodel('a: 1\n---\nb: 2\n'), /could not be read as YAML/, /more than one YAML document/);
     expectInvalid(() => parseMLmodel('flavors:\n  onnx: {}\n  bad: "unterminated\n'), /could not be read as YAML/);
@@ -348,7 +357,9 @@ describe('parseMLmodel errors', () => {
   });
 
   it('rejects flavors that are not a map, and flavor settings that are not maps', () => {
-    expect(expectInvalid(() => parseMLmodel('flavors:\n- onnx\n'), /`flavors` must be a map/, /a list/).details).toMatchObject({
+    expect(
+      expectInvalid(() => parseMLmodel('flavors:\n- onnx\n'), /`flavors` must be a map/, /a list/).details,
+    ).toMatchObject({
       reason: 'flavors_not_a_map',
     });
     expectInvalid(() => parseMLmodel('flavors: onnx\n'), /`flavors` must be a map/, /the string "onnx"/);
@@ -369,7 +380,9 @@ describe('parseMLmodel errors', () => {
     // A missing utc_time_created is stamped now, as Model.from_dict does.
     expect(parseMLmodel('flavors: {}\n').utcTimeCreated).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     // Fields with an unexpected type stay in `extra`, verbatim.
-    const odd = parseMLmodel("flavors: {}\nutc_time_created: '2024-01-01 00:00:00'\nrun_id: null\nsignature: sig\nmodel_size_bytes: 1.0\n");
+    const odd = parseMLmodel(
+      "flavors: {}\nutc_time_created: '2024-01-01 00:00:00'\nrun_id: null\nsignature: sig\nmodel_size_bytes: 1.0\n",
+    );
     expect(odd.runId).toBeUndefined();
     expect(odd.extra).toEqual({ run_id: null, signature: 'sig', model_size_bytes: 1 });
     expect(stringifyMLmodel(odd)).toBe(
@@ -477,7 +490,11 @@ describe('onnxMLmodel', () => {
     mlflowVersion: '3.17.2',
     pythonVersion: '3.11.7',
     signature: { inputs: fixture.signature?.inputs ?? null, outputs: fixture.signature?.outputs ?? null },
-    savedInputExampleInfo: { artifact_path: 'input_example.json', type: 'ndarray', serving_input_path: 'serving_input_example.json' },
+    savedInputExampleInfo: {
+      artifact_path: 'input_example.json',
+      type: 'ndarray',
+      serving_input_path: 'serving_input_example.json',
+    },
     modelSizeBytes: 14873,
     now: new Date('2025-11-20T10:11:12.123Z'),
     onnxruntimeVersion: '1.20.1',
@@ -540,7 +557,7 @@ describe('onnxMLmodel', () => {
       "python: '3.10'\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n",
     );
     expect(files['conda.yaml']).toBe(
-      "channels:\n- conda-forge\ndependencies:\n- python=3.10\n- pip\n- pip:\n  - mlflow==3.17.2\n  - onnx==1.17.0\n  - onnxruntime\nname: mlflow-env\n",
+      'channels:\n- conda-forge\ndependencies:\n- python=3.10\n- pip\n- pip:\n  - mlflow==3.17.2\n  - onnx==1.17.0\n  - onnxruntime\nname: mlflow-env\n',
     );
     expect(onnxMLmodel({ onnxVersion: '1', mlflowVersion: '3', pythonVersion: '3.11.7' }).mlmodel.modelUuid).not.toBe(
       mlmodel.modelUuid,
@@ -557,7 +574,8 @@ describe('onnxMLmodel', () => {
       /pipVersion/,
     );
     expectInvalid(
-      () => onnxMLmodel({ onnxVersion: '1.17.0', mlflowVersion: '3.17.2', pythonVersion: '3.11.7', modelSizeBytes: -1 }),
+      () =>
+        onnxMLmodel({ onnxVersion: '1.17.0', mlflowVersion: '3.17.2', pythonVersion: '3.11.7', modelSizeBytes: -1 }),
       /modelSizeBytes/,
     );
   });

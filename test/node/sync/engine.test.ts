@@ -5,16 +5,16 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Remote } from 'comlink';
-import { Tracker } from '../../src/client/tracker.js';
-import type { Run } from '../../src/client/run.js';
-import type { SyncStatus, TrackerWorkerApi } from '../../src/protocol.js';
-import { MAX_RETRY_AFTER_MS, retryAfter } from '../../src/remote/rest.js';
-import { redactUrl } from '../../src/remote/redact.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { openDatabase } from '../../src/store/open.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { acknowledged, html, ScriptedMlflow, type FakeRequest } from './scripted-mlflow.js';
-import { rejection } from './typed-errors.js';
+import { Tracker } from '../../../src/client/tracker.js';
+import type { Run } from '../../../src/client/run.js';
+import type { SyncStatus, TrackerWorkerApi } from '../../../src/protocol.js';
+import { MAX_RETRY_AFTER_MS, retryAfter } from '../../../src/remote/rest.js';
+import { redactUrl } from '../../../src/remote/redact.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { acknowledged, html, ScriptedMlflow, type FakeRequest } from '../scripted-mlflow.js';
+import { rejection } from '../typed-errors.js';
 
 const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 const CLIENT_ID = 'mlflow-edge.clientRunId';
@@ -41,14 +41,22 @@ function twoServers(): [ScriptedMlflow, ScriptedMlflow] {
   const b = server('b.test');
   // Each stub replaced the global fetch; route by host to the right one.
   globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
-    ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(input, init)) as typeof fetch;
+    ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(
+      input,
+      init,
+    )) as typeof fetch;
   return [a, b];
 }
 
-async function open(trackingUri: string | undefined, dbName = `sync-${process.pid}-${++counter}`): Promise<{ t: Tracker; dbName: string }> {
+async function open(
+  trackingUri: string | undefined,
+  dbName = `sync-${process.pid}-${++counter}`,
+): Promise<{ t: Tracker; dbName: string }> {
   const service = new TrackerService(FAST);
   await service.open(trackingUri === undefined ? { dbName } : { dbName, remote: { trackingUri, autoSync: false } });
-  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
+    dbName,
+  });
   trackers.push(t);
   return { t, dbName };
 }
@@ -63,7 +71,8 @@ async function logRun(t: Tracker, experimentName = 'lies', name = 'r') {
   const run = await t.startRun({ experimentName, runName: name });
   run.logParams({ lr: 0.1, layers: 3, optimizer: 'adam' });
   run.setTags({ team: 'field', note: 'ünïcödé 🌱' });
-  for (let step = 0; step < 40; step++) run.logMetrics({ loss: 1 / (step + 1), acc: step / 40, nan: step === 3 ? NaN : step }, { step });
+  for (let step = 0; step < 40; step++)
+    run.logMetrics({ loss: 1 / (step + 1), acc: step / 40, nan: step === 3 ? NaN : step }, { step });
   await run.logArtifact('plots/loss.txt', `loss of ${name}`);
   await run.end();
   return run;
@@ -76,15 +85,19 @@ async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName 
   expect(remote.map((r) => r.tags.get(CLIENT_ID)).sort()).toEqual(local.map((r) => r.info.runId).sort());
   const deleted = s.runsOf(experimentName, 'deleted');
   expect(deleted).toHaveLength(emptyTwinsDeleted);
-  for (const twin of deleted) expect({ params: twin.params.size, metrics: twin.metrics.length }).toEqual({ params: 0, metrics: 0 });
+  for (const twin of deleted)
+    expect({ params: twin.params.size, metrics: twin.metrics.length }).toEqual({ params: 0, metrics: 0 });
   for (const run of local) {
     const r = remote.find((x) => x.tags.get(CLIENT_ID) === run.info.runId)!;
     expect(Object.fromEntries(r.params)).toEqual(run.data.params);
-    for (const [k, v] of Object.entries(run.data.tags)) expect(r.tags.get(k)).toBe(k === 'mlflow.parentRunId' ? expect.any(String) : v);
+    for (const [k, v] of Object.entries(run.data.tags))
+      expect(r.tags.get(k)).toBe(k === 'mlflow.parentRunId' ? expect.any(String) : v);
     expect(r.info.status).toBe(run.info.status);
     for (const key of Object.keys(run.data.metrics)) {
       // Each point exactly once; MLflow keeps no logging order (get-history sorts by timestamp, step, value).
-      const history = (await t.getMetricHistory(run.info.runId, key)).map((p) => `${p.step}:${p.timestamp}:${String(p.value)}`);
+      const history = (await t.getMetricHistory(run.info.runId, key)).map(
+        (p) => `${p.step}:${p.timestamp}:${String(p.value)}`,
+      );
       const onServer = r.metrics.filter((m) => m.key === key).map((m) => `${m.step}:${m.timestamp}:${String(m.value)}`);
       expect(onServer.sort()).toEqual(history.sort());
     }
@@ -92,31 +105,52 @@ async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName 
     const files = [...s.db.files].filter(([p]) => p.startsWith(`${root}/`));
     const walk = async (dir: string): Promise<string[]> => {
       const out: string[] = [];
-      for (const f of await t.listArtifacts(run.info.runId, dir)) out.push(...(f.isDir ? await walk(f.path) : [f.path]));
+      for (const f of await t.listArtifacts(run.info.runId, dir))
+        out.push(...(f.isDir ? await walk(f.path) : [f.path]));
       return out;
     };
     const localFiles = await walk('');
     expect(files.map(([p]) => p.slice(root.length + 1)).sort()).toEqual(localFiles.sort());
     for (const path of localFiles) {
-      expect(new TextDecoder().decode(s.db.files.get(`${root}/${path}`))).toBe(await (await t.readArtifact(run.info.runId, path)).text());
+      expect(new TextDecoder().decode(s.db.files.get(`${root}/${path}`))).toBe(
+        await (await t.readArtifact(run.info.runId, path)).text(),
+      );
     }
   }
 }
 
 const nothingPending = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 };
-const ENDPOINTS = ['runs/log-batch', 'runs/create', 'runs/update', 'experiments/get-by-name', 'experiments/create', 'mlflow-artifacts'] as const;
-const at = (endpoint: (typeof ENDPOINTS)[number]) => (r: FakeRequest) => r.endpoint.startsWith(endpoint) || r.path.includes(`/${endpoint}/`);
+const ENDPOINTS = [
+  'runs/log-batch',
+  'runs/create',
+  'runs/update',
+  'experiments/get-by-name',
+  'experiments/create',
+  'mlflow-artifacts',
+] as const;
+const at = (endpoint: (typeof ENDPOINTS)[number]) => (r: FakeRequest) =>
+  r.endpoint.startsWith(endpoint) || r.path.includes(`/${endpoint}/`);
 
-describe('answers that are not MLflow\'s are never acknowledgements', () => {
+describe("answers that are not MLflow's are never acknowledgements", () => {
   const answers: [string, () => Response][] = [
     ['a captive portal: 200 with an HTML page', () => html(200)],
     ['200 with an empty body', () => new Response('', { status: 200 })],
-    ['200 with JSON that is not an object', () => new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } })],
-    ['a 302 to a portal page', () => new Response('', { status: 302, headers: { Location: 'http://portal.test/login?token=secret' } })],
+    [
+      '200 with JSON that is not an object',
+      () => new Response('[]', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    ],
+    [
+      'a 302 to a portal page',
+      () => new Response('', { status: 302, headers: { Location: 'http://portal.test/login?token=secret' } }),
+    ],
     ["a proxy's 404 (HTML)", () => html(404, '<html><body><center>nginx</center>404 Not Found</body></html>')],
     ["a proxy's 405 (HTML)", () => html(405, '<html>405 Not Allowed</html>')],
     ["a proxy's 413 (HTML)", () => html(413, '<html>413 Request Entity Too Large</html>')],
-    ['a 400 with a JSON body that is not MLflow\'s', () => new Response('{"detail":"bad gateway rule"}', { status: 400, headers: { 'Content-Type': 'application/json' } })],
+    [
+      "a 400 with a JSON body that is not MLflow's",
+      () =>
+        new Response('{"detail":"bad gateway rule"}', { status: 400, headers: { 'Content-Type': 'application/json' } }),
+    ],
   ];
   for (const [what, answer] of answers) {
     for (const endpoint of ENDPOINTS) {
@@ -180,7 +214,14 @@ describe('answers that are not MLflow\'s are never acknowledgements', () => {
     await again.end();
     await t.sync();
     const status = await t.syncStatus();
-    expect(status.deadLetters).toEqual([expect.objectContaining({ runId: run.runId, kind: 'param', key: 'c', message: expect.stringContaining('INVALID_PARAMETER_VALUE') })]);
+    expect(status.deadLetters).toEqual([
+      expect.objectContaining({
+        runId: run.runId,
+        kind: 'param',
+        key: 'c',
+        message: expect.stringContaining('INVALID_PARAMETER_VALUE'),
+      }),
+    ]);
     expect(s.runsOf('lies')[0]!.params.get('d')).toBe('4');
     expect(status.pending).toEqual(nothingPending);
   });
@@ -211,7 +252,9 @@ describe('per-server state', () => {
     const dbName = `sync-${process.pid}-${++counter}`;
     const service = new TrackerService({ attempts: 8, baseMs: 60_000, capMs: 60_000 }); // the dead server's pass would wait a minute
     await service.open({ dbName, remote: { trackingUri: 'http://mlflow.tset', autoSync: true } });
-    const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+    const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
+      dbName,
+    });
     trackers.push(t);
     await logRun(t);
     await vi.waitFor(() => expect(s.requests.length + 0).toBe(0)); // nothing reaches the right server yet
@@ -242,7 +285,7 @@ describe('per-server state', () => {
     }
   });
 
-  it("dead letters belong to the server that refused the item: another server gets it, and going back shows them again", async () => {
+  it('dead letters belong to the server that refused the item: another server gets it, and going back shows them again', async () => {
     const [a, b] = twoServers();
     const { t } = await open(a.url);
     const run = await t.startRun({ experimentName: 'lies' });
@@ -344,7 +387,9 @@ describe('per-server state', () => {
     s.requests = [];
     const service = new TrackerService(FAST);
     await service.open({ dbName, remote: { trackingUri: s.url, autoSync: true } }); // opening schedules a pass at once
-    const again = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, { dbName });
+    const again = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
+      dbName,
+    });
     trackers.push(again);
     await new Promise((r) => setTimeout(r, 300));
     expect((await again.syncStatus()).pending).toEqual(nothingPending);
@@ -398,7 +443,11 @@ describe('servers behind restrictive proxies and permissions', () => {
     s.lie({ match: (r) => r.path === '/version', when: 'instead', answer: () => html(404) });
     const { t } = await open(s.url);
     const run = await t.startRun({ experimentName: 'lies' });
-    await run.logModel('circle', { code: "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });" }, { inputExample: [{ r: 1 }] });
+    await run.logModel(
+      'circle',
+      { code: "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });" },
+      { inputExample: [{ r: 1 }] },
+    );
     await run.end();
     await t.sync();
     const root = s.runsOf('lies')[0]!.info.artifact_uri.replace('mlflow-artifacts:/', '');
@@ -410,7 +459,15 @@ describe('servers behind restrictive proxies and permissions', () => {
 
   it('a user who may not read the Default experiment (403 on the identity probe): sync still works, the URI names the server', async () => {
     const s = server();
-    s.lie({ match: (r) => r.endpoint === 'experiments/get', when: 'instead', answer: () => new Response('{"error_code":"PERMISSION_DENIED","message":"Permission denied"}', { status: 403, headers: { 'Content-Type': 'application/json' } }) });
+    s.lie({
+      match: (r) => r.endpoint === 'experiments/get',
+      when: 'instead',
+      answer: () =>
+        new Response('{"error_code":"PERMISSION_DENIED","message":"Permission denied"}', {
+          status: 403,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+    });
     const { t } = await open(s.url);
     await logRun(t);
     await t.sync();
@@ -478,10 +535,15 @@ describe('verification counts the points of series that went in more than one ba
   const histories = (s: ScriptedMlflow) => s.requests.filter((r) => r.endpoint === 'metrics/get-history');
   const batches = (s: ScriptedMlflow) => s.requests.filter((r) => r.endpoint === 'runs/log-batch');
   /** A proxy answers MLflow's `{}` to the `nth` log-batch (from 1) and never forwards it. */
-  const swallow = (s: ScriptedMlflow, nth: number) => s.lie({ match: at('runs/log-batch'), when: 'instead', answer: acknowledged, skip: nth - 1, times: 1 });
+  const swallow = (s: ScriptedMlflow, nth: number) =>
+    s.lie({ match: at('runs/log-batch'), when: 'instead', answer: acknowledged, skip: nth - 1, times: 1 });
   /** `n` points of `key`, NaN and ±Infinity among them, one step each. */
   const series = (run: Run, key: string, n: number, from = 0) => {
-    for (let step = from; step < from + n; step++) run.logMetric(key, step % 97 === 3 ? NaN : step % 89 === 5 ? (step % 2 ? Infinity : -Infinity) : 1 / (step + 1), { step, timestamp: 1_700_000_000_000 + step });
+    for (let step = from; step < from + n; step++)
+      run.logMetric(key, step % 97 === 3 ? NaN : step % 89 === 5 ? (step % 2 ? Infinity : -Infinity) : 1 / (step + 1), {
+        step,
+        timestamp: 1_700_000_000_000 + step,
+      });
   };
 
   it('a middle batch of a long series acknowledged but never applied: found at verification, the series is sent again, then every point is there once', async () => {
@@ -532,7 +594,9 @@ describe('verification counts the points of series that went in more than one ba
     await t.sync();
     // One point asked for at offset 2499 (MLflow 3.2+ pages by an offset token): the server holds exactly the 2500, ending with the same one.
     const runId = s.runsOf('lies').find((r) => r.tags.get(CLIENT_ID) === big.runId)!.info.run_id;
-    expect(histories(s).map((r) => r.body)).toEqual([{ run_id: runId, metric_key: 'm', max_results: '1', page_token: btoa('{"offset":2499}') }]);
+    expect(histories(s).map((r) => r.body)).toEqual([
+      { run_id: runId, metric_key: 'm', max_results: '1', page_token: btoa('{"offset":2499}') },
+    ]);
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
     await expectServerEquals(t, s);
   });
@@ -547,7 +611,11 @@ describe('verification counts the points of series that went in more than one ba
     await t.sync();
     // 26,000 on the server: nothing at offset 26,999, then two pages, both counted.
     expect(histories(s).map((r) => (r.body as { max_results: string }).max_results)).toEqual(['1', '25000', '25000']);
-    expect(histories(s).map((r) => (r.body as { page_token?: string }).page_token !== undefined)).toEqual([true, false, true]);
+    expect(histories(s).map((r) => (r.body as { page_token?: string }).page_token !== undefined)).toEqual([
+      true,
+      false,
+      true,
+    ]);
     expect((await t.syncStatus()).lastNotice?.message).toMatch(/lacks 1000 of the 27000 points of metric m:/);
     s.requests = [];
     await t.sync();
@@ -581,7 +649,16 @@ describe('verification counts the points of series that went in more than one ba
     series(run, 'm', 2500);
     await run.end();
     // A proxy's stale page: a point of the series, but not the last one, and a token for more.
-    s.lie({ match: (r) => r.endpoint === 'metrics/get-history' && (r.body as { max_results: string }).max_results === '1', when: 'instead', answer: () => new Response(JSON.stringify({ metrics: [{ key: 'm', value: 0, step: 0, timestamp: 0 }], next_page_token: 'x' }), { status: 200, headers: { 'Content-Type': 'application/json' } }), times: 1 });
+    s.lie({
+      match: (r) => r.endpoint === 'metrics/get-history' && (r.body as { max_results: string }).max_results === '1',
+      when: 'instead',
+      answer: () =>
+        new Response(
+          JSON.stringify({ metrics: [{ key: 'm', value: 0, step: 0, timestamp: 0 }], next_page_token: 'x' }),
+          { status: 200, headers: { 'Content-Type': 'application/json' } },
+        ),
+      times: 1,
+    });
     await t.sync();
     expect(histories(s).map((r) => (r.body as { max_results: string }).max_results)).toEqual(['1', '25000']);
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
@@ -595,7 +672,14 @@ describe('verification counts the points of series that went in more than one ba
     series(run, 'm', 1200);
     const ts = 1_800_000_000_000;
     // MLflow's key is (timestamp, step, value): these pairs are one point each there; NaN is stored as 0 with a flag, so NaN and 0 are two.
-    for (const [a, b] of [[0.5, 0.5], [NaN, NaN], [Infinity, Number.MAX_VALUE], [-Infinity, -Number.MAX_VALUE], [-0, 0], [NaN, 0]] as const) {
+    for (const [a, b] of [
+      [0.5, 0.5],
+      [NaN, NaN],
+      [Infinity, Number.MAX_VALUE],
+      [-Infinity, -Number.MAX_VALUE],
+      [-0, 0],
+      [NaN, 0],
+    ] as const) {
       run.logMetric('m', a, { step: 5000, timestamp: ts });
       run.logMetric('m', b, { step: 5000, timestamp: ts });
     }
@@ -616,8 +700,20 @@ describe('verification counts the points of series that went in more than one ba
     const run = await t.startRun({ experimentName: 'lies' });
     series(run, 'bad', 1200);
     await run.end();
-    const refusesStep0 = (r: FakeRequest) => r.endpoint === 'runs/log-batch' && ((r.body as { metrics?: { key: string; step: number }[] }).metrics ?? []).some((m) => m.key === 'bad' && m.step === 0);
-    s.lie({ match: refusesStep0, when: 'instead', answer: () => new Response(JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'refused' }), { status: 400, headers: { 'Content-Type': 'application/json' } }) });
+    const refusesStep0 = (r: FakeRequest) =>
+      r.endpoint === 'runs/log-batch' &&
+      ((r.body as { metrics?: { key: string; step: number }[] }).metrics ?? []).some(
+        (m) => m.key === 'bad' && m.step === 0,
+      );
+    s.lie({
+      match: refusesStep0,
+      when: 'instead',
+      answer: () =>
+        new Response(JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'refused' }), {
+          status: 400,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+    });
     await t.sync();
     const status = await t.syncStatus();
     expect(status.deadLetters).toEqual([expect.objectContaining({ kind: 'metric', key: 'bad' })]);
@@ -734,7 +830,11 @@ describe('creates, exactly once', () => {
     await logRun(t, 'lies', 'b');
     await t.sync();
     expect(s.db.runs.size).toBe(2);
-    const searches = s.requests.filter((r) => r.endpoint === 'runs/search' && String((r.body as { filter: string }).filter).startsWith(`tags.\`${CLIENT_ID}\` = '`));
+    const searches = s.requests.filter(
+      (r) =>
+        r.endpoint === 'runs/search' &&
+        String((r.body as { filter: string }).filter).startsWith(`tags.\`${CLIENT_ID}\` = '`),
+    );
     expect(searches).toHaveLength(1); // only the run whose answer was lost searched by its client id
     await expectServerEquals(t, s);
   });
@@ -765,17 +865,19 @@ describe('creates, exactly once', () => {
     // Someone logged into the twin before the sweep: it holds data now.
     s.createCopies = 1;
     const both = [...s.db.runs.values()];
-    both.forEach((r) => r.info.lifecycle_stage = 'active');
+    both.forEach((r) => (r.info.lifecycle_stage = 'active'));
     both[1]!.params.set('someone', 'else');
     run.logMetric('m', 1);
     await run.end();
     await t.sync();
-    expect([...s.db.runs.values()].find((r) => r.params.get('someone') === 'else')?.info.lifecycle_stage).toBe('active');
+    expect([...s.db.runs.values()].find((r) => r.params.get('someone') === 'else')?.info.lifecycle_stage).toBe(
+      'active',
+    );
   });
 });
 
 describe('damaged local data is quarantined, not fatal', () => {
-  it("a run whose experiment record is missing gets a typed error; every other run syncs", async () => {
+  it('a run whose experiment record is missing gets a typed error; every other run syncs', async () => {
     const s = server();
     const { t, dbName } = await open(s.url);
     const broken = await logRun(t, 'gone', 'broken');
@@ -857,14 +959,18 @@ describe('status that tells the truth', () => {
     const s = server();
     const { t } = await open(s.url);
     await logRun(t);
-    s.lie({ match: () => true, when: 'instead', answer: () => new Response('{"broken json', { status: 200, headers: { 'Content-Type': 'application/json' } }) });
+    s.lie({
+      match: () => true,
+      when: 'instead',
+      answer: () => new Response('{"broken json', { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    });
     const error = await rejection(t.sync());
     expect(error).toBeInstanceOf(MlflowEdgeError);
     const status: SyncStatus = await t.syncStatus();
     expect(status.lastError?.code).toBe('TEMPORARILY_UNAVAILABLE');
   });
 
-  it('during an upload the status counts down from the pass\'s own reading (what the server acknowledged is no longer pending)', async () => {
+  it("during an upload the status counts down from the pass's own reading (what the server acknowledged is no longer pending)", async () => {
     const s = server();
     const { t } = await open(s.url);
     const run = await t.startRun({ experimentName: 'lies' });
@@ -876,18 +982,25 @@ describe('status that tells the truth', () => {
     let reached!: () => void;
     const second = new Promise<void>((r) => (reached = r));
     // The server applies each log-batch; the answer to the second waits until released.
-    s.lie({ match: at('runs/log-batch'), when: 'after', answer: async () => {
-      if (++batches === 2) {
-        reached();
-        await held;
-      }
-      return new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } });
-    } });
+    s.lie({
+      match: at('runs/log-batch'),
+      when: 'after',
+      answer: async () => {
+        if (++batches === 2) {
+          reached();
+          await held;
+        }
+        return new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } });
+      },
+    });
     const syncing = t.sync();
     await second;
     const mid = await t.syncStatus();
     expect(mid.state).toBe('syncing');
-    const first = s.requests.find((r) => r.endpoint === 'runs/log-batch')!.body as { metrics: unknown[]; tags: unknown[] };
+    const first = s.requests.find((r) => r.endpoint === 'runs/log-batch')!.body as {
+      metrics: unknown[];
+      tags: unknown[];
+    };
     expect(first.metrics.length).toBeGreaterThan(900);
     expect(mid.pending).toMatchObject({ runs: 1, tags: 0, metrics: 2500 - first.metrics.length });
     release();

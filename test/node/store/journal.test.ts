@@ -1,24 +1,33 @@
 // The store's half of the page journal: each (sessionId, batchNo) is written once.
 import { describe, expect, it } from 'vitest';
-import type { Tracker } from '../../src/client/tracker.js';
-import type { LogBatch } from '../../src/protocol.js';
-import { openDatabase } from '../../src/store/open.js';
-import { KEEP_SESSIONS, pruneSessions } from '../../src/store/journal.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { openedPerTest } from './in-process.js';
+import type { Tracker } from '../../../src/client/tracker.js';
+import type { LogBatch } from '../../../src/protocol.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { KEEP_SESSIONS, pruneSessions } from '../../../src/store/journal.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { openedPerTest } from '../in-process.js';
 
 const tracker = openedPerTest();
 
 const batch = (runId: string, sessionId: string, batchNo: number, values: number[]): LogBatch => ({
   sessionId,
   batchNo,
-  runs: [{ runId, metrics: { keys: values.map(() => 'm'), values, steps: values.map((_, i) => i), timestamps: values.map(() => 1000) } }],
+  runs: [
+    {
+      runId,
+      metrics: {
+        keys: values.map(() => 'm'),
+        values,
+        steps: values.map((_, i) => i),
+        timestamps: values.map(() => 1000),
+      },
+    },
+  ],
 });
 
 async function history(t: Tracker, runId: string) {
   return (await t.getMetricHistory(runId, 'm')).map((p) => p.value);
 }
-
 
 describe('the worker writes each journaled batch once', () => {
   it('skips a batch of a session it has stored, however often it comes again', async () => {
@@ -45,7 +54,11 @@ describe('the worker writes each journaled batch once', () => {
       service.replayJournal([batch(runId, 's', 1, [1]), batch(runId, 's', 2, [2])]),
       service.logBatch(batch(runId, 's', 2, [2])),
     ]);
-    expect(results).toEqual([{ rejected: [] }, { replayed: 1, skipped: 1, rejected: [] }, { rejected: [], duplicate: true }]);
+    expect(results).toEqual([
+      { rejected: [] },
+      { replayed: 1, skipped: 1, rejected: [] },
+      { rejected: [], duplicate: true },
+    ]);
     expect(await history(t, runId)).toEqual([1, 2]);
   });
 
@@ -68,13 +81,24 @@ describe('the worker writes each journaled batch once', () => {
     await run.end();
     const refused = await service.logBatch(batch(run.runId, 's', 1, [1]));
     expect(refused.rejected).toEqual([expect.objectContaining({ code: 'INVALID_STATE' })]);
-    expect(await service.replayJournal([batch(run.runId, 's', 1, [1])])).toEqual({ replayed: 0, skipped: 1, rejected: [] });
+    expect(await service.replayJournal([batch(run.runId, 's', 1, [1])])).toEqual({
+      replayed: 0,
+      skipped: 1,
+      rejected: [],
+    });
   });
 
   it('refuses malformed session fields with BAD_REQUEST', async () => {
     const { tracker: t, service } = await tracker();
     const { runId } = await t.startRun();
-    for (const bad of [{ sessionId: 's' }, { batchNo: 1 }, { sessionId: '', batchNo: 1 }, { sessionId: 's', batchNo: 0 }, { sessionId: 's', batchNo: 1.5 }, { sessionId: 7, batchNo: 1 }]) {
+    for (const bad of [
+      { sessionId: 's' },
+      { batchNo: 1 },
+      { sessionId: '', batchNo: 1 },
+      { sessionId: 's', batchNo: 0 },
+      { sessionId: 's', batchNo: 1.5 },
+      { sessionId: 7, batchNo: 1 },
+    ]) {
       await expect(service.logBatch({ runs: [], ...bad } as never)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     }
     await expect(service.replayJournal([{ runs: [] }])).rejects.toMatchObject({ code: 'BAD_REQUEST' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/open.js';
-import { BLOCK_POINTS, TAIL_POINTS, seriesRange } from '../../src/store/schema.js';
-import { TrackerService } from '../../src/worker/service.js';
+import { openDatabase } from '../../../src/store/open.js';
+import { BLOCK_POINTS, TAIL_POINTS, seriesRange } from '../../../src/store/schema.js';
+import { TrackerService } from '../../../src/worker/service.js';
 
 const runOf = async (service: TrackerService) => (await service.startRun({ startTime: 1 })).run.info.runId;
 
@@ -15,7 +15,10 @@ describe('metric chunks', () => {
     const sizes = [1, 3, 1020, 1, 5000, 2047, 8192, 3 * BLOCK_POINTS + 5, 700, 1, 1, 9000];
     let next = 0;
     for (const size of sizes) {
-      const keys: string[] = [], values: number[] = [], steps: number[] = [], timestamps: number[] = [];
+      const keys: string[] = [],
+        values: number[] = [],
+        steps: number[] = [],
+        timestamps: number[] = [];
       for (let i = 0; i < size; i++, next++) {
         keys.push('m');
         values.push(next * 0.25);
@@ -28,7 +31,8 @@ describe('metric chunks', () => {
     const h = await service.getMetricHistory(runId, 'm');
     expect(h.values.length).toBe(next);
     let inOrder = true;
-    for (let i = 0; i < next; i++) if (h.steps[i] !== i || h.values[i] !== i * 0.25 || h.timestamps[i] !== 1000 + i) inOrder = false;
+    for (let i = 0; i < next; i++)
+      if (h.steps[i] !== i || h.values[i] !== i * 0.25 || h.timestamps[i] !== 1000 + i) inOrder = false;
     expect(inOrder).toBe(true);
     await service.close();
 

@@ -2,12 +2,12 @@
 // over a real MessageChannel: replies reach the right callers, errors keep
 // their MLflow code, typed arrays move by transfer both ways.
 import { afterEach, describe, expect, test } from 'vitest';
-import { PredictChannel } from '../../src/client/predict-channel.js';
-import { ModelHost } from '../../src/models/host.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { normalizeInput, parseSignature } from '../../src/schema/signature.js';
-import { fromValue } from '../../src/schema/signature/input.js';
-import { servePredicts, type PredictHost } from '../../src/worker/predict-port.js';
+import { PredictChannel } from '../../../src/client/predict-channel.js';
+import { ModelHost } from '../../../src/models/host.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { normalizeInput, parseSignature } from '../../../src/schema/signature.js';
+import { fromValue } from '../../../src/schema/signature/input.js';
+import { servePredicts, type PredictHost } from '../../../src/worker/predict-port.js';
 
 const ports: MessagePort[] = [];
 afterEach(() => {
@@ -27,12 +27,20 @@ describe('predict channel', () => {
   test('an MlflowEdgeError reaches the caller typed, with code, message and details', async () => {
     const channel = channelTo({
       async predict() {
-        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'Shape of input (1, 3) does not match expected shape (-1, 4).', { field: 'x', expected: '(-1, 4)' });
+        throw new MlflowEdgeError(
+          'INVALID_PARAMETER_VALUE',
+          'Shape of input (1, 3) does not match expected shape (-1, 4).',
+          { field: 'x', expected: '(-1, 4)' },
+        );
       },
     });
     const error = await channel.predict({}, undefined, []).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MlflowEdgeError);
-    expect(error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', message: 'Shape of input (1, 3) does not match expected shape (-1, 4).', details: { field: 'x', expected: '(-1, 4)' } });
+    expect(error).toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+      message: 'Shape of input (1, 3) does not match expected shape (-1, 4).',
+      details: { field: 'x', expected: '(-1, 4)' },
+    });
   });
 
   test('a plain Error arrives typed (INTERNAL_ERROR), keeping its name and message', async () => {
@@ -43,14 +51,20 @@ describe('predict channel', () => {
     });
     const error = (await channel.predict({}, undefined, []).catch((e: unknown) => e)) as MlflowEdgeError;
     expect(error).toBeInstanceOf(MlflowEdgeError);
-    expect([error.code, error.message, error.details?.name]).toEqual(['INTERNAL_ERROR', 'RangeError: out of range', 'RangeError']);
+    expect([error.code, error.message, error.details?.name]).toEqual([
+      'INTERNAL_ERROR',
+      'RangeError: out of range',
+      'RangeError',
+    ]);
   });
 
   test('a closed (or unknown) model answers INVALID_STATE through the channel', async () => {
     const host = new ModelHost((async () => {
       throw new Error('no files');
     }) as never);
-    const error = await channelTo(host, 7).predict([{ a: 1 }], undefined, []).catch((e: unknown) => e);
+    const error = await channelTo(host, 7)
+      .predict([{ a: 1 }], undefined, [])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MlflowEdgeError);
     expect(error).toMatchObject({ code: 'INVALID_STATE' });
   });
@@ -82,7 +96,10 @@ describe('predict channel', () => {
     });
     const a = channelTo(host(10), 1);
     const b = channelTo(host(-1), 2);
-    const calls = Array.from({ length: 10 }, (_, n) => [a.predict(n, undefined, []), b.predict(n, undefined, [])] as const);
+    const calls = Array.from(
+      { length: 10 },
+      (_, n) => [a.predict(n, undefined, []), b.predict(n, undefined, [])] as const,
+    );
     const results = await Promise.all(calls.map((pair) => Promise.all(pair)));
     expect(results.map(([x, y]) => [x.outputs, y.outputs])).toEqual(Array.from({ length: 10 }, (_, n) => [n * 10, -n]));
   });
@@ -95,7 +112,10 @@ describe('predict channel', () => {
         return { outputs: input, warnings: [] };
       },
     });
-    const tensors = () => ({ a: { data: new Float32Array([1, 2]), shape: [1, 2], dtype: 'float32' }, b: { dtype: 'int32', shape: [], data: new Int32Array([7]) } });
+    const tensors = () => ({
+      a: { data: new Float32Array([1, 2]), shape: [1, 2], dtype: 'float32' },
+      b: { dtype: 'int32', shape: [], data: new Int32Array([7]) },
+    });
     const r = await channel.predict(tensors(), { p: 1 }, []);
     expect(r.outputs).toEqual(tensors());
     expect(seen[0]).toEqual({ input: tensors(), params: { p: 1 } });
@@ -118,7 +138,9 @@ describe('predict channel', () => {
 
   test('an output that cannot be cloned is a BAD_REQUEST, and the channel keeps working', async () => {
     let calls = 0;
-    const channel = channelTo({ predict: async () => ({ outputs: calls++ === 0 ? { f: () => 1 } : 'fine', warnings: [] }) });
+    const channel = channelTo({
+      predict: async () => ({ outputs: calls++ === 0 ? { f: () => 1 } : 'fine', warnings: [] }),
+    });
     const error = await channel.predict([], undefined, []).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BAD_REQUEST' });
     expect((error as Error).message).toMatch(/could not be sent to the page/);
@@ -130,7 +152,10 @@ describe('predict channel', () => {
     ports.push(port1, port2);
     const channel = new PredictChannel(port1);
     const waiting = channel.predict([], undefined, []).catch((e: unknown) => e);
-    const refusal = new MlflowEdgeError('INVALID_STATE', 'The tracker is closed (or was never opened). Call openTracker() again.');
+    const refusal = new MlflowEdgeError(
+      'INVALID_STATE',
+      'The tracker is closed (or was never opened). Call openTracker() again.',
+    );
     channel.fail(refusal);
     expect(await waiting).toBe(refusal);
     expect(await channel.predict([], undefined, []).catch((e: unknown) => e)).toBe(refusal);
@@ -152,7 +177,8 @@ describe('predict channel', () => {
 // normalizeInput's shortcut for { name: { data, shape, dtype } } must give exactly what the general path gives.
 describe('named tensors shortcut', () => {
   const signature = parseSignature({
-    inputs: '[{"name": "x", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}, {"name": "m", "type": "tensor", "tensor-spec": {"dtype": "bool", "shape": [-1]}}]',
+    inputs:
+      '[{"name": "x", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}, {"name": "m", "type": "tensor", "tensor-spec": {"dtype": "bool", "shape": [-1]}}]',
     outputs: null,
     params: null,
   });
@@ -164,7 +190,10 @@ describe('named tensors shortcut', () => {
     }
   };
   const inputs: Record<string, () => unknown> = {
-    'float32 and bool (uint8)': () => ({ x: { data: new Float32Array(8), shape: [2, 4], dtype: 'float32' }, m: { data: new Uint8Array(2), shape: [2], dtype: 'bool' } }),
+    'float32 and bool (uint8)': () => ({
+      x: { data: new Float32Array(8), shape: [2, 4], dtype: 'float32' },
+      m: { data: new Uint8Array(2), shape: [2], dtype: 'bool' },
+    }),
     'one of two': () => ({ x: { data: new Float32Array(4), shape: [1, 4], dtype: 'float32' } }),
     'dtype alias': () => ({ x: { data: new Float32Array(4), shape: [1, 4], dtype: '<f4' } }),
     'shape that does not fit': () => ({ x: { data: new Float32Array(4), shape: [2, 4], dtype: 'float32' } }),

@@ -1,18 +1,17 @@
 // The page's half of the journal: written on hide and pagehide, replayed by the next openTracker.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Remote } from 'comlink';
-import { decodeJournal, encodeJournal, journalKey } from '../../src/client/journal.js';
-import type { Tracker } from '../../src/client/tracker.js';
-import type { LogBatch, TrackerWorkerApi } from '../../src/protocol.js';
-import { TrackerService } from '../../src/worker/service.js';
-import { openedPerTest } from './in-process.js';
+import { decodeJournal, encodeJournal, journalKey } from '../../../src/client/journal.js';
+import type { Tracker } from '../../../src/client/tracker.js';
+import type { LogBatch, TrackerWorkerApi } from '../../../src/protocol.js';
+import { TrackerService } from '../../../src/worker/service.js';
+import { openedPerTest } from '../in-process.js';
 
 const tracker = openedPerTest();
 
 async function history(t: Tracker, runId: string) {
   return (await t.getMetricHistory(runId, 'm')).map((p) => p.value);
 }
-
 
 describe('the journal format', () => {
   it('round-trips batches, NaN, ±Infinity and -0 included', () => {
@@ -25,7 +24,12 @@ describe('the journal format', () => {
             runId: 'r'.repeat(32),
             params: [['lr', '0.1']],
             tags: [['t', 'x']],
-            metrics: { keys: ['a', 'b', 'a', 'a', 'b'], values: [NaN, Infinity, -Infinity, -0, 1.5], steps: [0, 0, 1, 2, 1], timestamps: [1, 2, 3, 4, 5] },
+            metrics: {
+              keys: ['a', 'b', 'a', 'a', 'b'],
+              values: [NaN, Infinity, -Infinity, -0, 1.5],
+              steps: [0, 0, 1, 2, 1],
+              timestamps: [1, 2, 3, 4, 5],
+            },
           },
           { runId: 's'.repeat(32), tags: [['only', 'tags']] },
         ],
@@ -38,7 +42,13 @@ describe('the journal format', () => {
   });
 
   it('refuses text it did not write', () => {
-    for (const text of ['', '{}', '[]', '{"v":2,"session":"a","batches":[]}', '{"v":1,"session":"a","batches":[{"n":"1","runs":[]}]}']) {
+    for (const text of [
+      '',
+      '{}',
+      '[]',
+      '{"v":2,"session":"a","batches":[]}',
+      '{"v":1,"session":"a","batches":[{"n":"1","runs":[]}]}',
+    ]) {
       expect(() => decodeJournal(text)).toThrow();
     }
   });
@@ -68,7 +78,8 @@ class FakePage {
     });
   }
   uninstall(): void {
-    for (const name of ['document', 'localStorage', 'addEventListener', 'removeEventListener']) delete (globalThis as Record<string, unknown>)[name];
+    for (const name of ['document', 'localStorage', 'addEventListener', 'removeEventListener'])
+      delete (globalThis as Record<string, unknown>)[name];
   }
   hide(): void {
     this.document.visibilityState = 'hidden';
@@ -93,16 +104,22 @@ afterEach(() => page.uninstall());
  * answer was lost); without, nothing of them is written.
  */
 async function dyingTracker(dbName: string, stores: boolean): Promise<Tracker> {
-  const { Tracker } = await import('../../src/client/tracker.js');
+  const { Tracker } = await import('../../../src/client/tracker.js');
   const service = new TrackerService();
   await service.open({ dbName });
   const api = new Proxy(service, {
     get(target, name, receiver) {
-      if (name === 'logBatch') return (b: LogBatch) => (stores ? target.logBatch(b) : Promise.resolve()).then(() => new Promise(() => undefined));
+      if (name === 'logBatch')
+        return (b: LogBatch) =>
+          (stores ? target.logBatch(b) : Promise.resolve()).then(() => new Promise(() => undefined));
       return Reflect.get(target, name, receiver);
     },
   });
-  return new Tracker({ terminate() {} } as unknown as Worker, api as unknown as Remote<TrackerWorkerApi>, { dbName, flushIntervalMs: 60_000, maxBatchItems: 4 });
+  return new Tracker({ terminate() {} } as unknown as Worker, api as unknown as Remote<TrackerWorkerApi>, {
+    dbName,
+    flushIntervalMs: 60_000,
+    maxBatchItems: 4,
+  });
 }
 
 describe('the page journal', () => {
@@ -117,7 +134,9 @@ describe('the page journal', () => {
       run.logParam('lr', 0.1);
       run.logMetric('special', NaN);
       page.unload();
-      expect(page.journals()).toEqual([expect.stringMatching(new RegExp(`^mlflow-edge:journal:${dbName}:[0-9a-f]{32}$`))]);
+      expect(page.journals()).toEqual([
+        expect.stringMatching(new RegExp(`^mlflow-edge:journal:${dbName}:[0-9a-f]{32}$`)),
+      ]);
       await new Promise((r) => setTimeout(r, 0));
 
       const { tracker: next } = await tracker({ dbName });
@@ -140,7 +159,9 @@ describe('the page journal', () => {
     page.hide();
     expect(page.journals()).toHaveLength(1);
     const [key] = page.journals();
-    expect(decodeJournal(page.items.get(key!)!)).toEqual([expect.objectContaining({ batchNo: 1, runs: [expect.objectContaining({ runId: run.runId })] })]);
+    expect(decodeJournal(page.items.get(key!)!)).toEqual([
+      expect.objectContaining({ batchNo: 1, runs: [expect.objectContaining({ runId: run.runId })] }),
+    ]);
     await t.flush();
     page.hide();
     expect(page.journals()).toEqual([]);
@@ -172,7 +193,10 @@ describe('the page journal', () => {
     const run = await t.startRun();
     run.logParam('lr', 0.1);
     await t.flush();
-    page.items.set(journalKey(dbName, 'old'), encodeJournal('old', [{ sessionId: 'old', batchNo: 1, runs: [{ runId: run.runId, params: [['lr', '0.2']] }] }]));
+    page.items.set(
+      journalKey(dbName, 'old'),
+      encodeJournal('old', [{ sessionId: 'old', batchNo: 1, runs: [{ runId: run.runId, params: [['lr', '0.2']] }] }]),
+    );
     const { tracker: next } = await tracker({ dbName });
     await expect(next.flush()).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE', name: 'MlflowEdgeError' });
     expect((await next.getRun(run.runId)).data.params).toEqual({ lr: '0.1' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
 import {
   normpath,
   stringifyValue,
@@ -7,7 +7,7 @@ import {
   validateKey,
   validateParamValue,
   validateTagValue,
-} from '../../src/schema/validation.js';
+} from '../../../src/schema/validation.js';
 
 describe('normpath (posixpath.normpath)', () => {
   it.each([
@@ -40,15 +40,9 @@ const code = (fn: () => unknown) => {
 };
 
 describe('metric, param and tag keys (MLflow _validate_metric_name & co.)', () => {
-  it.each([
-    'loss',
-    'val/loss',
-    'a.b-c_d e:f',
-    'épsilon',
-    '損失',
-    'x1',
-    'a'.repeat(250),
-  ])('accepts %j', (key) => expect(code(() => validateKey(key, 'metric'))).toBe('ok'));
+  it.each(['loss', 'val/loss', 'a.b-c_d e:f', 'épsilon', '損失', 'x1', 'a'.repeat(250)])('accepts %j', (key) =>
+    expect(code(() => validateKey(key, 'metric'))).toBe('ok'),
+  );
 
   it.each([
     ['a#b', /Names may only contain/],

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import type { Tracker } from '../../src/client/tracker.js';
-import { openedPerTest } from './in-process.js';
-import { rejection, thrown } from './typed-errors.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import type { Tracker } from '../../../src/client/tracker.js';
+import { openedPerTest } from '../in-process.js';
+import { rejection, thrown } from '../typed-errors.js';
 
 const tracker = openedPerTest();
 
@@ -22,7 +22,11 @@ describe('runs', () => {
       userId: 'ada',
     });
     expect(stored.info.endTime).toBeUndefined();
-    expect(stored.data.tags).toMatchObject({ 'mlflow.runName': 'first', 'mlflow.user': 'ada', 'mlflow.source.type': 'LOCAL' });
+    expect(stored.data.tags).toMatchObject({
+      'mlflow.runName': 'first',
+      'mlflow.user': 'ada',
+      'mlflow.source.type': 'LOCAL',
+    });
     expect(await t.listExperiments()).toEqual([expect.objectContaining({ experimentId: '0', name: 'Default' })]);
   });
 
@@ -82,7 +86,9 @@ describe('runs', () => {
     expect((await rejection(t.startRun({ experimentName: '' }))).code).toBe('INVALID_PARAMETER_VALUE');
     expect((await rejection(t.startRun({ runId: 'not-an-id' }))).code).toBe('INVALID_PARAMETER_VALUE');
     expect((await rejection(t.startRun({ tags: { 'a#': 'x' } }))).code).toBe('INVALID_PARAMETER_VALUE');
-    expect((await rejection(t.startRun({ runName: 'a', tags: { 'mlflow.runName': 'b' } }))).code).toBe('INVALID_PARAMETER_VALUE');
+    expect((await rejection(t.startRun({ runName: 'a', tags: { 'mlflow.runName': 'b' } }))).code).toBe(
+      'INVALID_PARAMETER_VALUE',
+    );
     expect(await t.searchRuns()).toEqual([]);
   });
 });
@@ -222,7 +228,9 @@ describe('logging', () => {
 
   it('refuses writes to unknown runs in the worker, typed', async () => {
     const { service } = await tracker();
-    const result = await service.logBatch({ runs: [{ runId: 'b'.repeat(32), metrics: { keys: ['m'], values: [1], steps: [0], timestamps: [1] } }] });
+    const result = await service.logBatch({
+      runs: [{ runId: 'b'.repeat(32), metrics: { keys: ['m'], values: [1], steps: [0], timestamps: [1] } }],
+    });
     expect(result.rejected).toEqual([expect.objectContaining({ code: 'RESOURCE_DOES_NOT_EXIST' })]);
     const bad = await service.logBatch({ runs: [{ runId: 'nope' }] });
     expect(bad.rejected[0]?.code).toBe('INVALID_PARAMETER_VALUE');
@@ -281,7 +289,9 @@ describe('queries', () => {
       { path: 'plots/deep', isDir: true },
     ]);
     expect(await (await t.readArtifact(run.runId, 'notes.txt')).text()).toBe('hello again');
-    expect([...new Uint8Array(await (await t.readArtifact(run.runId, 'plots/a.bin')).arrayBuffer())]).toEqual([1, 2, 3]);
+    expect([...new Uint8Array(await (await t.readArtifact(run.runId, 'plots/a.bin')).arrayBuffer())]).toEqual([
+      1, 2, 3,
+    ]);
     expect((await rejection(t.readArtifact(run.runId, 'missing.txt'))).code).toBe('RESOURCE_DOES_NOT_EXIST');
     expect((await rejection(run.logArtifact('x', 42 as never))).code).toBe('INVALID_PARAMETER_VALUE');
   });
@@ -309,7 +319,7 @@ describe('the worker boundary', () => {
 describe('artifact hashing', () => {
   it('records the sha256 of the bytes, computed while streaming', async () => {
     const { createHash } = await import('node:crypto');
-    const { openDatabase } = await import('../../src/store/open.js');
+    const { openDatabase } = await import('../../../src/store/open.js');
     const { tracker: t, dbName } = await tracker();
     const run = await t.startRun();
     const bytes = new Uint8Array(3_000_000).map((_, i) => (i * 7) % 256);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { modelFilePath, parseModelUri } from '../../src/models/model-uri.js';
-import { MlflowEdgeError } from '../../src/schema/errors.js';
-import { thrown } from './typed-errors.js';
+import { modelFilePath, parseModelUri } from '../../../src/models/model-uri.js';
+import { MlflowEdgeError } from '../../../src/schema/errors.js';
+import { thrown } from '../typed-errors.js';
 
 const RUN = '0123456789abcdef0123456789abcdef';
 const MID = 'm-0123456789abcdef0123456789abcdef';
@@ -53,7 +53,7 @@ describe('model URIs', () => {
     }
     expect(error).toBeInstanceOf(MlflowEdgeError);
     expect((error as MlflowEdgeError).code).toBe('INVALID_PARAMETER_VALUE');
-    expect((error as Error).message).toContain("models:/<name>@<alias>");
+    expect((error as Error).message).toContain('models:/<name>@<alias>');
   });
 });
 
@@ -104,9 +104,12 @@ describe('model URIs that lead out of their run or model', () => {
 });
 
 describe('file paths an MLmodel names', () => {
-  it.each(['model.onnx', 'artifacts/data.csv', 'a/b/c.bin', 'my model.js', '%20x'])('%s is a file of the model directory', (path) => {
-    expect(modelFilePath(path, 'flavors.onnx.data')).toBe(path);
-  });
+  it.each(['model.onnx', 'artifacts/data.csv', 'a/b/c.bin', 'my model.js', '%20x'])(
+    '%s is a file of the model directory',
+    (path) => {
+      expect(modelFilePath(path, 'flavors.onnx.data')).toBe(path);
+    },
+  );
   it.each([
     ['../model.onnx', "'..' segment"],
     ['../../m-fedcba9876543210fedcba9876543210/artifacts/model.js', "'..' segment"],
