@@ -24,7 +24,7 @@ function section(title: string): string {
 
 /** Rows of the entry-point table: import name, built file, source file. */
 function entryPoints(): { name: string; file: string; source: string }[] {
-  return [...section('API').matchAll(/^\| `(mlflow-edge[^`]*)` \| `([^`]+)` \| `([^`]+)` \|/gm)].map(
+  return [...section('API').matchAll(/^\| `(mlflow-edge[^`]*)` +\| `([^`]+)` +\| `([^`]+)` +\|/gm)].map(
     ([, name, file, source]) => ({
       name: name!,
       file: file!,
