@@ -8,7 +8,7 @@ import {
   type FaultRates,
   type LieFate,
 } from './fault-proxy.js';
-import { assertSameRuns, localRuns } from './local-state.js';
+import { assertSameRuns, localRuns, NOTHING_PENDING } from './local-state.js';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader, type RunSnapshot } from './server-state.js';
 
@@ -32,7 +32,7 @@ const CHAOS_CAP_MS = 2 * CHAOS_MS;
 const TABS = 3;
 const DB = 'chaos';
 const EXPERIMENTS = ['chaos-a', 'chaos-b'];
-const NO_PENDING = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 };
+const NO_PENDING = NOTHING_PENDING;
 
 type Tracker = Awaited<ReturnType<typeof edge.openTracker>>;
 type Run = Awaited<ReturnType<Tracker['startRun']>>;

@@ -1,7 +1,7 @@
 import { expect, test, type BrowserContext } from '@playwright/test';
 import { openLibrary, Profile } from '../browser/fixtures.js';
 import { mulberry32 } from './fault-proxy.js';
-import { assertSameRuns, localRuns } from './local-state.js';
+import { assertSameRuns, localRuns, NOTHING_PENDING } from './local-state.js';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader } from './server-state.js';
 
@@ -71,16 +71,7 @@ test('closing the page (and the browser) at random moments during sync, 20 times
       await t.close();
       return s;
     }, server.url);
-    expect(status.pending).toEqual({
-      runs: 0,
-      params: 0,
-      tags: 0,
-      metrics: 0,
-      artifacts: 0,
-      models: 0,
-      registry: 0,
-      bytes: 0,
-    });
+    expect(status.pending).toEqual(NOTHING_PENDING);
     const note = `on the server before the last sync: ${partial}; waits ${kills.join(', ')} ms`;
     test.info().annotations.push({ type: 'crashes', description: note });
     console.log(note);

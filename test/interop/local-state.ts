@@ -95,3 +95,15 @@ export function assertSameRuns(
     expectFn(s.artifacts, `${where} artifacts`).toEqual(l.artifacts);
   }
 }
+
+/** `status.pending` when the server has everything. */
+export const NOTHING_PENDING = {
+  runs: 0,
+  params: 0,
+  tags: 0,
+  metrics: 0,
+  artifacts: 0,
+  models: 0,
+  registry: 0,
+  bytes: 0,
+};

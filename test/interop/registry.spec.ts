@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { openLibrary, watchErrors } from '../browser/fixtures.js';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
+import { NOTHING_PENDING } from './local-state.js';
 
 const exec = promisify(execFile);
 const python = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
@@ -237,16 +238,7 @@ test('models logged and registered offline in the browser sync the MLflow 3 way 
     return { before, after, versions, models };
   }, server.url);
   expect(synced.before).toMatchObject({ runs: 1, models: 2, registry: 4 });
-  expect(synced.after.pending).toEqual({
-    runs: 0,
-    params: 0,
-    tags: 0,
-    metrics: 0,
-    artifacts: 0,
-    models: 0,
-    registry: 0,
-    bytes: 0,
-  });
+  expect(synced.after.pending).toEqual(NOTHING_PENDING);
   expect(synced.after.deadLetters).toEqual([]);
   expect(synced.versions.map((v) => [v.version, v.remoteVersion])).toEqual([
     ['1', '2'],
@@ -499,16 +491,7 @@ test('a server restored from an older backup: the registry version and alias it 
     { trackingUri: server.url, dbName },
   );
   expect(synced.notice).toMatch(/no longer has/);
-  expect(synced.status.pending).toEqual({
-    runs: 0,
-    params: 0,
-    tags: 0,
-    metrics: 0,
-    artifacts: 0,
-    models: 0,
-    registry: 0,
-    bytes: 0,
-  });
+  expect(synced.status.pending).toEqual(NOTHING_PENDING);
   expect(synced.status.deadLetters).toEqual([]);
   expect(synced.versions.map((v) => [v.version, v.remoteVersion])).toEqual([
     ['1', '1'],

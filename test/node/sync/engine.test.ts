@@ -3,68 +3,19 @@
  * lies the ways networks and servers do. Every case ends with the server
  * compared with the local store: equal, no deleted runs, no duplicates.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Remote } from 'comlink';
-import { Tracker } from '../../../src/client/tracker.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { Tracker } from '../../../src/client/tracker.js';
 import type { Run } from '../../../src/client/run.js';
-import type { SyncStatus, TrackerWorkerApi } from '../../../src/protocol.js';
+import type { SyncStatus } from '../../../src/protocol.js';
 import { MAX_RETRY_AFTER_MS, retryAfter } from '../../../src/remote/rest.js';
 import { redactUrl } from '../../../src/remote/redact.js';
 import { MlflowEdgeError } from '../../../src/schema/errors.js';
 import { openDatabase } from '../../../src/store/open.js';
-import { TrackerService } from '../../../src/worker/service.js';
-import { acknowledged, html, ScriptedMlflow, type FakeRequest } from '../scripted-mlflow.js';
+import { nothingPending, open, reopen, server, twoServers } from './harness.js';
+import { acknowledged, html, type ScriptedMlflow, type FakeRequest } from '../scripted-mlflow.js';
 import { rejection } from '../typed-errors.js';
 
-const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 const CLIENT_ID = 'mlflow-edge.clientRunId';
-let servers: ScriptedMlflow[] = [];
-let trackers: Tracker[] = [];
-let counter = 0;
-
-afterEach(async () => {
-  for (const t of trackers) await t.close().catch(() => undefined);
-  for (const s of servers.reverse()) s.stop();
-  trackers = [];
-  servers = [];
-});
-
-function server(host?: string): ScriptedMlflow {
-  const s = new ScriptedMlflow(host);
-  servers.push(s);
-  return s;
-}
-
-/** Two scripted servers at a.test and b.test, each answering its own host. */
-function twoServers(): [ScriptedMlflow, ScriptedMlflow] {
-  const a = server('a.test');
-  const b = server('b.test');
-  // Each stub replaced the global fetch; route by host to the right one.
-  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) =>
-    ((new URL(String(input)).host === 'a.test' ? a : b) as unknown as { handle: typeof fetch }).handle(
-      input,
-      init,
-    )) as typeof fetch;
-  return [a, b];
-}
-
-async function open(
-  trackingUri: string | undefined,
-  dbName = `sync-${process.pid}-${++counter}`,
-): Promise<{ t: Tracker; dbName: string }> {
-  const service = new TrackerService(FAST);
-  await service.open(trackingUri === undefined ? { dbName } : { dbName, remote: { trackingUri, autoSync: false } });
-  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
-    dbName,
-  });
-  trackers.push(t);
-  return { t, dbName };
-}
-
-async function reopen(t: Tracker, dbName: string, trackingUri: string | undefined) {
-  await t.close();
-  return (await open(trackingUri, dbName)).t;
-}
 
 /** A run with params, tags, three metric series, a nested file, ended. */
 async function logRun(t: Tracker, experimentName = 'lies', name = 'r') {
@@ -119,7 +70,6 @@ async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName 
   }
 }
 
-const nothingPending = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 };
 const ENDPOINTS = [
   'runs/log-batch',
   'runs/create',
@@ -249,13 +199,8 @@ describe('per-server state', () => {
 
   it('correcting a mistyped URI while its pass waits to retry: the right server gets everything at once, without a reload', async () => {
     const s = server();
-    const dbName = `sync-${process.pid}-${++counter}`;
-    const service = new TrackerService({ attempts: 8, baseMs: 60_000, capMs: 60_000 }); // the dead server's pass would wait a minute
-    await service.open({ dbName, remote: { trackingUri: 'http://mlflow.tset', autoSync: true } });
-    const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
-      dbName,
-    });
-    trackers.push(t);
+    // The dead server's pass would wait a minute.
+    const { t } = await open('http://mlflow.tset', undefined, true, { attempts: 8, baseMs: 60_000, capMs: 60_000 });
     await logRun(t);
     await vi.waitFor(() => expect(s.requests.length + 0).toBe(0)); // nothing reaches the right server yet
     await new Promise((r) => setTimeout(r, 400)); // the dead server's pass has failed once and waits
@@ -385,12 +330,7 @@ describe('per-server state', () => {
     await t.sync();
     await t.close();
     s.requests = [];
-    const service = new TrackerService(FAST);
-    await service.open({ dbName, remote: { trackingUri: s.url, autoSync: true } }); // opening schedules a pass at once
-    const again = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
-      dbName,
-    });
-    trackers.push(again);
+    const { t: again } = await open(s.url, dbName, true); // opening schedules a pass at once
     await new Promise((r) => setTimeout(r, 300));
     expect((await again.syncStatus()).pending).toEqual(nothingPending);
     expect(s.requests).toEqual([]);

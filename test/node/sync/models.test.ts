@@ -5,48 +5,14 @@
  * found and made again, once; a verified entity costs no request later.
  * Every case ends with the server compared with the local store.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Remote } from 'comlink';
-import { Tracker } from '../../../src/client/tracker.js';
-import type { TrackerWorkerApi } from '../../../src/protocol.js';
+import { describe, expect, it } from 'vitest';
+import type { Tracker } from '../../../src/client/tracker.js';
 import { openDatabase } from '../../../src/store/open.js';
 import { bumpEpoch, readServers } from '../../../src/store/remote-state.js';
-import { TrackerService } from '../../../src/worker/service.js';
-import { html, ScriptedMlflow, type FakeVersion } from '../scripted-mlflow.js';
+import { html, type ScriptedMlflow, type FakeVersion } from '../scripted-mlflow.js';
+import { nothingPending, open, server } from './harness.js';
 
-const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 const CODE = "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });";
-const nothingPending = { runs: 0, params: 0, tags: 0, metrics: 0, artifacts: 0, models: 0, registry: 0, bytes: 0 };
-let servers: ScriptedMlflow[] = [];
-let trackers: Tracker[] = [];
-let counter = 0;
-
-afterEach(async () => {
-  for (const t of trackers) await t.close().catch(() => undefined);
-  for (const s of servers.reverse()) s.stop();
-  trackers = [];
-  servers = [];
-});
-
-function server(): ScriptedMlflow {
-  const s = new ScriptedMlflow();
-  servers.push(s);
-  return s;
-}
-
-async function open(
-  trackingUri: string,
-  dbName = `sync-models-${process.pid}-${++counter}`,
-  autoSync = false,
-): Promise<{ t: Tracker; dbName: string }> {
-  const service = new TrackerService(FAST);
-  await service.open({ dbName, remote: { trackingUri, autoSync } });
-  const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
-    dbName,
-  });
-  trackers.push(t);
-  return { t, dbName };
-}
 
 const creates = (s: ScriptedMlflow, endpoint: string) =>
   s.requests.filter((r) => r.method === 'POST' && r.endpoint === endpoint).length;
