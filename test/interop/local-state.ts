@@ -97,13 +97,4 @@ export function assertSameRuns(
 }
 
 /** `status.pending` when the server has everything. */
-export const NOTHING_PENDING = {
-  runs: 0,
-  params: 0,
-  tags: 0,
-  metrics: 0,
-  artifacts: 0,
-  models: 0,
-  registry: 0,
-  bytes: 0,
-};
+export { NOTHING as NOTHING_PENDING } from '../../src/sync/progress.js';

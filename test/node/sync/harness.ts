@@ -5,21 +5,12 @@
 import type { Remote } from 'comlink';
 import { afterEach } from 'vitest';
 import { Tracker } from '../../../src/client/tracker.js';
-import type { SyncCounts, TrackerWorkerApi } from '../../../src/protocol.js';
+import type { TrackerWorkerApi } from '../../../src/protocol.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { ScriptedMlflow } from '../scripted-mlflow.js';
 
 export const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
-export const nothingPending: SyncCounts = {
-  runs: 0,
-  params: 0,
-  tags: 0,
-  metrics: 0,
-  artifacts: 0,
-  models: 0,
-  registry: 0,
-  bytes: 0,
-};
+export { NOTHING as nothingPending } from '../../../src/sync/progress.js';
 
 let servers: ScriptedMlflow[] = [];
 let trackers: Tracker[] = [];
