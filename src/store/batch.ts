@@ -8,7 +8,7 @@ import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import { paramConflict } from '../schema/validation.js';
 import { appendPoints, type PointColumns } from './metrics.js';
 import { committedBatches, recordCommitted } from './journal.js';
-import { PENDING_STORES, recordRunWrites, type RunChange } from './pending.js';
+import { PENDING_STORES, readEarly, recordRunWrites, type RunChange } from './pending.js';
 import { assertActive, firstSeq } from './runs.js';
 import type { Db, RunRecord, TagRecord, WriteTx } from './schema.js';
 
@@ -58,6 +58,7 @@ export async function writeRuns(
 ): Promise<Rejection[]> {
   const tx: WriteTx = db.transaction(sessions.length > 0 ? [...STORES, 'journalSessions'] : [...STORES], 'readwrite');
   const runStore = tx.objectStore('runs');
+  const early = readEarly(tx);
   const [committed, runRecords, lastSeq] = await Promise.all([
     sessions.length > 0 ? committedBatches(tx, sessions) : NONE,
     Promise.all(runIds.map((id) => runStore.get(id))),
@@ -115,7 +116,7 @@ export async function writeRuns(
     tags += w.tags.length - replaced.length;
     changes.push({ runId: w.runId, replacedTags: replaced.map((t) => t.seq) });
   }
-  work.push(recordRunWrites(tx, changes, { params, tags, metrics: points }));
+  work.push(recordRunWrites(tx, changes, { params, tags, metrics: points }, early));
   await Promise.all(work);
   await tx.done;
   return rejected;

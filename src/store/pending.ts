@@ -28,6 +28,7 @@ import {
   type Db,
   type PendingCounters,
   type RunSyncRecord,
+  type ServerStates,
   type StoreName,
   type Tally,
   type WriteTx,
@@ -70,14 +71,32 @@ export function statesOf(servers: { byUri: Record<string, string>; byIdentity: R
   return [...new Set([...Object.values(servers.byUri), ...Object.values(servers.byIdentity)])];
 }
 
+/**
+ * The reads the counters' update needs, issued when a transaction starts so
+ * they ride along with its first round of reads instead of adding rounds at
+ * its end (a group commit's transaction is on the logging path).
+ */
+export interface PendingReads {
+  counters: Promise<unknown>;
+  servers: Promise<ServerStates>;
+}
+
+export function readEarly(tx: WriteTx): PendingReads {
+  const reads = { counters: tx.objectStore('meta').get('pending'), servers: readServers(tx as never) };
+  // A transaction that refuses its write before using them aborts: that is its caller's error, not these reads'.
+  for (const read of Object.values(reads)) read.catch(() => undefined);
+  return reads;
+}
+
 /** Adds to the totals and to what states acknowledged (negative parts take back), in the caller's transaction. */
 export async function adjustPending(
   tx: WriteTx,
   totals: Partial<Tally>,
   acked: Record<string, Partial<Tally>> = {},
+  early?: PendingReads,
 ): Promise<void> {
   const meta = tx.objectStore('meta');
-  const counters = await meta.get('pending');
+  const counters = await (early?.counters ?? meta.get('pending'));
   if (!isCounters(counters)) return; // recounted at the next status
   const next: PendingCounters = { totals: plus(counters.totals, totals), acked: { ...counters.acked } };
   for (const [state, part] of Object.entries(acked)) {
@@ -108,8 +127,9 @@ export async function recordRunWrites(
   tx: WriteTx,
   changes: readonly RunChange[],
   totals: Partial<Tally>,
+  early: PendingReads = readEarly(tx),
 ): Promise<void> {
-  const states = statesOf(await readServers(tx as never));
+  const states = statesOf(await early.servers);
   const remote = tx.objectStore('remote');
   const lost: Record<string, Tally> = {};
   await Promise.all(
@@ -136,7 +156,12 @@ export async function recordRunWrites(
       }),
     ),
   );
-  await adjustPending(tx, totals, Object.fromEntries(Object.entries(lost).map(([state, t]) => [state, negate(t)])));
+  await adjustPending(
+    tx,
+    totals,
+    Object.fromEntries(Object.entries(lost).map(([state, t]) => [state, negate(t)])),
+    early,
+  );
 }
 
 /** The counters, recounted from the records when missing or damaged. */

@@ -5,7 +5,7 @@
  * crash is harmless and progress never runs ahead of the server.
  */
 import type { MetricPoint } from '../schema/entities.js';
-import { ackedOfRun, adjustPending, negate, type Tally } from './pending.js';
+import { ackedOfRun, adjustPending, negate, readEarly, type Tally } from './pending.js';
 import { key, kindRange, readServers, remoteMap, updateRemote } from './remote-state.js';
 import {
   BLOCK_POINTS,
@@ -293,6 +293,7 @@ export async function ackBatch(
   text: readonly { kind: 'param' | 'tag'; key: string; seq: number }[] = [],
 ): Promise<void> {
   const tx = db.transaction(['meta', 'params', 'tags', 'remote'], 'readwrite');
+  const early = readEarly(tx);
   const runKey = key(state, 'run', runId);
   const run = ((await tx.objectStore('remote').get(runKey)) as RunSyncRecord | undefined) ?? emptySync(runId);
   const { verifiedEpoch: _, ...unverified } = run;
@@ -321,7 +322,7 @@ export async function ackBatch(
         if (current?.seq === t.seq) acked[t.kind === 'param' ? 'params' : 'tags']++;
       }),
   ]);
-  await adjustPending(tx, {}, { [state]: acked });
+  await adjustPending(tx, {}, { [state]: acked }, early);
   await tx.done;
 }
 
