@@ -66,7 +66,9 @@ export class SyncController {
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly serving = new Set<string>();
   private readonly channel: BroadcastChannel | undefined;
-  private readonly onOnline = () => this.schedule(0);
+  private readonly onOnline = () => {
+    if (this.remote?.autoSync !== false) this.schedule(0);
+  };
 
   constructor(
     private readonly db: Db,
@@ -218,7 +220,8 @@ export class SyncController {
         this.paused = undefined;
         this.lastSuccessTime = Date.now();
         if (this.problems.length === problemsBefore) this.lastError = undefined; // a clean pass: old errors no longer hold
-        if ((await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
+        // Written during the pass: uploaded by the next one (with autoSync: false, the caller's next sync()).
+        if (this.remote?.autoSync !== false && (await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
       } catch (error) {
         const e = toSyncError(error);
         if (engine !== this.engine) {

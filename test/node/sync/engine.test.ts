@@ -883,6 +883,57 @@ describe('status that tells the truth', () => {
     }
   });
 
+  it('autoSync: false: data logged while sync() runs waits for the next sync() (no pass of its own)', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    await logRun(t);
+    const run = await t.startRun({ experimentName: 'lies', runName: 'during' });
+    // The pass is held at its first log-batch until the new point is on disk: the point lands after the pass's reading.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let reached = () => {};
+    const atBatch = new Promise<void>((r) => (reached = r));
+    s.lie({
+      match: (r) => r.endpoint === 'runs/log-batch',
+      when: 'after',
+      times: 1,
+      answer: async () => (
+        reached(), await held, new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } })
+      ),
+    });
+    const pass = t.sync();
+    await atBatch;
+    run.logMetric('m', 1);
+    await t.flush();
+    release();
+    await pass;
+    s.requests = [];
+    await new Promise((r) => setTimeout(r, 600)); // past the debounce (200 ms) a background pass would wait
+    expect(s.requests).toEqual([]);
+    await t.sync();
+    await expectServerEquals(t, s);
+  });
+
+  it("autoSync: false: coming back online starts no pass (the caller's sync() does)", async () => {
+    // Node has no window events: the controller listens on whatever globalThis offers, here an EventTarget's.
+    const events = new EventTarget();
+    const g = globalThis as unknown as Record<string, unknown>;
+    g.addEventListener = events.addEventListener.bind(events);
+    g.removeEventListener = events.removeEventListener.bind(events);
+    try {
+      const s = server();
+      const { t } = await open(s.url);
+      await logRun(t);
+      events.dispatchEvent(new Event('online'));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(s.requests).toEqual([]);
+      expect((await t.syncStatus()).pending.runs).toBe(1);
+    } finally {
+      delete g.addEventListener;
+      delete g.removeEventListener;
+    }
+  });
+
   it('autoSync: false: a failed sync() is not retried in the background (the caller decides when to sync)', async () => {
     const s = server();
     const { t } = await open(s.url);
