@@ -12,8 +12,9 @@ import { sha256Hex } from '../../schema/digest.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import type { PredictInput, Tensor } from '../../schema/signature.js';
 import { UNNAMED_INPUT } from '../../schema/signature.js';
+import { ZipMapOutput } from '../../schema/zipmap.js';
 import type { OnnxRuntimeOptions } from '../../protocol.js';
-import { prepareOnnx, zipMapRows } from '../onnx/graph.js';
+import { prepareOnnx } from '../onnx/graph.js';
 import { loadOrt, type Ort } from '../ort.js';
 import type { Predictor } from '../predictor.js';
 
@@ -105,7 +106,7 @@ export async function loadOnnx(
   const { session, inputTypes, inputNames, outputNames, zipMaps } = info;
   let closed = false;
   return {
-    async predict(input: PredictInput): Promise<Record<string, Tensor | Record<string, number>[]>> {
+    async predict(input: PredictInput): Promise<Record<string, Tensor | ZipMapOutput>> {
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
       const given = feedTensors(input, inputNames);
       for (const name in given) {
@@ -126,14 +127,14 @@ export async function loadOnnx(
           { field: inputNames.join(', ') },
         );
       }
-      const out: Record<string, Tensor | Record<string, number>[]> = {};
+      const out: Record<string, Tensor | ZipMapOutput> = {};
       for (const name of outputNames) {
         const r = results[name]!;
         const labels = zipMaps.get(name);
         out[name] =
           labels === undefined
             ? { data: r.data as Tensor['data'], shape: [...r.dims], dtype: numpyType(r.type) }
-            : zipMapRows(r.data as Float32Array, labels);
+            : new ZipMapOutput(r.data as Float32Array, labels);
       }
       return out;
     },

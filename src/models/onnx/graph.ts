@@ -232,15 +232,3 @@ function zipMapLabels(buf: Uint8Array, node: Field): (number | string)[] {
   }
   throw fail('A ZipMap node of the ONNX model has no class labels. Check that model.onnx is complete.', {});
 }
-
-/** A ZipMap's maps from its input tensor `[rows, classes]`: per row, class label → probability, as pyfunc returns them. */
-export function zipMapRows(data: ArrayLike<number>, labels: readonly (number | string)[]): Record<string, number>[] {
-  const n = labels.length;
-  const rows: Record<string, number>[] = new Array(Math.floor(data.length / n));
-  for (let i = 0; i < rows.length; i++) {
-    const row: Record<string, number> = {};
-    for (let j = 0; j < n; j++) row[labels[j]!] = data[i * n + j]!;
-    rows[i] = row;
-  }
-  return rows;
-}
