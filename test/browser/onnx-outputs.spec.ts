@@ -71,6 +71,7 @@ test('what cannot run in a browser fails at loadModel, typed, and the worker sta
       const load = (name: string) => () => t.loadModel(`${base}/${name}`, { onnxruntime: ORT });
       const refusals = await errorsOf({
         'sequence output': load('seq-output'),
+        'map output': load('map-output'),
         'custom operator domain': load('custom-domain'),
         'IR version too new': load('ir-too-new'),
         'opset too new': load('opset-too-new'),
@@ -93,6 +94,7 @@ test('what cannot run in a browser fails at loadModel, typed, and the worker sta
     expect(o.code, `${name}: ${o.message}`).toBe('INVALID_PARAMETER_VALUE');
   }
   expect(out.refusals['sequence output']!.message).toMatch(/'S' is of type seq\(tensor\(float\)\).*'zipmap': False/);
+  expect(out.refusals['map output']!.message).toMatch(/'Out' is of type map\(int64,tensor\(float\)\)/);
   expect(out.refusals['custom operator domain']!.message).toMatch(
     /'Inverse' from the custom domain 'ai\.onnx\.contrib'/,
   );
