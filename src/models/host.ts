@@ -18,6 +18,7 @@ import { FLAVOR_JS, type LoadModelOptions, type ModelMetadata, type PredictResul
 import { loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
 import { modelFilePath, parseModelUri, type ModelUri } from './model-uri.js';
 import type { Predictor } from './predictor.js';
+import { expandZipMaps } from '../schema/zipmap.js';
 import type { ModelSource } from './resolve.js';
 
 /** Opens a model URI: its files, and where they came from. */
@@ -39,14 +40,17 @@ export class ModelHost {
     let predictor: Predictor;
     if (flavor === 'onnx') {
       const data = modelFilePath(mlmodel.flavors.onnx?.data ?? 'model.onnx', 'flavors.onnx.data');
-      predictor = await loadOnnx(await source.files(data), options.onnxruntime ?? {});
+      const folder = data.slice(0, data.lastIndexOf('/') + 1);
+      predictor = await loadOnnx(await source.files(data), options.onnxruntime ?? {}, (path) =>
+        source.files(modelFilePath(folder + path)),
+      );
     } else {
       predictor = await loadJs(mlmodel.flavors[FLAVOR_JS] as unknown as JsFlavor, {
         allowCode: options.allowCode === true,
         file: (path) => source.files(path),
         loadModel: async (nested) => {
           const { id } = await this.load(nested, options);
-          return { predict: async (input, params) => (await this.predict(id, input, params)).outputs };
+          return { predict: async (input, params) => expandZipMaps((await this.predict(id, input, params)).outputs) };
         },
       });
     }
