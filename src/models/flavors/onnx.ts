@@ -134,7 +134,7 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
 function asColumns(outputs: Record<string, Tensor>): Record<string, Tensor> {
   for (const name in outputs) {
     const t = outputs[name]!;
-    if (t.shape.length === 2 && t.shape[1] === 1) outputs[name] = { ...t, shape: [t.shape[0]!] };
+    if (Array.isArray(t.shape) && t.shape.length === 2 && t.shape[1] === 1) outputs[name] = { ...t, shape: [t.shape[0]!] };
   }
   return outputs;
 }
