@@ -42,7 +42,10 @@ export class ModelHost {
     let predictor: Predictor;
     if (flavor === 'onnx') {
       const data = modelFilePath(mlmodel.flavors.onnx?.data ?? 'model.onnx', 'flavors.onnx.data');
-      predictor = await loadOnnx(await source.files(data), options.onnxruntime ?? {});
+      const folder = data.slice(0, data.lastIndexOf('/') + 1);
+      predictor = await loadOnnx(await source.files(data), options.onnxruntime ?? {}, (path) =>
+        source.files(modelFilePath(folder + path)),
+      );
     } else {
       predictor = await loadJs(mlmodel.flavors[FLAVOR_JS] as unknown as JsFlavor, {
         allowCode: options.allowCode === true,

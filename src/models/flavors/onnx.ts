@@ -6,13 +6,16 @@
  * with exactly one input; else one column per input, each of the element
  * type and rank the graph declares.
  * Sessions are cached by the model file's sha256: models loaded from the
- * same bytes share one, released when the last of them is closed.
+ * same bytes share one, released when the last of them is closed. The file
+ * is checked and its ZipMap outputs rewritten first (`onnx/graph.ts`); those
+ * outputs come back as pyfunc returns them: per row, class label → probability.
  */
 import { sha256Hex } from '../../schema/digest.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import { feedTensors, type GraphInput } from '../onnx-feeds.js';
 import type { PredictInput, Tensor } from '../../schema/signature.js';
 import type { OnnxRuntimeOptions } from '../../protocol.js';
+import { prepareOnnx, zipMapRows } from '../onnx/graph.js';
 import { loadOrt, type Ort } from '../ort.js';
 import type { Predictor } from '../predictor.js';
 
@@ -25,18 +28,36 @@ interface SessionInfo {
   inputs: GraphInput[];
   inputNames: string[];
   outputNames: string[];
+  /** Outputs that were ZipMaps: output name → class labels. */
+  zipMaps: Map<string, (number | string)[]>;
 }
+
+/** Reads a file named relative to the ONNX file (its external data). */
+export type SiblingFile = (path: string) => Promise<Uint8Array>;
 /** Counted at once (before the session is ready), so a close racing a load never releases a session in use. */
 const sessions = new Map<string, { ready: Promise<SessionInfo>; refs: number }>();
 
-function openSession(ort: Ort, bytes: Uint8Array): { key: string; ready: Promise<SessionInfo> } {
+function openSession(ort: Ort, bytes: Uint8Array, sibling: SiblingFile): { key: string; ready: Promise<SessionInfo> } {
   const key = sha256Hex(bytes);
   let entry = sessions.get(key);
   if (entry === undefined) {
     const ready = (async (): Promise<SessionInfo> => {
+      const prepared = prepareOnnx(bytes, ort.env.versions?.web);
+      const externalData = await Promise.all(
+        prepared.externalData.map(async (path) => {
+          try {
+            return { path, data: await sibling(path) };
+          } catch (error) {
+            throw invalidParameter(
+              `The ONNX model keeps tensors in the external data file '${path}', which could not be read (${(error as Error).message}). Log the file beside model.onnx, or save the model with its tensors inside (onnx.save_model(model, path, save_as_external_data=False)).`,
+              { field: 'model.onnx', externalData: path },
+            );
+          }
+        }),
+      );
       let session: Session;
       try {
-        session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+        session = await ort.InferenceSession.create(prepared.bytes, { executionProviders: ['wasm'], externalData });
       } catch (error) {
         throw invalidParameter(
           `The model's ONNX file could not be loaded by onnxruntime-web (${(error as Error).message}). Check that model.onnx is complete and was exported with an opset onnxruntime-web supports.`,
@@ -59,6 +80,7 @@ function openSession(ort: Ort, bytes: Uint8Array): { key: string; ready: Promise
         // Fixed for the session's life; read once, not on every predict.
         inputNames: [...session.inputNames],
         outputNames: [...session.outputNames],
+        zipMaps: prepared.zipMaps,
       };
     })();
     entry = { ready, refs: 0 };
@@ -79,9 +101,13 @@ function releaseSession(key: string): Promise<void> | undefined {
   return entry.ready.then(({ session }) => session.release()).catch(() => undefined);
 }
 
-export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): Promise<Predictor> {
+export async function loadOnnx(
+  bytes: Uint8Array,
+  runtime: OnnxRuntimeOptions,
+  sibling: SiblingFile = () => Promise.reject(new Error('no files beside model.onnx')),
+): Promise<Predictor> {
   const ort = await loadOrt(runtime);
-  const { key, ready } = openSession(ort, bytes);
+  const { key, ready } = openSession(ort, bytes, sibling);
   let info: SessionInfo;
   try {
     info = await ready;
@@ -89,10 +115,10 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
     void releaseSession(key); // the session failed to open: nothing to wait for
     throw error;
   }
-  const { session, inputs, inputNames, outputNames } = info;
+  const { session, inputs, inputNames, outputNames, zipMaps } = info;
   let closed = false;
   return {
-    async predict(input: PredictInput): Promise<Record<string, Tensor>> {
+    async predict(input: PredictInput): Promise<Record<string, Tensor | Record<string, number>[]>> {
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
       const given = feedTensors(input, inputs);
       for (const name in given) {
@@ -109,10 +135,14 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
           { field: inputNames.join(', ') },
         );
       }
-      const out: Record<string, Tensor> = {};
+      const out: Record<string, Tensor | Record<string, number>[]> = {};
       for (const name of outputNames) {
         const r = results[name]!;
-        out[name] = { data: r.data as Tensor['data'], shape: [...r.dims], dtype: numpyType(r.type) };
+        const labels = zipMaps.get(name);
+        out[name] =
+          labels === undefined
+            ? { data: r.data as Tensor['data'], shape: [...r.dims], dtype: numpyType(r.type) }
+            : zipMapRows(r.data as Float32Array, labels);
       }
       return input.kind === 'columns' ? asColumns(out) : out;
     },
@@ -131,10 +161,11 @@ export async function loadOnnx(bytes: Uint8Array, runtime: OnnxRuntimeOptions): 
  * keep their shape (pyfunc flattens them to N·k values and then fails to
  * build its DataFrame when another output has N rows).
  */
-function asColumns(outputs: Record<string, Tensor>): Record<string, Tensor> {
+function asColumns<T extends Record<string, Tensor | unknown[]>>(outputs: T): T {
   for (const name in outputs) {
     const t = outputs[name]!;
-    if (Array.isArray(t.shape) && t.shape.length === 2 && t.shape[1] === 1) outputs[name] = { ...t, shape: [t.shape[0]!] };
+    if (!Array.isArray(t) && t.shape.length === 2 && t.shape[1] === 1)
+      (outputs as Record<string, Tensor>)[name] = { ...t, shape: [t.shape[0]!] };
   }
   return outputs;
 }
