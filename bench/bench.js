@@ -17,10 +17,13 @@ const raw = (layout, n) =>
 
 const ORT = '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 const MLP = '/bench/results/mlp-onnx';
+const FORESTS = '/bench/results/onnx-cases';
 
 /** Median ms per call of `call(input)` over inputs made beforehand (transfer detaches them), after `warm` unmeasured calls. */
-async function perCall(batch, calls, call, warm = 5) {
-  const inputs = Array.from({ length: calls + warm }, () => new Float32Array(batch * 784).map(() => Math.random()));
+async function perCall(batch, calls, call, warm = 5, features = 784) {
+  const inputs = Array.from({ length: calls + warm }, () =>
+    new Float32Array(batch * features).map(() => Math.random() * 7),
+  );
   for (const input of inputs.splice(0, warm)) await call(input, batch); // warm-up
   const times = [];
   for (const input of inputs) {
@@ -68,6 +71,49 @@ const suites = {
     }
     worker.terminate();
     await model.close();
+    await tracker.close();
+    return out;
+  },
+
+  // A 100-tree forest converted with skl2onnx's ZipMap (rewritten at load) vs the same forest with
+  // zipmap: False, both through model.predict; and loadModel of each (the difference is the rewrite).
+  async zipmap() {
+    const tracker = await openTracker({ dbName: `zipmap-${tag}` });
+    const options = { onnxruntime: { module: ORT, numThreads: 1 } };
+    const url = (name) => `${location.origin}${FORESTS}/${name}`;
+    const loadMs = { zipmap: [], plain: [] };
+    for (let i = 0; i < 7; i++) {
+      for (const [key, name] of [
+        ['zipmap', 'forest-zipmap'],
+        ['plain', 'forest-nozipmap'],
+      ]) {
+        const t0 = performance.now();
+        const m = await tracker.loadModel(url(name), options);
+        loadMs[key].push(performance.now() - t0);
+        await m.close(); // releases the session: the next load opens (and rewrites) again
+      }
+    }
+    const zipmap = await tracker.loadModel(url('forest-zipmap'), options);
+    const plain = await tracker.loadModel(url('forest-nozipmap'), options);
+    const call = (model) => (input, batch) => model.predict({ data: input, shape: [batch, 4], dtype: 'float32' });
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const out = { loadZipmap: median(loadMs.zipmap.slice(1)), loadPlain: median(loadMs.plain.slice(1)) };
+    for (const [batch, blocks, calls, warm] of [
+      [1, 6, 60, 300],
+      [1000, 4, 20, 5],
+    ]) {
+      const z = [];
+      const p = [];
+      for (let b = 0; b < blocks; b++) {
+        p.push(await perCall(batch, calls, call(plain), b === 0 ? warm : 5, 4));
+        z.push(await perCall(batch, calls, call(zipmap), b === 0 ? warm : 5, 4));
+      }
+      out[`zipmap${batch}`] = mean(z);
+      out[`plain${batch}`] = mean(p);
+    }
+    await zipmap.close();
+    await plain.close();
     await tracker.close();
     return out;
   },

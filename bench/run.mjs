@@ -119,6 +119,32 @@ if (want('predict')) {
   }
 }
 
+// ZipMap rewrite: a forest with skl2onnx's default ZipMap vs the same forest with zipmap: False.
+if (want('zipmap')) {
+  if (!existsSync(new URL('./results/onnx-cases/forest-zipmap/MLmodel', import.meta.url))) {
+    rows.push(['ZipMap forest', 'skipped', 'no bench/results/onnx-cases: run scripts/bench.sh with .venv', '']);
+  } else {
+    const z = await run('zipmap');
+    const m = (key) => pick(z, key);
+    const ms = (x) => `${x.toFixed(x < 1 ? 3 : 2)} ms`;
+    for (const batch of [1, 1000]) {
+      const ratio = m(`zipmap${batch}`) / m(`plain${batch}`);
+      rows.push([
+        `predict, 100-tree forest with ZipMap (rewritten), batch ${batch}`,
+        ms(m(`zipmap${batch}`)),
+        `${ratio.toFixed(2)}× the forest with zipmap: False (${ms(m(`plain${batch}`))}); ≤ 1.05×`,
+        ratio <= 1.05 ? 'yes' : 'NO',
+      ]);
+    }
+    rows.push([
+      '  loadModel, forest with ZipMap (rewrite included)',
+      ms(m('loadZipmap')),
+      `zipmap: False: ${ms(m('loadPlain'))}; rewrite ≈ ${ms(m('loadZipmap') - m('loadPlain'))}`,
+      '',
+    ]);
+  }
+}
+
 await context.close();
 server.close();
 rmSync(profile, { recursive: true, force: true });

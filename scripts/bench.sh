@@ -9,6 +9,10 @@ npm run --silent build >/dev/null
 if [ -x .venv/bin/python ] && [ ! -f bench/results/mlp-onnx/MLmodel ]; then
   .venv/bin/python bench/make_mlp_onnx.py >/dev/null
 fi
+# The ZipMap rows' forests (skl2onnx with and without ZipMap, saved by MLflow).
+if [ -x .venv/bin/python ] && [ ! -f bench/results/onnx-cases/forest-zipmap/MLmodel ]; then
+  .venv/bin/python test/fixtures/models/make_onnx_cases.py bench/results/onnx-cases --mlflow >/dev/null 2>&1
+fi
 # Browser rows, and the same model in onnxruntime-node for reference.
 node bench/run.mjs
 # Sync figures (bench/*.bench.ts: big runs, many small runs) need the MLflow venv that `npm test` creates.

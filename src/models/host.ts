@@ -18,6 +18,7 @@ import { FLAVOR_JS, type LoadModelOptions, type ModelMetadata, type PredictResul
 import { loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
 import { modelFilePath, parseModelUri, type ModelUri } from './model-uri.js';
 import type { Predictor } from './predictor.js';
+import { expandZipMaps } from '../schema/zipmap.js';
 import type { ModelSource } from './resolve.js';
 
 /** Opens a model URI: its files, and where they came from. */
@@ -52,7 +53,7 @@ export class ModelHost {
         file: (path) => source.files(path),
         loadModel: async (nested) => {
           const { id } = await this.load(nested, options);
-          return { predict: async (input, params) => (await this.predict(id, input, params)).outputs };
+          return { predict: async (input, params) => expandZipMaps((await this.predict(id, input, params)).outputs) };
         },
       });
     }

@@ -8,6 +8,7 @@
 import type { PredictReply, PredictRequest, PredictResult } from '../protocol.js';
 import { MlflowEdgeError, serializeError } from '../schema/errors.js';
 import { flattenTensors, unflattenTensors, type FlatTensors } from '../schema/flat-tensors.js';
+import { expandZipMaps } from '../schema/zipmap.js';
 
 export interface PredictHost {
   predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult<unknown>>;
@@ -34,7 +35,10 @@ export function servePredicts(port: MessagePort, id: number, host: () => Predict
       const reply: FlatTensors = [seq];
       if (result.warnings.length === 0 && flattenTensors(result.outputs, reply))
         port.postMessage(reply, outputBuffers(result.outputs));
-      else port.postMessage({ seq, result } satisfies PredictReply, outputBuffers(result.outputs));
+      else {
+        const outputs = expandZipMaps(result.outputs);
+        port.postMessage({ seq, result: { ...result, outputs } } satisfies PredictReply, outputBuffers(outputs));
+      }
     } catch (error) {
       // The reply must still come, or the caller waits for ever: e.g. a code model returned a function.
       const refusal = new MlflowEdgeError(

@@ -14,8 +14,9 @@ import { sha256Hex } from '../../schema/digest.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
 import { feedTensors, type GraphInput } from '../onnx-feeds.js';
 import type { PredictInput, Tensor } from '../../schema/signature.js';
+import { ZipMapOutput } from '../../schema/zipmap.js';
 import type { OnnxRuntimeOptions } from '../../protocol.js';
-import { prepareOnnx, zipMapRows } from '../onnx/graph.js';
+import { prepareOnnx } from '../onnx/graph.js';
 import { loadOrt, type Ort } from '../ort.js';
 import type { Predictor } from '../predictor.js';
 
@@ -118,7 +119,7 @@ export async function loadOnnx(
   const { session, inputs, inputNames, outputNames, zipMaps } = info;
   let closed = false;
   return {
-    async predict(input: PredictInput): Promise<Record<string, Tensor | Record<string, number>[]>> {
+    async predict(input: PredictInput): Promise<Record<string, Tensor | ZipMapOutput>> {
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
       const given = feedTensors(input, inputs);
       for (const name in given) {
@@ -135,14 +136,14 @@ export async function loadOnnx(
           { field: inputNames.join(', ') },
         );
       }
-      const out: Record<string, Tensor | Record<string, number>[]> = {};
+      const out: Record<string, Tensor | ZipMapOutput> = {};
       for (const name of outputNames) {
         const r = results[name]!;
         const labels = zipMaps.get(name);
         out[name] =
           labels === undefined
             ? { data: r.data as Tensor['data'], shape: [...r.dims], dtype: numpyType(r.type) }
-            : zipMapRows(r.data as Float32Array, labels);
+            : new ZipMapOutput(r.data as Float32Array, labels);
       }
       return input.kind === 'columns' ? asColumns(out) : out;
     },
@@ -161,10 +162,10 @@ export async function loadOnnx(
  * keep their shape (pyfunc flattens them to N·k values and then fails to
  * build its DataFrame when another output has N rows).
  */
-function asColumns<T extends Record<string, Tensor | unknown[]>>(outputs: T): T {
+function asColumns<T extends Record<string, Tensor | ZipMapOutput>>(outputs: T): T {
   for (const name in outputs) {
     const t = outputs[name]!;
-    if (!Array.isArray(t) && t.shape.length === 2 && t.shape[1] === 1)
+    if (!(t instanceof ZipMapOutput) && t.shape.length === 2 && t.shape[1] === 1)
       (outputs as Record<string, Tensor>)[name] = { ...t, shape: [t.shape[0]!] };
   }
   return outputs;

@@ -88,6 +88,8 @@ export function typeName(buf: Uint8Array, t: Field | undefined): string {
   return 'unknown';
 }
 
+const SUBGRAPH_OPS = new Set(['If', 'Loop', 'Scan', 'SequenceMap']);
+
 /** Every node's domain, subgraphs (If, Loop, Scan bodies) included. */
 function checkDomains(buf: Uint8Array, graph: Field, known: Set<string>): void {
   for (const f of fields(buf, graph.from, graph.to)) {
@@ -100,6 +102,9 @@ function checkDomains(buf: Uint8Array, graph: Field, known: Set<string>): void {
         { operator: op, domain },
       );
     }
+    // Only control-flow operators hold subgraphs; other attributes (a forest's unpacked
+    // repeated ints: tens of thousands of fields) are not walked.
+    if (!SUBGRAPH_OPS.has(str(buf, f, NODE.opType))) continue;
     for (const a of fields(buf, f.from, f.to)) {
       if (a.no !== NODE.attribute) continue;
       for (const g of fields(buf, a.from, a.to))
@@ -231,16 +236,4 @@ function zipMapLabels(buf: Uint8Array, node: Field): (number | string)[] {
     if (labels.length > 0) return labels;
   }
   throw fail('A ZipMap node of the ONNX model has no class labels. Check that model.onnx is complete.', {});
-}
-
-/** A ZipMap's maps from its input tensor `[rows, classes]`: per row, class label → probability, as pyfunc returns them. */
-export function zipMapRows(data: ArrayLike<number>, labels: readonly (number | string)[]): Record<string, number>[] {
-  const n = labels.length;
-  const rows: Record<string, number>[] = new Array(Math.floor(data.length / n));
-  for (let i = 0; i < rows.length; i++) {
-    const row: Record<string, number> = {};
-    for (let j = 0; j < n; j++) row[labels[j]!] = data[i * n + j]!;
-    rows[i] = row;
-  }
-  return rows;
 }

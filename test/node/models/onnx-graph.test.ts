@@ -10,7 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareOnnx, zipMapRows } from '../../../src/models/onnx/graph.js';
+import { prepareOnnx } from '../../../src/models/onnx/graph.js';
+import { expandZipMaps, ZipMapOutput, zipMapRows } from '../../../src/schema/zipmap.js';
+import { flattenTensors, unflattenTensors, type FlatTensors } from '../../../src/schema/flat-tensors.js';
 import { fields } from '../../../src/models/onnx/wire.js';
 import { MlflowEdgeError } from '../../../src/schema/errors.js';
 
@@ -125,5 +127,28 @@ describe('what cannot run in onnxruntime-web is refused', () => {
   it('a truncated file', () => {
     const bytes = file('rf3-zipmap');
     expect(() => prepareOnnx(bytes.subarray(0, bytes.length - 100))).toThrow(MlflowEdgeError);
+  });
+});
+
+describe('ZipMap outputs cross to the page as the matrix and arrive as rows', () => {
+  it('flattened with other tensors, unflattened as per-row maps', () => {
+    const z = new ZipMapOutput(Float32Array.from([0.25, 0.75, 1, 0]), ['no', 'yes']);
+    const label = { data: BigInt64Array.from([1n, 0n]), shape: [2], dtype: 'int64' };
+    const flat: FlatTensors = [7];
+    expect(flattenTensors({ output_label: label, output_probability: z }, flat)).toBe(true);
+    expect(unflattenTensors(flat, 1)).toEqual({
+      output_label: label,
+      output_probability: [
+        { no: 0.25, yes: 0.75 },
+        { no: 1, yes: 0 },
+      ],
+    });
+  });
+
+  it('expanded where outputs are not flattened', () => {
+    const z = new ZipMapOutput(Float32Array.from([0.5, 0.5]), [3, 4]);
+    expect(expandZipMaps({ p: z, n: 1 })).toEqual({ p: [{ 3: 0.5, 4: 0.5 }], n: 1 });
+    const plain = { n: 1 };
+    expect(expandZipMaps(plain)).toBe(plain);
   });
 });
