@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { openLibrary, watchErrors } from '../browser/fixtures.js';
+import { readmeBlocks, runExample } from '../readme-examples.js';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
 
 const exec = promisify(execFile);
@@ -118,5 +119,20 @@ test('22 scikit-learn models logged by MLflow Python predict in the browser as p
       });
     }
   }
+  expect(errors).toEqual([]);
+});
+
+// The README's ```js zoo block (a classifier and a regressor of the zoo, as predict returns them),
+// run against this server in place of http://127.0.0.1:5000.
+test("the README's zoo example prints what it promises", async ({ page }) => {
+  const errors = watchErrors(page);
+  const [block] = readmeBlocks('js zoo');
+  expect(block).toBeDefined();
+  await openLibrary(page);
+  const { printed, expected } = await runExample(page, block!.replace(/^ {2}/gm, ''), {
+    'http://127.0.0.1:5000': server.url,
+  });
+  expect(expected.length).toBeGreaterThanOrEqual(4);
+  expect(printed).toEqual(expected);
   expect(errors).toEqual([]);
 });
