@@ -277,8 +277,27 @@ function shapeFor(source: Source, graphInput: GraphInput): number[] {
   return shape;
 }
 
+/** The typed array onnxruntime-web stores each element type in: such data is fed as it is, not copied. */
+const STORAGE: Record<string, abstract new (...args: never[]) => ArrayBufferView> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+};
+
 function convert(source: Source, graphInput: GraphInput, want: string): Feed['data'] {
   const { values } = source;
+  const storage = STORAGE[want];
+  // The hot path (a typed array of the input's own type, e.g. a Float32Array tensor): no copy.
+  if (storage !== undefined && values instanceof storage && source.dtype !== undefined)
+    return values as unknown as Feed['data'];
   const bad = (i: number, why: string): never => {
     const v = values[i];
     const shown = typeof v === 'string' ? `'${v}'` : typeof v === 'bigint' ? `${v}n` : String(v);
