@@ -71,6 +71,7 @@ test('what cannot run in a browser fails at loadModel, typed, and the worker sta
       const load = (name: string) => () => t.loadModel(`${base}/${name}`, { onnxruntime: ORT });
       const refusals = await errorsOf({
         'sequence output': load('seq-output'),
+        'map output': load('map-output'),
         'custom operator domain': load('custom-domain'),
         'IR version too new': load('ir-too-new'),
         'opset too new': load('opset-too-new'),
@@ -78,11 +79,14 @@ test('what cannot run in a browser fails at loadModel, typed, and the worker sta
       });
       const withWeights = await t.loadModel(`${base}/external-present`, { onnxruntime: ORT });
       const y = await withWeights.predict([row]);
+      const otherWeights = await t.loadModel(`${base}/external-other-weights`, { onnxruntime: ORT });
+      const y2 = await otherWeights.predict([row]);
       const zipmap = await t.loadModel(`${base}/lr2-zipmap`, { onnxruntime: ORT });
       const after = await zipmap.predict([row]);
       return {
         refusals,
         external: Array.from(y.outputs.Y!.data as Float32Array),
+        externalOther: Array.from(y2.outputs.Y!.data as Float32Array),
         after: after.outputs.output_probability as unknown as Record<string, number>[],
       };
     },
@@ -93,6 +97,7 @@ test('what cannot run in a browser fails at loadModel, typed, and the worker sta
     expect(o.code, `${name}: ${o.message}`).toBe('INVALID_PARAMETER_VALUE');
   }
   expect(out.refusals['sequence output']!.message).toMatch(/'S' is of type seq\(tensor\(float\)\).*'zipmap': False/);
+  expect(out.refusals['map output']!.message).toMatch(/'Out' is of type map\(int64,tensor\(float\)\)/);
   expect(out.refusals['custom operator domain']!.message).toMatch(
     /'Inverse' from the custom domain 'ai\.onnx\.contrib'/,
   );
@@ -103,5 +108,7 @@ test('what cannot run in a browser fails at loadModel, typed, and the worker sta
   expect(out.refusals['external data missing']!.message).toMatch(/'weights\.bin'/);
   // X · W with W = arange(12).reshape(4, 3), X = [1, 2, 3, 4]
   expect(out.external).toEqual([60, 70, 80]);
+  // The same model.onnx with other weights: not the first one's session.
+  expect(out.externalOther).toEqual([120, 140, 160]);
   expect(Object.keys(out.after[0]!)).toEqual(['0', '1']);
 });

@@ -38,24 +38,36 @@ export type SiblingFile = (path: string) => Promise<Uint8Array>;
 /** Counted at once (before the session is ready), so a close racing a load never releases a session in use. */
 const sessions = new Map<string, { ready: Promise<SessionInfo>; refs: number }>();
 
-function openSession(ort: Ort, bytes: Uint8Array, sibling: SiblingFile): { key: string; ready: Promise<SessionInfo> } {
-  const key = sha256Hex(bytes);
+/**
+ * The file checked and rewritten (`onnx/graph.ts`) and its external data read,
+ * before the cache is asked: the session key covers the external data too, so
+ * two models sharing a graph file but not their weights never share a session.
+ */
+async function prepare(ort: Ort, bytes: Uint8Array, sibling: SiblingFile) {
+  const prepared = prepareOnnx(bytes, ort.env.versions?.web);
+  const externalData = await Promise.all(
+    prepared.externalData.map(async (path) => {
+      try {
+        return { path, data: await sibling(path) };
+      } catch (error) {
+        throw invalidParameter(
+          `The ONNX model keeps tensors in the external data file '${path}', which could not be read (${(error as Error).message}). Log the file beside model.onnx, or save the model with its tensors inside (onnx.save_model(model, path, save_as_external_data=False)).`,
+          { field: 'model.onnx', externalData: path },
+        );
+      }
+    }),
+  );
+  const key = [bytes, ...externalData.map((d) => d.data)].map(sha256Hex).join(':');
+  return { key, prepared, externalData };
+}
+
+function openSession(
+  ort: Ort,
+  { key, prepared, externalData }: Awaited<ReturnType<typeof prepare>>,
+): { key: string; ready: Promise<SessionInfo> } {
   let entry = sessions.get(key);
   if (entry === undefined) {
     const ready = (async (): Promise<SessionInfo> => {
-      const prepared = prepareOnnx(bytes, ort.env.versions?.web);
-      const externalData = await Promise.all(
-        prepared.externalData.map(async (path) => {
-          try {
-            return { path, data: await sibling(path) };
-          } catch (error) {
-            throw invalidParameter(
-              `The ONNX model keeps tensors in the external data file '${path}', which could not be read (${(error as Error).message}). Log the file beside model.onnx, or save the model with its tensors inside (onnx.save_model(model, path, save_as_external_data=False)).`,
-              { field: 'model.onnx', externalData: path },
-            );
-          }
-        }),
-      );
       let session: Session;
       try {
         session = await ort.InferenceSession.create(prepared.bytes, { executionProviders: ['wasm'], externalData });
@@ -108,7 +120,7 @@ export async function loadOnnx(
   sibling: SiblingFile = () => Promise.reject(new Error('no files beside model.onnx')),
 ): Promise<Predictor> {
   const ort = await loadOrt(runtime);
-  const { key, ready } = openSession(ort, bytes, sibling);
+  const { key, ready } = openSession(ort, await prepare(ort, bytes, sibling));
   let info: SessionInfo;
   try {
     info = await ready;

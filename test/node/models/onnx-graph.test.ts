@@ -99,6 +99,11 @@ describe('what cannot run in onnxruntime-web is refused', () => {
     expect(e.message).toMatch(/'zipmap': False/);
   });
 
+  it('a map output', () => {
+    const e = refusal('map-output');
+    expect(e.details).toMatchObject({ output: 'Out', onnxType: 'map(int64,tensor(float))' });
+  });
+
   it('an operator from a custom domain', () => {
     const e = refusal('custom-domain');
     expect(e.details).toMatchObject({ operator: 'Inverse', domain: 'ai.onnx.contrib' });
