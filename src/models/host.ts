@@ -25,7 +25,10 @@ import type { ModelSource } from './resolve.js';
 export type OpenModel = (uri: ModelUri, uriText: string) => Promise<ModelSource>;
 
 export class ModelHost {
-  private readonly models = new Map<number, { predictor: Predictor; signature: ModelSignature | null }>();
+  private readonly models = new Map<
+    number,
+    { predictor: Predictor; signature: ModelSignature | null; flavor: ModelMetadata['flavor'] }
+  >();
   private nextId = 1;
 
   constructor(private readonly open: OpenModel) {}
@@ -55,7 +58,7 @@ export class ModelHost {
       });
     }
     const id = this.nextId++;
-    this.models.set(id, { predictor, signature });
+    this.models.set(id, { predictor, signature, flavor });
     return { id, metadata: { ...metadataOf(uriText, flavor, mlmodel, signature), loadedFrom: source.loadedFrom } };
   }
 
@@ -73,7 +76,8 @@ export class ModelHost {
       merged !== undefined && Object.keys(merged).length > 0 ? merged : undefined,
       signature?.params ?? null,
     );
-    return { outputs: (await model.predictor.predict(checked, finalParams)) as Record<string, Tensor>, warnings };
+    const outputs = (await model.predictor.predict(checked, finalParams)) as Record<string, Tensor>;
+    return { outputs: model.flavor === 'onnx' ? namedAfter(outputs, signature) : outputs, warnings };
   }
 
   async close(id: number): Promise<void> {
@@ -81,6 +85,25 @@ export class ModelHost {
     this.models.delete(id);
     await model?.predictor.close();
   }
+}
+
+/**
+ * ONNX outputs are keyed by the graph's output names, as pyfunc's DataFrame
+ * columns and dict keys are. A signature whose outputs are named otherwise,
+ * one name per graph output, renames them in order (the signature is what
+ * the model's user was told); any other signature leaves the graph's names.
+ */
+export function namedAfter(outputs: Record<string, Tensor>, signature: ModelSignature | null): Record<string, Tensor> {
+  const schema = signature?.outputs;
+  if (!schema) return outputs;
+  const specs: { name?: string }[] = schema.kind === 'columns' ? schema.columns : schema.tensors;
+  const names = specs.map((s) => s.name);
+  const graph = Object.keys(outputs);
+  if (names.length !== graph.length || names.some((n) => n === undefined)) return outputs;
+  if (graph.every((g) => names.includes(g))) return outputs;
+  const renamed: Record<string, Tensor> = {};
+  graph.forEach((g, i) => (renamed[names[i]!] = outputs[g]!));
+  return renamed;
 }
 
 function metadataOf(

@@ -1,8 +1,10 @@
 /**
  * The `onnx` flavor: an InferenceSession over the model's `data` file.
  * Inputs map to the graph as MLflow's ONNX pyfunc does
- * (`_OnnxModelWrapper.predict`): named tensors by name; one unnamed tensor,
- * or columns stacked into a matrix, to a graph with exactly one input.
+ * (`_OnnxModelWrapper.predict`; see ../onnx-feeds.ts): named tensors by
+ * name; one unnamed tensor, or columns stacked into a matrix, to a graph
+ * with exactly one input; else one column per input, each of the element
+ * type and rank the graph declares.
  * Sessions are cached by the model file's sha256: models loaded from the
  * same bytes share one, released when the last of them is closed. The file
  * is checked and its ZipMap outputs rewritten first (`onnx/graph.ts`); those
@@ -10,8 +12,8 @@
  */
 import { sha256Hex } from '../../schema/digest.js';
 import { MlflowEdgeError, invalidParameter } from '../../schema/errors.js';
+import { feedTensors, type GraphInput } from '../onnx-feeds.js';
 import type { PredictInput, Tensor } from '../../schema/signature.js';
-import { UNNAMED_INPUT } from '../../schema/signature.js';
 import { ZipMapOutput } from '../../schema/zipmap.js';
 import type { OnnxRuntimeOptions } from '../../protocol.js';
 import { prepareOnnx } from '../onnx/graph.js';
@@ -23,7 +25,8 @@ type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 /** One InferenceSession per model file content, shared by every model loaded from it. */
 interface SessionInfo {
   session: Session;
-  inputTypes: Map<string, string | undefined>;
+  /** The graph's inputs with their declared element types and dims. */
+  inputs: GraphInput[];
   inputNames: string[];
   outputNames: string[];
   /** Outputs that were ZipMaps: output name → class labels. */
@@ -76,7 +79,17 @@ function openSession(
       }
       return {
         session,
-        inputTypes: new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : undefined])),
+        inputs: session.inputMetadata.map((m) => ({
+          name: m.name,
+          type: m.isTensor ? m.type : undefined,
+          // onnxruntime-web reports a dim with neither value nor name (skl2onnx's None) as 2**32 - 1.
+          dims:
+            m.isTensor && m.shape.length > 0
+              ? m.shape.map((d) =>
+                  typeof d === 'number' && d < 2 ** 31 ? d : typeof d === 'string' && d !== '' ? d : 'None',
+                )
+              : undefined,
+        })),
         // Fixed for the session's life; read once, not on every predict.
         inputNames: [...session.inputNames],
         outputNames: [...session.outputNames],
@@ -115,19 +128,15 @@ export async function loadOnnx(
     void releaseSession(key); // the session failed to open: nothing to wait for
     throw error;
   }
-  const { session, inputTypes, inputNames, outputNames, zipMaps } = info;
+  const { session, inputs, inputNames, outputNames, zipMaps } = info;
   let closed = false;
   return {
     async predict(input: PredictInput): Promise<Record<string, Tensor | ZipMapOutput>> {
       const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
-      const given = feedTensors(input, inputNames);
+      const given = feedTensors(input, inputs);
       for (const name in given) {
-        const t = given[name]!;
-        // As MLflow's ONNX pyfunc: float64 feeds go to tensor(float) inputs as float32.
-        feeds[name] =
-          t.dtype === 'float64' && inputTypes.get(name) === 'float32'
-            ? new ort.Tensor('float32', Float32Array.from(t.data as Float64Array), t.shape)
-            : new ort.Tensor(ortType(t.dtype) as 'float32', t.data as Float32Array, t.shape);
+        const { type, data, dims } = given[name]!;
+        feeds[name] = new ort.Tensor(type as 'float32', data as Float32Array, dims);
       }
       let results: Awaited<ReturnType<Session['run']>>;
       try {
@@ -148,7 +157,7 @@ export async function loadOnnx(
             ? { data: r.data as Tensor['data'], shape: [...r.dims], dtype: numpyType(r.type) }
             : new ZipMapOutput(r.data as Float32Array, labels);
       }
-      return out;
+      return input.kind === 'columns' ? asColumns(out) : out;
     },
     async close() {
       if (closed) return;
@@ -159,63 +168,21 @@ export async function loadOnnx(
   };
 }
 
-function feedTensors(input: PredictInput, inputNames: readonly string[]): Record<string, Tensor> {
-  if (input.kind === 'tensors') {
-    const entries = Object.entries(input.tensors);
-    if (entries.length === 1 && entries[0]![0] === UNNAMED_INPUT) {
-      if (inputNames.length !== 1) {
-        throw invalidParameter(
-          `This ONNX model has ${inputNames.length} inputs (${inputNames.join(', ')}): pass them by name, as { name: tensor }.`,
-          { field: UNNAMED_INPUT },
-        );
-      }
-      return { [inputNames[0]!]: entries[0]![1] };
-    }
-    return input.tensors;
+/**
+ * Columns in, columns out, as pyfunc's DataFrame answer (`reshape(-1)` of
+ * each output): an output of shape [N, 1] becomes [N]. Outputs of [N, k]
+ * keep their shape (pyfunc flattens them to N·k values and then fails to
+ * build its DataFrame when another output has N rows).
+ */
+function asColumns<T extends Record<string, Tensor | ZipMapOutput>>(outputs: T): T {
+  for (const name in outputs) {
+    const t = outputs[name]!;
+    if (!(t instanceof ZipMapOutput) && t.shape.length === 2 && t.shape[1] === 1)
+      (outputs as Record<string, Tensor>)[name] = { ...t, shape: [t.shape[0]!] };
   }
-  // Columns: one matrix for a single-input graph (df.values), else one column per input name.
-  const names = Object.keys(input.columns);
-  if (inputNames.length === 1) {
-    const data = new Float32Array(input.rows * names.length);
-    names.forEach((name, j) => input.columns[name]!.forEach((v, i) => (data[i * names.length + j] = Number(v))));
-    return { [inputNames[0]!]: { data, shape: [input.rows, names.length], dtype: 'float32' } };
-  }
-  const out: Record<string, Tensor> = {};
-  for (const name of inputNames) {
-    const column = input.columns[name];
-    if (column === undefined)
-      throw invalidParameter(`The ONNX model needs an input named '${name}'.`, { field: name, expected: inputNames });
-    out[name] = { data: Float32Array.from(column, Number), shape: [column.length], dtype: 'float32' };
-  }
-  return out;
-}
-
-const ORT_TYPES: Record<string, string> = {
-  float32: 'float32',
-  float64: 'float64',
-  int32: 'int32',
-  int64: 'int64',
-  int8: 'int8',
-  uint8: 'uint8',
-  int16: 'int16',
-  uint16: 'uint16',
-  bool: 'bool',
-  string: 'string',
-  float16: 'float16',
-  uint32: 'uint32',
-  uint64: 'uint64',
-};
-
-function ortType(dtype: string): string {
-  const t = ORT_TYPES[dtype];
-  if (t === undefined)
-    throw invalidParameter(`Tensors of dtype ${dtype} cannot be fed to onnxruntime-web.`, {
-      field: 'dtype',
-      received: dtype,
-    });
-  return t;
+  return outputs;
 }
 
 function numpyType(ortTypeName: string): string {
-  return ortTypeName === 'bool' ? 'bool' : ortTypeName;
+  return ortTypeName === 'string' ? 'str' : ortTypeName;
 }

@@ -209,6 +209,16 @@ export function castScalar(
   }
 }
 
+/**
+ * Tensors whose dtype nobody chose: built from plain JS values with no spec,
+ * so `int64` / `float64` is only numpy's guess. A flavor may convert them
+ * exactly to what the model declares (a typed array's dtype is the caller's).
+ */
+const guessedDtype = new WeakSet<Tensor>();
+export function hasGuessedDtype(t: Tensor): boolean {
+  return guessedDtype.has(t);
+}
+
 /** Builds a tensor of `dtype` from nested JS arrays (the scoring server's `np.array(data, dtype=...)`). */
 export function tensorFromNested(value: unknown, dtype: string | null, field: string, spec?: TensorSpec): Tensor {
   if (spec && spec.type === 'object' && spec.shape.length === 1 && spec.shape[0] === -1 && isArrayLikeValue(value)) {
@@ -220,12 +230,14 @@ export function tensorFromNested(value: unknown, dtype: string | null, field: st
   const dt = dtype ?? inferJsDtype(flat);
   const Ctor = typedArrayFor(dt);
   const values = flat.map((v, i) => castScalar(v, dt, field, i));
+  let out: Tensor = { data: values, shape, dtype: dt };
   if (Ctor) {
     const data = new Ctor(values.length);
     values.forEach((v, i) => ((data as unknown as (number | bigint)[])[i] = v as number | bigint));
-    return { data: data as unknown as Tensor['data'], shape, dtype: dt };
+    out = { data: data as unknown as Tensor['data'], shape, dtype: dt };
   }
-  return { data: values, shape, dtype: dt };
+  if (dtype === null) guessedDtype.add(out);
+  return out;
 }
 
 /** numpy's dtype for `np.array(values)` of JSON-like JS values. */
