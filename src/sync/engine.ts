@@ -54,6 +54,7 @@ import {
   encodeDouble,
   logBatchBody,
   packBatches,
+  RUN_NAME_TAG,
   type BatchItem,
   type MetricItem,
   type TextItem,
@@ -235,7 +236,7 @@ export class SyncEngine {
     const ready = work.filter(
       (w) => w.sync.remoteRunId !== undefined && w.sync.artifactUri !== undefined && w.verify === undefined,
     );
-    await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds)));
+    await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds, created.has(w.run.runId))));
     // Runs whose every item is now acknowledged, this pass's included, are compared with the server's copy.
     const left = await pendingRuns(this.db, state);
     this.progress = new Progress(countPending(left, await pendingModels(this.db, state)));
@@ -351,13 +352,13 @@ export class SyncEngine {
     }
   }
 
-  private async syncData(state: string, w: RunWork, remoteIds: RemoteRunIds): Promise<void> {
+  private async syncData(state: string, w: RunWork, remoteIds: RemoteRunIds, createdNow: boolean): Promise<void> {
     const runId = w.run.runId;
     const remote = { run_id: w.sync.remoteRunId!, artifact_uri: w.sync.artifactUri! };
     // Acknowledgements are written while the next request goes out; all are on disk before the run's end is recorded.
     const acks: Promise<void>[] = [];
     try {
-      await this.uploadData(state, w, remote.run_id, remoteIds, acks);
+      await this.uploadData(state, w, remote.run_id, remoteIds, acks, createdNow);
     } catch (error) {
       await Promise.allSettled(acks);
       if (!runGone(error)) throw error;
@@ -779,6 +780,7 @@ export class SyncEngine {
     remoteRunId: string,
     remoteIds: RemoteRunIds,
     acks: Promise<void>[],
+    createdNow: boolean,
   ): Promise<void> {
     const runId = w.run.runId;
     const parentTag = w.text.find(({ kind, record }) => kind === 'tag' && record.key === 'mlflow.parentRunId');
@@ -798,6 +800,14 @@ export class SyncEngine {
       value: record === parentTag?.record ? parent! : record.value,
       seq: Number.isFinite(record.seq) ? record.seq : 0,
     }));
+    // A new name goes by runs/update, which sets it without reading and writing back the status (see RUN_NAME_TAG);
+    // the create of this pass already set the name the run has now. The item is acknowledged with its batch.
+    const name = text.find((t) => t.kind === 'tag' && t.key === RUN_NAME_TAG);
+    if (name !== undefined && !(createdNow && name.value === w.run.runName)) {
+      await this.request(() =>
+        this.rest.call('POST', 'runs/update', { run_id: remoteRunId, run_name: name.value }, has(['run_info'])),
+      );
+    }
     const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
     let textLeft = text;
     for (;;) {
@@ -833,8 +843,11 @@ export class SyncEngine {
     items: BatchItem[],
     acks: Promise<void>[],
   ): Promise<void> {
+    const body = logBatchBody(remoteRunId, items);
     try {
-      await this.request(() => this.rest.call('POST', 'runs/log-batch', logBatchBody(remoteRunId, items)));
+      // A batch of only the run's name (sent by runs/update) is acknowledged without a request.
+      if (body.params.length + body.tags.length + body.metrics.length > 0)
+        await this.request(() => this.rest.call('POST', 'runs/log-batch', body));
     } catch (error) {
       // A refusal of the run itself (deleted, gone) is not about these items.
       if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;

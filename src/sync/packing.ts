@@ -96,14 +96,25 @@ export function encodeDouble(value: number): number | string {
   return value;
 }
 
+/**
+ * The run's name tag. It never goes in a log-batch: MLflow's SQL store sets
+ * it there with a read-modify-write of the whole run row (`set_tag` reads the
+ * status, then writes it back with the name), so a copy of a batch still
+ * running on another server worker (a resent POST) puts a run that was ended
+ * meanwhile back to RUNNING. runs/create and runs/update set the name
+ * without touching the status (see SyncEngine.uploadData).
+ */
+export const RUN_NAME_TAG = 'mlflow.runName';
+
 export function logBatchBody(runId: string, items: readonly BatchItem[]) {
   const params: { key: string; value: string }[] = [];
   const tags: { key: string; value: string }[] = [];
   const metrics: { key: string; value: number | string; timestamp: number; step: number }[] = [];
   for (const item of items) {
     if (item.kind === 'param') params.push({ key: item.key, value: item.value });
-    else if (item.kind === 'tag') tags.push({ key: item.key, value: item.value });
-    else if (item.kind === 'metric')
+    else if (item.kind === 'tag') {
+      if (item.key !== RUN_NAME_TAG) tags.push({ key: item.key, value: item.value });
+    } else if (item.kind === 'metric')
       metrics.push({ key: item.key, value: encodeDouble(item.value), timestamp: item.timestamp, step: item.step });
   }
   return { run_id: runId, params, tags, metrics };

@@ -373,8 +373,13 @@ export class ScriptedMlflow {
           return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
         const refused = active(x);
         if (refused) return refused;
-        x.info.status = String(b.status);
+        // As MLflow's update_run_info: each field only when sent (a rename leaves the status as it is).
+        if (b.status !== undefined) x.info.status = String(b.status);
         if (b.end_time !== undefined) x.info.end_time = Number(b.end_time);
+        if (b.run_name !== undefined && b.run_name !== '') {
+          x.info.run_name = String(b.run_name);
+          x.tags.set('mlflow.runName', String(b.run_name));
+        }
         return json({ run_info: x.info });
       }
       case 'POST runs/log-batch': {

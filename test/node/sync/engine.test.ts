@@ -716,6 +716,37 @@ describe('verification counts the points of series that went in more than one ba
   });
 });
 
+describe("the run's name", () => {
+  it('never goes in a log-batch (MLflow sets it there by rewriting the run row, status included); a rename after sync goes by runs/update, status untouched', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies', runName: 'first' });
+    run.logParam('p', 1);
+    await t.flush();
+    await t.sync(); // created as 'first', still running
+    run.setTag('mlflow.runName', 'second');
+    run.logMetric('m', 1);
+    await t.flush();
+    await t.sync();
+    const remote = s.runsOf('lies')[0]!;
+    expect(remote.info.run_name).toBe('second');
+    expect(remote.info.status).toBe('RUNNING');
+    await run.end();
+    await t.sync();
+    expect(s.runsOf('lies')[0]!.info.status).toBe('FINISHED');
+    const batches = s.requests.filter((r) => r.endpoint === 'runs/log-batch');
+    expect(batches.length).toBeGreaterThan(0);
+    for (const b of batches)
+      expect((b.body as { tags: { key: string }[] }).tags.map((x) => x.key)).not.toContain('mlflow.runName');
+    const renames = s.requests.filter(
+      (r) => r.endpoint === 'runs/update' && (r.body as { run_name?: string }).run_name !== undefined,
+    );
+    expect(renames.map((r) => r.body)).toEqual([{ run_id: remote.info.run_id, run_name: 'second' }]);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await expectServerEquals(t, s);
+  });
+});
+
 describe('nested runs', () => {
   it("a child's parent tag names the parent's server id, also when the parent has nothing left to upload", async () => {
     const s = server();
