@@ -22,6 +22,7 @@ import { MlflowEdgeError } from '../schema/errors.js';
 import type { PredictInput, Tensor } from '../schema/signature.js';
 import { UNNAMED_INPUT } from '../schema/signature.js';
 import { hasGuessedDtype } from '../schema/signature/input.js';
+import { INT_RANGES } from '../schema/signature/dtypes.js';
 
 /** A graph input as onnxruntime declares it. `type` is onnxruntime's (float32, int64, string…), undefined for non-tensors. */
 export interface GraphInput {
@@ -379,17 +380,6 @@ const INT_ARRAYS: Record<string, new (n: number) => ArrayLike<number>> = {
   uint8: Uint8Array,
   uint16: Uint16Array,
   uint32: Uint32Array,
-};
-
-const INT_RANGES: Record<string, readonly [bigint, bigint]> = {
-  int8: [-128n, 127n],
-  int16: [-32768n, 32767n],
-  int32: [-2147483648n, 2147483647n],
-  int64: [-9223372036854775808n, 9223372036854775807n],
-  uint8: [0n, 255n],
-  uint16: [0n, 65535n],
-  uint32: [0n, 4294967295n],
-  uint64: [0n, 18446744073709551615n],
 };
 
 /** IEEE 754 half-precision bits (round to nearest even), as onnxruntime-web takes float16 in a Uint16Array. */
