@@ -22,7 +22,7 @@
  *   readwrite transaction (a store from before the counters, or a damaged
  *   meta record); writes before that skip the update.
  */
-import { key, readServers } from './remote-state.js';
+import { key, readServers, remoteMap } from './remote-state.js';
 import {
   runRange,
   type Db,
@@ -196,26 +196,20 @@ export async function recountPending(db: Db): Promise<PendingCounters> {
   };
   const acked: Record<string, Tally> = {};
   for (const state of statesOf(servers)) {
-    const remote = tx.objectStore('remote');
-    const synced = new Map<string, number>();
-    for (const r of (await remote.getAll(IDBKeyRange.bound([state, 'run'], [state, 'run', []]))) as RunSyncRecord[])
-      synced.set(r.runId, r.syncedSeq);
-    const seriesKeys = await remote.getAllKeys(IDBKeyRange.bound([state, 'series'], [state, 'series', []]));
-    const seriesValues = (await remote.getAll(IDBKeyRange.bound([state, 'series'], [state, 'series', []]))) as {
-      syncedCount: number;
-    }[];
-    const seriesSynced = new Map(seriesKeys.map((k, i) => [`${k[2]}\u0000${k[3]}`, seriesValues[i]!.syncedCount]));
-    const fileKeys = await remote.getAllKeys(IDBKeyRange.bound([state, 'file'], [state, 'file', []]));
-    const fileValues = (await remote.getAll(IDBKeyRange.bound([state, 'file'], [state, 'file', []]))) as {
-      syncedSha256?: string;
-    }[];
-    const fileSynced = new Map(fileKeys.map((k, i) => [`${k[2]}\u0000${k[3]}`, fileValues[i]!.syncedSha256]));
-    const ackedText = (r: { runId: string; seq: number }) => r.seq <= (synced.get(r.runId) ?? 0);
-    const ackedFiles = files.filter((a) => fileSynced.get(`${a.runId}\u0000${a.path}`) === a.sha256);
+    const [runSync, seriesSynced, fileSynced] = await Promise.all([
+      remoteMap(tx as never, state, 'run'),
+      remoteMap(tx as never, state, 'series'),
+      remoteMap(tx as never, state, 'file'),
+    ]);
+    const ackedText = (r: { runId: string; seq: number }) => r.seq <= (runSync.get(r.runId)?.syncedSeq ?? 0);
+    const ackedFiles = files.filter((a) => fileSynced.get(`${a.runId}\u0000${a.path}`)?.syncedSha256 === a.sha256);
     const tally: Tally = {
       params: params.filter(ackedText).length,
       tags: tags.filter(ackedText).length,
-      metrics: series.reduce((n, s) => n + Math.min(s.count, seriesSynced.get(`${s.runId}\u0000${s.key}`) ?? 0), 0),
+      metrics: series.reduce(
+        (n, s) => n + Math.min(s.count, seriesSynced.get(`${s.runId}\u0000${s.key}`)?.syncedCount ?? 0),
+        0,
+      ),
       artifacts: ackedFiles.length,
       bytes: ackedFiles.reduce((n, a) => n + a.size, 0),
     };
@@ -257,21 +251,19 @@ export async function ackedOfRun(
     lost.params = params.filter((p) => p.seq <= syncedSeq).length;
     lost.tags = tags.filter((t) => t.seq <= syncedSeq).length;
   }
-  const series = await tx.objectStore('series').getAll(range);
+  const [series, files, seriesSynced, fileSynced] = await Promise.all([
+    tx.objectStore('series').getAll(range),
+    tx.objectStore('artifacts').getAll(range),
+    remoteMap(tx as never, state, 'series', runId),
+    remoteMap(tx as never, state, 'file', runId),
+  ]);
   for (const s of series) {
     if (parts.series !== 'all' && !parts.series.includes(s.key)) continue;
-    const synced = (await tx.objectStore('remote').get(key(state, 'series', runId, s.key))) as
-      | { syncedCount: number }
-      | undefined;
-    lost.metrics += Math.min(s.count, synced?.syncedCount ?? 0);
+    lost.metrics += Math.min(s.count, seriesSynced.get(`${runId}\u0000${s.key}`)?.syncedCount ?? 0);
   }
-  const files = await tx.objectStore('artifacts').getAll(range);
   for (const a of files) {
     if (parts.files !== 'all' && !parts.files.includes(a.path)) continue;
-    const synced = (await tx.objectStore('remote').get(key(state, 'file', runId, a.path))) as
-      | { syncedSha256?: string }
-      | undefined;
-    if (synced?.syncedSha256 === a.sha256) {
+    if (fileSynced.get(`${runId}\u0000${a.path}`)?.syncedSha256 === a.sha256) {
       lost.artifacts++;
       lost.bytes += a.size;
     }
