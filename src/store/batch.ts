@@ -9,7 +9,7 @@ import { paramConflict } from '../schema/validation.js';
 import { appendPoints, type PointColumns } from './metrics.js';
 import { committedBatches, recordCommitted } from './journal.js';
 import { PENDING_STORES, readEarly, recordRunWrites, type RunChange } from './pending.js';
-import { assertActive, firstSeq } from './runs.js';
+import { assertActive, firstSeq, putTags } from './runs.js';
 import type { Db, RunRecord, TagRecord, WriteTx } from './schema.js';
 
 /** Items of one run from one or more batches; `origin` says which batch an item came from. */
@@ -91,13 +91,7 @@ export async function writeRuns(
       return;
     }
     const params = writeParams(tx, w, () => seq++, rejected);
-    const tagStore = tx.objectStore('tags');
-    // Each get is answered before the put after it: the tag this write replaces, if any.
-    const tags = [...w.tags].map(([key, value]) => {
-      const old = tagStore.get([w.runId, key]);
-      void tagStore.put({ runId: w.runId, key, value, seq: seq++ });
-      return old;
-    });
+    const tags = putTags(tx, w.runId, w.tags, () => seq++);
     written.push({ runId: w.runId, params, tags });
     // The run's seq moves with every write to it: sync finds changed runs by it.
     const runName = w.tags.get('mlflow.runName') ?? run!.runName;

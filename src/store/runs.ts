@@ -7,7 +7,7 @@ import { compileFilter, compileOrderBy } from '../schema/search.js';
 import { getOrCreateExperiment } from './experiments.js';
 import { PENDING_STORES, recordRunWrites } from './pending.js';
 import { currentState, key, remoteMap } from './remote-state.js';
-import { runRange, type Db, type RunRecord, type RunSyncRecord, type WriteTx } from './schema.js';
+import { runRange, type Db, type RunRecord, type RunSyncRecord, type TagRecord, type WriteTx } from './schema.js';
 
 export interface StartRun {
   experimentName?: string;
@@ -34,6 +34,24 @@ export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
   const first = firstSeq(await meta.get('seq'));
   void meta.put(first + count - 1, 'seq');
   return first;
+}
+
+/**
+ * Puts tags in the caller's transaction, each with the next seq; returns the
+ * tags they replace (each get is answered before the put after it).
+ */
+export function putTags(
+  tx: WriteTx,
+  runId: string,
+  entries: Iterable<[string, string]>,
+  nextSeq: () => number,
+): Promise<TagRecord | undefined>[] {
+  const store = tx.objectStore('tags');
+  return [...entries].map(([key, value]) => {
+    const old = store.get([runId, key]);
+    void store.put({ runId, key, value, seq: nextSeq() });
+    return old;
+  });
 }
 
 export async function startRun(db: Db, request: StartRun): Promise<Run> {
@@ -95,13 +113,8 @@ export async function startRun(db: Db, request: StartRun): Promise<Run> {
   const seq = await takeSeq(tx, entries.length + 1);
   record.seq = seq;
   void runs.put(record);
-  const tagStore = tx.objectStore('tags');
-  // Each get is answered before the put after it: the tags a resumed run replaces.
-  const replaced = entries.map(([key, value], i) => {
-    const old = tagStore.get([record.runId, key]);
-    void tagStore.put({ runId: record.runId, key, value, seq: seq + 1 + i });
-    return old;
-  });
+  let next = seq + 1;
+  const replaced = putTags(tx, record.runId, entries, () => next++);
   const old = (await Promise.all(replaced)).filter((t) => t !== undefined);
   await recordRunWrites(tx, [{ runId: record.runId, replacedTags: old.map((t) => t.seq) }], {
     tags: entries.length - old.length,
