@@ -7,16 +7,8 @@ import { compileFilter, compileOrderBy } from '../schema/search.js';
 import { getOrCreateExperiment } from './experiments.js';
 import { PENDING_STORES, recordRunWrites } from './pending.js';
 import { currentState, key, remoteMap } from './remote-state.js';
+import type { StartRunRequest } from '../protocol.js';
 import { runRange, type Db, type RunRecord, type RunSyncRecord, type TagRecord, type WriteTx } from './schema.js';
-
-export interface StartRun {
-  experimentName?: string;
-  runName?: string;
-  tags?: Record<string, string>;
-  parentRunId?: string;
-  runId?: string;
-  startTime: number;
-}
 
 /**
  * The next sequence number after the stored counter. A damaged counter must
@@ -54,7 +46,7 @@ export function putTags(
   });
 }
 
-export async function startRun(db: Db, request: StartRun): Promise<Run> {
+export async function startRun(db: Db, request: StartRunRequest): Promise<Run> {
   const tx = db.transaction([...PENDING_STORES, 'experiments', 'runs', 'tags'], 'readwrite');
   const runs = tx.objectStore('runs');
   const tags = { ...request.tags };
