@@ -66,9 +66,7 @@ export class SyncController {
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly serving = new Set<string>();
   private readonly channel: BroadcastChannel | undefined;
-  private readonly onOnline = () => {
-    if (this.remote?.autoSync !== false) this.schedule(0);
-  };
+  private readonly onOnline = () => this.schedule(0);
 
   constructor(
     private readonly db: Db,
@@ -125,7 +123,7 @@ export class SyncController {
         this.retry,
       );
       this.seekLeadership();
-      if (remote.autoSync !== false) this.schedule(0);
+      this.schedule(0);
     }
     this.emitSoon();
   }
@@ -143,7 +141,7 @@ export class SyncController {
 
   private onChange(): void {
     if (this.remote?.autoSync !== false) this.schedule(DEBOUNCE_MS);
-    else this.emitSoon();
+    else this.emitSoon(); // pending counts moved
   }
 
   /** Resolves when everything recorded before the call is on the server. */
@@ -192,8 +190,10 @@ export class SyncController {
     if (problem !== undefined) throw problem;
   }
 
+  /** A background pass after `delay`; none with autoSync: false, where only sync() uploads (retries and all). */
   private schedule(delay: number): void {
-    if (!this.leader || this.engine === undefined || this.paused !== undefined) return;
+    if (!this.leader || this.engine === undefined || this.paused !== undefined || this.remote?.autoSync === false)
+      return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -213,7 +213,7 @@ export class SyncController {
       try {
         await engine.pass(ask);
         if (engine !== this.engine) {
-          if (this.remote?.autoSync !== false) this.schedule(0); // setRemote() replaced the server meanwhile: this pass says nothing of the new one, which gets its own
+          this.schedule(0); // setRemote() replaced the server meanwhile: this pass says nothing of the new one, which gets its own
           return;
         }
         this.failures = 0;
@@ -221,11 +221,11 @@ export class SyncController {
         this.lastSuccessTime = Date.now();
         if (this.problems.length === problemsBefore) this.lastError = undefined; // a clean pass: old errors no longer hold
         // Written during the pass: uploaded by the next one (with autoSync: false, the caller's next sync()).
-        if (this.remote?.autoSync !== false && (await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
+        if ((await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
       } catch (error) {
         const e = toSyncError(error);
         if (engine !== this.engine) {
-          if (this.remote?.autoSync !== false) this.schedule(0); // a pass against credentials or a server no longer set: the new one gets its own
+          this.schedule(0); // a pass against credentials or a server no longer set: the new one gets its own
           throw e;
         }
         this.noteError(e);
@@ -233,8 +233,7 @@ export class SyncController {
           this.paused = e;
         } else {
           this.failures++;
-          // autoSync: false leaves every pass to the caller, retries too.
-          if (this.remote?.autoSync !== false) this.schedule(Math.min(MAX_WAIT_MS, 1000 * 2 ** this.failures));
+          this.schedule(Math.min(MAX_WAIT_MS, 1000 * 2 ** this.failures));
         }
         throw e;
       } finally {
@@ -266,7 +265,7 @@ export class SyncController {
     locks
       .request(`mlflow-edge-sync:${this.dbName}`, { signal: this.lockAbort.signal }, () => {
         this.leader = true;
-        if (this.remote?.autoSync !== false) this.schedule(0);
+        this.schedule(0);
         this.emitSoon();
         // Requests this tab made while it waited for the lock.
         for (const id of [...this.waiting.keys()]) void this.serve(id, (error) => this.settle(id, error));
