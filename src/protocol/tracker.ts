@@ -88,7 +88,10 @@ export interface MetricHistoryColumns {
 export type ArtifactData = Blob | ArrayBuffer | Uint8Array | string;
 
 export interface OpenRequest {
+  /** The IndexedDB database (browser); also names the store's sync channel and lock. */
   dbName: string;
+  /** Elsewhere: a directory holding a SQLite store (Node, Deno, Bun), or a named store in memory (edge functions). */
+  store?: { path: string } | { memory: string };
   remote?: RemoteOptions;
 }
 

@@ -1,7 +1,8 @@
 /**
- * Artifact bytes live in OPFS, written through the worker's sync access
- * handle, with one metadata record per file in IndexedDB; where OPFS is
- * missing (Node, some private modes) the bytes go into the record as a Blob.
+ * Artifact bytes live in the adapter's blob store (OPFS in a browser, files
+ * next to the database elsewhere), with one metadata record per file in the
+ * store; where there is none (IndexedDB without OPFS) the bytes go into the
+ * record as a Blob.
  * A file is written before its record commits, so a record never points at
  * missing bytes; a crash in between leaves only an orphan file. Bytes are
  * streamed from the Blob and hashed as they pass (crypto.subtle cannot hash
@@ -18,30 +19,8 @@ import { runRange, type ArtifactRecord, type Db } from './schema.js';
 import { takeSeq } from './runs.js';
 import { PENDING_STORES, recordRunWrites, type RunChange } from './pending.js';
 import { toStorageError } from './storage-errors.js';
-
-const OPFS_DIR = 'mlflow-edge-artifacts';
-
-interface SyncAccessHandle {
-  write(buffer: BufferSource, options?: { at?: number }): number;
-  flush(): void;
-  close(): void;
-}
-type SyncFileHandle = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncAccessHandle> };
-
-async function opfsRoot(dbName: string): Promise<FileSystemDirectoryHandle | undefined> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  if (typeof storage?.getDirectory !== 'function') return undefined;
-  if (typeof FileSystemFileHandle === 'undefined' || !('createSyncAccessHandle' in FileSystemFileHandle.prototype)) {
-    return undefined;
-  }
-  try {
-    const root = await storage.getDirectory();
-    const base = await root.getDirectoryHandle(OPFS_DIR, { create: true });
-    return await base.getDirectoryHandle(encodeURIComponent(dbName), { create: true });
-  } catch {
-    return undefined;
-  }
-}
+import type { BlobStore } from './port.js';
+import { bound, type KeyRange } from './port.js';
 
 export type CheckedFile =
   | { status: 'ok'; bytes: Uint8Array }
@@ -49,14 +28,14 @@ export type CheckedFile =
   | { status: 'changed'; expected: string; actual?: string };
 
 export class ArtifactStore {
-  private root: Promise<FileSystemDirectoryHandle | undefined>;
-
+  /**
+   * @param blobs where the adapter keeps file bytes; without one (IndexedDB
+   *   without OPFS) the bytes go into the record as a Blob.
+   */
   constructor(
     private readonly db: Db,
-    dbName: string,
-  ) {
-    this.root = opfsRoot(dbName);
-  }
+    private readonly blobs: BlobStore | undefined,
+  ) {}
 
   /**
    * Stores `data` at `path` of the run, replacing a file of that path. The
@@ -64,14 +43,18 @@ export class ArtifactStore {
    * file a directory or a directory a file, storing nothing.
    */
   async write(runId: string, path: string, data: Blob, now: number): Promise<FileInfo> {
-    const root = await this.root;
+    const root = this.blobs;
     let location: ArtifactRecord['location'];
     let fileName: string | undefined;
     let digest: string;
     if (root !== undefined) {
       fileName = `${runId}-${crypto.randomUUID()}`;
-      digest = await writeOpfs(root, fileName, data);
-      location = { kind: 'opfs', file: fileName };
+      try {
+        digest = await root.write(fileName, data);
+      } catch (error) {
+        throw toStorageError(error, 'the artifact');
+      }
+      location = { kind: root.kind, file: fileName };
     } else {
       digest = await hashBlob(data);
       location = { kind: 'idb', blob: data };
@@ -100,11 +83,11 @@ export class ArtifactStore {
       }
       await tx.done;
     } catch (error) {
-      if (root !== undefined && fileName !== undefined) await root.removeEntry(fileName).catch(() => undefined);
+      if (root !== undefined && fileName !== undefined) await root.remove(fileName).catch(() => undefined);
       throw toStorageError(error, `artifact '${path}'`);
     }
-    if (root !== undefined && replaced?.location.kind === 'opfs') {
-      await root.removeEntry(replaced.location.file).catch(() => undefined);
+    if (root !== undefined && replaced !== undefined && replaced.location.kind === root.kind) {
+      await root.remove(replaced.location.file).catch(() => undefined);
     }
     return { path, isDir: false, fileSize: data.size };
   }
@@ -164,10 +147,10 @@ export class ArtifactStore {
     const records = await tx.objectStore('artifacts').getAll(runRange(owner));
     void tx.objectStore('artifacts').delete(runRange(owner));
     await tx.done;
-    const root = await this.root;
+    const root = this.blobs;
     for (const r of records)
-      if (root !== undefined && r.location.kind === 'opfs')
-        await root.removeEntry(r.location.file).catch(() => undefined);
+      if (root !== undefined && r.location.kind === root.kind)
+        await root.remove(r.location.file).catch(() => undefined);
   }
 
   async read(runId: string, path: string): Promise<Blob> {
@@ -178,16 +161,17 @@ export class ArtifactStore {
       );
     }
     if (record.location.kind === 'idb') return record.location.blob;
-    const root = await this.root;
-    if (root === undefined)
-      throw doesNotExist(`Artifact '${path}' of run ${runId} is in OPFS, which this context cannot open.`);
-    const handle = await root.getFileHandle(record.location.file);
-    return handle.getFile();
+    const root = this.blobs;
+    if (root === undefined || root.kind !== record.location.kind)
+      throw doesNotExist(
+        `Artifact '${path}' of run ${runId} is in ${record.location.kind === 'opfs' ? 'OPFS' : 'files'}, which this context cannot open.`,
+      );
+    return root.read(record.location.file);
   }
 }
 
 interface KeyLookup {
-  getKey(query: [string, string] | IDBKeyRange): Promise<unknown>;
+  getKey(query: [string, string] | KeyRange): Promise<unknown>;
 }
 
 /**
@@ -201,7 +185,7 @@ async function collision(store: KeyLookup, owner: string, path: string): Promise
     if ((await store.getKey([owner, parent])) !== undefined) return parent;
   }
   // Every path under `path` sorts between `path/` and `path0` ('0' follows '/').
-  const below = await store.getKey(IDBKeyRange.bound([owner, `${path}/`], [owner, `${path}0`], false, true));
+  const below = await store.getKey(bound([owner, `${path}/`], [owner, `${path}0`], false, true));
   return (below as [string, string] | undefined)?.[1];
 }
 
@@ -215,43 +199,10 @@ function collisionError(runId: string, path: string, existing: string): MlflowEd
   );
 }
 
-/** Streams the Blob into a new OPFS file and returns its sha256; on any failure (a full disk included) removes the file and throws. */
-async function writeOpfs(root: FileSystemDirectoryHandle, name: string, data: Blob): Promise<string> {
-  let access: SyncAccessHandle | undefined;
-  try {
-    const handle = (await root.getFileHandle(name, { create: true })) as SyncFileHandle;
-    access = await handle.createSyncAccessHandle();
-    const target = access;
-    let at = 0;
-    const digest = await eachChunk(data, (chunk) => {
-      let done = 0;
-      while (done < chunk.byteLength)
-        done += target.write(chunk.subarray(done) as Uint8Array<ArrayBuffer>, { at: at + done });
-      at += chunk.byteLength;
-    });
-    access.flush();
-    return digest;
-  } catch (error) {
-    access?.close();
-    access = undefined;
-    await root.removeEntry(name).catch(() => undefined);
-    throw toStorageError(error, 'the artifact');
-  } finally {
-    access?.close();
-  }
-}
-
-function hashBlob(data: Blob): Promise<string> {
-  return eachChunk(data, () => undefined);
-}
-
-/** Reads the Blob chunk by chunk, hands each chunk on, and returns the sha256 of the whole. */
-async function eachChunk(data: Blob, use: (chunk: Uint8Array) => void): Promise<string> {
+/** The sha256 of the Blob, read chunk by chunk (crypto.subtle cannot hash incrementally). */
+async function hashBlob(data: Blob): Promise<string> {
   const hash = sha256.create();
   const reader = data.stream().getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read()) {
-    use(r.value);
-    hash.update(r.value);
-  }
+  for (let r = await reader.read(); !r.done; r = await reader.read()) hash.update(r.value);
   return toHex(hash.digest());
 }

@@ -14,6 +14,7 @@ import {
   type SeriesRecord,
   type WriteTx,
 } from './schema.js';
+import { bound } from './port.js';
 
 /** Points of one series in log order. */
 export interface PointColumns {
@@ -67,7 +68,7 @@ export async function appendPoints(tx: WriteTx, runId: string, key: string, poin
   }
   for (const block of toSeal) {
     const first = (block * BLOCK_POINTS) / TAIL_POINTS;
-    const range = IDBKeyRange.bound([runId, key, first], [runId, key, first + BLOCK_POINTS / TAIL_POINTS - 1]);
+    const range = bound([runId, key, first], [runId, key, first + BLOCK_POINTS / TAIL_POINTS - 1]);
     const parts = await chunkStore.getAll(range);
     void chunkStore.delete(range);
     void chunkStore.put(mergeChunks(parts));

@@ -1,7 +1,17 @@
-import { openDB } from 'idb';
+/**
+ * Opens the store where it lives: IndexedDB (+ OPFS) in a browser, SQLite
+ * (+ a directory of files) at a path in Node, Deno and Bun, or memory in an
+ * edge function. Each adapter runs the same migrations; the non-browser
+ * adapters are imported only when asked for, so pages never load them.
+ */
 import { MlflowEdgeError } from '../schema/errors.js';
+import { openIndexedDb } from './adapters/indexeddb.js';
 import { readPending } from './pending.js';
-import { MIGRATIONS, SCHEMA_VERSION, type Db, type EdgeDB } from './schema.js';
+import type { BlobStore } from './port.js';
+import { MIGRATIONS, SCHEMA_VERSION, type Db } from './schema.js';
+
+/** An IndexedDB database name, a directory for a SQLite store, or a named in-memory store. */
+export type StoreLocation = string | { path: string } | { memory: string };
 
 export interface OpenOptions {
   /** Open at this version instead of the newest (tests of the upgrade path). */
@@ -10,48 +20,86 @@ export interface OpenOptions {
   onVersionChange?: () => void;
 }
 
-export async function openDatabase(name: string, options: OpenOptions = {}): Promise<Db> {
+export interface OpenedStore {
+  db: Db;
+  /** Where artifact bytes go; undefined: into the records (IndexedDB without OPFS, memory). */
+  blobs: BlobStore | undefined;
+  /** Which adapter, and for SQLite which driver: for status and the README's table. */
+  adapter: string;
+}
+
+/** The SQLite file of a store directory, and its artifacts directory next to it. */
+export const SQLITE_FILE = 'mlflow-edge.sqlite';
+export const FILES_DIR = 'artifacts';
+
+export async function openStore(location: StoreLocation, options: OpenOptions = {}): Promise<OpenedStore> {
   const version = options.version ?? SCHEMA_VERSION;
+  let opened: OpenedStore;
+  if (typeof location === 'string') {
+    const db = await openIndexedDb(location, version, MIGRATIONS, options.onVersionChange);
+    const { openOpfsBlobs } = await import('./adapters/opfs.js');
+    opened = { db, blobs: await openOpfsBlobs(location), adapter: 'indexeddb' };
+  } else if ('path' in location) {
+    opened = await openSqliteStore(location.path, version);
+  } else {
+    const { openMemoryTables } = await import('./adapters/memory.js');
+    const { openTableDatabase } = await import('./tables/database.js');
+    const db = await openTableDatabase(openMemoryTables(location.memory), `'${location.memory}'`, version, MIGRATIONS);
+    opened = { db, blobs: undefined, adapter: 'memory' };
+  }
+  // Counters missing (a store from before them, or a new one) or damaged are recounted once, here.
+  if (version === SCHEMA_VERSION) await readPending(opened.db);
+  return opened;
+}
+
+async function openSqliteStore(path: string, version: number): Promise<OpenedStore> {
+  if (typeof path !== 'string' || path === '') {
+    throw new MlflowEdgeError(
+      'INVALID_PARAMETER_VALUE',
+      'store.path must be a non-empty string: the directory of the store.',
+    );
+  }
+  const [{ openSqliteTables, sqliteCode }, { openTableDatabase }, { openFileBlobs }] = await Promise.all([
+    import('./adapters/sqlite.js'),
+    import('./tables/database.js'),
+    import('./adapters/files.js'),
+  ]);
+  const file = `${path}/${SQLITE_FILE}`;
+  let blobs: BlobStore;
   try {
-    const db = await openDB<EdgeDB>(name, version, {
-      upgrade(db, oldVersion, newVersion, tx) {
-        // Migrations run in order inside the one versionchange transaction:
-        // if any fails, the database stays at its old version, untouched.
-        const target = newVersion ?? version;
-        const fail = (error: unknown) => {
-          console.error('mlflow-edge: schema migration failed; the database keeps its old version', error);
-          tx.abort();
-        };
-        // Synchronous migrations run in the upgradeneeded callback itself (where
-        // createObjectStore is allowed); an async one continues the chain when done.
-        const runFrom = (from: number): void => {
-          for (let v = from; v < target; v++) {
-            const migrate = MIGRATIONS[v];
-            if (migrate === undefined) throw new Error(`no migration from schema version ${v}`);
-            const pending = migrate(db, tx);
-            if (pending instanceof Promise) {
-              pending.then(() => runFrom(v + 1)).catch(fail);
-              return;
-            }
-          }
-        };
-        runFrom(oldVersion);
-      },
-      blocking() {
-        db.close();
-        options.onVersionChange?.();
-      },
-    });
-    // Counters missing (a store from before them, or a new one) or damaged are recounted once, here.
-    if (version === SCHEMA_VERSION) await readPending(db);
-    return db;
+    blobs = await openFileBlobs(`${path}/${FILES_DIR}`);
   } catch (error) {
-    if (error instanceof DOMException && error.name === 'VersionError') {
+    throw new MlflowEdgeError(
+      'INVALID_STATE',
+      `The store directory '${path}' cannot be written (${(error as Error).message}). Pass a store.path this process may create and write, or fix its permissions.`,
+      { cause: (error as { code?: string }).code },
+    );
+  }
+  try {
+    const { tables, driver } = await openSqliteTables(file);
+    const db = await openTableDatabase(tables, `'${file}'`, version, MIGRATIONS);
+    return { db, blobs, adapter: `sqlite (${driver})` };
+  } catch (error) {
+    const code = sqliteCode(error);
+    if (code === 11 || code === 26) {
       throw new MlflowEdgeError(
         'INVALID_STATE',
-        `The local database '${name}' was written by a newer version of mlflow-edge (schema newer than ${version}). Load the newer library version, or open a different dbName.`,
+        `The store file '${file}' is not a readable mlflow-edge database (damaged, or not written by mlflow-edge). Nothing was changed in it. Move it aside to start a new store, or restore it from a backup.`,
+        { cause: code === 11 ? 'SQLITE_CORRUPT' : 'SQLITE_NOTADB' },
+      );
+    }
+    if (code === 8 || code === 14) {
+      throw new MlflowEdgeError(
+        'INVALID_STATE',
+        `The store file '${file}' cannot be opened for writing (${(error as Error).message}). Pass a store.path this process may write, or fix its permissions.`,
+        { cause: code === 8 ? 'SQLITE_READONLY' : 'SQLITE_CANTOPEN' },
       );
     }
     throw error;
   }
+}
+
+/** The database alone (tests, tools): see openStore. */
+export async function openDatabase(location: StoreLocation, options: OpenOptions = {}): Promise<Db> {
+  return (await openStore(location, options)).db;
 }

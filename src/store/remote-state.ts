@@ -12,21 +12,19 @@
  * - Bumping a state's epoch makes every run of it count as unverified, so
  *   the next pass compares each with the server again (the server lost data).
  */
-import type { Db, RemoteKey, RemoteKind, RemoteValues, ServerStates, StoreName } from './schema.js';
-import type { IDBPTransaction } from 'idb';
-import type { EdgeDB } from './schema.js';
+import type { Db, RemoteKey, RemoteKind, RemoteValues, ServerStates } from './schema.js';
+import { bound, type KeyRange } from './port.js';
+import type { WriteTx } from './schema.js';
 
-type AnyTx = IDBPTransaction<EdgeDB, StoreName[], 'readonly' | 'readwrite'>;
+type AnyTx = WriteTx;
 
 export function key(state: string, kind: RemoteKind, id: string, sub = ''): RemoteKey {
   return [state, kind, id, sub];
 }
 
 /** Every key of one kind in a state, or of one entity's sub-keys (`id` given). */
-export function kindRange(state: string, kind: RemoteKind, id?: string): IDBKeyRange {
-  return id === undefined
-    ? IDBKeyRange.bound([state, kind], [state, kind, []])
-    : IDBKeyRange.bound([state, kind, id], [state, kind, id, []]);
+export function kindRange(state: string, kind: RemoteKind, id?: string): KeyRange {
+  return id === undefined ? bound([state, kind], [state, kind, []]) : bound([state, kind, id], [state, kind, id, []]);
 }
 
 export async function readServers(tx: AnyTx | Db): Promise<ServerStates> {

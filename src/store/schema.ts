@@ -19,7 +19,8 @@
  *   or below it is never written again (a journal replay is idempotent).
  */
 import type { DeadLetterKind } from '../protocol.js';
-import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
+import type { Migrations } from './migrate.js';
+import { bound, type Database, type KeyRange, type ObjectStore, type StoreNames, type Transaction } from './port.js';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
 
 export const TAIL_POINTS = 1024;
@@ -117,7 +118,8 @@ export interface DeadLetterRecord {
   at: number;
 }
 
-export type ArtifactLocation = { kind: 'opfs'; file: string } | { kind: 'idb'; blob: Blob };
+/** `opfs`: a file of the browser's OPFS; `fs`: a file of the store's artifacts directory (SQLite adapter); `idb`: in the record. */
+export type ArtifactLocation = { kind: 'opfs' | 'fs'; file: string } | { kind: 'idb'; blob: Blob };
 
 export interface ArtifactRecord {
   runId: string;
@@ -296,7 +298,8 @@ export interface JournalSessionRecord {
   committedAt: number;
 }
 
-export interface EdgeDB extends DBSchema {
+// A type, not an interface: the port's StorageSchema constraint needs its implicit index signature.
+export type EdgeDB = {
   meta: { key: string; value: number | string | ServerStates | PendingCounters };
   experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
   runs: {
@@ -318,21 +321,18 @@ export interface EdgeDB extends DBSchema {
   modelResolutions: { key: string; value: ModelResolutionRecord };
   remote: { key: RemoteKey; value: RemoteValues[RemoteKind]; indexes: { byOpen: string } };
   journalSessions: { key: string; value: JournalSessionRecord; indexes: { byCommitted: number } };
-}
+};
 
-export type Db = IDBPDatabase<EdgeDB>;
+export type Db = Database<EdgeDB>;
 export type StoreName = StoreNames<EdgeDB>;
-/** A readwrite transaction over some stores, for helpers that run inside their caller's transaction. */
-export type WriteTx = IDBPTransaction<EdgeDB, StoreName[], 'readwrite'>;
-export type UpgradeTx = IDBPTransaction<EdgeDB, StoreName[], 'versionchange'>;
-
-type Migration = (db: Db, tx: UpgradeTx) => Promise<void> | void;
+/** A transaction over some stores, for helpers that run inside their caller's transaction. */
+export type WriteTx = Transaction<EdgeDB, StoreName[]>;
 
 /**
  * migrations[i] takes a database from version i to version i + 1. Never edit
  * a shipped migration: databases in users' browsers were built by it.
  */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: Migrations<EdgeDB> = [
   // v1: the first layout.
   (db) => {
     db.createObjectStore('meta');
@@ -390,9 +390,7 @@ export const MIGRATIONS: readonly Migration[] = [
       name: StoreName,
       move: (value: Record<string, unknown>) => Record<string, unknown> | undefined,
     ) => {
-      let cursor = await (
-        tx.objectStore(name) as unknown as IDBPObjectStore<EdgeDB, StoreName[], StoreName, 'versionchange'>
-      ).openCursor();
+      let cursor = await (tx.objectStore(name) as unknown as ObjectStore<EdgeDB, StoreName>).openCursor();
       while (cursor) {
         const stripped = move(cursor.value as Record<string, unknown>);
         if (stripped !== undefined) await cursor.update(stripped as never);
@@ -452,15 +450,15 @@ export const MIGRATIONS: readonly Migration[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Key range of every `[runId, …]` key of one run: arrays sort after strings and numbers. */
-export function runRange(runId: string): IDBKeyRange {
-  return IDBKeyRange.bound([runId], [runId, []]);
+export function runRange(runId: string): KeyRange {
+  return bound([runId], [runId, []]);
 }
 
 /** Key range of every version of a registered model. */
-export function versionRange(name: string): IDBKeyRange {
-  return IDBKeyRange.bound([name, 0], [name, Infinity]);
+export function versionRange(name: string): KeyRange {
+  return bound([name, 0], [name, Infinity]);
 }
 
-export function seriesRange(runId: string, key: string): IDBKeyRange {
-  return IDBKeyRange.bound([runId, key], [runId, key, []]);
+export function seriesRange(runId: string, key: string): KeyRange {
+  return bound([runId, key], [runId, key, []]);
 }

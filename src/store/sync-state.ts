@@ -21,6 +21,7 @@ import {
   type SeriesRecord,
   type SeriesSyncRecord,
 } from './schema.js';
+import { bound, lowerBound } from './port.js';
 
 export interface RunWork {
   run: RunRecord;
@@ -72,7 +73,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const remote = tx.objectStore('remote');
   const [seqNow, changed, openKeys, experiments, experimentSync] = await Promise.all([
     tx.objectStore('meta').get('seq'),
-    tx.objectStore('runs').index('bySeq').getAllKeys(IDBKeyRange.lowerBound(scannedTo, true)),
+    tx.objectStore('runs').index('bySeq').getAllKeys(lowerBound(scannedTo, true)),
     remote.index('byOpen').getAllKeys(state),
     tx.objectStore('experiments').getAll(),
     remoteMap(tx, state, 'experiment'),
@@ -223,7 +224,7 @@ export async function readWindows(
       // A sealed block starts at a multiple of BLOCK_POINTS; tails at multiples of TAIL_POINTS.
       const firstChunk = (Math.floor(from / BLOCK_POINTS) * BLOCK_POINTS) / TAIL_POINTS;
       const lastChunk = Math.floor((to - 1) / TAIL_POINTS);
-      const chunks = await store.getAll(IDBKeyRange.bound([runId, key, firstChunk], [runId, key, lastChunk]));
+      const chunks = await store.getAll(bound([runId, key, firstChunk], [runId, key, lastChunk]));
       const out: MetricPoint[] = [];
       for (const c of chunks) {
         const start = c.chunkNo * TAIL_POINTS;

@@ -49,7 +49,7 @@ import { pruneSessions } from '../store/journal.js';
 import { readHistory } from '../store/metrics.js';
 import { listExperiments } from '../store/experiments.js';
 import { clearModelCache } from '../store/model-cache.js';
-import { openDatabase } from '../store/open.js';
+import { openStore } from '../store/open.js';
 import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
 import { SCHEMA_VERSION, type Db } from '../store/schema.js';
 import {
@@ -95,15 +95,15 @@ export class TrackerService implements TrackerWorkerApi {
     return this.opened;
   }
 
-  async open({ dbName, remote }: OpenRequest): Promise<{ schemaVersion: number }> {
+  async open({ dbName, store, remote }: OpenRequest): Promise<{ schemaVersion: number }> {
     if (this.opened !== undefined) return { schemaVersion: SCHEMA_VERSION };
-    const db = await openDatabase(dbName, {
+    const { db, blobs } = await openStore(store ?? dbName, {
       onVersionChange: () => {
         this.opened?.sync.close();
         this.opened = undefined;
       },
     });
-    const artifacts = new ArtifactStore(db, dbName);
+    const artifacts = new ArtifactStore(db, blobs);
     const sync = new SyncController(db, dbName, artifacts, this.retry);
     this.opened = { db, writer: new GroupCommitWriter(db), artifacts, sync };
     // Housekeeping only: a failure leaves a few more journal marks, which cost space, not data.

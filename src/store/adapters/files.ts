@@ -1,0 +1,81 @@
+/**
+ * Artifact bytes as files in a directory (Node, Deno, Bun): each file is
+ * written, fsynced and its directory entry fsynced before its record
+ * commits, so a record that survived a power cut points at whole bytes.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../../schema/digest.js';
+import type { BlobStore } from '../port.js';
+
+interface FileHandle {
+  write(data: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Fs {
+  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  open(path: string, flags: string): Promise<FileHandle>;
+  readFile(path: string): Promise<Uint8Array>;
+  rm(path: string, options: { force: true }): Promise<void>;
+}
+
+function noSpace(error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code === 'ENOSPC' && error instanceof Error)
+    error.name = 'QuotaExceededError';
+  return error;
+}
+
+export async function openFileBlobs(dir: string): Promise<BlobStore> {
+  const fs = (await import(/* @vite-ignore */ 'node:fs/promises')) as unknown as Fs;
+  const { openAsBlob } = (await import(/* @vite-ignore */ 'node:fs')) as {
+    openAsBlob?: (path: string) => Promise<Blob>;
+  };
+  await fs.mkdir(dir, { recursive: true });
+  const at = (name: string) => `${dir}/${name}`;
+  const syncDir = async () => {
+    const handle = await fs.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+  return {
+    kind: 'fs',
+    async write(name, data) {
+      const file = at(name);
+      const hash = sha256.create();
+      let handle: FileHandle | undefined;
+      try {
+        handle = await fs.open(file, 'w');
+        const reader = data.stream().getReader();
+        let position = 0;
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+          for (let done = 0; done < r.value.byteLength; ) {
+            const { bytesWritten } = await handle.write(r.value, done, r.value.byteLength - done, position + done);
+            done += bytesWritten;
+          }
+          position += r.value.byteLength;
+          hash.update(r.value);
+        }
+        await handle.sync();
+        await handle.close();
+        handle = undefined;
+        await syncDir();
+        return toHex(hash.digest());
+      } catch (error) {
+        await handle?.close().catch(() => undefined);
+        await fs.rm(file, { force: true }).catch(() => undefined);
+        throw noSpace(error);
+      }
+    },
+    async read(name) {
+      if (openAsBlob !== undefined) return openAsBlob(at(name));
+      return new Blob([(await fs.readFile(at(name))) as Uint8Array<ArrayBuffer>]);
+    },
+    async remove(name) {
+      await fs.rm(at(name), { force: true });
+    },
+  };
+}
