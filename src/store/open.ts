@@ -42,15 +42,18 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
   } else if ('path' in location) {
     opened = await openSqliteStore(location.path, version);
   } else {
-    const { openMemoryTables } = await import('./adapters/memory.js');
+    const { openMemoryBlobs, openMemoryTables } = await import('./adapters/memory.js');
     const { openTableDatabase } = await import('./tables/database.js');
     const db = await openTableDatabase(openMemoryTables(location.memory), `'${location.memory}'`, version, MIGRATIONS);
-    opened = { db, blobs: undefined, adapter: 'memory' };
+    opened = { db, blobs: openMemoryBlobs(location.memory), adapter: 'memory' };
   }
   // Counters missing (a store from before them, or a new one) or damaged are recounted once, here.
   if (version === SCHEMA_VERSION) await readPending(opened.db);
   return opened;
 }
+
+/** One database per SQLite file in this process (see TableDatabase.retain); a closed one is opened anew. */
+const sqliteOpen = new Map<string, OpenedStore>();
 
 async function openSqliteStore(path: string, version: number): Promise<OpenedStore> {
   if (typeof path !== 'string' || path === '') {
@@ -65,6 +68,8 @@ async function openSqliteStore(path: string, version: number): Promise<OpenedSto
     import('./adapters/files.js'),
   ]);
   const file = `${path}/${SQLITE_FILE}`;
+  const shared = sqliteOpen.get(file);
+  if (shared !== undefined && (shared.db as unknown as { retain(): boolean }).retain()) return shared;
   let blobs: BlobStore;
   try {
     blobs = await openFileBlobs(`${path}/${FILES_DIR}`);
@@ -78,7 +83,9 @@ async function openSqliteStore(path: string, version: number): Promise<OpenedSto
   try {
     const { tables, driver } = await openSqliteTables(file);
     const db = await openTableDatabase(tables, `'${file}'`, version, MIGRATIONS);
-    return { db, blobs, adapter: `sqlite (${driver})` };
+    const opened = { db, blobs, adapter: `sqlite (${driver})` };
+    sqliteOpen.set(file, opened);
+    return opened;
   } catch (error) {
     const code = sqliteCode(error);
     if (code === 11 || code === 26) {

@@ -7,6 +7,7 @@ import { afterEach } from 'vitest';
 import { Tracker, type TrackerOptions } from '../../src/client/tracker.js';
 import type { TrackerWorkerApi } from '../../src/protocol.js';
 import { TrackerService } from '../../src/worker/service.js';
+import { openRequest } from './store-location.js';
 
 let counter = 0;
 
@@ -15,7 +16,7 @@ export async function openInProcess(
 ): Promise<{ tracker: Tracker; service: TrackerService; dbName: string }> {
   const dbName = options.dbName ?? `test-${process.pid}-${++counter}`;
   const service = new TrackerService();
-  await service.open({ dbName });
+  await service.open(openRequest(dbName));
   const fakeWorker = { terminate() {} } as unknown as Worker;
   const tracker = new Tracker(fakeWorker, service as unknown as Remote<TrackerWorkerApi>, { ...options, dbName });
   await tracker.recover(); // as openTracker does

@@ -3,6 +3,8 @@
  * the direct mode uploads before the function returns) and quick tests.
  * A transaction keeps an undo list, so an aborted one leaves nothing.
  */
+import { sha256Hex } from '../../schema/digest.js';
+import type { BlobStore } from '../port.js';
 import { compareBytes } from '../tables/key-codec.js';
 import type { ByteRange, Tables } from '../tables/tables.js';
 
@@ -113,4 +115,32 @@ export function openMemoryTables(name: string): Tables {
     open.set(name, tables);
   }
   return tables;
+}
+
+const blobStores = new Map<string, Map<string, Blob>>();
+
+/** Artifact bytes of the named in-memory store, as Blobs by file name. */
+export function openMemoryBlobs(name: string): BlobStore {
+  let files = blobStores.get(name);
+  if (files === undefined) {
+    files = new Map();
+    blobStores.set(name, files);
+  }
+  const held = files;
+  return {
+    kind: 'fs',
+    async write(file, data) {
+      const bytes = new Uint8Array(await data.arrayBuffer());
+      held.set(file, new Blob([bytes]));
+      return sha256Hex(bytes);
+    },
+    async read(file) {
+      const blob = held.get(file);
+      if (blob === undefined) throw new Error(`no file ${file}`);
+      return blob;
+    },
+    async remove(file) {
+      held.delete(file);
+    },
+  };
 }

@@ -547,6 +547,8 @@ class TableDatabase<S extends StorageSchema> {
   private running: TableTransaction | undefined;
   private upgrading: TableTransaction | undefined;
   private closed = false;
+  /** Openers sharing this database (one connection per file in a process: two would wait on each other's locks). */
+  private refs = 1;
 
   constructor(
     readonly tables: Tables,
@@ -653,8 +655,15 @@ class TableDatabase<S extends StorageSchema> {
     return this.one(store, 'readwrite').delete(query);
   }
 
+  /** Another opener of the same file in this process shares this database; each closes it once. */
+  retain(): boolean {
+    if (this.closed) return false;
+    this.refs++;
+    return true;
+  }
+
   close(): void {
-    if (this.closed) return;
+    if (this.closed || --this.refs > 0) return;
     this.closed = true;
     const close = () => {
       if (this.running === undefined && this.queue.length === 0) this.tables.close();

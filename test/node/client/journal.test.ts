@@ -6,6 +6,7 @@ import type { Tracker } from '../../../src/client/tracker.js';
 import type { LogBatch, TrackerWorkerApi } from '../../../src/protocol.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { openedPerTest } from '../in-process.js';
+import { openRequest } from '../store-location.js';
 
 const tracker = openedPerTest();
 
@@ -106,7 +107,7 @@ afterEach(() => page.uninstall());
 async function dyingTracker(dbName: string, stores: boolean): Promise<Tracker> {
   const { Tracker } = await import('../../../src/client/tracker.js');
   const service = new TrackerService();
-  await service.open({ dbName });
+  await service.open(openRequest(dbName));
   const api = new Proxy(service, {
     get(target, name, receiver) {
       if (name === 'logBatch')

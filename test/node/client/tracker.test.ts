@@ -3,6 +3,7 @@ import { MlflowEdgeError } from '../../../src/schema/errors.js';
 import type { Tracker } from '../../../src/client/tracker.js';
 import { openedPerTest } from '../in-process.js';
 import { rejection, thrown } from '../typed-errors.js';
+import { storeLocation } from '../store-location.js';
 
 const tracker = openedPerTest();
 
@@ -325,7 +326,7 @@ describe('artifact hashing', () => {
     const bytes = new Uint8Array(3_000_000).map((_, i) => (i * 7) % 256);
     await run.logArtifact('big.bin', new Blob([bytes.subarray(0, 1_000_000), bytes.subarray(1_000_000)]));
     await run.logArtifact('text.txt', 'héllo');
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     const big = await db.get('artifacts', [run.runId, 'big.bin']);
     const text = await db.get('artifacts', [run.runId, 'text.txt']);
     db.close();

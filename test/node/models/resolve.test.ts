@@ -1,7 +1,7 @@
 // Model loading never leaves a model's directory and never uses a stored file that changed
 // since it was logged (issue 9). In process, over fake-indexeddb; code models cannot run in
 // Node, so "nothing ran" is shown by what was read and by the error raised before any import.
-import { openDB } from 'idb';
+import { tamperFile } from '../store-location.js';
 import { describe, expect, it } from 'vitest';
 import { ModelHost } from '../../../src/models/host.js';
 import { openModel, type ModelSource } from '../../../src/models/resolve.js';
@@ -110,12 +110,8 @@ async function tracker() {
   return { t, dbName };
 }
 
-/** Replaces a stored file's bytes and leaves its record's sha256 as it was: a damaged disk, or another script of the origin. */
 async function tamper(dbName: string, owner: string, path: string, text: string) {
-  const db = await openDB(dbName);
-  const record = await db.get('artifacts', [owner, path]);
-  await db.put('artifacts', { ...record, location: { kind: 'idb', blob: new Blob([text]) } });
-  db.close();
+  await tamperFile(dbName, owner, path, text);
 }
 
 describe('models logged here are read only while their files match the recorded sha256', () => {

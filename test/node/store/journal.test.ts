@@ -6,6 +6,7 @@ import { openDatabase } from '../../../src/store/open.js';
 import { KEEP_SESSIONS, pruneSessions } from '../../../src/store/journal.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { openedPerTest } from '../in-process.js';
+import { storeLocation, openRequest } from '../store-location.js';
 
 const tracker = openedPerTest();
 
@@ -66,7 +67,7 @@ describe('the worker writes each journaled batch once', () => {
     const { tracker: t, service, dbName } = await tracker();
     const { runId } = await t.startRun();
     const other = new TrackerService();
-    await other.open({ dbName });
+    await other.open(openRequest(dbName));
     const journal = [1, 2, 3].map((n) => batch(runId, 'gone', n, [n]));
     const [a, b] = await Promise.all([service.replayJournal(journal), other.replayJournal(journal)]);
     expect(a.replayed + b.replayed).toBe(3);
@@ -110,7 +111,7 @@ describe('the worker writes each journaled batch once', () => {
     const { tracker: t, service, dbName } = await tracker();
     const { runId } = await t.startRun();
     for (let s = 0; s < 8; s++) await service.logBatch(batch(runId, `s${s}`, s + 1, [s]));
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     expect(await pruneSessions(db)).toBe(0); // far fewer than KEEP_SESSIONS
     expect(KEEP_SESSIONS).toBeGreaterThan(8);
     expect(await pruneSessions(db, 3)).toBe(5);
@@ -125,10 +126,10 @@ describe('the worker writes each journaled batch once', () => {
 
 describe('schema v5', () => {
   it('a version-4 database gains the journal marks store on open', async () => {
-    const db4 = await openDatabase('journal-v4', { version: 4 });
+    const db4 = await openDatabase(storeLocation('journal-v4'), { version: 4 });
     expect([...db4.objectStoreNames]).not.toContain('journalSessions');
     db4.close();
-    const db = await openDatabase('journal-v4');
+    const db = await openDatabase(storeLocation('journal-v4'));
     expect([...db.objectStoreNames]).toContain('journalSessions');
     db.close();
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/open.js';
 import { BLOCK_POINTS, TAIL_POINTS, seriesRange } from '../../../src/store/schema.js';
 import { TrackerService } from '../../../src/worker/service.js';
+import { storeLocation, openRequest } from '../store-location.js';
 
 const runOf = async (service: TrackerService) => (await service.startRun({ startTime: 1 })).run.info.runId;
 
@@ -9,7 +10,7 @@ describe('metric chunks', () => {
   it('keeps every point in order through tails and sealed blocks, whatever the batch sizes', async () => {
     const dbName = 'chunks-mixed';
     const service = new TrackerService();
-    await service.open({ dbName });
+    await service.open(openRequest(dbName));
     const runId = await runOf(service);
     // Batch sizes that cross tail and block boundaries in every way, plus one multi-block batch.
     const sizes = [1, 3, 1020, 1, 5000, 2047, 8192, 3 * BLOCK_POINTS + 5, 700, 1, 1, 9000];
@@ -36,7 +37,7 @@ describe('metric chunks', () => {
     expect(inOrder).toBe(true);
     await service.close();
 
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     const chunks = await db.getAll('metricChunks', seriesRange(runId, 'm'));
     const sealed = Math.floor(next / BLOCK_POINTS);
     const tails = Math.ceil((next % BLOCK_POINTS) / TAIL_POINTS);

@@ -17,6 +17,7 @@ import { ackVerified, pendingRuns } from '../../../src/store/sync-state.js';
 import { countPending } from '../../../src/sync/progress.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { ScriptedMlflow } from '../scripted-mlflow.js';
+import { storeLocation, openRequest } from '../store-location.js';
 
 const FAST = { attempts: 2, baseMs: 1, capMs: 2 };
 let counter = 0;
@@ -28,7 +29,7 @@ afterEach(async () => {
 
 async function open(trackingUri: string, dbName: string): Promise<Tracker> {
   const service = new TrackerService(FAST);
-  await service.open({ dbName, remote: { trackingUri, autoSync: false } });
+  await service.open(openRequest(dbName, { remote: { trackingUri, autoSync: false } }));
   const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
     dbName,
   });
@@ -49,7 +50,7 @@ function random(seed: number): () => number {
 
 /** What a full reading of the store says is pending for the current server. */
 async function truth(dbName: string): Promise<SyncCounts> {
-  const db = await openDatabase(dbName);
+  const db = await openDatabase(storeLocation(dbName));
   try {
     const state = (await currentState(db)) ?? '';
     return countPending(await pendingRuns(db, state, false), await pendingModels(db, state));
@@ -59,7 +60,7 @@ async function truth(dbName: string): Promise<SyncCounts> {
 }
 
 async function recounted(dbName: string) {
-  const db = await openDatabase(dbName);
+  const db = await openDatabase(storeLocation(dbName));
   try {
     const stored = await db.get('meta', 'pending');
     return { stored, recount: await recountPending(db) };
@@ -189,13 +190,13 @@ describe('pending counts kept with every write and acknowledgement', () => {
     run.logParams({ a: 1, b: 2 });
     run.logMetric('m', 1);
     await t.flush();
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     await db.delete('meta', 'pending');
     db.close();
     run.setTag('after', 'deletion'); // written while there are no counters: not counted, the recount will
     await t.flush();
     expect((await t.syncStatus()).pending).toMatchObject({ runs: 1, params: 2, tags: 3, metrics: 1 });
-    const db2 = await openDatabase(dbName);
+    const db2 = await openDatabase(storeLocation(dbName));
     await db2.put('meta', { totals: { params: -1 } } as never, 'pending');
     db2.close();
     expect((await t.syncStatus()).pending).toMatchObject({ runs: 1, params: 2, tags: 3, metrics: 1 });
@@ -214,7 +215,7 @@ describe('a run written while sync looks at it stays open (counted as pending)',
     run.logParam('a', 1);
     await run.end();
     await t.sync();
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     cleanup.push(() => db.close());
     const state = (await currentState(db))!;
     return { t, db, state, runId: run.runId };

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../../src/store/open.js';
+import { bound } from '../../../src/store/port.js';
 import { SCHEMA_VERSION } from '../../../src/store/schema.js';
 import { TrackerService } from '../../../src/worker/service.js';
+import { openRequest, storedBytes, storeLocation, writeNewerSchema } from '../store-location.js';
 
 const runId = '0123456789abcdef0123456789abcdef';
 
 /** Writes a database exactly as schema version 1 of mlflow-edge left it. */
 async function writeVersion1(name: string): Promise<void> {
-  const db = await openDatabase(name, { version: 1 });
+  const db = await openDatabase(storeLocation(name), { version: 1 });
   expect(db.version).toBe(1);
   expect([...db.objectStoreNames].sort()).toEqual([
     'artifacts',
@@ -63,7 +65,7 @@ async function writeVersion1(name: string): Promise<void> {
     size: 2,
     sha256: 'x',
     createdAt: 1,
-    location: { kind: 'idb', blob: new Blob(['hi']) },
+    location: await storedBytes(name, 'hi'),
     seq: 4,
   });
   await tx.done;
@@ -77,7 +79,7 @@ describe('schema upgrade', () => {
     await writeVersion1(name);
 
     const service = new TrackerService();
-    expect(await service.open({ dbName: name })).toEqual({ schemaVersion: SCHEMA_VERSION });
+    expect(await service.open(openRequest(name))).toEqual({ schemaVersion: SCHEMA_VERSION });
     const run = await service.getRun(runId);
     expect(run.info).toMatchObject({
       runName: 'old-run',
@@ -94,16 +96,14 @@ describe('schema upgrade', () => {
     expect((await service.searchRuns({ orderBy: ['metrics.loss'] })).map((r) => r.info.runId)).toEqual([runId]);
     await service.close();
 
-    const db = await openDatabase(name);
+    const db = await openDatabase(storeLocation(name));
     expect(db.version).toBe(SCHEMA_VERSION);
     expect(await db.get('series', [runId, 'loss'])).toMatchObject({ count: 3 });
-    expect(await db.getAllFromIndex('runs', 'byExperimentStart', IDBKeyRange.bound(['0', 0], ['0', 100]))).toHaveLength(
-      1,
-    );
+    expect(await db.getAllFromIndex('runs', 'byExperimentStart', bound(['0', 0], ['0', 100]))).toHaveLength(1);
     // New writes continue the old sequence and chunk layout.
     db.close();
     const again = new TrackerService();
-    await again.open({ dbName: name });
+    await again.open(openRequest(name));
     await again.startRun({ runId, startTime: 30 });
     await again.logBatch({
       runs: [{ runId, metrics: { keys: ['loss'], values: [0.25], steps: [3], timestamps: [13] } }],
@@ -114,9 +114,8 @@ describe('schema upgrade', () => {
 
   it('refuses a database from a newer schema with a typed error', async () => {
     const name = 'from-the-future';
-    const { openDB } = await import('idb');
-    (await openDB(name, SCHEMA_VERSION + 5)).close();
+    await writeNewerSchema(name);
     const service = new TrackerService();
-    await expect(service.open({ dbName: name })).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await expect(service.open(openRequest(name))).rejects.toMatchObject({ code: 'INVALID_STATE' });
   });
 });

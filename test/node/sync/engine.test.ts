@@ -14,6 +14,7 @@ import { openDatabase } from '../../../src/store/open.js';
 import { nothingPending, open, reopen, server, twoServers } from './harness.js';
 import { acknowledged, html, type ScriptedMlflow, type FakeRequest } from '../scripted-mlflow.js';
 import { rejection } from '../typed-errors.js';
+import { storeLocation } from '../store-location.js';
 
 const CLIENT_ID = 'mlflow-edge.clientRunId';
 
@@ -316,7 +317,7 @@ describe('per-server state', () => {
     for (let i = 0; i < 5; i++) await logRun(t, 'lies', `r${i}`);
     await t.sync();
     expect(s.requests.filter((r) => r.endpoint === 'experiments/get-by-name')).toHaveLength(1);
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     const stillOpen = await db.getAllKeysFromIndex('remote', 'byOpen');
     db.close();
     expect(stillOpen).toEqual([]);
@@ -357,7 +358,7 @@ describe('per-server state', () => {
     expect(JSON.stringify(status)).not.toContain('cret');
     const auth = s.requests.at(-1)!.headers.get('Authorization')!;
     expect(Buffer.from(auth.replace('Basic ', ''), 'base64').toString('utf8')).toBe('ada:sécret');
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     const stored = JSON.stringify([await db.getAll('meta'), await db.getAllKeys('meta')]);
     db.close();
     expect(stored).not.toContain('cret');
@@ -702,7 +703,7 @@ describe('verification counts the points of series that went in more than one ba
     await run.flush();
     swallow(s, 2);
     await t.sync(); // running: not verified yet
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     const keys = (await db.getAllKeys('remote')).filter((k) => k[1] === 'series' && k[2] === run.runId);
     expect(keys).toHaveLength(1);
     await db.put('remote', { syncedCount: 2500 }, keys[0]); // what ackBatch wrote before it counted batches
@@ -853,7 +854,7 @@ describe('damaged local data is quarantined, not fatal', () => {
     const { t, dbName } = await open(s.url);
     const broken = await logRun(t, 'gone', 'broken');
     await logRun(t, 'lies', 'fine');
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     await db.delete('experiments', broken.experimentId);
     db.close();
     const error = await rejection(t.sync());
@@ -866,7 +867,7 @@ describe('damaged local data is quarantined, not fatal', () => {
     const s = server();
     const { t, dbName } = await open(s.url);
     const run = await t.startRun({ experimentName: 'lies' });
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     await db.put('meta', 'garbage', 'seq');
     db.close();
     run.logParam('after', 'damage');
@@ -881,7 +882,7 @@ describe('damaged local data is quarantined, not fatal', () => {
     const s = server();
     const { t, dbName } = await open(s.url);
     const run = await logRun(t);
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     const record = (await db.get('artifacts', [run.runId, 'plots/loss.txt']))!;
     await db.put('artifacts', { ...record, location: { kind: 'opfs', file: 'missing' } });
     db.close();

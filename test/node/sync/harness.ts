@@ -8,6 +8,7 @@ import { Tracker } from '../../../src/client/tracker.js';
 import type { TrackerWorkerApi } from '../../../src/protocol.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { ScriptedMlflow } from '../scripted-mlflow.js';
+import { openRequest } from '../store-location.js';
 
 export const FAST = { attempts: 3, baseMs: 1, capMs: 5 };
 export { NOTHING as nothingPending } from '../../../src/sync/progress.js';
@@ -51,7 +52,7 @@ export async function open(
   retry = FAST,
 ): Promise<{ t: Tracker; dbName: string }> {
   const service = new TrackerService(retry);
-  await service.open(trackingUri === undefined ? { dbName } : { dbName, remote: { trackingUri, autoSync } });
+  await service.open(openRequest(dbName, trackingUri === undefined ? {} : { remote: { trackingUri, autoSync } }));
   const t = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
     dbName,
   });

@@ -11,6 +11,7 @@ import { openDatabase } from '../../../src/store/open.js';
 import { bumpEpoch, readServers } from '../../../src/store/remote-state.js';
 import { html, type ScriptedMlflow, type FakeVersion } from '../scripted-mlflow.js';
 import { nothingPending, open, server } from './harness.js';
+import { storeLocation } from '../store-location.js';
 
 const CODE = "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });";
 
@@ -184,7 +185,7 @@ describe('status', () => {
     await t.sync();
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
     // The server lost something (found by a pass): everything it acknowledged is to be checked again.
-    const db = await openDatabase(dbName);
+    const db = await openDatabase(storeLocation(dbName));
     await bumpEpoch(db, (await readServers(db)).current!);
     db.close();
     expect((await t.syncStatus()).pending).toEqual({ ...nothingPending, runs: 1, models: 1, registry: 2 });
