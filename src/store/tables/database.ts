@@ -111,7 +111,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-type AnyDb = TableDatabase<StorageSchema>;
+type AnyDb = TableDatabase;
 
 class TableTransaction {
   state: 'queued' | 'running' | 'finished' = 'queued';
@@ -542,7 +542,7 @@ class TableObjectStore {
   }
 }
 
-class TableDatabase<S extends StorageSchema> {
+class TableDatabase {
   private readonly queue: TableTransaction[] = [];
   private running: TableTransaction | undefined;
   private upgrading: TableTransaction | undefined;
@@ -700,7 +700,7 @@ export async function openTableDatabase<S extends StorageSchema>(
     tables.close();
     throw newerVersionError(what, version);
   }
-  const db = new TableDatabase<S>(tables, catalog);
+  const db = new TableDatabase(tables, catalog);
   if (catalog.version < version) {
     const tx = db.beginUpgrade();
     // Another process may have upgraded meanwhile: read again under the write lock.
