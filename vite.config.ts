@@ -16,12 +16,15 @@ export default defineConfig({
         worker: 'src/worker/entry.ts',
         model: 'src/model-api.ts',
         signature: 'src/signature-api.ts',
+        node: 'src/node.ts',
+        'node-worker': 'src/worker/node-entry.ts',
       },
       formats: ['es'],
     },
     rollupOptions: {
       // A peer dependency, imported lazily in the worker: never bundled (its wasm would be inlined).
-      external: [/^onnxruntime-web/],
+      // Node's, Deno's and Bun's own modules and better-sqlite3 are the runtime's: loaded, never bundled.
+      external: [/^onnxruntime-web/, /^node:/, /^bun:/, 'better-sqlite3'],
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: '[name]-[hash].js',
