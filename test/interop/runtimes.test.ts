@@ -16,7 +16,7 @@ const DIST = pathToFileURL(join(ROOT, 'dist')).href;
 const LOGGER = join(ROOT, 'test/interop/runtimes/logger.mjs');
 const BIN = (name: string) => join(ROOT, 'node_modules/.bin', name);
 
-export const RUNTIMES: Record<string, string[]> = {
+const RUNTIMES: Record<string, string[]> = {
   node: [process.execPath, LOGGER],
   deno: [BIN('deno'), 'run', '--allow-all', LOGGER],
   bun: [BIN('bun'), LOGGER],
