@@ -16,6 +16,7 @@ export default defineConfig({
         worker: 'src/worker/entry.ts',
         model: 'src/model-api.ts',
         signature: 'src/signature-api.ts',
+        edge: 'src/edge.ts',
       },
       formats: ['es'],
     },

@@ -165,7 +165,7 @@ export class Tracker implements RunHost {
 
   /** @internal Use `openTracker()`. */
   constructor(
-    private readonly worker: Worker,
+    private readonly worker: Pick<Worker, 'terminate'>,
     private readonly api: Remote<TrackerWorkerApi>,
     options: TrackerOptions,
   ) {
