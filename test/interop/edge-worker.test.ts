@@ -5,10 +5,12 @@
 // only when dist/edge.js is missing.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { rolldown } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader } from './server-state.js';
@@ -132,20 +134,8 @@ describe('direct mode in a Cloudflare Worker (workerd via Miniflare)', () => {
 
   beforeAll(async () => {
     if (!existsSync(join(DIST, 'edge.js'))) execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'ignore' });
-    const chunks = readdirSync(DIST).filter((f) => f.endsWith('.js'));
     server = await startMlflowServer();
-    mf = new Miniflare({
-      modules: [
-        { type: 'ESModule', path: join(DIST, '__edge-worker.js'), contents: WORKER },
-        ...chunks.map((f) => ({
-          type: 'ESModule' as const,
-          path: join(DIST, f),
-          contents: readFileSync(join(DIST, f)),
-        })),
-      ],
-      modulesRoot: DIST,
-      compatibilityDate: '2025-01-01',
-    });
+    mf = worker(WORKER);
     await mf.ready;
   }, T);
 
@@ -154,56 +144,86 @@ describe('direct mode in a Cloudflare Worker (workerd via Miniflare)', () => {
     await server?.stop();
   });
 
-  async function request(body: Record<string, unknown>): Promise<Answer> {
-    const response = await mf.dispatchFetch('http://edge.test/', { method: 'POST', body: JSON.stringify(body) });
+  async function request(target: Miniflare, body: Record<string, unknown>): Promise<Answer> {
+    const response = await target.dispatchFetch('http://edge.test/', { method: 'POST', body: JSON.stringify(body) });
     return (await response.json()) as Answer;
+  }
+
+  /** One request of the test Worker logs a run and syncs; the server must then hold exactly that run. */
+  async function logsOneRun(target: Miniflare, runName: string): Promise<void> {
+    const experimentName = `edge-worker-${runName}-${Date.now()}`;
+    const points = 300;
+    const answer = await request(target, { trackingUri: server.url, experimentName, runName, points, t0 });
+    expect(answer, JSON.stringify(answer)).toMatchObject({ ok: true });
+    expect(
+      Object.values(answer.status!.pending).every((n) => n === 0),
+      JSON.stringify(answer.status),
+    ).toBe(true);
+    expect(answer.afterSync).toEqual([]);
+    expect(answer.afterClose).toEqual([]);
+
+    const runs = await new ServerReader(server.url).runs(experimentName);
+    expect(runs).toHaveLength(1);
+    const [run] = runs;
+    expect(run!.status).toBe('FINISHED');
+    expect(run!.name).toBe(runName);
+    expect(run!.endTime).toBeGreaterThanOrEqual(run!.startTime);
+    expect(run!.params).toEqual({ lr: '0.01', layers: '3', optimizer: 'adam' });
+    expect(run!.tags).toMatchObject({
+      origin: 'workerd',
+      stage: 'edge',
+      region: 'test',
+      'nested.key': 'x'.repeat(300),
+      'mlflow.user': 'edge-worker',
+      'mlflow.runName': runName,
+      'mlflow.source.type': 'LOCAL',
+      'mlflow-edge.clientRunId': answer.runId,
+    });
+
+    const byStep = (a: { step: number }, b: { step: number }) => a.step - b.step;
+    const expected = (f: (i: number) => number) =>
+      Array.from({ length: points }, (_, i) => ({ step: i, value: f(i), timestamp: t0 + i }));
+    expect(Object.keys(run!.metrics).sort()).toEqual(['acc', 'final', 'loss', 'lr_scale']);
+    expect(run!.metrics.loss!.sort(byStep)).toEqual(expected((i) => 1 / (i + 1)));
+    expect(run!.metrics.acc!.sort(byStep)).toEqual(expected((i) => i / points));
+    expect(run!.metrics.lr_scale!.sort(byStep)).toEqual(expected((i) => Math.cos(i)));
+    expect(run!.metrics.final).toEqual([{ step: 0, value: 42.5, timestamp: t0 }]);
+
+    expect(run!.artifacts).toEqual({
+      'out/summary.json': Buffer.from(JSON.stringify({ points, runName })).toString('hex'),
+      'weights.bin': '000102fafbfcfdfeff',
+    });
   }
 
   it(
     'uploads the run a request logged before the request ends: params, tags, every point, artifact bytes, FINISHED',
+    () => logsOneRun(mf, 'from-workerd'),
+    T,
+  );
+
+  it(
+    'does the same bundled into one file (rolldown, as a Worker bundler would)',
     async () => {
-      const experimentName = `edge-worker-${Date.now()}`;
-      const points = 300;
-      const answer = await request({ trackingUri: server.url, experimentName, runName: 'from-workerd', points, t0 });
-      expect(answer, JSON.stringify(answer)).toMatchObject({ ok: true });
-      expect(
-        Object.values(answer.status!.pending).every((n) => n === 0),
-        JSON.stringify(answer.status),
-      ).toBe(true);
-      expect(answer.afterSync).toEqual([]);
-      expect(answer.afterClose).toEqual([]);
-
-      const runs = await new ServerReader(server.url).runs(experimentName);
-      expect(runs).toHaveLength(1);
-      const [run] = runs;
-      expect(run!.status).toBe('FINISHED');
-      expect(run!.name).toBe('from-workerd');
-      expect(run!.endTime).toBeGreaterThanOrEqual(run!.startTime);
-      expect(run!.params).toEqual({ lr: '0.01', layers: '3', optimizer: 'adam' });
-      expect(run!.tags).toMatchObject({
-        origin: 'workerd',
-        stage: 'edge',
-        region: 'test',
-        'nested.key': 'x'.repeat(300),
-        'mlflow.user': 'edge-worker',
-        'mlflow.runName': 'from-workerd',
-        'mlflow.source.type': 'LOCAL',
-        'mlflow-edge.clientRunId': answer.runId,
-      });
-
-      const byStep = (a: { step: number }, b: { step: number }) => a.step - b.step;
-      const expected = (f: (i: number) => number) =>
-        Array.from({ length: points }, (_, i) => ({ step: i, value: f(i), timestamp: t0 + i }));
-      expect(Object.keys(run!.metrics).sort()).toEqual(['acc', 'final', 'loss', 'lr_scale']);
-      expect(run!.metrics.loss!.sort(byStep)).toEqual(expected((i) => 1 / (i + 1)));
-      expect(run!.metrics.acc!.sort(byStep)).toEqual(expected((i) => i / points));
-      expect(run!.metrics.lr_scale!.sort(byStep)).toEqual(expected((i) => Math.cos(i)));
-      expect(run!.metrics.final).toEqual([{ step: 0, value: 42.5, timestamp: t0 }]);
-
-      expect(run!.artifacts).toEqual({
-        'out/summary.json': Buffer.from(JSON.stringify({ points, runName: 'from-workerd' })).toString('hex'),
-        'weights.bin': '000102fafbfcfdfeff',
-      });
+      const dir = mkdtempSync(join(tmpdir(), 'edge-bundle-'));
+      try {
+        const entry = join(dir, 'entry.js');
+        writeFileSync(entry, WORKER.replace("from './edge.js'", `from ${JSON.stringify(join(DIST, 'edge.js'))}`));
+        const bundle = await rolldown({ input: entry, platform: 'browser', logLevel: 'silent' });
+        const [{ code }] = (await bundle.generate({ format: 'es', codeSplitting: false })).output;
+        await bundle.close();
+        const bundled = new Miniflare({
+          modules: [{ type: 'ESModule', path: join(dir, 'bundle.js'), contents: code }],
+          modulesRoot: dir,
+          compatibilityDate: '2025-01-01',
+        });
+        try {
+          await logsOneRun(bundled, 'bundled');
+        } finally {
+          await bundled.dispose();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     T,
   );
@@ -214,7 +234,7 @@ describe('direct mode in a Cloudflare Worker (workerd via Miniflare)', () => {
       const down = `http://127.0.0.1:${await freePort()}`; // nothing listens there
       const experimentName = `edge-worker-down-${Date.now()}`;
       const started = Date.now();
-      const answer = await request({ trackingUri: down, experimentName, runName: 'lost', points: 20, t0 });
+      const answer = await request(mf, { trackingUri: down, experimentName, runName: 'lost', points: 20, t0 });
       const elapsed = Date.now() - started;
       expect(answer, JSON.stringify(answer)).toMatchObject({
         ok: false,
