@@ -18,6 +18,7 @@ export default defineConfig({
         signature: 'src/signature-api.ts',
         node: 'src/node.ts',
         'node-worker': 'src/worker/node-entry.ts',
+        edge: 'src/edge.ts',
       },
       formats: ['es'],
     },
