@@ -123,6 +123,8 @@ class TableTransaction {
   private resolveDone!: () => void;
   private rejectDone!: (error: unknown) => void;
   readonly done: Promise<void>;
+  /** Writes so far to each table (store or index): a cursor's buffered page is stale once its table's count moves. */
+  private readonly writes = new Map<string, number>();
 
   constructor(
     readonly db: AnyDb,
@@ -138,6 +140,17 @@ class TableTransaction {
 
   get store(): TableObjectStore {
     return this.objectStore(this.names[0]!);
+  }
+
+  writesTo(table: string): number {
+    return this.writes.get(table) ?? 0;
+  }
+
+  /** Notes a write to a store and its indexes (a cursor over any of them then reads afresh). */
+  wrote(store: string): void {
+    const def = this.db.catalog.stores[store];
+    for (const table of [store, ...Object.keys(def?.indexes ?? {}).map((index) => `${store}.${index}`)])
+      this.writes.set(table, this.writesTo(table) + 1);
   }
 
   objectStore(name: string): TableObjectStore {
@@ -237,6 +250,8 @@ class TableTransaction {
 class TableCursor {
   private page: Array<[Uint8Array, Uint8Array]> = [];
   private at = 0;
+  /** The table's write count when the page was read: IndexedDB cursors see the transaction's own writes ahead of them. */
+  private readAt = 0;
   key: unknown;
   primaryKey!: Key;
   value: unknown;
@@ -252,7 +267,7 @@ class TableCursor {
 
   /** Moves to the next entry; false at the end. Runs inside a request. */
   advance(tables: Tables): boolean {
-    if (this.at >= this.page.length) {
+    if (this.at >= this.page.length || this.store.tx.writesTo(this.table) !== this.readAt) {
       const range: ByteRange = { ...this.range };
       if (this.lastBytes !== undefined) {
         if (this.reverse) range.to = this.lastBytes;
@@ -260,6 +275,7 @@ class TableCursor {
       }
       this.page = tables.scan(this.table, range, this.reverse, PAGE);
       this.at = 0;
+      this.readAt = this.store.tx.writesTo(this.table);
       if (this.page.length === 0) return false;
     }
     const [k, v] = this.page[this.at++]!;
@@ -283,11 +299,29 @@ class TableCursor {
   }
 
   update(value: unknown): Promise<Key> {
-    return this.store.tx.request((tables) => this.store.write(tables, value, this.primaryKey, 'update'), true);
+    return this.store.tx.request(
+      (tables) => this.own(() => this.store.write(tables, value, this.primaryKey, 'update')),
+      true,
+    );
   }
 
   delete(): Promise<void> {
-    return this.store.tx.request((tables) => this.store.remove(tables, { ...byteRange(this.primaryKey) }), true);
+    return this.store.tx.request(
+      (tables) => this.own(() => this.store.remove(tables, { ...byteRange(this.primaryKey) })),
+      true,
+    );
+  }
+
+  /**
+   * A store cursor's write of its own record changes nothing ahead of it, so
+   * its page stays good (no re-read per step of an update loop); an index
+   * cursor's may move the record's entry ahead, as in IndexedDB, so it reads afresh.
+   */
+  private own<T>(write: () => T): T {
+    const current = this.store.tx.writesTo(this.table) === this.readAt;
+    const result = write();
+    if (current && !this.isIndex) this.readAt = this.store.tx.writesTo(this.table);
+    return result;
   }
 }
 
@@ -476,6 +510,7 @@ class TableObjectStore {
       }
     }
     tables.put(this.name, k, encoded);
+    this.tx.wrote(this.name);
     return primary;
   }
 
@@ -504,6 +539,7 @@ class TableObjectStore {
 
   /** Deletes the records in `range`, and their index entries. */
   remove(tables: Tables, range: ByteRange): void {
+    this.tx.wrote(this.name);
     const indexes = Object.entries(this.def.indexes);
     if (indexes.length === 0) {
       tables.deleteRange(this.name, range);
