@@ -65,6 +65,12 @@ function named(name: string, message: string): Error {
 const nextTurn: (fn: () => void) => void =
   typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
 
+/** Marks a promise as handled (its rejection still reaches whoever awaits it). */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 function isRange(query: unknown): query is KeyRange {
   return typeof query === 'object' && query !== null && !Array.isArray(query) && 'lowerOpen' in query;
 }
@@ -123,6 +129,8 @@ class TableTransaction {
   private resolveDone!: () => void;
   private rejectDone!: (error: unknown) => void;
   readonly done: Promise<void>;
+  /** A request failed in this turn: requests made in it still get a promise (rejected), as IndexedDB places them. */
+  private failedThisTurn = false;
   /** Writes so far to each table (store or index): a cursor's buffered page is stale once its table's count moves. */
   private readonly writes = new Map<string, number>();
 
@@ -160,11 +168,23 @@ class TableTransaction {
     return new TableObjectStore(this, name);
   }
 
-  /** Runs `fn` in this transaction (now, or when it starts); a failure aborts the transaction. */
+  /**
+   * Runs `fn` in this transaction (now, or when it starts); a failure aborts
+   * the transaction. Its promise never counts as an unhandled rejection: a
+   * failure also rejects `done`, and a request made with `void` (as with
+   * IndexedDB, where a failed request is an event) must not crash the process.
+   */
   request<T>(fn: (tables: Tables) => T, write = false): Promise<T> {
-    if (this.state === 'finished')
+    if (this.state === 'finished') {
+      // IndexedDB learns of a failed request a task later, so requests made meanwhile are placed, and fail with the abort.
+      if (this.failedThisTurn) return handled(Promise.reject(this.error));
       throw named('TransactionInactiveError', 'the transaction has finished: make a new one for more requests');
+    }
     if (write && this.mode === 'readonly') throw named('ReadOnlyError', 'a read-only transaction cannot write');
+    return handled(this.place(fn));
+  }
+
+  private place<T>(fn: (tables: Tables) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const run = () => {
         if (this.state === 'finished') {
@@ -176,6 +196,10 @@ class TableTransaction {
           resolve(fn(this.db.tables));
         } catch (error) {
           reject(error);
+          this.failedThisTurn = true;
+          nextTurn(() => {
+            this.failedThisTurn = false;
+          });
           this.fail(error);
           return;
         }

@@ -123,6 +123,28 @@ describe(`transactions (${STORE_ADAPTER})`, () => {
     db.close();
   });
 
+  it('requests made in the turn a request failed are placed and rejected, and a failure nobody awaits is no unhandled rejection', async () => {
+    const db = await open(fresh());
+    await db.put('items', { id: 1, tag: 'old' });
+    const tx = db.transaction('items', 'readwrite');
+    const store = tx.store;
+    tx.done.catch(() => undefined); // idb's done rejects at the error event, before the awaits below reach it
+    expect(await store.get(1)).toEqual({ id: 1, tag: 'old' }); // the transaction is running: requests run as they are made
+    const first = store.put({ id: 2, tag: 'new' });
+    const failing = store.add({ id: 1, tag: 'again' }); // fails; nobody awaits it
+    // idb's request promises do reject unheard (IndexedDB itself only fires events); the table layer's must not.
+    if (STORE_ADAPTER === 'indexeddb') for (const p of [first, failing]) p.catch(() => undefined);
+    const later = store.put({ id: 3, tag: 'later' }); // placed as IndexedDB places it: no throw
+    await expect(later).rejects.toBeDefined();
+    await expect(tx.done).rejects.toBeDefined();
+    await idle();
+    expect(() => store.put({ id: 4, tag: 'too late' })).toThrow(
+      expect.objectContaining({ name: 'TransactionInactiveError' }),
+    );
+    expect(await db.getAll('items')).toEqual([{ id: 1, tag: 'old' }]);
+    db.close();
+  });
+
   it('abort() throws away the transaction; done rejects with an AbortError', async () => {
     const db = await open(fresh());
     await db.put('items', { id: 1, tag: 'a' });
