@@ -58,6 +58,8 @@
 
 import { request as httpRequest, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { mulberry32 } from '../seeded.js';
+export { mulberry32 };
 
 export interface FaultRates {
   dropResponse?: number;
@@ -173,18 +175,6 @@ export function nginxErrorPage(status: number, reason: string): string {
     `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n` +
     `<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n`
   );
-}
-
-/** mulberry32: tiny deterministic 32-bit PRNG, returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function validateRates(rates: FaultRates): void {

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader } from './server-state.js';
+import { mulberry32 } from '../seeded.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = pathToFileURL(join(ROOT, 'dist')).href;
@@ -35,17 +36,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
-
-/** A seeded generator (mulberry32), so a failure can be run again as it happened. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkpoint(step: number): string {
   const bytes = Buffer.alloc(4096 + (step % 7));
@@ -82,7 +72,7 @@ describe.each(Object.keys(RUNTIMES))('%s', (runtime) => {
       RUN_NAME: 'device',
       EXPERIMENT: experiment,
     };
-    const rng = random(runtime.length * 7919);
+    const rng = mulberry32(runtime.length * 7919);
     let kills = 0;
     const killedWhile = { starting: 0, logging: 0, uploading: 0 };
     for (let attempt = 0; kills < KILLS && attempt < 4 * KILLS; attempt++) {

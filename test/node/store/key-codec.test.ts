@@ -7,18 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Key } from '../../../src/store/port.js';
 import { compareBytes, decodeKey, encodeKey, isKey, keyLength } from '../../../src/store/tables/key-codec.js';
-
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../seeded.js';
 
 const NUMBERS = [
   0,
@@ -141,7 +130,7 @@ describe('key byte order is IndexedDB key order', () => {
 
   it('over seeded random keys and their neighbours', () => {
     for (const seed of [1, 2, 3, 42, 2026]) {
-      const r = random(seed);
+      const r = mulberry32(seed);
       const keys: Key[] = [];
       for (let i = 0; i < 300; i++) {
         const key = randomKey(r);
@@ -168,7 +157,7 @@ const withoutNegativeZero = (key: Key): Key =>
 
 describe('decodeKey and keyLength', () => {
   it('decodeKey(encodeKey(k)) is k', () => {
-    const r = random(7);
+    const r = mulberry32(7);
     const keys: Key[] = [...NUMBERS, ...STRINGS, [], [[]], [[[]], []]];
     for (let i = 0; i < 2000; i++) keys.push(randomKey(r));
     for (const key of keys) {
@@ -187,7 +176,7 @@ describe('decodeKey and keyLength', () => {
   });
 
   it('keyLength finds the end of each key in a concatenation', () => {
-    const r = random(11);
+    const r = mulberry32(11);
     for (let i = 0; i < 500; i++) {
       const parts = [randomKey(r), randomKey(r), randomKey(r)].map(encodeKey);
       const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -18,6 +18,7 @@ import { countPending } from '../../../src/sync/progress.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { ScriptedMlflow } from '../scripted-mlflow.js';
 import { storeLocation, openRequest } from '../store-location.js';
+import { mulberry32 } from '../../seeded.js';
 
 const FAST = { attempts: 2, baseMs: 1, capMs: 2 };
 let counter = 0;
@@ -35,17 +36,6 @@ async function open(trackingUri: string, dbName: string): Promise<Tracker> {
   });
   cleanup.push(() => t.close().catch(() => undefined));
   return t;
-}
-
-/** A small seeded generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** What a full reading of the store says is pending for the current server. */
@@ -72,7 +62,7 @@ async function recounted(dbName: string) {
 describe('pending counts kept with every write and acknowledgement', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     it(`equal a full recount after every step (seed ${seed})`, async () => {
-      const rand = random(seed);
+      const rand = mulberry32(seed);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
       const a = new ScriptedMlflow('a.test');
       const b = new ScriptedMlflow('b.test');
