@@ -16,12 +16,14 @@ export default defineConfig({
         worker: 'src/worker/entry.ts',
         model: 'src/model-api.ts',
         signature: 'src/signature-api.ts',
+        // The command line (package.json "bin"): Node only, run in place.
+        cli: 'src/cli.ts',
       },
       formats: ['es'],
     },
     rollupOptions: {
       // A peer dependency, imported lazily in the worker: never bundled (its wasm would be inlined).
-      external: [/^onnxruntime-web/],
+      external: [/^onnxruntime-web/, /^node:/, 'better-sqlite3'],
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: '[name]-[hash].js',

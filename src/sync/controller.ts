@@ -34,12 +34,15 @@ const DEBOUNCE_MS = 200;
 const MAX_WAIT_MS = 60_000;
 const RESEND_MS = 2_000;
 
+/** What sync's errors add for the page (the command line says its own instead). */
+export const SYNC_ADVICE = {
+  auth: 'Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.',
+  retry: 'Everything stays queued and is retried.',
+} as const;
+
 /** Any failure of sync as the MlflowEdgeError the caller sees (remote/errors.ts translates REST failures). */
 export function toSyncError(error: unknown): MlflowEdgeError {
-  return toMlflowError(error, 'Sync to the MLflow server', {
-    auth: 'Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.',
-    retry: 'Everything stays queued and is retried.',
-  });
+  return toMlflowError(error, 'Sync to the MLflow server', SYNC_ADVICE);
 }
 
 export class SyncController {
