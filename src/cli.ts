@@ -161,7 +161,10 @@ async function main(
     const again = `\`mlflow-edge sync --store ${quote(path)}\``;
     if (failure !== undefined) {
       // The library's advice speaks to a page (setRemote, queued retries): the command line says its own.
-      const message = failure.message.replace(` ${SYNC_ADVICE.retry}`, '').replace(` ${SYNC_ADVICE.auth}`, '');
+      const message = failure.message
+        .replace(` ${SYNC_ADVICE.retry}`, '')
+        .replace(` ${SYNC_ADVICE.auth}`, '')
+        .replace(/([^.!?])$/, '$1.');
       const advice =
         failure.code === 'UNAUTHENTICATED' || failure.code === 'PERMISSION_DENIED'
           ? `Nothing was lost; set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) to credentials the server accepts and run ${again} again.`
@@ -254,19 +257,22 @@ async function storedUri(path: string): Promise<string | undefined> {
   }
 }
 
-const COUNT_NAMES: [keyof SyncCounts, string][] = [
-  ['runs', 'runs'],
-  ['params', 'params'],
-  ['tags', 'tags'],
-  ['metrics', 'metric points'],
-  ['artifacts', 'artifacts'],
-  ['models', 'models'],
-  ['registry', 'registry entries'],
+/** Each count's name in the table, and singular and plural in a sentence. */
+const COUNT_NAMES: [keyof SyncCounts, string, string][] = [
+  ['runs', 'run', 'runs'],
+  ['params', 'param', 'params'],
+  ['tags', 'tag', 'tags'],
+  ['metrics', 'metric point', 'metric points'],
+  ['artifacts', 'artifact', 'artifacts'],
+  ['models', 'model', 'models'],
+  ['registry', 'registry entry', 'registry entries'],
 ];
 
-/** "2 runs, 4 params, 1 artifacts (12 B)"; empty when nothing is pending. */
+/** "2 runs, 4 params, 1 artifact, 12 B of files"; empty when nothing is pending. */
 function counts(pending: SyncCounts): string {
-  const parts = COUNT_NAMES.filter(([k]) => pending[k] > 0).map(([k, name]) => `${pending[k]} ${name}`);
+  const parts = COUNT_NAMES.filter(([k]) => pending[k] > 0).map(
+    ([k, one, many]) => `${pending[k]} ${pending[k] === 1 ? one : many}`,
+  );
   if (parts.length > 0 && pending.bytes > 0) parts.push(`${bytes(pending.bytes)} of files`);
   return parts.join(', ');
 }
@@ -287,7 +293,7 @@ function table(path: string, status: SyncStatus, from: string): string {
     ['store', path],
     ['tracking URI', status.trackingUri === undefined ? 'none set' : `${status.trackingUri} (${from})`],
   ];
-  for (const [k, name] of COUNT_NAMES) rows.push([`pending ${name}`, String(status.pending[k])]);
+  for (const [k, , name] of COUNT_NAMES) rows.push([`pending ${name}`, String(status.pending[k])]);
   rows.push(['pending bytes', bytes(status.pending.bytes)]);
   if (status.lastSuccessTime !== undefined) rows.push(['last sync', new Date(status.lastSuccessTime).toISOString()]);
   rows.push([

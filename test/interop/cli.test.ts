@@ -1,0 +1,167 @@
+// The command line against a real MLflow server (basic auth, credentials from
+// MLflow's environment variables): a store filled in this process by the real
+// TrackerService, then `node dist/cli.js sync` and `status` as a user runs them.
+//   npx vitest run --config test/interop/vitest.config.ts test/interop/cli.test.ts
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, logRuns, runCli, statusOf, storeDir, withStore, type LoggedRun } from '../node/cli-run.js';
+import { ADMIN, authHeaders, startMlflowServer, type MlflowServer } from './mlflow-server.js';
+import { ServerReader, type RunSnapshot } from './server-state.js';
+
+const T = 120_000;
+const EXPERIMENT = `cli-interop-${Date.now()}`;
+const CREDENTIALS = { MLFLOW_TRACKING_USERNAME: ADMIN.username, MLFLOW_TRACKING_PASSWORD: ADMIN.password };
+
+const RUNS: LoggedRun[] = [
+  {
+    name: 'cli-a',
+    params: { lr: '0.1', depth: '3' },
+    metrics: { loss: [0.9, 0.5, 0.25] },
+    artifacts: { 'notes.txt': 'logged offline' },
+  },
+  {
+    name: 'cli-b',
+    params: { lr: '0.2' },
+    metrics: { loss: [0.8, 0.4], acc: [0.5, 0.75] },
+    artifacts: { 'plots/curve.csv': 'step,loss\n0,0.8\n1,0.4\n' },
+  },
+];
+const LATER: LoggedRun = { name: 'cli-c', params: { lr: '0.3' }, metrics: { loss: [1, 0.5] }, artifacts: {} };
+
+const hex = (text: string) => Buffer.from(text).toString('hex');
+
+/** Every run on the server, in any experiment. */
+async function allRuns(server: MlflowServer): Promise<{ run_id: string }[]> {
+  const headers = { ...authHeaders(server), 'Content-Type': 'application/json' };
+  const api = `${server.url}/api/2.0/mlflow`;
+  const experiments = await fetch(`${api}/experiments/search`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ max_results: 1000 }),
+  }).then((r) => r.json() as Promise<{ experiments: { experiment_id: string }[] }>);
+  const found = await fetch(`${api}/runs/search`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ experiment_ids: experiments.experiments.map((e) => e.experiment_id), max_results: 1000 }),
+  }).then((r) => r.json() as Promise<{ runs?: { info: { run_id: string } }[] }>);
+  return (found.runs ?? []).map((r) => r.info);
+}
+
+function expectHolds(snapshots: RunSnapshot[], runs: LoggedRun[]): void {
+  expect(snapshots.map((s) => s.name).sort()).toEqual(runs.map((r) => r.name).sort());
+  for (const run of runs) {
+    const snap = snapshots.find((s) => s.name === run.name)!;
+    expect(snap.status).toBe('FINISHED');
+    expect(snap.params).toEqual(run.params);
+    expect(Object.keys(snap.metrics).sort()).toEqual(Object.keys(run.metrics).sort());
+    for (const [key, values] of Object.entries(run.metrics))
+      expect(snap.metrics[key]!.map((p) => [p.step, p.value])).toEqual(values.map((v, step) => [step, v]));
+    expect(snap.artifacts).toEqual(Object.fromEntries(Object.entries(run.artifacts).map(([p, t]) => [p, hex(t)])));
+  }
+}
+
+describe('mlflow-edge sync against a real MLflow server', () => {
+  let server: MlflowServer;
+  let other: MlflowServer | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    buildCli();
+    server = await startMlflowServer({ basicAuth: true });
+    dir = storeDir();
+    await logRuns(dir, EXPERIMENT, RUNS);
+  }, T);
+  afterAll(async () => {
+    await server?.stop();
+    await other?.stop();
+  }, T);
+
+  it('credentials the server refuses: exit 1, saying which variables to set; nothing is sent', {
+    timeout: T,
+  }, async () => {
+    const r = await runCli(['sync', '--store', dir, '--tracking-uri', server.url], {
+      MLFLOW_TRACKING_USERNAME: ADMIN.username,
+      MLFLOW_TRACKING_PASSWORD: 'not-the-password',
+    });
+    console.log(`[cli] sync with a wrong password:\n${r.stderr}`);
+    expect(r.code).toBe(1);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^mlflow-edge sync: .*401.*set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD/);
+    expect(last).not.toContain('not-the-password');
+    expect(await allRuns(server)).toEqual([]);
+  });
+
+  it('uploads every run, param, metric and artifact; exit 0; the server holds exactly those runs', {
+    timeout: T,
+  }, async () => {
+    const r = await runCli(['sync', '--store', dir, '--tracking-uri', server.url], CREDENTIALS);
+    console.log(`[cli] sync's stderr:\n${r.stderr}[cli] its stdout:\n${r.stdout}`);
+    expect(r.stderr).toMatch(/^mlflow-edge sync: everything is on the server\.$/m);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`mlflow-edge sync: ${server.url} (--tracking-uri): 2 runs, 3 params,`);
+    expect(r.stdout).toMatch(/^pending runs +0$/m);
+    expect(r.stdout).toMatch(/^dead letters +0$/m);
+
+    const reader = new ServerReader(server.url, authHeaders(server));
+    expectHolds(await reader.runs(EXPERIMENT), RUNS);
+    expect(await allRuns(server)).toHaveLength(RUNS.length);
+  });
+
+  it('status --json then shows nothing pending, for the server now set for the store', { timeout: T }, async () => {
+    const r = await runCli(['status', '--store', dir, '--json']);
+    expect(r.code).toBe(0);
+    const status = JSON.parse(r.stdout);
+    expect(status).toMatchObject({ configured: true, trackingUri: server.url, deadLetters: [] });
+    expect(status.pending).toEqual({
+      runs: 0,
+      params: 0,
+      tags: 0,
+      metrics: 0,
+      artifacts: 0,
+      models: 0,
+      registry: 0,
+      bytes: 0,
+    });
+
+    // A second sync (the stored server, credentials from the environment) has nothing to do.
+    const again = await runCli(['sync', '--store', dir], CREDENTIALS);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`mlflow-edge sync: ${server.url} (set for the store): nothing pending`);
+    expect(await allRuns(server)).toHaveLength(RUNS.length);
+  });
+
+  it('with the server stopped: exit 1 with what to do, and the store keeps everything', { timeout: T }, async () => {
+    await logRuns(dir, EXPERIMENT, [LATER]);
+    const before = await statusOf(dir);
+    expect(before.pending).toMatchObject({ runs: 1, params: 1, metrics: 2 });
+    const url = server.url;
+    await server.stop();
+
+    const t0 = Date.now();
+    const r = await runCli(['sync', '--store', dir], CREDENTIALS);
+    console.log(`[cli] sync against a stopped server gave up after ${Date.now() - t0} ms:\n${r.stderr}`);
+    expect(r.code).toBe(1);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(
+      new RegExp(
+        `^mlflow-edge sync: .*Nothing was lost; run \`mlflow-edge sync --store ${dir}\` again when the server answers\\.$`,
+      ),
+    );
+    expect(last).toContain('the server is down or unreachable. Nothing was lost');
+    expect(last).not.toContain("page's origin"); // CORS refuses pages, never a command line
+    expect(r.stdout).toMatch(/^pending runs +1$/m);
+    expect(r.stdout).toMatch(/^last error +TEMPORARILY_UNAVAILABLE: /m);
+
+    const after = await statusOf(dir);
+    expect(after.pending).toEqual(before.pending);
+    const status = JSON.parse((await runCli(['status', '--store', dir, '--json'])).stdout);
+    expect(status).toMatchObject({ trackingUri: url, pending: before.pending, deadLetters: [] });
+
+    // Intact: another server gets every run from the store, the one synced before included.
+    other = await startMlflowServer({ basicAuth: true });
+    const moved = await runCli(['sync', '--store', dir, '--tracking-uri', other.url], CREDENTIALS);
+    expect(moved.code).toBe(0);
+    expectHolds(await new ServerReader(other.url, authHeaders(other)).runs(EXPERIMENT), [...RUNS, LATER]);
+    const local = await withStore(dir, (service) => service.searchRuns({ experimentNames: [EXPERIMENT] }));
+    expect(local).toHaveLength(3);
+  });
+});
