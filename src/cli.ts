@@ -176,7 +176,7 @@ async function main(
     }
     if (after.deadLetters.length > 0) {
       io.err(
-        `mlflow-edge sync: the server refused ${after.deadLetters.length} item(s) (dead letters, listed above); they stay in the store and are not sent again.${left ? ` Still pending: ${left}.` : ''}\n`,
+        `mlflow-edge sync: the server refused ${after.deadLetters.length === 1 ? '1 item' : `${after.deadLetters.length} items`} (dead letters, listed above); they stay in the store and are not sent again.${left ? ` Still pending: ${left}.` : ''}\n`,
       );
       return EXIT.failed;
     }

@@ -129,6 +129,49 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     expect(await allRuns(server)).toHaveLength(RUNS.length);
   });
 
+  it('an item the server refuses: exit 1, the dead letter listed; the rest is uploaded', { timeout: T }, async () => {
+    // The server's run gets param `x` from elsewhere; the local run then logs another value (params are write-once).
+    const reader = new ServerReader(server.url, authHeaders(server));
+    const remote = (await reader.runs(EXPERIMENT)).find((r) => r.name === 'cli-b')!;
+    const set = await fetch(`${server.url}/api/2.0/mlflow/runs/log-parameter`, {
+      method: 'POST',
+      headers: { ...authHeaders(server), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ run_id: remote.runId, key: 'x', value: 'server' }),
+    });
+    expect(set.status).toBe(200);
+    await withStore(dir, async (service) => {
+      const [run] = await service.searchRuns({
+        experimentNames: [EXPERIMENT],
+        filter: "attributes.run_name = 'cli-b'",
+      });
+      const runId = run!.info.runId;
+      await service.startRun({ runId, startTime: Date.now() });
+      await service.logBatch({ runs: [{ runId, params: [['x', 'local']], tags: [['note', 'kept']] }] });
+      await service.endRun(runId, 'FINISHED', Date.now());
+    });
+
+    const r = await runCli(['sync', '--store', dir], CREDENTIALS);
+    console.log(`[cli] sync with a refused param:\n${r.stderr}${r.stdout}`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^dead letters +1$/m);
+    expect(r.stdout).toMatch(/^ {2}run [0-9a-f]{32} param "x": .*INVALID_PARAMETER_VALUE: Changing param values/m);
+    expect(r.stdout).toMatch(/^pending runs +0$/m);
+    const refused =
+      /^mlflow-edge sync: the server refused 1 item \(dead letters, listed above\); they stay in the store and are not sent again\.$/;
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(refused);
+    const after = (await reader.runs(EXPERIMENT)).find((r) => r.name === 'cli-b')!;
+    expect(after.params.x).toBe('server');
+    expect(after.tags.note).toBe('kept'); // the rest of the batch went up
+
+    const status = JSON.parse((await runCli(['status', '--store', dir, '--json'])).stdout);
+    expect(status.deadLetters).toMatchObject([{ kind: 'param', key: 'x' }]);
+    // A dead letter stays: sync exits 1 again, saying so, without sending it again.
+    const again = await runCli(['sync', '--store', dir], CREDENTIALS);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split('\n').at(-1)).toMatch(refused);
+    expect(again.stderr).toContain('nothing pending');
+  });
+
   it('with the server stopped: exit 1 with what to do, and the store keeps everything', { timeout: T }, async () => {
     await logRuns(dir, EXPERIMENT, [LATER]);
     const before = await statusOf(dir);
@@ -154,13 +197,14 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     const after = await statusOf(dir);
     expect(after.pending).toEqual(before.pending);
     const status = JSON.parse((await runCli(['status', '--store', dir, '--json'])).stdout);
-    expect(status).toMatchObject({ trackingUri: url, pending: before.pending, deadLetters: [] });
+    expect(status).toMatchObject({ trackingUri: url, pending: before.pending, deadLetters: [{ key: 'x' }] });
 
     // Intact: another server gets every run from the store, the one synced before included.
     other = await startMlflowServer({ basicAuth: true });
     const moved = await runCli(['sync', '--store', dir, '--tracking-uri', other.url], CREDENTIALS);
     expect(moved.code).toBe(0);
-    expectHolds(await new ServerReader(other.url, authHeaders(other)).runs(EXPERIMENT), [...RUNS, LATER]);
+    const withX = RUNS.map((r) => (r.name === 'cli-b' ? { ...r, params: { ...r.params, x: 'local' } } : r));
+    expectHolds(await new ServerReader(other.url, authHeaders(other)).runs(EXPERIMENT), [...withX, LATER]);
     const local = await withStore(dir, (service) => service.searchRuns({ experimentNames: [EXPERIMENT] }));
     expect(local).toHaveLength(3);
   });
