@@ -16,6 +16,8 @@ export default defineConfig({
         worker: 'src/worker/entry.ts',
         model: 'src/model-api.ts',
         signature: 'src/signature-api.ts',
+        node: 'src/node.ts',
+        'node-worker': 'src/worker/node-entry.ts',
         // The command line (package.json "bin"): Node only, run in place.
         cli: 'src/cli.ts',
       },
@@ -23,7 +25,8 @@ export default defineConfig({
     },
     rollupOptions: {
       // A peer dependency, imported lazily in the worker: never bundled (its wasm would be inlined).
-      external: [/^onnxruntime-web/, /^node:/, 'better-sqlite3'],
+      // Node's, Deno's and Bun's own modules and better-sqlite3 are the runtime's: loaded, never bundled.
+      external: [/^onnxruntime-web/, /^node:/, /^bun:/, 'better-sqlite3'],
       output: {
         entryFileNames: '[name].js',
         chunkFileNames: '[name]-[hash].js',

@@ -14,6 +14,7 @@ import type {
   LogBatch,
   LoggedModel,
   MetricHistoryColumns,
+  OpenRequest,
   RemoteOptions,
   SyncStatus,
   TrackerWorkerApi,
@@ -94,15 +95,10 @@ export type ErrorListener = (error: Error) => void;
 
 export async function openTracker(options: TrackerOptions = {}): Promise<Tracker> {
   installErrorTransfer();
-  const dbName = options.dbName ?? 'mlflow-edge';
-  if (typeof dbName !== 'string' || dbName === '') {
-    throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'dbName must be a non-empty string (default "mlflow-edge").');
-  }
+  const dbName = checkDbName(options.dbName);
   const worker = startWorker(options.workerUrl);
-  const api = wrap<TrackerWorkerApi>(worker);
-  let onError: ((event: ErrorEvent) => void) | undefined;
   const failed = new Promise<never>((_, reject) => {
-    onError = (event: ErrorEvent) => {
+    worker.addEventListener('error', (event: ErrorEvent) => {
       event.preventDefault();
       reject(
         new MlflowEdgeError(
@@ -110,21 +106,44 @@ export async function openTracker(options: TrackerOptions = {}): Promise<Tracker
           `The mlflow-edge worker failed to start (${event.message || 'script error'}). Check that worker.js is served next to the library file, or pass workerUrl.`,
         ),
       );
-    };
-    worker.addEventListener('error', onError);
+    });
   });
+  return connectTracker({ worker, api: wrap<TrackerWorkerApi>(worker), failed }, { dbName }, options);
+}
+
+/** A started worker: how to stop it, its API, and a promise that rejects if it fails to start. */
+export interface StartedWorker {
+  worker: { terminate(): unknown };
+  api: Remote<TrackerWorkerApi>;
+  failed: Promise<never>;
+}
+
+export function checkDbName(dbName: unknown = 'mlflow-edge'): string {
+  if (typeof dbName !== 'string' || dbName === '') {
+    throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'dbName must be a non-empty string (default "mlflow-edge").');
+  }
+  return dbName;
+}
+
+/** Opens the store in a started worker and returns the tracker (every host: browser, Node, Deno, Bun). */
+export async function connectTracker(
+  started: StartedWorker,
+  request: Omit<OpenRequest, 'remote'>,
+  options: TrackerOptions,
+): Promise<Tracker> {
+  installErrorTransfer();
+  const { worker, api, failed } = started;
+  failed.catch(() => undefined); // a failure after open is reported by the calls that meet it
   try {
     await Promise.race([
-      api.open(options.remote === undefined ? { dbName } : { dbName, remote: options.remote }),
+      api.open(options.remote === undefined ? request : { ...request, remote: options.remote }),
       failed,
     ]);
   } catch (error) {
     worker.terminate();
     throw error;
-  } finally {
-    worker.removeEventListener('error', onError!);
   }
-  const tracker = new Tracker(worker, api, options);
+  const tracker = new Tracker(worker, api, { ...options, dbName: request.dbName });
   await tracker.recover();
   return tracker;
 }
@@ -165,7 +184,7 @@ export class Tracker implements RunHost {
 
   /** @internal Use `openTracker()`. */
   constructor(
-    private readonly worker: Worker,
+    private readonly worker: { terminate(): unknown },
     private readonly api: Remote<TrackerWorkerApi>,
     options: TrackerOptions,
   ) {

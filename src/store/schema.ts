@@ -261,6 +261,13 @@ export interface PendingCounters {
   acked: Record<string, Tally>;
 }
 
+/** `meta` 'uploader': which process uploads now, where there are no Web Locks (see store/lease.ts). */
+export interface UploaderLease {
+  owner: string;
+  /** ms since epoch; renewed while the holder uploads. */
+  expires: number;
+}
+
 export interface LastModels {
   /** The server's id of the last logged model created there. */
   modelId?: string;
@@ -300,7 +307,7 @@ export interface JournalSessionRecord {
 
 // A type, not an interface: the port's StorageSchema constraint needs its implicit index signature.
 export type EdgeDB = {
-  meta: { key: string; value: number | string | ServerStates | PendingCounters };
+  meta: { key: string; value: number | string | ServerStates | PendingCounters | UploaderLease };
   experiments: { key: string; value: ExperimentRecord; indexes: { byName: string } };
   runs: {
     key: string;

@@ -10,6 +10,7 @@ import { normalizeRemote } from '../remote/redact.js';
 import { MlflowRest, RestError } from '../remote/rest.js';
 import { MlflowEdgeError, reviveError, serializeError, type SerializedError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
+import { StoreLease } from '../store/lease.js';
 import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
 import { pendingModels } from '../store/model-sync-state.js';
@@ -70,6 +71,8 @@ export class SyncController {
   private readonly serving = new Set<string>();
   private readonly channel: BroadcastChannel | undefined;
   private readonly onOnline = () => this.schedule(0);
+  /** Where there are no Web Locks: the store's lease, held for each pass. */
+  private lease: StoreLease | undefined;
 
   constructor(
     private readonly db: Db,
@@ -97,38 +100,42 @@ export class SyncController {
     if (remote === null) {
       this.stepDown();
     } else {
-      this.engine = new SyncEngine(
-        this.db,
-        new MlflowRest(remote),
-        this.artifacts,
-        {
-          started: () => {
-            this.uploading = true;
-            this.emitSoon();
-          },
-          inFlight: (delta) => {
-            this.inFlight += delta;
-            this.emitSoon();
-          },
-          retrying: (error) => {
-            this.noteError(toSyncError(error));
-            this.emitSoon();
-          },
-          problem: (error, runId) => {
-            this.problems.push(error);
-            this.noteError(error, runId);
-          },
-          notice: (message) => {
-            this.lastNotice = { message, at: Date.now() };
-            this.emitSoon();
-          },
-        },
-        this.retry,
-      );
+      this.engine = this.makeEngine(remote);
       this.seekLeadership();
       this.schedule(0);
     }
     this.emitSoon();
+  }
+
+  private makeEngine(remote: RemoteOptions): SyncEngine {
+    return new SyncEngine(
+      this.db,
+      new MlflowRest(remote),
+      this.artifacts,
+      {
+        started: () => {
+          this.uploading = true;
+          this.emitSoon();
+        },
+        inFlight: (delta) => {
+          this.inFlight += delta;
+          this.emitSoon();
+        },
+        retrying: (error) => {
+          this.noteError(toSyncError(error));
+          this.emitSoon();
+        },
+        problem: (error, runId) => {
+          this.problems.push(error);
+          this.noteError(error, runId);
+        },
+        notice: (message) => {
+          this.lastNotice = { message, at: Date.now() };
+          this.emitSoon();
+        },
+      },
+      this.retry,
+    );
   }
 
   /** A client of the configured server (for loading models), if one is set. */
@@ -214,7 +221,12 @@ export class SyncController {
       const problemsBefore = this.problems.length;
       this.emitSoon();
       try {
-        await engine.pass(ask);
+        if (this.lease === undefined) await engine.pass(ask);
+        else
+          await this.lease.hold(
+            () => engine.pass(ask),
+            () => this.leaseLost(engine),
+          );
         if (engine !== this.engine) {
           this.schedule(0); // setRemote() replaced the server meanwhile: this pass says nothing of the new one, which gets its own
           return;
@@ -248,6 +260,12 @@ export class SyncController {
     return this.current;
   }
 
+  /** Another process took the lease while this pass ran (it stalled past the lease): stop it; the next pass starts afresh. */
+  private leaseLost(engine: SyncEngine): void {
+    engine.stop();
+    if (engine === this.engine && this.remote !== undefined) this.engine = this.makeEngine(this.remote);
+  }
+
   private noteError(error: Error, runId?: string): void {
     this.lastError = {
       code: (error as MlflowEdgeError).code ?? 'INTERNAL_ERROR',
@@ -261,7 +279,9 @@ export class SyncController {
     if (this.leader || this.lockAbort !== undefined) return;
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (locks === undefined) {
-      this.leader = true; // no Web Locks here: this is the only writer that can upload
+      // No Web Locks (Node, Deno, Bun, edge functions): any process may upload, one pass at a time under the store's lease.
+      this.leader = true;
+      this.lease ??= new StoreLease(this.db);
       return;
     }
     this.lockAbort = new AbortController();

@@ -28,9 +28,6 @@ function noSpace(error: unknown): unknown {
 
 export async function openFileBlobs(dir: string): Promise<BlobStore> {
   const fs = (await import(/* @vite-ignore */ 'node:fs/promises')) as unknown as Fs;
-  const { openAsBlob } = (await import(/* @vite-ignore */ 'node:fs')) as {
-    openAsBlob?: (path: string) => Promise<Blob>;
-  };
   await fs.mkdir(dir, { recursive: true });
   const at = (name: string) => `${dir}/${name}`;
   const syncDir = async () => {
@@ -71,7 +68,7 @@ export async function openFileBlobs(dir: string): Promise<BlobStore> {
       }
     },
     async read(name) {
-      if (openAsBlob !== undefined) return openAsBlob(at(name));
+      // Read whole into memory: a file-backed Blob (fs.openAsBlob) cannot be posted to another thread.
       return new Blob([(await fs.readFile(at(name))) as Uint8Array<ArrayBuffer>]);
     },
     async remove(name) {
