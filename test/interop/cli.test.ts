@@ -1,9 +1,11 @@
 // The command line against a real MLflow server (basic auth, credentials from
 // MLflow's environment variables): a store filled in this process by the real
-// TrackerService, then `node dist/cli.js sync` and `status` as a user runs them.
+// TrackerService, then `node dist/cli.js sync` and `status` as a user runs them;
+// and a sync killed half way, finished by the next.
 //   npx vitest run --config test/interop/vitest.config.ts test/interop/cli.test.ts
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, logRuns, runCli, statusOf, storeDir, withStore, type LoggedRun } from '../node/cli-run.js';
+import { buildCli, CLI, logRuns, runCli, statusOf, storeDir, withStore, type LoggedRun } from '../node/cli-run.js';
 import { ADMIN, authHeaders, startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader, type RunSnapshot } from './server-state.js';
 
@@ -207,5 +209,50 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     expectHolds(await new ServerReader(other.url, authHeaders(other)).runs(EXPERIMENT), [...withX, LATER]);
     const local = await withStore(dir, (service) => service.searchRuns({ experimentNames: [EXPERIMENT] }));
     expect(local).toHaveLength(3);
+  });
+});
+
+describe('mlflow-edge sync killed half way', () => {
+  let server: MlflowServer;
+
+  beforeAll(async () => {
+    buildCli();
+    server = await startMlflowServer();
+  }, T);
+  afterAll(async () => {
+    await server?.stop();
+  }, T);
+
+  it('the next sync finishes it: every run once, whole', { timeout: T }, async () => {
+    const experiment = `cli-kill-${Date.now()}`;
+    const runs: LoggedRun[] = Array.from({ length: 24 }, (_, i) => ({
+      name: `kill-${i}`,
+      params: { i: String(i), a: 'x', b: 'y' },
+      metrics: { loss: Array.from({ length: 300 }, (_, step) => 1 / (step + i + 1)) },
+      artifacts: { 'out.txt': `run ${i}` },
+    }));
+    const dir = storeDir();
+    await logRuns(dir, experiment, runs);
+
+    // SIGKILL once the second progress line shows the upload under way (no clean-up runs).
+    const child = spawn(process.execPath, [CLI, 'sync', '--store', dir, '--tracking-uri', server.url]);
+    let stderr = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if ((stderr.match(/left: /g) ?? []).length >= 2) child.kill('SIGKILL');
+      });
+      child.on('close', (c) => resolve(c));
+    });
+    const killed = code === null; // not asserted (timing): on a fast machine the first sync may finish before the kill
+    const before = await new ServerReader(server.url).runs(experiment);
+    console.log(
+      `[cli] ${killed ? 'killed' : 'not killed (sync finished first)'} with ${before.length} of ${runs.length} runs on the server:\n${stderr}`,
+    );
+
+    const r = await runCli(['sync', '--store', dir]);
+    expect(r.code).toBe(0);
+    expectHolds(await new ServerReader(server.url).runs(experiment), runs);
+    expect(await allRuns(server)).toHaveLength(runs.length);
   });
 });
