@@ -37,8 +37,8 @@ Options:
                          MLFLOW_TRACKING_URI, else the server set for the store.
                          sync makes it the store's server.
   --json                 Print the status as JSON (tracker.syncStatus()'s SyncStatus).
-  -h, --help             Print this text.
-  --version              Print the version.
+  -h, --help             Print this text (also: mlflow-edge help).
+  --version              Print the version (also: mlflow-edge version).
 
 Environment (as MLflow's own clients read it):
   MLFLOW_TRACKING_URI                                the server, without --tracking-uri
@@ -207,7 +207,12 @@ function parse(argv: readonly string[]) {
       version: { type: 'boolean', default: false },
     },
   });
-  const base = { help: values.help === true, version: values.version === true, json: values.json === true };
+  // `help` and `version` as commands too: npx takes a --help or --version right after the name for itself.
+  const base = {
+    help: values.help === true || positionals[0] === 'help',
+    version: values.version === true || positionals[0] === 'version',
+    json: values.json === true,
+  };
   if (base.help || base.version) return { ...base, command: 'status', store: '', trackingUri: undefined };
   const [command, ...extra] = positionals;
   if (command === undefined) throw new UsageError('no command: pass status or sync.');

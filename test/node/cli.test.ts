@@ -4,14 +4,15 @@
  * this process by the real TrackerService. Sync against a real MLflow server
  * is in test/interop/cli.test.ts.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteTables } from '../../src/store/adapters/sqlite.js';
 import { SQLITE_FILE } from '../../src/store/open.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { openTableDatabase } from '../../src/store/tables/database.js';
-import { buildCli, logRuns, ROOT, runCli, statusOf, storeDir, withStore, type LoggedRun } from './cli-run.js';
+import { buildCli, CLI, logRuns, ROOT, runCli, statusOf, storeDir, withStore, type LoggedRun } from './cli-run.js';
 
 const RUNS: LoggedRun[] = [
   { name: 'first', params: { lr: '0.1', depth: '3' }, metrics: { loss: [0.9, 0.5, 0.25] }, artifacts: {} },
@@ -41,9 +42,19 @@ describe('usage', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('--version prints the package version', async () => {
+  it('dist/cli.js is a program: a node shebang, executable, runs by its own name', () => {
+    expect(readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(statSync(CLI).mode & 0o111).toBe(0o111);
+    expect(execFileSync(CLI, ['--help'], { encoding: 'utf8' })).toMatch(/^Usage: mlflow-edge/);
+  });
+
+  it('help is --help (npx keeps a --help right after the name for itself)', async () => {
+    expect(await runCli(['help'])).toEqual(await runCli(['--help']));
+  });
+
+  it.each([['--version'], ['version']])('%s prints the package version', async (flag) => {
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    const r = await runCli(['--version']);
+    const r = await runCli([flag]);
     expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
