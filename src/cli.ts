@@ -106,11 +106,12 @@ async function main(
   }
   try {
     const stored = await storedUri(path);
-    const chosen = args.trackingUri ?? env.MLFLOW_TRACKING_URI ?? stored;
+    const fromEnv = env.MLFLOW_TRACKING_URI || undefined; // set but empty is unset, as MLflow reads it
+    const chosen = args.trackingUri ?? fromEnv ?? stored;
     const from =
       args.trackingUri !== undefined
         ? '--tracking-uri'
-        : env.MLFLOW_TRACKING_URI !== undefined
+        : fromEnv !== undefined
           ? 'MLFLOW_TRACKING_URI'
           : 'set for the store';
     let remote: RemoteOptions | undefined;
@@ -176,7 +177,7 @@ async function main(
     }
     if (after.deadLetters.length > 0) {
       io.err(
-        `mlflow-edge sync: the server refused ${after.deadLetters.length === 1 ? '1 item' : `${after.deadLetters.length} items`} (dead letters, listed above); they stay in the store and are not sent again.${left ? ` Still pending: ${left}.` : ''}\n`,
+        `mlflow-edge sync: the server refused ${after.deadLetters.length === 1 ? '1 item' : `${after.deadLetters.length} items`} (dead letters, listed above with the server's reasons); they stay in the store and are not sent again: log what must be on the server again under another key or run.${left ? ` Still pending: ${left}.` : ''}\n`,
       );
       return EXIT.failed;
     }

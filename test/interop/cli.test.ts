@@ -159,7 +159,7 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     expect(r.stdout).toMatch(/^ {2}run [0-9a-f]{32} param "x": .*INVALID_PARAMETER_VALUE: Changing param values/m);
     expect(r.stdout).toMatch(/^pending runs +0$/m);
     const refused =
-      /^mlflow-edge sync: the server refused 1 item \(dead letters, listed above\); they stay in the store and are not sent again\.$/;
+      /^mlflow-edge sync: the server refused 1 item \(dead letters, listed above with the server's reasons\); they stay in the store and are not sent again: log what must be on the server again under another key or run\.$/;
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(refused);
     const after = (await reader.runs(EXPERIMENT)).find((r) => r.name === 'cli-b')!;
     expect(after.params.x).toBe('server');

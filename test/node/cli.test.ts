@@ -161,6 +161,9 @@ describe('status', () => {
     const env = await runCli(['status', '--store', dir], { MLFLOW_TRACKING_URI: 'http://127.0.0.3:9' });
     expect(env.stdout).toMatch(/^tracking URI +http:\/\/127\.0\.0\.3:9 \(MLFLOW_TRACKING_URI\)$/m);
 
+    const empty = await runCli(['status', '--store', dir], { MLFLOW_TRACKING_URI: '' }); // empty is unset
+    expect(empty.stdout).toMatch(/^tracking URI +http:\/\/127\.0\.0\.1:9 \(set for the store\)$/m);
+
     const after = await runCli(['status', '--store', dir, '--json']);
     expect(JSON.parse(after.stdout)).toMatchObject({ trackingUri: 'http://127.0.0.1:9' });
   });
