@@ -29,6 +29,7 @@ export default defineConfig({
         signature: 'src/signature-api.ts',
         node: 'src/node.ts',
         'node-worker': 'src/worker/node-entry.ts',
+        edge: 'src/edge.ts',
         // The command line (package.json "bin"): Node only, run in place.
         cli: 'src/cli.ts',
       },

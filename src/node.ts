@@ -38,13 +38,18 @@ export async function openTracker(options: NodeTrackerOptions = {}): Promise<Tra
   return connectTracker(started, { dbName, store: { path: absolute } }, { ...options, dbName });
 }
 
+/** A module of the runtime itself (node:…), loaded at run time: never bundled, and typed where it is used. */
+function runtimeModule(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ name);
+}
+
 function isNode(): boolean {
   const g = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: string } } };
   return g.Deno === undefined && g.Bun === undefined && g.process?.versions?.node !== undefined;
 }
 
 async function resolvePath(path: string): Promise<string> {
-  const { resolve } = (await import(/* @vite-ignore */ 'node:path')) as { resolve(p: string): string };
+  const { resolve } = (await runtimeModule('node:path')) as { resolve(p: string): string };
   return resolve(path);
 }
 
@@ -62,7 +67,7 @@ interface NodeWorker {
 }
 
 async function startNodeWorker(): Promise<StartedWorker> {
-  const { Worker } = (await import(/* @vite-ignore */ 'node:worker_threads')) as {
+  const { Worker } = (await runtimeModule('node:worker_threads')) as {
     Worker: new (url: URL, options?: object) => NodeWorker;
   };
   const worker = new Worker(new URL(NODE_WORKER, import.meta.url), { name: 'mlflow-edge' });

@@ -180,14 +180,14 @@ export class MlflowRest {
       });
     } catch (error) {
       const offline = (globalThis.navigator as Navigator | undefined)?.onLine === false;
-      // CORS refuses only pages and their workers (which have a location); Node, Deno and Bun are never refused so.
+      // Only a page (or its worker) has an origin a server's CORS check can refuse; Node and edge functions have none.
       const origin = globalThis.location?.origin;
       const why =
         (error as Error).name === 'TimeoutError'
           ? `no answer within ${TIMEOUT_MS / 1000} s`
           : offline
             ? 'this device is offline; it will upload when back online'
-            : `network error (${String((error as Error).message ?? error)}): the server is down or unreachable${origin === undefined ? '' : `, or it refused this page's origin (MLflow 3.5+ needs --cors-allowed-origins ${origin} for pages not on localhost)`}`;
+            : `network error (${String((error as Error).message ?? error)}): the server is down or unreachable${origin === undefined ? '.' : `, or it refused this page's origin (MLflow 3.5+ needs --cors-allowed-origins ${origin} for pages not on localhost)`}`;
       throw new RestError(`${init.method} ${redactUrl(url)} failed: ${why}`, 'retry', 0);
     }
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {

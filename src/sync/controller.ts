@@ -35,15 +35,23 @@ const DEBOUNCE_MS = 200;
 const MAX_WAIT_MS = 60_000;
 const RESEND_MS = 2_000;
 
-/** What sync's errors add for the page (the command line says its own instead). */
+/** What sync's errors add for the caller (the command line says its own instead). */
 export const SYNC_ADVICE = {
   auth: 'Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.',
   retry: 'Everything stays queued and is retried.',
+  soloRetry:
+    'Everything stays queued in memory for the next tracker.sync(), and is lost when the tracker is closed or the isolate ends.',
 } as const;
 
-/** Any failure of sync as the MlflowEdgeError the caller sees (remote/errors.ts translates REST failures). */
-export function toSyncError(error: unknown): MlflowEdgeError {
-  return toMlflowError(error, 'Sync to the MLflow server', SYNC_ADVICE);
+/**
+ * Any failure of sync as the MlflowEdgeError the caller sees (remote/errors.ts translates REST failures).
+ * `solo`: direct mode, where nothing retries in the background and memory is all there is.
+ */
+export function toSyncError(error: unknown, solo = false): MlflowEdgeError {
+  return toMlflowError(error, 'Sync to the MLflow server', {
+    auth: SYNC_ADVICE.auth,
+    retry: solo ? SYNC_ADVICE.soloRetry : SYNC_ADVICE.retry,
+  });
 }
 
 export class SyncController {
@@ -79,7 +87,15 @@ export class SyncController {
     private readonly dbName: string,
     private readonly artifacts: ArtifactStore,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    /**
+     * Direct mode (an edge function): this is the only writer of its store, in
+     * the caller's own isolate. No channel to other tabs, no lock, no
+     * `online` listener, no background pass and no status timer without a
+     * listener: only sync() uploads, and nothing is left running after it.
+     */
+    private readonly solo = false,
   ) {
+    if (solo) return;
     if (typeof BroadcastChannel !== 'undefined') {
       this.channel = new BroadcastChannel(`mlflow-edge:${dbName}`);
       this.channel.onmessage = (event: MessageEvent<Message>) => void this.receive(event.data);
@@ -122,7 +138,7 @@ export class SyncController {
           this.emitSoon();
         },
         retrying: (error) => {
-          this.noteError(toSyncError(error));
+          this.noteError(toSyncError(error, this.solo));
           this.emitSoon();
         },
         problem: (error, runId) => {
@@ -150,7 +166,7 @@ export class SyncController {
   }
 
   private onChange(): void {
-    if (this.remote?.autoSync !== false) this.schedule(DEBOUNCE_MS);
+    if (this.remote?.autoSync !== false && !this.solo) this.schedule(DEBOUNCE_MS);
     else this.emitSoon(); // pending counts moved
   }
 
@@ -200,9 +216,15 @@ export class SyncController {
     if (problem !== undefined) throw problem;
   }
 
-  /** A background pass after `delay`; none with autoSync: false, where only sync() uploads (retries and all). */
+  /** A background pass after `delay`; none with autoSync: false or in direct mode, where only sync() uploads (retries and all). */
   private schedule(delay: number): void {
-    if (!this.leader || this.engine === undefined || this.paused !== undefined || this.remote?.autoSync === false)
+    if (
+      this.solo ||
+      !this.leader ||
+      this.engine === undefined ||
+      this.paused !== undefined ||
+      this.remote?.autoSync === false
+    )
       return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -238,7 +260,7 @@ export class SyncController {
         // Written during the pass: uploaded by the next one (with autoSync: false, the caller's next sync()).
         if ((await changeSeq(this.db)) !== before) this.schedule(DEBOUNCE_MS);
       } catch (error) {
-        const e = toSyncError(error);
+        const e = toSyncError(error, this.solo);
         if (engine !== this.engine) {
           this.schedule(0); // a pass against credentials or a server no longer set: the new one gets its own
           throw e;
@@ -277,11 +299,11 @@ export class SyncController {
 
   private seekLeadership(): void {
     if (this.leader || this.lockAbort !== undefined) return;
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const locks = this.solo ? undefined : (globalThis.navigator as Navigator | undefined)?.locks;
     if (locks === undefined) {
       // No Web Locks (Node, Deno, Bun, edge functions): any process may upload, one pass at a time under the store's lease.
       this.leader = true;
-      this.lease ??= new StoreLease(this.db);
+      if (!this.solo) this.lease ??= new StoreLease(this.db); // direct mode: one tracker per store, no lease needed
       return;
     }
     this.lockAbort = new AbortController();
@@ -395,6 +417,7 @@ export class SyncController {
   /** Status goes to listeners (and, from the uploader, to other tabs) at most every 250 ms. */
   private emitSoon(): void {
     if (this.emitTimer !== undefined) return;
+    if (this.solo && this.listeners.size === 0) return; // no one to tell: no timer (direct mode ends cleanly)
     this.emitTimer = setTimeout(async () => {
       if (this.leader) {
         const message: Message = {

@@ -82,8 +82,15 @@ interface Opened {
 export class TrackerService implements TrackerWorkerApi {
   private opened: Opened | undefined;
 
-  /** `retry`: how sync retries (tests pass a fast policy; the worker uses the default). */
-  constructor(private readonly retry?: RetryPolicy) {}
+  /**
+   * `retry`: how sync retries (tests pass a fast policy; the worker uses the default).
+   * `direct`: the service runs in the caller's isolate, alone with its store
+   * (edge functions, src/edge.ts): sync runs only when asked, and leaves no timer behind.
+   */
+  constructor(
+    private readonly retry?: RetryPolicy,
+    private readonly options: { direct?: boolean } = {},
+  ) {}
 
   private get state(): Opened {
     if (this.opened === undefined) {
@@ -104,7 +111,7 @@ export class TrackerService implements TrackerWorkerApi {
       },
     });
     const artifacts = new ArtifactStore(db, blobs);
-    const sync = new SyncController(db, dbName, artifacts, this.retry);
+    const sync = new SyncController(db, dbName, artifacts, this.retry, this.options.direct === true);
     this.opened = { db, writer: new GroupCommitWriter(db), artifacts, sync };
     // Housekeeping only: a failure leaves a few more journal marks, which cost space, not data.
     await pruneSessions(db).catch(() => undefined);

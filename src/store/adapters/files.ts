@@ -27,7 +27,8 @@ function noSpace(error: unknown): unknown {
 }
 
 export async function openFileBlobs(dir: string): Promise<BlobStore> {
-  const fs = (await import(/* @vite-ignore */ 'node:fs/promises')) as unknown as Fs;
+  const module = 'node:fs/promises'; // in a variable: the runtime's own, never bundled or resolved by the compiler
+  const fs = (await import(/* @vite-ignore */ module)) as Fs;
   await fs.mkdir(dir, { recursive: true });
   const at = (name: string) => `${dir}/${name}`;
   const syncDir = async () => {

@@ -144,3 +144,9 @@ export function openMemoryBlobs(name: string): BlobStore {
     },
   };
 }
+
+/** Forgets the named in-memory store, tables and files: a direct-mode tracker frees its memory when closed. */
+export function dropMemoryStore(name: string): void {
+  open.delete(name);
+  blobStores.delete(name);
+}

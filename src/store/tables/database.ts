@@ -62,8 +62,9 @@ function named(name: string, message: string): Error {
 }
 
 /** Schedules `fn` after the current turn's microtasks (every request callback) have run. */
+const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 const nextTurn: (fn: () => void) => void =
-  typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
+  immediate !== undefined ? (fn) => void immediate(fn) : (fn) => void setTimeout(fn, 0);
 
 function isRange(query: unknown): query is KeyRange {
   return typeof query === 'object' && query !== null && !Array.isArray(query) && 'lowerOpen' in query;
