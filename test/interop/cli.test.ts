@@ -5,7 +5,17 @@
 //   npx vitest run --config test/interop/vitest.config.ts test/interop/cli.test.ts
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, CLI, logRuns, runCli, statusOf, storeDir, withStore, type LoggedRun } from '../node/cli-run.js';
+import {
+  buildCli,
+  CLI,
+  logRuns,
+  removeStoreDirs,
+  runCli,
+  statusOf,
+  storeDir,
+  withStore,
+  type LoggedRun,
+} from '../node/cli-run.js';
 import { ADMIN, authHeaders, startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader, type RunSnapshot } from './server-state.js';
 
@@ -28,6 +38,8 @@ const RUNS: LoggedRun[] = [
   },
 ];
 const LATER: LoggedRun = { name: 'cli-c', params: { lr: '0.3' }, metrics: { loss: [1, 0.5] }, artifacts: {} };
+
+afterAll(removeStoreDirs);
 
 const hex = (text: string) => Buffer.from(text).toString('hex');
 

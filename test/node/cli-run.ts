@@ -4,7 +4,7 @@
  * and test/interop/cli.test.ts.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SyncStatus } from '../../src/protocol.js';
@@ -46,9 +46,18 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/** A new, empty directory for a store. */
+const made: string[] = [];
+
+/** A new, empty directory for a store (removed by removeStoreDirs). */
 export function storeDir(prefix = 'cli-store-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every directory storeDir made in this process. */
+export function removeStoreDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface LoggedRun {

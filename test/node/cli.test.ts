@@ -7,12 +7,23 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteTables } from '../../src/store/adapters/sqlite.js';
 import { SQLITE_FILE } from '../../src/store/open.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { openTableDatabase } from '../../src/store/tables/database.js';
-import { buildCli, CLI, logRuns, ROOT, runCli, statusOf, storeDir, withStore, type LoggedRun } from './cli-run.js';
+import {
+  buildCli,
+  CLI,
+  logRuns,
+  removeStoreDirs,
+  ROOT,
+  runCli,
+  statusOf,
+  storeDir,
+  withStore,
+  type LoggedRun,
+} from './cli-run.js';
 
 const RUNS: LoggedRun[] = [
   { name: 'first', params: { lr: '0.1', depth: '3' }, metrics: { loss: [0.9, 0.5, 0.25] }, artifacts: {} },
@@ -31,6 +42,7 @@ beforeAll(async () => {
   filled = storeDir();
   await logRuns(filled, 'cli-test', RUNS);
 }, 120_000);
+afterAll(removeStoreDirs);
 
 describe('usage', () => {
   it('--help prints the usage (and says export/import are not there yet); exit 0', async () => {
