@@ -14,6 +14,7 @@ import {
 } from '../schema/signature.js';
 import { loadJs, type JsFlavor } from './flavors/js.js';
 import { loadOnnx } from './flavors/onnx.js';
+import { executionProvider } from './ort.js';
 import { FLAVOR_JS, type LoadModelOptions, type ModelMetadata, type PredictResult } from '../protocol.js';
 import { loadableFlavor, parseMLmodel, type MLmodel } from './mlmodel.js';
 import { modelFilePath, parseModelUri, type ModelUri } from './model-uri.js';
@@ -59,7 +60,12 @@ export class ModelHost {
     }
     const id = this.nextId++;
     this.models.set(id, { predictor, signature, flavor });
-    return { id, metadata: { ...metadataOf(uriText, flavor, mlmodel, signature), loadedFrom: source.loadedFrom } };
+    const metadata: ModelMetadata = {
+      ...metadataOf(uriText, flavor, mlmodel, signature),
+      loadedFrom: source.loadedFrom,
+    };
+    if (flavor === 'onnx') metadata.executionProvider = executionProvider();
+    return { id, metadata };
   }
 
   async predict(id: number, input: unknown, params?: Record<string, unknown>): Promise<PredictResult> {

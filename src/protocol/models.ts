@@ -90,6 +90,8 @@ export interface ModelMetadata {
   metadata?: Record<string, unknown>;
   /** local: recorded in this browser; server / url: fetched now; cache: from the files kept when it was last fetched. */
   loadedFrom: LoadedFrom;
+  /** ONNX models: the runtime that runs it, onnxruntime-web (wasm) or, in Node, Deno and Bun where installed, onnxruntime-node (cpu). */
+  executionProvider?: 'wasm' | 'cpu';
 }
 
 export interface PredictResult<T = Record<string, Tensor>> {

@@ -90,8 +90,14 @@ export type ArtifactData = Blob | ArrayBuffer | Uint8Array | string;
 export interface OpenRequest {
   /** The IndexedDB database (browser); also names the store's sync channel and lock. */
   dbName: string;
-  /** Elsewhere: a directory holding a SQLite store (Node, Deno, Bun), or a named store in memory (edge functions). */
-  store?: { path: string } | { memory: string };
+  /**
+   * Elsewhere: a directory holding a SQLite store (Node, Deno, Bun), or a
+   * named store in memory (edge functions). `maxBytes` caps the store's
+   * database file (a device's share of its disk): logging past it fails with
+   * RESOURCE_EXHAUSTED, as on a full disk, and keeps everything before it.
+   * The cap holds while the store is open; open it with a larger one to go on.
+   */
+  store?: { path: string; maxBytes?: number } | { memory: string };
   remote?: RemoteOptions;
 }
 

@@ -52,7 +52,7 @@ export class ArtifactStore {
       try {
         digest = await root.write(fileName, data);
       } catch (error) {
-        throw toStorageError(error, 'the artifact');
+        throw toStorageError(error, `artifact '${path}'`);
       }
       location = { kind: root.kind, file: fileName };
     } else {

@@ -10,8 +10,12 @@ import { readPending } from './pending.js';
 import type { BlobStore } from './port.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Db } from './schema.js';
 
-/** An IndexedDB database name, a directory for a SQLite store, or a named in-memory store. */
-export type StoreLocation = string | { path: string } | { memory: string };
+/**
+ * An IndexedDB database name, a directory for a SQLite store (`maxBytes`: a
+ * cap on its database file, past which logging fails with RESOURCE_EXHAUSTED
+ * as on a full disk), or a named in-memory store.
+ */
+export type StoreLocation = string | { path: string; maxBytes?: number } | { memory: string };
 
 export interface OpenOptions {
   /** Open at this version instead of the newest (tests of the upgrade path). */
@@ -40,7 +44,7 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
     const { openOpfsBlobs } = await import('./adapters/opfs.js');
     opened = { db, blobs: await openOpfsBlobs(location), adapter: 'indexeddb' };
   } else if ('path' in location) {
-    opened = await openSqliteStore(location.path, version);
+    opened = await openSqliteStore(location.path, version, location.maxBytes);
   } else {
     const { openMemoryBlobs, openMemoryTables } = await import('./adapters/memory.js');
     const { openTableDatabase } = await import('./tables/database.js');
@@ -55,11 +59,20 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
 /** One database per SQLite file in this process (see TableDatabase.retain); a closed one is opened anew. */
 const sqliteOpen = new Map<string, OpenedStore>();
 
-async function openSqliteStore(path: string, version: number): Promise<OpenedStore> {
+async function openSqliteStore(path: string, version: number, maxBytes: number | undefined): Promise<OpenedStore> {
   if (typeof path !== 'string' || path === '') {
     throw new MlflowEdgeError(
       'INVALID_PARAMETER_VALUE',
       'store.path must be a non-empty string: the directory of the store.',
+    );
+  }
+  if (
+    maxBytes !== undefined &&
+    !(typeof maxBytes === 'number' && maxBytes >= 65536 && maxBytes <= Number.MAX_SAFE_INTEGER)
+  ) {
+    throw new MlflowEdgeError(
+      'INVALID_PARAMETER_VALUE',
+      `store.maxBytes must be a number of bytes, at least 65536 (64 KiB), or left out for no cap; got ${String(maxBytes)}.`,
     );
   }
   const [{ openSqliteTables, sqliteCode }, { openTableDatabase }, { openFileBlobs }] = await Promise.all([
@@ -81,20 +94,14 @@ async function openSqliteStore(path: string, version: number): Promise<OpenedSto
     );
   }
   try {
-    const { tables, driver } = await openSqliteTables(file);
+    const { tables, driver } = await openSqliteTables(file, maxBytes === undefined ? {} : { maxBytes });
     const db = await openTableDatabase(tables, `'${file}'`, version, MIGRATIONS);
     const opened = { db, blobs, adapter: `sqlite (${driver})` };
     sqliteOpen.set(file, opened);
     return opened;
   } catch (error) {
+    // A damaged file is already a typed error (adapters/sqlite.ts).
     const code = sqliteCode(error);
-    if (code === 11 || code === 26) {
-      throw new MlflowEdgeError(
-        'INVALID_STATE',
-        `The store file '${file}' is not a readable mlflow-edge database (damaged, or not written by mlflow-edge). Nothing was changed in it. Move it aside to start a new store, or restore it from a backup.`,
-        { cause: code === 11 ? 'SQLITE_CORRUPT' : 'SQLITE_NOTADB' },
-      );
-    }
     if (code === 8 || code === 14) {
       throw new MlflowEdgeError(
         'INVALID_STATE',

@@ -3,7 +3,8 @@
 // during logging and during upload, at least ten times, then run to the end; the server must
 // hold exactly what was logged, field by field: no point lost, none twice, one run.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -161,4 +162,59 @@ describe('two processes on one store', () => {
     expect(last.code, last.output).toBe(0);
     await expectExactly(experiment, ['a', 'b'], (name) => (name === 'a' ? 'node' : 'bun'));
   }, 300_000);
+});
+
+describe.each(Object.keys(RUNTIMES))('models in %s', (runtime) => {
+  it('an ONNX model from a URL predicts as onnxruntime does elsewhere, with the signature checked; a code model runs only with allowCode', async () => {
+    const dir = join(ROOT, 'test/fixtures/models/iris-onnx');
+    const files = createServer((request, response) => {
+      try {
+        response.end(readFileSync(join(dir, String(request.url).replace(/^\/iris\//, ''))));
+      } catch {
+        response.statusCode = 404;
+        response.end();
+      }
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    try {
+      const expected = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/models/iris-expected.json'), 'utf8')) as {
+        inputs: number[][];
+        label: number[];
+        probabilities: number[][];
+      };
+      const address = files.address() as { port: number };
+      const env: Record<string, string> = {
+        EDGE_DIST: DIST,
+        STORE: mkdtempSync(join(tmpdir(), `edge-models-${runtime}-`)),
+        MODEL_URL: `http://127.0.0.1:${address.port}/iris`,
+        INPUTS: JSON.stringify(expected.inputs),
+      };
+      const [bin, ...args] = RUNTIMES[runtime]!;
+      const child = spawn(bin!, [...args.slice(0, -1), join(ROOT, 'test/interop/runtimes/models.mjs')], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      expect(code, output).toBe(0);
+      const got = JSON.parse(output.trim().split('\n').pop()!) as Record<string, unknown> & {
+        label: number[];
+        probabilities: number[];
+      };
+      // onnxruntime-node in all three (Deno through its npm: scheme).
+      expect(got.provider).toBe('cpu');
+      expect(got.label).toEqual(expected.label);
+      expected.probabilities.flat().forEach((p, i) => expect(Math.abs(p - got.probabilities[i]!)).toBeLessThan(1e-5));
+      expect(got).toMatchObject({
+        badInput: 'INVALID_PARAMETER_VALUE',
+        withoutAllowCode: 'PERMISSION_DENIED',
+        area: Math.PI * 4,
+        wrongColumn: 'INVALID_PARAMETER_VALUE',
+      });
+    } finally {
+      files.close();
+    }
+  }, 180_000);
 });

@@ -203,6 +203,6 @@ describe('status', () => {
     writeFileSync(join(dir, SQLITE_FILE), 'not a database, however long this line is made to be. '.repeat(40));
     const r = await runCli(['sync', '--store', dir, '--tracking-uri', 'http://127.0.0.1:9']);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/cannot be opened: .*is not a readable mlflow-edge database.*Move it aside/);
+    expect(r.stderr).toMatch(/cannot be opened: .*is damaged, or is not an mlflow-edge database.*Move it aside/);
   });
 });

@@ -72,7 +72,13 @@ export async function loadJs(flavor: JsFlavor, ctx: JsLoadContext): Promise<Pred
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   let model: Awaited<ReturnType<typeof collectModel>>;
   try {
-    model = await collectModel(() => import(/* @vite-ignore */ url));
+    model = await collectModel(() =>
+      import(/* @vite-ignore */ url).catch((error: unknown) => {
+        // Node imports no blob: URLs (the module did not run): the same source as a data: URL.
+        if ((error as { code?: unknown }).code !== 'ERR_UNSUPPORTED_ESM_URL_SCHEME') throw error;
+        return import(/* @vite-ignore */ `data:text/javascript;base64,${base64(source)}`);
+      }),
+    );
   } catch (error) {
     throw invalidParameter(
       `The model's code failed to load: ${(error as Error).message}. Fix the module and log it again.`,
@@ -123,4 +129,11 @@ function modelInput(input: PredictInput): unknown {
   }
   const names = Object.keys(input.tensors);
   return names.length === 1 && names[0] === UNNAMED_INPUT ? input.tensors[UNNAMED_INPUT] : input.tensors;
+}
+
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }

@@ -17,7 +17,7 @@ import type { PredictInput, Tensor } from '../../schema/signature.js';
 import { ZipMapOutput } from '../../schema/zipmap.js';
 import type { OnnxRuntimeOptions } from '../../protocol.js';
 import { prepareOnnx } from '../onnx/graph.js';
-import { loadOrt, type Ort } from '../ort.js';
+import { executionProvider, loadOrt, type Ort } from '../ort.js';
 import type { Predictor } from '../predictor.js';
 
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -70,7 +70,10 @@ function openSession(
     const ready = (async (): Promise<SessionInfo> => {
       let session: Session;
       try {
-        session = await ort.InferenceSession.create(prepared.bytes, { executionProviders: ['wasm'], externalData });
+        session = await ort.InferenceSession.create(prepared.bytes, {
+          executionProviders: [executionProvider()],
+          externalData,
+        });
       } catch (error) {
         throw invalidParameter(
           `The model's ONNX file could not be loaded by onnxruntime-web (${(error as Error).message}). Check that model.onnx is complete and was exported with an opset onnxruntime-web supports.`,

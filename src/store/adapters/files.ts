@@ -6,6 +6,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toHex } from '../../schema/digest.js';
 import type { BlobStore } from '../port.js';
+import { diskFull } from '../storage-errors.js';
 
 interface FileHandle {
   write(data: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
@@ -14,22 +15,40 @@ interface FileHandle {
 }
 
 interface Fs {
-  mkdir(path: string, options: { recursive: true }): Promise<unknown>;
+  mkdir(path: string): Promise<unknown>;
   open(path: string, flags: string): Promise<FileHandle>;
   readFile(path: string): Promise<Uint8Array>;
   rm(path: string, options: { force: true }): Promise<void>;
 }
 
-function noSpace(error: unknown): unknown {
-  if ((error as { code?: unknown } | null)?.code === 'ENOSPC' && error instanceof Error)
-    error.name = 'QuotaExceededError';
-  return error;
+/** A full disk is named as a full quota (see diskFull), so one error path handles both. */
+export function noSpace(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code === 'ENOSPC' ? diskFull(error) : error;
+}
+
+/**
+ * `mkdir -p`, without Node's `mkdir(dir, { recursive: true })`: that one
+ * never returns where mkdir says ENOENT for a parent that exists (under /proc).
+ */
+async function makeDirectory(fs: Fs, dir: string, depth = 0): Promise<void> {
+  try {
+    await fs.mkdir(dir);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'EEXIST') return;
+    const parent = dir.replace(/[\\/]+[^\\/]*[\\/]*$/, '');
+    if (code !== 'ENOENT' || parent === '' || parent === dir || depth > 100) throw error;
+    await makeDirectory(fs, parent, depth + 1);
+    await fs.mkdir(dir).catch((again: unknown) => {
+      if ((again as { code?: unknown } | null)?.code !== 'EEXIST') throw again;
+    });
+  }
 }
 
 export async function openFileBlobs(dir: string): Promise<BlobStore> {
   const module = 'node:fs/promises'; // in a variable: the runtime's own, never bundled or resolved by the compiler
   const fs = (await import(/* @vite-ignore */ module)) as Fs;
-  await fs.mkdir(dir, { recursive: true });
+  await makeDirectory(fs, dir);
   const at = (name: string) => `${dir}/${name}`;
   const syncDir = async () => {
     const handle = await fs.open(dir, 'r');

@@ -18,6 +18,8 @@ export async function openIndexedDb<S extends StorageSchema>(
         // Migrations run in order inside the one versionchange transaction:
         // if any fails, the database stays at its old version, untouched.
         const target = newVersion ?? version;
+        // An aborted upgrade rejects openDB, which the caller awaits; idb's done promise of the upgrade transaction would reject unheard.
+        tx.done.catch(() => undefined);
         const fail = (error: unknown) => {
           console.error('mlflow-edge: schema migration failed; the database keeps its old version', error);
           tx.abort();

@@ -7,6 +7,7 @@
  * The runtime's own SQLite where it has one (bun:sqlite in Bun, node:sqlite
  * in Deno and in Node ≥ 22.13), better-sqlite3 elsewhere (Node 20).
  */
+import { damagedStoreError, diskFull } from '../storage-errors.js';
 import type { ByteRange, Tables } from '../tables/tables.js';
 
 export type SqliteDriverName = 'bun:sqlite' | 'node:sqlite' | 'better-sqlite3';
@@ -68,9 +69,20 @@ export function sqliteCode(error: unknown): number | undefined {
   return undefined;
 }
 
-/** Renames a full disk as IndexedDB names a full quota, so one error path handles both. */
-function translate(error: unknown): unknown {
-  if (sqliteCode(error) === 13 && error instanceof Error) error.name = 'QuotaExceededError';
+/** Options of a SQLite store. */
+export interface SqliteOptions {
+  /** A cap on the database file's size, in bytes (SQLite's max_page_count); past it writes fail as a full disk does. */
+  maxBytes?: number;
+}
+
+/**
+ * A full disk (or the size cap) as IndexedDB names a full quota, so one error
+ * path handles both; a damaged file as a typed error that says so.
+ */
+function translate(error: unknown, file: string, options: SqliteOptions): unknown {
+  const code = sqliteCode(error);
+  if (code === 13) return diskFull(error, options.maxBytes);
+  if (code === 11 || code === 26) return damagedStoreError(file, code === 11 ? 'SQLITE_CORRUPT' : 'SQLITE_NOTADB');
   return error;
 }
 
@@ -81,6 +93,8 @@ class SqliteTables implements Tables {
   constructor(
     private readonly connection: Connection,
     private readonly blob: (b: Uint8Array) => unknown,
+    private readonly file: string,
+    private readonly options: SqliteOptions,
   ) {}
 
   private statement(sql: string): Statement {
@@ -96,7 +110,7 @@ class SqliteTables implements Tables {
     try {
       return fn();
     } catch (error) {
-      throw translate(error);
+      throw translate(error, this.file, this.options);
     }
   }
 
@@ -186,21 +200,29 @@ class SqliteTables implements Tables {
 }
 
 /** Opens (creating if missing) the SQLite file at `file` as tables, durable on every commit. */
-export async function openSqliteTables(file: string): Promise<{ tables: Tables; driver: SqliteDriverName }> {
+export async function openSqliteTables(
+  file: string,
+  options: SqliteOptions = {},
+): Promise<{ tables: Tables; driver: SqliteDriverName }> {
   const { connection, driver, blob } = await connect(file);
   try {
     connection.exec('PRAGMA busy_timeout = 10000');
+    // Reads the header: a file that is not a SQLite database fails here, before anything is written to it.
+    connection.prepare('SELECT count(*) AS n FROM sqlite_master').get();
     connection.exec('PRAGMA journal_mode = WAL');
     connection.exec('PRAGMA synchronous = FULL');
-    // Reads the header: a file that is not a SQLite database fails here, not later.
-    connection.prepare('SELECT count(*) AS n FROM sqlite_master').get();
+    if (options.maxBytes !== undefined) {
+      const { page_size: pageSize } = connection.prepare('PRAGMA page_size').get() as { page_size: number };
+      // At least one page: 0 would mean "no change" to SQLite. A file already past the cap keeps its pages (SQLite never shrinks below them) and takes no more.
+      connection.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxBytes / Number(pageSize)))}`);
+    }
   } catch (error) {
     try {
       connection.close();
     } catch {
       // already unusable
     }
-    throw translate(error);
+    throw translate(error, file, options);
   }
-  return { tables: new SqliteTables(connection, blob), driver };
+  return { tables: new SqliteTables(connection, blob, file, options), driver };
 }

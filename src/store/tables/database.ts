@@ -66,6 +66,12 @@ const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown })
 const nextTurn: (fn: () => void) => void =
   immediate !== undefined ? (fn) => void immediate(fn) : (fn) => void setTimeout(fn, 0);
 
+/** Marks a promise as handled (its rejection still reaches whoever awaits it). */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 function isRange(query: unknown): query is KeyRange {
   return typeof query === 'object' && query !== null && !Array.isArray(query) && 'lowerOpen' in query;
 }
@@ -124,6 +130,10 @@ class TableTransaction {
   private resolveDone!: () => void;
   private rejectDone!: (error: unknown) => void;
   readonly done: Promise<void>;
+  /** A request failed in this turn: requests made in it still get a promise (rejected), as IndexedDB places them. */
+  private failedThisTurn = false;
+  /** Writes so far to each table (store or index): a cursor's buffered page is stale once its table's count moves. */
+  private readonly writes = new Map<string, number>();
 
   constructor(
     readonly db: AnyDb,
@@ -141,6 +151,17 @@ class TableTransaction {
     return this.objectStore(this.names[0]!);
   }
 
+  writesTo(table: string): number {
+    return this.writes.get(table) ?? 0;
+  }
+
+  /** Notes a write to a store and its indexes (a cursor over any of them then reads afresh). */
+  wrote(store: string): void {
+    const def = this.db.catalog.stores[store];
+    for (const table of [store, ...Object.keys(def?.indexes ?? {}).map((index) => `${store}.${index}`)])
+      this.writes.set(table, this.writesTo(table) + 1);
+  }
+
   objectStore(name: string): TableObjectStore {
     if (!this.names.includes(name) && this.mode !== 'versionchange')
       throw named('NotFoundError', `store '${name}' is not in this transaction's scope`);
@@ -148,11 +169,23 @@ class TableTransaction {
     return new TableObjectStore(this, name);
   }
 
-  /** Runs `fn` in this transaction (now, or when it starts); a failure aborts the transaction. */
+  /**
+   * Runs `fn` in this transaction (now, or when it starts); a failure aborts
+   * the transaction. Its promise never counts as an unhandled rejection: a
+   * failure also rejects `done`, and a request made with `void` (as with
+   * IndexedDB, where a failed request is an event) must not crash the process.
+   */
   request<T>(fn: (tables: Tables) => T, write = false): Promise<T> {
-    if (this.state === 'finished')
+    if (this.state === 'finished') {
+      // IndexedDB learns of a failed request a task later, so requests made meanwhile are placed, and fail with the abort.
+      if (this.failedThisTurn) return handled(Promise.reject(this.error));
       throw named('TransactionInactiveError', 'the transaction has finished: make a new one for more requests');
+    }
     if (write && this.mode === 'readonly') throw named('ReadOnlyError', 'a read-only transaction cannot write');
+    return handled(this.place(fn));
+  }
+
+  private place<T>(fn: (tables: Tables) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const run = () => {
         if (this.state === 'finished') {
@@ -164,6 +197,10 @@ class TableTransaction {
           resolve(fn(this.db.tables));
         } catch (error) {
           reject(error);
+          this.failedThisTurn = true;
+          nextTurn(() => {
+            this.failedThisTurn = false;
+          });
           this.fail(error);
           return;
         }
@@ -238,6 +275,8 @@ class TableTransaction {
 class TableCursor {
   private page: Array<[Uint8Array, Uint8Array]> = [];
   private at = 0;
+  /** The table's write count when the page was read: IndexedDB cursors see the transaction's own writes ahead of them. */
+  private readAt = 0;
   key: unknown;
   primaryKey!: Key;
   value: unknown;
@@ -253,7 +292,7 @@ class TableCursor {
 
   /** Moves to the next entry; false at the end. Runs inside a request. */
   advance(tables: Tables): boolean {
-    if (this.at >= this.page.length) {
+    if (this.at >= this.page.length || this.store.tx.writesTo(this.table) !== this.readAt) {
       const range: ByteRange = { ...this.range };
       if (this.lastBytes !== undefined) {
         if (this.reverse) range.to = this.lastBytes;
@@ -261,6 +300,7 @@ class TableCursor {
       }
       this.page = tables.scan(this.table, range, this.reverse, PAGE);
       this.at = 0;
+      this.readAt = this.store.tx.writesTo(this.table);
       if (this.page.length === 0) return false;
     }
     const [k, v] = this.page[this.at++]!;
@@ -284,11 +324,29 @@ class TableCursor {
   }
 
   update(value: unknown): Promise<Key> {
-    return this.store.tx.request((tables) => this.store.write(tables, value, this.primaryKey, 'update'), true);
+    return this.store.tx.request(
+      (tables) => this.own(() => this.store.write(tables, value, this.primaryKey, 'update')),
+      true,
+    );
   }
 
   delete(): Promise<void> {
-    return this.store.tx.request((tables) => this.store.remove(tables, { ...byteRange(this.primaryKey) }), true);
+    return this.store.tx.request(
+      (tables) => this.own(() => this.store.remove(tables, { ...byteRange(this.primaryKey) })),
+      true,
+    );
+  }
+
+  /**
+   * A store cursor's write of its own record changes nothing ahead of it, so
+   * its page stays good (no re-read per step of an update loop); an index
+   * cursor's may move the record's entry ahead, as in IndexedDB, so it reads afresh.
+   */
+  private own<T>(write: () => T): T {
+    const current = this.store.tx.writesTo(this.table) === this.readAt;
+    const result = write();
+    if (current && !this.isIndex) this.readAt = this.store.tx.writesTo(this.table);
+    return result;
   }
 }
 
@@ -477,6 +535,7 @@ class TableObjectStore {
       }
     }
     tables.put(this.name, k, encoded);
+    this.tx.wrote(this.name);
     return primary;
   }
 
@@ -505,6 +564,7 @@ class TableObjectStore {
 
   /** Deletes the records in `range`, and their index entries. */
   remove(tables: Tables, range: ByteRange): void {
+    this.tx.wrote(this.name);
     const indexes = Object.entries(this.def.indexes);
     if (indexes.length === 0) {
       tables.deleteRange(this.name, range);

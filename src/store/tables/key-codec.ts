@@ -15,6 +15,8 @@ const ARRAY = 0x50;
 const END = 0x00;
 /** Above every tag: the first byte after all encodings that start with a given prefix. */
 const AFTER = 0xff;
+/** How deep key arrays may nest (a cyclic array would nest forever); encodeKey and isKey keep the same limit. */
+const MAX_DEPTH = 64;
 
 class Writer {
   bytes = new Uint8Array(64);
@@ -77,7 +79,7 @@ function write(w: Writer, key: unknown, depth: number): void {
     out[at++] = END;
     w.length = at;
   } else if (Array.isArray(key)) {
-    if (depth > 64) throw dataError('key arrays nest too deeply');
+    if (depth >= MAX_DEPTH) throw dataError(`key arrays nest more than ${MAX_DEPTH} deep (or hold themselves)`);
     w.byte(ARRAY);
     for (const k of key) write(w, k, depth + 1);
     w.byte(END);
@@ -96,7 +98,10 @@ export function encodeKey(key: unknown): Uint8Array {
 export function isKey(key: unknown, depth = 0): key is Key {
   if (typeof key === 'number') return !Number.isNaN(key);
   if (typeof key === 'string') return true;
-  return Array.isArray(key) && depth < 64 && key.every((k) => isKey(k, depth + 1));
+  if (!Array.isArray(key) || depth >= MAX_DEPTH) return false;
+  // Not key.every(): it skips holes, and a hole is no key (encodeKey refuses it).
+  for (let i = 0; i < key.length; i++) if (!isKey(key[i], depth + 1)) return false;
+  return true;
 }
 
 /** The least byte string above every encoding that starts with `prefix`. */

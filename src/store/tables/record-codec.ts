@@ -2,8 +2,9 @@
  * Records as bytes, the same in every runtime (a store file written by Node
  * opens in Bun and Deno): JSON for the structure, with what JSON cannot say
  * kept exactly: typed arrays as raw little-endian bytes (metric chunks stay a
- * copy, not a parse), and NaN and ±Infinity. A property holding undefined is
- * left out, as JSON leaves it out.
+ * copy, not a parse), and NaN, ±Infinity and -0 (structured clone keeps
+ * -0; older files, which hold it as 0, still read). A property holding
+ * undefined is left out, as JSON leaves it out.
  *
  * Layout: one flag byte (0 = plain JSON, 1 = JSON with tagged values), the
  * JSON's length, the number of typed arrays and each one's length (4 bytes
@@ -30,9 +31,9 @@ export function encodeRecord(value: unknown): Uint8Array {
   let tagged = false;
   const json = JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
     const raw = this[key];
-    if (typeof raw === 'number' && !Number.isFinite(raw)) {
+    if (typeof raw === 'number' && (!Number.isFinite(raw) || Object.is(raw, -0))) {
       tagged = true;
-      return { [TAG]: 'n', v: String(raw) };
+      return { [TAG]: 'n', v: Object.is(raw, -0) ? '-0' : String(raw) };
     }
     if (ArrayBuffer.isView(raw)) {
       const name = raw.constructor.name as TypedArrayName;
