@@ -1,9 +1,20 @@
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vite';
 
 // The library: dist/index.js (the page API) and dist/worker.js (the tracker
 // worker), ES modules with shared code in chunks beside them, so that
 // `new URL('./worker.js', import.meta.url)` finds the worker from any file.
 export default defineConfig({
+  plugins: [
+    {
+      // The command line is a program (package.json "bin"): executable, as npm makes it on install.
+      name: 'executable-cli',
+      writeBundle(options) {
+        chmodSync(join(options.dir ?? 'dist', 'cli.js'), 0o755);
+      },
+    },
+  ],
   build: {
     target: 'es2022',
     outDir: 'dist',
@@ -19,6 +30,8 @@ export default defineConfig({
         node: 'src/node.ts',
         'node-worker': 'src/worker/node-entry.ts',
         edge: 'src/edge.ts',
+        // The command line (package.json "bin"): Node only, run in place.
+        cli: 'src/cli.ts',
       },
       formats: ['es'],
     },

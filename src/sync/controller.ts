@@ -35,16 +35,22 @@ const DEBOUNCE_MS = 200;
 const MAX_WAIT_MS = 60_000;
 const RESEND_MS = 2_000;
 
+/** What sync's errors add for the caller (the command line says its own instead). */
+export const SYNC_ADVICE = {
+  auth: 'Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.',
+  retry: 'Everything stays queued and is retried.',
+  soloRetry:
+    'Everything stays queued in memory for the next tracker.sync(), and is lost when the tracker is closed or the isolate ends.',
+} as const;
+
 /**
  * Any failure of sync as the MlflowEdgeError the caller sees (remote/errors.ts translates REST failures).
  * `solo`: direct mode, where nothing retries in the background and memory is all there is.
  */
 export function toSyncError(error: unknown, solo = false): MlflowEdgeError {
   return toMlflowError(error, 'Sync to the MLflow server', {
-    auth: 'Sync is paused until you call tracker.setRemote() with working credentials; nothing was dropped.',
-    retry: solo
-      ? 'Everything stays queued in memory for the next tracker.sync(), and is lost when the tracker is closed or the isolate ends.'
-      : 'Everything stays queued and is retried.',
+    auth: SYNC_ADVICE.auth,
+    retry: solo ? SYNC_ADVICE.soloRetry : SYNC_ADVICE.retry,
   });
 }
 

@@ -11,6 +11,7 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const README = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
 const PACKAGE = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
   exports: Record<string, string | { types: string; import: string }>;
+  bin?: Record<string, string>;
 };
 const VITE = readFileSync(resolve(ROOT, 'vite.config.ts'), 'utf8');
 
@@ -30,6 +31,13 @@ function entryPoints(): { name: string; file: string; source: string }[] {
       file: file!,
       source: source!,
     }),
+  );
+}
+
+/** Rows of the entry-point table for package.json's bin: command name, built file, source file. */
+function commands(): { name: string; file: string; source: string }[] {
+  return [...section('API').matchAll(/^\| `([^`]+)` \(command\) +\| `([^`]+)` +\| `([^`]+)` +\|/gm)].map(
+    ([, name, file, source]) => ({ name: name!, file: file!, source: source! }),
   );
 }
 
@@ -60,6 +68,16 @@ describe('README', () => {
       const target = PACKAGE.exports[key];
       if (typeof target === 'object')
         expect(target.types).toBe(`./dist/types/${source.slice('src/'.length).replace(/\.ts$/, '.d.ts')}`);
+    }
+  });
+
+  it('lists every command package.json installs (bin), with the file it builds to and its source', () => {
+    const listed = commands();
+    expect(listed.map((c) => c.name).sort()).toEqual(Object.keys(PACKAGE.bin ?? {}).sort());
+    for (const { name, file, source } of listed) {
+      expect(PACKAGE.bin?.[name]).toBe(`./${file}`);
+      const chunk = /^dist\/(.+)\.js$/.exec(file)?.[1];
+      expect(VITE, name).toMatch(new RegExp(`\\b${chunk}: '${source.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`));
     }
   });
 });
