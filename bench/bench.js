@@ -1,8 +1,10 @@
 // Runs in the page; bench/run.mjs reads window.__bench. One suite per page
 // load (?suite=…), so each starts from a fresh page.
-import { openTracker } from '../dist/index.js';
+const params = new URLSearchParams(location.search);
+// ?lib=<dir>: another build of the library (run.mjs's before/after rows), else this one.
+const { openTracker } = await import(`${params.get('lib') ?? '../dist'}/index.js`);
 
-const suite = new URLSearchParams(location.search).get('suite');
+const suite = params.get('suite');
 const tag = Math.random().toString(36).slice(2);
 
 const raw = (layout, n) =>

@@ -2,7 +2,8 @@
 // Chromium with an on-disk profile, printed side by side in one table.
 // Each suite runs REPEAT times on a fresh page; the table shows medians.
 import { chromium } from '@playwright/test';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +29,11 @@ const context = await chromium.launchPersistentContext(profile, {
   ],
 });
 
-async function run(suite) {
+async function run(suite, lib) {
   const results = [];
   for (let i = 0; i < REPEAT; i++) {
     const page = await context.newPage();
-    await page.goto(`http://127.0.0.1:${PORT}/bench/bench.html?suite=${suite}`);
+    await page.goto(`http://127.0.0.1:${PORT}/bench/bench.html?suite=${suite}${lib ? `&lib=${lib}` : ''}`);
     const out = await page.waitForFunction(() => window.__bench, null, { timeout: 300_000 }).then((h) => h.jsonValue());
     await page.close();
     if (!out.ok) throw new Error(`${suite}: ${out.error}`);
@@ -80,6 +81,50 @@ if (want('tracking')) {
     ],
     ['worker start + database open, cold', `${open.toFixed(1)} ms`, '(reported)', ''],
   );
+  // BENCH_BEFORE=<git revision>: the same rows with that build, pages interleaved in one run.
+  const before = process.env.BENCH_BEFORE;
+  if (before !== undefined) {
+    const lib = buildRevision(before);
+    const was = {
+      cost: pick(await run('pageCost', lib), 'usPerCall'),
+      sustained: pick(await run('sustained', lib), 'pointsPerSecond'),
+      open: pick(await run('open', lib), 'ms'),
+      read: pick(await run('readHistory', lib), 'ms'),
+    };
+    rows.push(
+      [
+        `  before (${before}): page cost`,
+        `${was.cost.toFixed(2)} µs/call`,
+        `now ${(cost / was.cost).toFixed(2)}× of it`,
+        '',
+      ],
+      [`  before (${before}): sustained`, k(was.sustained), `now ${(sustained / was.sustained).toFixed(2)}× of it`, ''],
+      [
+        `  before (${before}): read 100k`,
+        `${was.read.toFixed(1)} ms`,
+        `now ${(read / was.read).toFixed(2)}× of it`,
+        '',
+      ],
+      [`  before (${before}): open`, `${was.open.toFixed(1)} ms`, `now ${(open / was.open).toFixed(2)}× of it`, ''],
+    );
+  }
+}
+
+/** Builds the library as it was at `revision` into bench/results/before-<revision>/ (once), for ?lib=. */
+function buildRevision(revision) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const out = join(root, 'bench/results', `before-${revision}`);
+  if (!existsSync(join(out, 'index.js'))) {
+    const tree = mkdtempSync(join(tmpdir(), 'mlflow-edge-before-'));
+    execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', tree, revision], { stdio: 'ignore' });
+    try {
+      symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'));
+      execFileSync('npx', ['vite', 'build', '--outDir', out], { cwd: tree, stdio: 'ignore' });
+    } finally {
+      execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
+    }
+  }
+  return `/bench/results/before-${revision}`;
 }
 
 // Predict overhead: only when the bench model could be built (needs the test venv).

@@ -6,6 +6,7 @@
  */
 import { MlflowEdgeError } from '../schema/errors.js';
 import { openIndexedDb } from './adapters/indexeddb.js';
+import { openOpfsBlobs } from './adapters/opfs.js';
 import { readPending } from './pending.js';
 import type { BlobStore } from './port.js';
 import { MIGRATIONS, SCHEMA_VERSION, type Db } from './schema.js';
@@ -41,7 +42,6 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
   let opened: OpenedStore;
   if (typeof location === 'string') {
     const db = await openIndexedDb(location, version, MIGRATIONS, options.onVersionChange);
-    const { openOpfsBlobs } = await import('./adapters/opfs.js');
     opened = { db, blobs: await openOpfsBlobs(location), adapter: 'indexeddb' };
   } else if ('path' in location) {
     opened = await openSqliteStore(location.path, version, location.maxBytes);
