@@ -15,6 +15,8 @@ if [ -x .venv/bin/python ] && [ ! -f bench/results/onnx-cases/forest-zipmap/MLmo
 fi
 # Browser rows, and the same model in onnxruntime-node for reference.
 node bench/run.mjs
+# Node rows: the SQLite store through dist/node.js against raw better-sqlite3 and MLflow's Python client.
+node bench/node-store.mjs
 # Sync figures (bench/*.bench.ts: big runs, many small runs) need the MLflow venv that `npm test` creates.
 if [ -x .venv/bin/mlflow ]; then
   npx playwright test -c bench/playwright.config.ts

@@ -16,6 +16,7 @@ import {
   validateTimestamp,
 } from '../schema/validation.js';
 import type { RunWrites } from '../store/batch.js';
+import { newPointColumns, pushPoint, type PointColumns } from '../store/metrics.js';
 
 export interface Merged {
   writes: RunWrites[];
@@ -87,24 +88,33 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
     });
     return;
   }
+  // The hot path: no closure per point, and the key's check and series lookup once per run of equal keys.
+  let lastKey: unknown;
+  let series: PointColumns | undefined;
   for (let i = 0; i < n; i++) {
-    const key = m.keys[i];
-    guard(() => {
-      validateKeyCached(key, 'metric');
-      const value = m.values[i];
-      const step = m.steps[i];
-      const timestamp = m.timestamps[i];
+    // A string once checked: validateKeyCached runs whenever it differs from the last key it passed.
+    const key = m.keys[i] as string;
+    const value = m.values[i];
+    const step = m.steps[i];
+    const timestamp = m.timestamps[i];
+    try {
+      if (key !== lastKey || series === undefined) {
+        validateKeyCached(key, 'metric');
+        series = w.metrics.get(key);
+        if (series === undefined) {
+          series = newPointColumns();
+          w.metrics.set(key, series);
+        }
+        lastKey = key;
+      }
       validateMetricValue(key, value);
       validateStep(key, step);
       validateTimestamp(key, timestamp);
-      let series = w.metrics.get(key);
-      if (series === undefined) {
-        series = { steps: [], values: [], timestamps: [] };
-        w.metrics.set(key, series);
-      }
-      series.steps.push(step);
-      series.values.push(value);
-      series.timestamps.push(timestamp);
-    });
+    } catch (error) {
+      if (!(error instanceof MlflowEdgeError)) throw error;
+      invalid.push({ origin, error });
+      continue;
+    }
+    pushPoint(series, step, value, timestamp);
   }
 }

@@ -97,7 +97,7 @@ export async function writeRuns(
     const runName = w.tags.get('mlflow.runName') ?? run!.runName;
     void tx.objectStore('runs').put({ ...run!, runName, seq: seq++ });
     for (const [key, columns] of w.metrics) {
-      points += columns.values.length;
+      points += columns.length;
       work.push(appendPoints(tx, w.runId, key, columns));
     }
   });

@@ -4,7 +4,6 @@
  * Appends fill the open tail chunk, then add tail chunks; a block that fills
  * up is sealed into one record in the same transaction.
  */
-import type { MetricPoint } from '../schema/entities.js';
 import {
   BLOCK_POINTS,
   TAIL_POINTS,
@@ -16,18 +15,44 @@ import {
 } from './schema.js';
 import { bound } from './port.js';
 
-/** Points of one series in log order. */
+/**
+ * Points of one series in log order: the first `length` entries of each
+ * column (the rest is room to grow). Columns of doubles, not arrays of
+ * numbers: appending is a store, and a chunk is a copy of a range.
+ */
 export interface PointColumns {
-  steps: number[];
-  values: number[];
-  timestamps: number[];
+  length: number;
+  steps: Float64Array;
+  values: Float64Array;
+  timestamps: Float64Array;
 }
 
-/** MLflow's SQL store reports the point with the max (step, timestamp, value); NaN counts as 0 there. */
-export function isLater(a: MetricPoint, b: MetricPoint): boolean {
-  if (a.step !== b.step) return a.step > b.step;
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  return (Number.isNaN(a.value) ? 0 : a.value) > (Number.isNaN(b.value) ? 0 : b.value);
+export function newPointColumns(capacity = 16): PointColumns {
+  return {
+    length: 0,
+    steps: new Float64Array(capacity),
+    values: new Float64Array(capacity),
+    timestamps: new Float64Array(capacity),
+  };
+}
+
+/** Appends one point, doubling the columns when they are full. */
+export function pushPoint(c: PointColumns, step: number, value: number, timestamp: number): void {
+  const i = c.length;
+  if (i === c.values.length) {
+    const grow = (a: Float64Array) => {
+      const out = new Float64Array(Math.max(16, a.length * 2));
+      out.set(a);
+      return out;
+    };
+    c.steps = grow(c.steps);
+    c.values = grow(c.values);
+    c.timestamps = grow(c.timestamps);
+  }
+  c.steps[i] = step;
+  c.values[i] = value;
+  c.timestamps[i] = timestamp;
+  c.length = i + 1;
 }
 
 /**
@@ -36,7 +61,7 @@ export function isLater(a: MetricPoint, b: MetricPoint): boolean {
  * writers (other tabs) serialize instead of overwriting each other.
  */
 export async function appendPoints(tx: WriteTx, runId: string, key: string, points: PointColumns): Promise<void> {
-  const n = points.values.length;
+  const n = points.length;
   if (n === 0) return;
   const seriesStore = tx.objectStore('series');
   const chunkStore = tx.objectStore('metricChunks');
@@ -73,11 +98,28 @@ export async function appendPoints(tx: WriteTx, runId: string, key: string, poin
     void chunkStore.delete(range);
     void chunkStore.put(mergeChunks(parts));
   }
+  // MLflow's SQL store reports the point with the max (step, timestamp, value), NaN counting as 0 there.
+  // Compared on the fields: no object per point (a million points made a million of them).
   let latest = series.latest;
+  let { step: lStep, timestamp: lTime, value: lValue } = latest;
+  let moved = false;
   for (let i = 0; i < n; i++) {
-    const p: MetricPoint = { step: points.steps[i]!, value: points.values[i]!, timestamp: points.timestamps[i]! };
-    if (isLater(p, latest)) latest = p;
+    const step = points.steps[i]!;
+    if (step < lStep) continue;
+    const timestamp = points.timestamps[i]!;
+    const value = points.values[i]!;
+    if (
+      step > lStep ||
+      timestamp > lTime ||
+      (timestamp === lTime && (Number.isNaN(value) ? 0 : value) > (Number.isNaN(lValue) ? 0 : lValue))
+    ) {
+      lStep = step;
+      lTime = timestamp;
+      lValue = value;
+      moved = true;
+    }
   }
+  if (moved) latest = { step: lStep, value: lValue, timestamp: lTime };
   void seriesStore.put({ ...series, count, latest });
 }
 
@@ -102,9 +144,9 @@ function sliceChunk(
     runId,
     key,
     chunkNo,
-    steps: Float64Array.from(p.steps.slice(from, to)),
-    values: Float64Array.from(p.values.slice(from, to)),
-    timestamps: Float64Array.from(p.timestamps.slice(from, to)),
+    steps: p.steps.slice(from, to),
+    values: p.values.slice(from, to),
+    timestamps: p.timestamps.slice(from, to),
   };
 }
 
@@ -113,10 +155,10 @@ function mergeChunks(parts: ChunkRecord[]): ChunkRecord {
 }
 
 function concatChunk(last: ChunkRecord, p: PointColumns, from: number, to: number): ChunkRecord {
-  const join = (a: Float64Array, b: number[]) => {
+  const join = (a: Float64Array, b: Float64Array) => {
     const out = new Float64Array(a.length + (to - from));
     out.set(a);
-    for (let i = from; i < to; i++) out[a.length + i - from] = b[i]!;
+    out.set(b.subarray(from, to), a.length);
     return out;
   };
   return {

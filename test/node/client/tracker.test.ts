@@ -117,6 +117,26 @@ describe('logging', () => {
     ]);
   });
 
+  it('picks the latest value by (step, timestamp, value), NaN as 0, within a batch and across batches', async () => {
+    const { tracker: t } = await tracker();
+    const run = await t.startRun();
+    const latest = async () => (await t.getRun(run.runId)).data.metrics;
+    run.logMetric('a', 2, { step: 3, timestamp: 10 });
+    run.logMetric('a', 1, { step: 3, timestamp: 11 }); // later timestamp at the same step wins over a larger value
+    run.logMetric('a', 9, { step: 3, timestamp: 9 });
+    run.logMetric('b', 0.5, { step: 1, timestamp: 5 });
+    run.logMetric('b', NaN, { step: 1, timestamp: 5 }); // NaN counts as 0: not above 0.5
+    run.logMetric('c', -1, { step: 1, timestamp: 5 });
+    run.logMetric('c', NaN, { step: 1, timestamp: 5 }); // NaN counts as 0: above -1
+    await run.flush();
+    expect(await latest()).toEqual({ a: 1, b: 0.5, c: NaN });
+    run.logMetric('a', 7, { step: 2, timestamp: 99 }); // an earlier step never wins
+    run.logMetric('b', 0.75, { step: 1, timestamp: 5 });
+    await run.flush();
+    expect(await latest()).toEqual({ a: 1, b: 0.75, c: NaN });
+    expect((await t.getMetricHistoryColumns(run.runId, 'a')).values).toEqual(new Float64Array([2, 1, 9, 7]));
+  });
+
   it('keeps NaN and ±Infinity, fixes timestamps at log time, defaults step to 0', async () => {
     const { tracker: t } = await tracker();
     const run = await t.startRun();
