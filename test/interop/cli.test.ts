@@ -16,6 +16,7 @@ import {
   withStore,
   type LoggedRun,
 } from '../node/cli-run.js';
+import { NOTHING as NOTHING_PENDING } from '../../src/sync/progress.js';
 import { ADMIN, authHeaders, startMlflowServer, type MlflowServer } from './mlflow-server.js';
 import { ServerReader, type RunSnapshot } from './server-state.js';
 
@@ -125,16 +126,7 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     expect(r.code).toBe(0);
     const status = JSON.parse(r.stdout);
     expect(status).toMatchObject({ configured: true, trackingUri: server.url, deadLetters: [] });
-    expect(status.pending).toEqual({
-      runs: 0,
-      params: 0,
-      tags: 0,
-      metrics: 0,
-      artifacts: 0,
-      models: 0,
-      registry: 0,
-      bytes: 0,
-    });
+    expect(status.pending).toEqual(NOTHING_PENDING);
 
     // A second sync (the stored server, credentials from the environment) has nothing to do.
     const again = await runCli(['sync', '--store', dir], CREDENTIALS);
