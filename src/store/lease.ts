@@ -21,7 +21,14 @@ async function take(db: Db, owner: string): Promise<boolean> {
   const tx = db.transaction('meta', 'readwrite');
   const now = Date.now();
   const held = (await tx.store.get(KEY)) as UploaderLease | undefined;
-  const free = held === undefined || typeof held !== 'object' || held.owner === owner || held.expires <= now;
+  // A lease that ends further ahead than any lease can was written before the clock went back (a device
+  // without a real-time clock, set by NTP after boot): it is not waited for.
+  const free =
+    held === undefined ||
+    typeof held !== 'object' ||
+    held.owner === owner ||
+    held.expires <= now ||
+    held.expires > now + LEASE_MS;
   if (free) void tx.store.put({ owner, expires: now + LEASE_MS } satisfies UploaderLease, KEY);
   await tx.done;
   return free;
