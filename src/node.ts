@@ -1,10 +1,11 @@
 /**
  * mlflow-edge for Node, Deno and Bun: the same tracker, with its store in a
- * directory (SQLite and files) and its worker a worker thread (Node) or a
- * Web Worker (Deno, Bun), so logging never blocks the caller.
+ * directory (SQLite and files) and its worker a worker thread
+ * (node:worker_threads, which all three have), so logging never blocks the
+ * caller.
  * @packageDocumentation
  */
-import { wrap } from 'comlink';
+import { wrap, type Endpoint } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import {
   checkDbName,
@@ -24,7 +25,6 @@ export interface NodeTrackerOptions extends Omit<TrackerOptions, 'workerUrl'> {
 
 // In variables so bundlers leave them alone: resolved at run time next to this file.
 const NODE_WORKER = './node-worker.js';
-const WEB_WORKER = './worker.js';
 
 /** Opens the tracker on a store directory (see NodeTrackerOptions). */
 export async function openTracker(options: NodeTrackerOptions = {}): Promise<Tracker> {
@@ -34,7 +34,13 @@ export async function openTracker(options: NodeTrackerOptions = {}): Promise<Tra
   }
   const absolute = await resolvePath(path);
   const dbName = checkDbName(options.dbName ?? absolute);
-  const started = isNode() ? await startNodeWorker() : startWebWorker();
+  if (!hasWorkerThreads()) {
+    throw new MlflowEdgeError(
+      'INVALID_STATE',
+      "mlflow-edge/node runs in Node, Deno and Bun (it needs node:worker_threads). In a browser import 'mlflow-edge'; in an edge function 'mlflow-edge/edge'.",
+    );
+  }
+  const started = await startNodeWorker();
   return connectTracker(started, { dbName, store: { path: absolute } }, { ...options, dbName });
 }
 
@@ -43,9 +49,9 @@ function runtimeModule(name: string): Promise<unknown> {
   return import(/* @vite-ignore */ name);
 }
 
-function isNode(): boolean {
-  const g = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: string } } };
-  return g.Deno === undefined && g.Bun === undefined && g.process?.versions?.node !== undefined;
+/** Node, and Deno and Bun through their node:worker_threads (which, unlike their Web Workers, can let the process exit). */
+function hasWorkerThreads(): boolean {
+  return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
 }
 
 async function resolvePath(path: string): Promise<string> {
@@ -63,8 +69,43 @@ function startFailure(message: string): MlflowEdgeError {
 interface NodeWorker {
   on(event: 'error', listener: (error: Error) => void): void;
   terminate(): Promise<number>;
+  ref(): void;
   unref(): void;
 }
+
+/**
+ * The worker keeps the process alive only while a call is waiting for its
+ * answer (a batch not yet on disk, a sync under way), as a database client
+ * would: a script that logged, awaited what it needs and returned then
+ * exits without close(), and nothing it awaited is lost.
+ */
+function refWhileWaiting(worker: NodeWorker, endpoint: Endpoint): Endpoint {
+  const waiting = new Set<unknown>();
+  worker.unref();
+  return {
+    postMessage(message: { id?: unknown }, transfer?: Transferable[]) {
+      if (message?.id !== undefined) {
+        if (waiting.size === 0) worker.ref();
+        waiting.add(message.id);
+      }
+      endpoint.postMessage(message, transfer);
+    },
+    addEventListener(type: string, listener: EventListenerOrEventListenerObject) {
+      const settle = (event: Event) => {
+        const id = (event as MessageEvent<{ id?: unknown }>).data?.id;
+        if (waiting.delete(id) && waiting.size === 0) worker.unref();
+        if (typeof listener === 'function') listener(event);
+        else listener.handleEvent(event);
+      };
+      settled.set(listener, settle);
+      endpoint.addEventListener(type, settle);
+    },
+    removeEventListener(type: string, listener: EventListenerOrEventListenerObject) {
+      endpoint.removeEventListener(type, settled.get(listener) ?? listener);
+    },
+  };
+}
+const settled = new WeakMap<EventListenerOrEventListenerObject, (event: Event) => void>();
 
 async function startNodeWorker(): Promise<StartedWorker> {
   const { Worker } = (await runtimeModule('node:worker_threads')) as {
@@ -72,16 +113,5 @@ async function startNodeWorker(): Promise<StartedWorker> {
   };
   const worker = new Worker(new URL(NODE_WORKER, import.meta.url), { name: 'mlflow-edge' });
   const failed = new Promise<never>((_, reject) => worker.on('error', (error) => reject(startFailure(error.message))));
-  return { worker, api: wrap(nodeEndpoint(worker)), failed };
-}
-
-function startWebWorker(): StartedWorker {
-  const worker = new Worker(new URL(WEB_WORKER, import.meta.url), { type: 'module', name: 'mlflow-edge' });
-  const failed = new Promise<never>((_, reject) =>
-    worker.addEventListener('error', (event: ErrorEvent) => {
-      event.preventDefault();
-      reject(startFailure(event.message || 'script error'));
-    }),
-  );
-  return { worker, api: wrap(worker), failed };
+  return { worker, api: wrap(refWhileWaiting(worker, nodeEndpoint(worker))), failed };
 }

@@ -2,7 +2,7 @@
 // (runtimes/logger.mjs, 100k points and checkpoints) is killed with SIGKILL at random points,
 // during logging and during upload, at least ten times, then run to the end; the server must
 // hold exactly what was logged, field by field: no point lost, none twice, one run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -207,4 +207,23 @@ describe.each(Object.keys(RUNTIMES))('models in %s', (runtime) => {
       files.close();
     }
   }, 180_000);
+});
+
+describe.each(Object.keys(RUNTIMES))('a script in %s', (runtime) => {
+  it('exits on its own without close(), with everything it logged on disk', async () => {
+    const [bin, ...args] = RUNTIMES[runtime]!;
+    const script = join(ROOT, 'test/interop/runtimes/exits.mjs');
+    const env = { ...process.env, EDGE_DIST: DIST, STORE: mkdtempSync(join(tmpdir(), `edge-exits-${runtime}-`)) };
+    const run = (extra: Record<string, string>) =>
+      spawnSync(bin!, [...args.slice(0, -1), script], { env: { ...env, ...extra }, encoding: 'utf8', timeout: 60_000 });
+    const logged = run({});
+    expect(logged.signal, 'still running after 60 s: the worker kept the process alive').toBeNull();
+    expect(logged.status, logged.stderr).toBe(0);
+    const read = run({ READ: '1' });
+    expect(read.status, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout.trim())).toEqual([
+      { name: 'ended', status: 'FINISHED', points: 1 },
+      { name: 'open', status: 'RUNNING', points: 1000 },
+    ]);
+  }, 150_000);
 });
