@@ -32,11 +32,23 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `node dist/cli.js ...args`, with no MLFLOW_TRACKING_* from this process's environment unless given in `env`. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** How each runtime runs a script: Node (this one), Deno and Bun from their npm packages. */
+export const RUNTIME_COMMANDS = {
+  node: [process.execPath],
+  deno: [join(ROOT, 'node_modules/.bin/deno'), 'run', '--allow-all'],
+  bun: [join(ROOT, 'node_modules/.bin/bun')],
+} as const;
+
+/** `node dist/cli.js ...args` (or Deno's, Bun's), with no MLFLOW_TRACKING_* from this process's environment unless given in `env`. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  runtime: keyof typeof RUNTIME_COMMANDS = 'node',
+): Promise<CliResult> {
+  const [bin, ...flags] = RUNTIME_COMMANDS[runtime];
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MLFLOW_TRACKING_')));
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...base, ...env } });
+    const child = spawn(bin, [...flags, CLI, ...args], { cwd: ROOT, env: { ...base, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -143,6 +143,12 @@ describe('status', () => {
     expect(printed.pending.tags).toBeGreaterThan(0); // mlflow.runName and friends
   });
 
+  it.each(['deno', 'bun'] as const)('prints the same SyncStatus when %s runs the command', async (runtime) => {
+    const r = await runCli(['status', '--store', filled, '--json'], {}, runtime);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(await statusOf(filled));
+  });
+
   it('prints a table of what is pending, the server, the last error and dead letters', async () => {
     const r = await runCli(['status', '--store', filled]);
     expect(r.code).toBe(0);
