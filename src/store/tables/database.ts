@@ -17,19 +17,7 @@
 import { encodeKey, decodeKey, isKey, keyLength, prefixEnd, dataError } from './key-codec.js';
 import { encodeRecord, decodeRecord } from './record-codec.js';
 import type { ByteRange, Tables } from './tables.js';
-import type {
-  Cursor,
-  Database,
-  Direction,
-  Index,
-  Key,
-  KeyRange,
-  Mode,
-  ObjectStore,
-  StorageSchema,
-  StoreNames,
-  Transaction,
-} from '../port.js';
+import type { Database, Direction, Key, KeyRange, Mode, StorageSchema, StoreNames, Transaction } from '../port.js';
 import type { Migrations } from '../migrate.js';
 import { newerVersionError } from '../migrate.js';
 
@@ -792,5 +780,3 @@ export async function openTableDatabase<S extends StorageSchema>(
   }
   return db as unknown as Database<S>;
 }
-
-export type { Cursor, Index, ObjectStore };
