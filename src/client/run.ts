@@ -4,7 +4,8 @@
  * stored) and appended to this run's buffer, which the tracker sends to the
  * worker in batches.
  */
-import type { MetricColumns, RunBatch } from '../protocol.js';
+import type { RunBatch } from '../protocol.js';
+import { MetricBuffer } from './metric-buffer.js';
 import type { EndStatus, FileInfo } from '../schema/entities.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import {
@@ -56,7 +57,7 @@ export class Run {
   private ended = false;
   /** Params this page knows are stored (or buffered) for the run: conflicts throw at the call. */
   private readonly params: Map<string, string>;
-  private metrics: MetricColumns = { keys: [], values: [], steps: [], timestamps: [] };
+  private readonly metrics = new MetricBuffer();
   private paramBuffer: [string, string][] = [];
   private tagBuffer: [string, string][] = [];
 
@@ -74,7 +75,9 @@ export class Run {
 
   logMetric(key: string, value: number, options?: MetricOptions): void {
     this.assertRunning();
-    validateKeyCached(key, 'metric');
+    const m = this.metrics;
+    // The key's check and index once per change of key, not per call.
+    const keyIndex = key === m.lastKey ? m.lastIndex : m.indexOf(key);
     validateMetricValue(key, value);
     const step = options?.step ?? 0;
     const timestamp = options?.timestamp ?? Date.now();
@@ -82,11 +85,7 @@ export class Run {
       validateStep(key, step);
       validateTimestamp(key, timestamp);
     }
-    const m = this.metrics;
-    m.keys.push(key);
-    m.values.push(value);
-    m.steps.push(step);
-    m.timestamps.push(timestamp);
+    m.push(keyIndex, value, step, timestamp);
     this.host.enqueue(this, 1);
   }
 
@@ -103,12 +102,7 @@ export class Run {
       validateTimestamp(key, timestamp);
     }
     const m = this.metrics;
-    for (const [key, value] of entries) {
-      m.keys.push(key);
-      m.values.push(value);
-      m.steps.push(step);
-      m.timestamps.push(timestamp);
-    }
+    for (const [key, value] of entries) m.push(m.indexOf(key), value, step, timestamp);
     this.host.enqueue(this, entries.length);
   }
 
@@ -206,10 +200,8 @@ export class Run {
   /** @internal Hands the buffered items to the tracker and starts a new buffer. */
   takeBatch(): RunBatch {
     const batch: RunBatch = { runId: this.runId };
-    if (this.metrics.keys.length > 0) {
-      batch.metrics = this.metrics;
-      this.metrics = { keys: [], values: [], steps: [], timestamps: [] };
-    }
+    const metrics = this.metrics.take();
+    if (metrics !== undefined) batch.metrics = metrics;
     if (this.paramBuffer.length > 0) {
       batch.params = this.paramBuffer;
       this.paramBuffer = [];
