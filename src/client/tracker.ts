@@ -49,7 +49,7 @@ export interface TrackerOptions {
   dbName?: string;
   /** How long logged items may wait on the page before they are sent to the worker. Default 100 ms. */
   flushIntervalMs?: number;
-  /** Items that trigger a send at once. Default 500. */
+  /** Items that trigger a send at once. Default 4096. */
   maxBatchItems?: number;
   /** Written to each new run as the `mlflow.user` tag. */
   user?: string;
@@ -189,7 +189,7 @@ export class Tracker implements RunHost {
     options: TrackerOptions,
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.maxBatchItems = options.maxBatchItems ?? 500;
+    this.maxBatchItems = options.maxBatchItems ?? 4096;
     this.user = options.user;
     this.dbName = options.dbName ?? 'mlflow-edge';
     const storage = journalStorage();
@@ -279,15 +279,21 @@ export class Tracker implements RunHost {
     this.dirty.add(run);
     this.bufferedItems += items;
     if (this.bufferedItems >= this.maxBatchItems) this.send();
-    else if (this.timer === undefined) this.timer = setTimeout(() => this.send(), this.flushIntervalMs);
+    else if (this.timer === undefined) this.timer = setTimeout(this.onTimer, this.flushIntervalMs);
   }
+
+  /**
+   * The timer is left running when a full buffer is sent before it: items
+   * logged after that send wait less, never more, and a logging loop arms
+   * one timer per interval instead of one per batch.
+   */
+  private readonly onTimer = () => {
+    this.timer = undefined;
+    this.send();
+  };
 
   /** Sends what is buffered as one message. Failures are kept for the next flush() and told to onError listeners. */
   private send(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     if (this.dirty.size === 0) return;
     const runs = [...this.dirty];
     const batchNo = ++this.batchNo;
@@ -593,6 +599,7 @@ export class Tracker implements RunHost {
     try {
       await this.drain();
     } finally {
+      if (this.timer !== undefined) clearTimeout(this.timer);
       if (typeof document !== 'undefined') {
         removeEventListener('pagehide', this.onHide);
         document.removeEventListener('visibilitychange', this.onHide);
