@@ -26,9 +26,9 @@ export class MetricBuffer {
 
   /** The index of `key` in this batch, after checking it (throws on a bad key, adding nothing). */
   indexOf(key: string): number {
-    validateKeyCached(key, 'metric');
     let index = this.indexes.get(key);
     if (index === undefined) {
+      validateKeyCached(key, 'metric');
       index = this.keys.length;
       this.keys.push(key);
       this.indexes.set(key, index);

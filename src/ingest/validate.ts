@@ -15,7 +15,7 @@ import {
   validateTimestamp,
 } from '../schema/validation.js';
 import type { RunWrites } from '../store/batch.js';
-import { appendRange, newPointColumns, pushPoint, type PointColumns } from '../store/metrics.js';
+import { appendRange, newPointColumns, pushPoint, reserve, type PointColumns } from '../store/metrics.js';
 
 export interface Merged {
   writes: RunWrites[];
@@ -135,6 +135,10 @@ function mergeMetrics(w: RunWrites, m: MetricColumns, origin: number, invalid: M
     appendRange(series[0], m, 0, n);
     return;
   }
+  if (!bad) {
+    scatter(series, m);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const columns = series[keyIndexes[i]!];
     if (columns === undefined) continue; // its key was refused (reported once)
@@ -148,5 +152,23 @@ function mergeMetrics(w: RunWrites, m: MetricColumns, origin: number, invalid: M
       continue;
     }
     pushPoint(columns, steps[i]!, values[i]!, timestamps[i]!);
+  }
+}
+
+/** Points of several keys, all checked: each key's points appended in order, each series grown once. */
+function scatter(series: readonly (PointColumns | undefined)[], m: MetricColumns): void {
+  const { keyIndexes, values, steps, timestamps } = m;
+  const counts = new Uint32Array(series.length);
+  for (let i = 0; i < keyIndexes.length; i++) counts[keyIndexes[i]!]!++;
+  series.forEach((columns, k) => {
+    if (columns !== undefined) reserve(columns, columns.length + counts[k]!);
+  });
+  for (let i = 0; i < keyIndexes.length; i++) {
+    const c = series[keyIndexes[i]!];
+    if (c === undefined) continue; // its key was refused (reported once)
+    const at = c.length++;
+    c.steps[at] = steps[i]!;
+    c.values[at] = values[i]!;
+    c.timestamps[at] = timestamps[i]!;
   }
 }

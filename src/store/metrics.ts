@@ -40,20 +40,25 @@ export function newPointColumns(capacity = 16): PointColumns {
 /** Appends one point, doubling the columns when they are full. */
 export function pushPoint(c: PointColumns, step: number, value: number, timestamp: number): void {
   const i = c.length;
-  if (i === c.values.length) {
-    const grow = (a: Float64Array) => {
-      const out = new Float64Array(Math.max(16, a.length * 2));
-      out.set(a);
-      return out;
-    };
-    c.steps = grow(c.steps);
-    c.values = grow(c.values);
-    c.timestamps = grow(c.timestamps);
-  }
+  if (i === c.values.length) reserve(c, i + 1);
   c.steps[i] = step;
   c.values[i] = value;
   c.timestamps[i] = timestamp;
   c.length = i + 1;
+}
+
+/** Makes room for `capacity` points (at least doubling when it grows), keeping the first `length`. */
+export function reserve(c: PointColumns, capacity: number): void {
+  if (capacity <= c.values.length) return;
+  const size = Math.max(16, c.values.length * 2, capacity);
+  const grow = (a: Float64Array) => {
+    const out = new Float64Array(size);
+    out.set(a.subarray(0, c.length));
+    return out;
+  };
+  c.steps = grow(c.steps);
+  c.values = grow(c.values);
+  c.timestamps = grow(c.timestamps);
 }
 
 /**
@@ -77,17 +82,7 @@ export function appendRange(
     c.length = n;
     return;
   }
-  if (at + n > c.values.length) {
-    const size = Math.max(16, c.values.length * 2, at + n);
-    const grow = (a: Float64Array) => {
-      const out = new Float64Array(size);
-      out.set(a.subarray(0, at));
-      return out;
-    };
-    c.steps = grow(c.steps);
-    c.values = grow(c.values);
-    c.timestamps = grow(c.timestamps);
-  }
+  reserve(c, at + n);
   c.steps.set(source.steps.subarray(from, to), at);
   c.values.set(source.values.subarray(from, to), at);
   c.timestamps.set(source.timestamps.subarray(from, to), at);
