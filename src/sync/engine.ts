@@ -28,7 +28,7 @@ import { RestError, type MlflowRest, type Shape } from '../remote/rest.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../remote/retry.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
-import { bindIdentity, bumpEpoch, getRemote, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
+import { bindIdentity, bumpEpoch, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
 import { pendingModels } from '../store/model-sync-state.js';
 import type { Db, ExperimentRecord, SeriesRecord } from '../store/schema.js';
 import {
@@ -60,6 +60,7 @@ import {
   type TextItem,
 } from './packing.js';
 import { SeriesPoints } from './points.js';
+import { RemoteRunIds } from './run-ids.js';
 import { countPending, Progress } from './progress.js';
 
 export { DEFAULT_RETRY, type RetryPolicy };
@@ -634,13 +635,11 @@ export class SyncEngine {
     const params = new Map((remote.data?.params ?? []).map((p) => [p.key, p.value]));
     const tags = new Map((remote.data?.tags ?? []).map((t) => [t.key, t.value]));
     const metrics = new Map((remote.data?.metrics ?? []).map((m) => [m.key, m]));
-    const parentTag = v.tags.find((t) => t.key === 'mlflow.parentRunId');
-    const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.value);
-    const mapTag = (key: string, value: string) =>
-      key === 'mlflow.parentRunId' ? (parent ?? `(parent ${value} not on the server)`) : value;
+    // Tags naming local runs are on the server with those runs' server ids (see run-ids.ts).
+    const expected = await Promise.all(v.tags.map((t) => remoteIds.tagValue(t.value)));
     const textMissing =
       v.params.some((p) => params.get(p.key) !== p.value) ||
-      v.tags.some((t) => tags.get(t.key) !== mapTag(t.key, t.value));
+      v.tags.some((t, i) => expected[i] === undefined || tags.get(t.key) !== expected[i]);
     const series = v.series
       .filter((s) => {
         const m = metrics.get(s.key);
@@ -783,23 +782,12 @@ export class SyncEngine {
     createdNow: boolean,
   ): Promise<void> {
     const runId = w.run.runId;
-    const parentTag = w.text.find(({ kind, record }) => kind === 'tag' && record.key === 'mlflow.parentRunId');
-    // The parent's id on the server, so the UI nests the runs there too; never the local id.
-    const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.record.value);
-    if (parentTag !== undefined && parent === undefined) {
-      throw new RestError(
-        `Its parent run ${parentTag.record.value} is not on the server yet; the run's data waits for it.`,
-        'refused',
-        0,
-        'INVALID_STATE',
-      );
+    // A tag naming a local run (a parent, a best_run_id) names its server id, so the UI nests and links the runs there too; never the local id.
+    const text: TextItem[] = [];
+    for (const { kind, record } of w.text) {
+      const value = kind === 'tag' ? await remoteIds.tagValueOrWait(record.key, record.value) : record.value;
+      text.push({ kind, key: record.key, value, seq: Number.isFinite(record.seq) ? record.seq : 0 });
     }
-    const text: TextItem[] = w.text.map(({ kind, record }) => ({
-      kind,
-      key: record.key,
-      value: record === parentTag?.record ? parent! : record.value,
-      seq: Number.isFinite(record.seq) ? record.seq : 0,
-    }));
     // A new name goes by runs/update, which sets it without reading and writing back the status (see RUN_NAME_TAG);
     // the create of this pass already set the name the run has now. The item is acknowledged with its batch.
     const name = text.find((t) => t.kind === 'tag' && t.key === RUN_NAME_TAG);
@@ -911,32 +899,6 @@ export class SyncEngine {
     } finally {
       this.hooks.inFlight(-1);
     }
-  }
-}
-
-/**
- * Server ids of local runs for one state: the ones a pass already knows,
- * else read from the state (a parent that has nothing left to upload is not
- * in the pass's work, yet its children's parent tag must name its server id).
- */
-class RemoteRunIds {
-  private readonly known = new Map<string, string>();
-
-  constructor(
-    private readonly db: Db,
-    private readonly state: string,
-  ) {}
-
-  set(localId: string, remoteId: string): void {
-    this.known.set(localId, remoteId);
-  }
-
-  async get(localId: string): Promise<string | undefined> {
-    const known = this.known.get(localId);
-    if (known !== undefined) return known;
-    const remote = (await getRemote(this.db, this.state, 'run', localId))?.remoteRunId;
-    if (remote !== undefined) this.known.set(localId, remote);
-    return remote;
   }
 }
 
