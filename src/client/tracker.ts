@@ -39,7 +39,7 @@ import {
   type ModelVersion,
   type RegisteredModel,
 } from '../schema/registry.js';
-import { Run, type RunHost } from './run.js';
+import { DESCRIPTION_TAG, Run, type RunHost } from './run.js';
 import {
   DEFAULT_USER,
   defaultSourceName,
@@ -90,6 +90,8 @@ export interface StartRunOptions {
   runId?: string;
   /** This run's `mlflow.source.name`, in place of the tracker's `source`. Ignored when resuming. */
   source?: string;
+  /** The run's description (Markdown): the `mlflow.note.content` tag, as `mlflow.start_run(description=…)`. */
+  description?: string;
 }
 
 export interface SearchRunsOptions {
@@ -279,7 +281,15 @@ export class Tracker implements RunHost {
     if (options.source !== undefined) validateSource(options.source);
     const tags: Record<string, string> = {};
     if (options.runId === undefined) Object.assign(tags, this.systemTags(options.source ?? this.source));
-    for (const [key, raw] of Object.entries(options.tags ?? {})) {
+    const given = { ...options.tags };
+    if (options.description !== undefined) {
+      if (typeof options.description !== 'string')
+        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'description must be a string (Markdown).', {
+          field: 'description',
+        });
+      given[DESCRIPTION_TAG] = options.description;
+    }
+    for (const [key, raw] of Object.entries(given)) {
       validateKey(key, 'tag');
       const value = stringifyValue(raw, 'tag', key);
       validateTagValue(key, value);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { BLANK, openLibrary, watchErrors } from '../browser/fixtures.js';
+import { NOTHING_PENDING } from './local-state.js';
 import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
 
 const run = promisify(execFile);
@@ -39,21 +40,30 @@ test("a browser run reads back like MLflow Python's: params, system tags, run re
     run.logParams({ lr: 1e-5, big: 1e16, tiny: 1e-7, epochs: 10, zero: -0, flag: true, none: null });
     run.setTags({ eps: 1e-8, best_run_id: best.runId });
     await run.end();
+    const renamed = await t.startRun({ experimentName: 'native', runName: 'draft', description: 'first notes' });
+    await renamed.flush();
+    await t.sync(); // on the server as 'draft'
+    renamed.setRunName('final');
+    renamed.setDescription('final notes');
+    await renamed.end();
     await t.sync();
     const local = await t.getRun(run.runId);
     const status = await t.syncStatus();
+    const renamedId = (await t.getRun(renamed.runId)).info.remoteRunId!;
     await t.close();
     return {
       localBestId: best.runId,
       remoteId: local.info.remoteRunId!,
+      renamedId,
       runName: local.info.runName,
       localTag: local.data.tags.best_run_id,
       pending: status.pending,
     };
   }, server.url);
   expect(browser.localTag).toBe(browser.localBestId);
+  expect(browser.pending).toEqual(NOTHING_PENDING);
 
-  const { stdout } = await run(python, [script, server.url, 'native', browser.remoteId], {
+  const { stdout } = await run(python, [script, server.url, 'native', browser.remoteId, browser.renamedId], {
     env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' },
   });
   const py = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
@@ -62,6 +72,8 @@ test("a browser run reads back like MLflow Python's: params, system tags, run re
     best_run_name: string | null;
     found: string[];
     control_id: string;
+    control_renamed: Snapshot;
+    browser_renamed: Snapshot;
   };
   // The same values, as the same text, so one filter finds both runs.
   expect(py.browser.params).toEqual(py.control.params);
@@ -81,5 +93,11 @@ test("a browser run reads back like MLflow Python's: params, system tags, run re
   // A generated name in MLflow's style, the same on both sides.
   expect(py.browser.run_name).toBe(browser.runName);
   expect(py.browser.run_name).toMatch(/^[a-z]+-[a-z]+-\d{1,4}$/);
+  // Renamed and described after a first sync: the same name and description as MLflow Python's.
+  for (const r of [py.browser_renamed, py.control_renamed]) {
+    expect(r.run_name).toBe('final');
+    expect(r.tags['mlflow.runName']).toBe('final');
+    expect(r.tags['mlflow.note.content']).toBe('final notes');
+  }
   expect(errors).toEqual([]);
 });

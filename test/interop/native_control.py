@@ -1,7 +1,7 @@
 """The Python side of test/interop/native.spec.ts: logs a control run with MLflow
 Python, then reads it and the browser's run back and prints both as JSON.
 
-    .venv/bin/python test/interop/native_control.py <tracking uri> <experiment> <browser server run id>
+    .venv/bin/python test/interop/native_control.py <tracking uri> <experiment> <browser run id> <browser renamed run id>
 """
 
 import json
@@ -10,7 +10,7 @@ import sys
 import mlflow
 from mlflow.tracking import MlflowClient
 
-uri, experiment, browser_run_id = sys.argv[1:4]
+uri, experiment, browser_run_id, browser_renamed_id = sys.argv[1:5]
 mlflow.set_tracking_uri(uri)
 mlflow.set_experiment(experiment)
 with mlflow.start_run(run_name="python-control") as run:
@@ -19,6 +19,10 @@ with mlflow.start_run(run_name="python-control") as run:
 control_id = run.info.run_id
 
 client = MlflowClient()
+# A description at the start, then a new name and description, as the browser's renamed run.
+with mlflow.start_run(run_name="draft", description="first notes") as renamed:
+    client.update_run(renamed.info.run_id, name="final")
+    mlflow.set_tag("mlflow.note.content", "final notes")
 
 
 def snapshot(run_id):
@@ -39,6 +43,8 @@ print(
             "best_run_name": client.get_run(best).info.run_name if best else None,
             "found": sorted(r.info.run_id for r in found),
             "control_id": control_id,
+            "control_renamed": snapshot(renamed.info.run_id),
+            "browser_renamed": snapshot(browser_renamed_id),
         }
     )
 )
