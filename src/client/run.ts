@@ -19,6 +19,7 @@ import {
   validateTagValue,
   validateTimestamp,
   validateRunName,
+  validateTagDeletion,
   describe,
   type TextValue,
 } from '../schema/validation.js';
@@ -69,7 +70,8 @@ export class Run {
   private readonly params: Map<string, string>;
   private metrics: MetricColumns = { keys: [], values: [], steps: [], timestamps: [] };
   private paramBuffer: [string, string][] = [];
-  private tagBuffer: [string, string][] = [];
+  /** Tags set, in call order; null deletes the tag. */
+  private tagBuffer: [string, string | null][] = [];
 
   /** @internal Runs come from `tracker.startRun()`. */
   constructor(
@@ -162,6 +164,20 @@ export class Run {
     }
     this.tagBuffer.push(...checked);
     if (checked.length > 0) this.host.enqueue(this, checked.length);
+  }
+
+  /**
+   * Deletes a tag, as MLflow's `MlflowClient.delete_tag` (`runs/delete-tag`
+   * on sync). A tag that is not there is left absent (offline, the page
+   * cannot know whether it is; MLflow's server raises for it). The run's
+   * name (`mlflow.runName`) cannot be deleted: rename it with setRunName.
+   */
+  deleteTag(key: string): void {
+    this.assertRunning();
+    validateKeyCached(key, 'tag');
+    validateTagDeletion(key);
+    this.tagBuffer.push([key, null]);
+    this.host.enqueue(this, 1);
   }
 
   /**

@@ -145,6 +145,16 @@ export function validateTagValue(key: string, value: string): void {
   }
 }
 
+/** A tag that may be deleted: any but the run's name, which a run always has (rename it with setRunName). */
+export function validateTagDeletion(key: string): void {
+  if (key === 'mlflow.runName') {
+    throw invalidParameter(
+      "The tag 'mlflow.runName' holds the run's name, which a run always has: it cannot be deleted. Rename the run with run.setRunName() instead.",
+      { kind: 'tag', key },
+    );
+  }
+}
+
 export function validateMetricValue(key: string, value: unknown): asserts value is number {
   if (typeof value !== 'number') {
     throw invalidParameter(

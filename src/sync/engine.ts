@@ -636,10 +636,12 @@ export class SyncEngine {
     const tags = new Map((remote.data?.tags ?? []).map((t) => [t.key, t.value]));
     const metrics = new Map((remote.data?.metrics ?? []).map((m) => [m.key, m]));
     // Tags naming local runs are on the server with those runs' server ids (see run-ids.ts).
-    const expected = await Promise.all(v.tags.map((t) => remoteIds.tagValue(t.value)));
+    const expected = await Promise.all(v.tags.map((t) => (t.deleted === true ? '' : remoteIds.tagValue(t.value))));
     const textMissing =
       v.params.some((p) => params.get(p.key) !== p.value) ||
-      v.tags.some((t, i) => expected[i] === undefined || tags.get(t.key) !== expected[i]);
+      v.tags.some((t, i) =>
+        t.deleted === true ? tags.has(t.key) : expected[i] === undefined || tags.get(t.key) !== expected[i],
+      );
     const series = v.series
       .filter((s) => {
         const m = metrics.get(s.key);
@@ -785,19 +787,32 @@ export class SyncEngine {
     // A tag naming a local run (a parent, a best_run_id) names its server id, so the UI nests and links the runs there too; never the local id.
     const text: TextItem[] = [];
     for (const { kind, record } of w.text) {
+      const seq = Number.isFinite(record.seq) ? record.seq : 0;
+      if (kind === 'tag' && record.deleted === true) {
+        text.push({ kind, key: record.key, value: '', seq, deleted: true });
+        continue;
+      }
       const value = kind === 'tag' ? await remoteIds.tagValueOrWait(record.key, record.value) : record.value;
-      text.push({ kind, key: record.key, value, seq: Number.isFinite(record.seq) ? record.seq : 0 });
+      text.push({ kind, key: record.key, value, seq });
     }
     // A new name goes by runs/update, which sets it without reading and writing back the status (see RUN_NAME_TAG);
     // the create of this pass already set the name the run has now. The item is acknowledged with its batch.
-    const name = text.find((t) => t.kind === 'tag' && t.key === RUN_NAME_TAG);
+    const name = text.find((t) => t.kind === 'tag' && t.key === RUN_NAME_TAG && t.deleted !== true);
     if (name !== undefined && !(createdNow && name.value === w.run.runName)) {
       await this.request(() =>
         this.rest.call('POST', 'runs/update', { run_id: remoteRunId, run_name: name.value }, has(['run_info'])),
       );
     }
-    const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
+    // Deleted tags go by runs/delete-tag in seq order with the rest (an ack moves the run's seq mark past
+    // everything before it): what was logged before a deletion goes first. Rare, so usually one pass of this loop.
     let textLeft = text;
+    for (let at = textLeft.findIndex((t) => t.deleted); at !== -1; at = textLeft.findIndex((t) => t.deleted)) {
+      for (const batch of packBatches(textLeft.slice(0, at), []))
+        await this.sendBatch(state, runId, remoteRunId, batch, acks);
+      await this.deleteTag(state, runId, remoteRunId, textLeft[at]!, acks);
+      textLeft = textLeft.slice(at + 1);
+    }
+    const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
     for (;;) {
       const windows: { key: string; from: number; to: number }[] = [];
       for (const s of w.series) {
@@ -821,6 +836,42 @@ export class SyncEngine {
       for (const batch of packBatches(textLeft, series)) await this.sendBatch(state, runId, remoteRunId, batch, acks);
       textLeft = [];
     }
+  }
+
+  /**
+   * Deletes a tag on the server (MLflow's runs/delete-tag). A tag the server
+   * does not have (never uploaded, or deleted by a try whose answer was
+   * lost) is what the deletion wants: MLflow's "No tag with name" refusal
+   * counts as done. Any other refusal of the item alone is a dead letter.
+   */
+  private async deleteTag(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    item: TextItem,
+    acks: Promise<void>[],
+  ): Promise<void> {
+    try {
+      await this.request(() => this.rest.call('POST', 'runs/delete-tag', { run_id: remoteRunId, key: item.key }));
+    } catch (error) {
+      if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error)) throw error;
+      const absent = error.errorCode === 'RESOURCE_DOES_NOT_EXIST' && /No tag with name/i.test(error.message);
+      if (!absent) {
+        if (runGone(error)) throw error;
+        await addDeadLetter(this.db, state, {
+          runId,
+          kind: 'tag',
+          key: item.key,
+          message: error.message,
+          at: Date.now(),
+        });
+      }
+    }
+    const ack = ackBatch(this.db, state, runId, item.seq, new Map(), [item]).then(() =>
+      this.progress?.done({ tags: 1 }),
+    );
+    ack.catch(() => undefined); // awaited by the caller (syncData), as sendBatch's
+    acks.push(ack);
   }
 
   /** Sends one log-batch; a refused batch is split until the refused items are alone, and those are dead-lettered. */

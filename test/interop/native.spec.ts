@@ -1,6 +1,7 @@
 // Issue 13: a browser run and a MLflow Python control run on one real server read back alike
 // through MLflow Python: numbers in params and tags as Python's str() prints them, the
-// DefaultRunContext tags, and a best_run_id tag that names the server's run, not a local id.
+// DefaultRunContext tags, a best_run_id tag that names the server's run, not a local id, and
+// a run renamed, described and with a tag deleted after its first sync.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -41,10 +42,13 @@ test("a browser run reads back like MLflow Python's: params, system tags, run re
     run.setTags({ eps: 1e-8, best_run_id: best.runId });
     await run.end();
     const renamed = await t.startRun({ experimentName: 'native', runName: 'draft', description: 'first notes' });
+    renamed.setTags({ temp: 'x', kept: 'y' });
     await renamed.flush();
     await t.sync(); // on the server as 'draft'
     renamed.setRunName('final');
     renamed.setDescription('final notes');
+    renamed.deleteTag('temp');
+    renamed.deleteTag('never-set');
     await renamed.end();
     await t.sync();
     const local = await t.getRun(run.runId);
@@ -99,5 +103,8 @@ test("a browser run reads back like MLflow Python's: params, system tags, run re
     expect(r.tags['mlflow.runName']).toBe('final');
     expect(r.tags['mlflow.note.content']).toBe('final notes');
   }
+  // A tag deleted after it reached the server is gone there, the others stay (runs/delete-tag).
+  expect(py.browser_renamed.tags.temp).toBeUndefined();
+  expect(py.browser_renamed.tags.kept).toBe('y');
   expect(errors).toEqual([]);
 });
