@@ -117,7 +117,7 @@ interface WireJournal {
 interface WireRun {
   id: string;
   p?: [string, string][];
-  t?: [string, string][];
+  t?: [string, string | null][];
   m?: { k: string[]; i: number[]; v: (number | string)[]; s: number[]; ts: number[] };
 }
 

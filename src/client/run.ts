@@ -19,10 +19,18 @@ import {
   validateStep,
   validateTagValue,
   validateTimestamp,
+  validateRunName,
+  validateTagDeletion,
+  describe,
   type TextValue,
 } from '../schema/validation.js';
 import type { ArtifactData, LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
 import { validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
+
+/** MLflow's tag for a run's name (mlflow.utils.mlflow_tags.MLFLOW_RUN_NAME). */
+const RUN_NAME_TAG = 'mlflow.runName';
+/** MLflow's tag for a run's description (MLFLOW_RUN_NOTE), which `mlflow.start_run(description=…)` sets. */
+export const DESCRIPTION_TAG = 'mlflow.note.content';
 
 export interface MetricOptions {
   /** Default 0. */
@@ -52,14 +60,19 @@ export interface RunHost {
 export class Run {
   /** 32 lowercase hex characters. */
   readonly runId: string;
-  readonly runName: string;
+  /** The run's name; `setRunName` changes it. */
+  get runName(): string {
+    return this.name;
+  }
+  private name: string;
   readonly experimentId: string;
   private ended = false;
   /** Params this page knows are stored (or buffered) for the run: conflicts throw at the call. */
   private readonly params: Map<string, string>;
   private readonly metrics = new MetricBuffer();
   private paramBuffer: [string, string][] = [];
-  private tagBuffer: [string, string][] = [];
+  /** Tags set, in call order; null deletes the tag. */
+  private tagBuffer: [string, string | null][] = [];
 
   /** @internal Runs come from `tracker.startRun()`. */
   constructor(
@@ -68,7 +81,7 @@ export class Run {
     params: Record<string, string>,
   ) {
     this.runId = info.runId;
-    this.runName = info.runName;
+    this.name = info.runName;
     this.experimentId = info.experimentId;
     this.params = new Map(Object.entries(params));
   }
@@ -145,6 +158,43 @@ export class Run {
     }
     this.tagBuffer.push(...checked);
     if (checked.length > 0) this.host.enqueue(this, checked.length);
+  }
+
+  /**
+   * Deletes a tag, as MLflow's `MlflowClient.delete_tag` (`runs/delete-tag`
+   * on sync). A tag that is not there is left absent (offline, the page
+   * cannot know whether it is; MLflow's server raises for it). The run's
+   * name (`mlflow.runName`) cannot be deleted: rename it with setRunName.
+   */
+  deleteTag(key: string): void {
+    this.assertRunning();
+    validateKeyCached(key, 'tag');
+    validateTagDeletion(key);
+    this.tagBuffer.push([key, null]);
+    this.host.enqueue(this, 1);
+  }
+
+  /**
+   * Renames the run, as MLflow's `MlflowClient.update_run(run_id, name=…)`:
+   * the run's name and its `mlflow.runName` tag (synced with runs/update).
+   */
+  setRunName(name: string): void {
+    this.assertRunning();
+    validateRunName(name);
+    this.setTags({ [RUN_NAME_TAG]: name });
+    this.name = name;
+  }
+
+  /** Sets the run's description (Markdown), MLflow's `mlflow.note.content` tag, shown on the run page. */
+  setDescription(description: string): void {
+    if (typeof description !== 'string') {
+      throw new MlflowEdgeError(
+        'INVALID_PARAMETER_VALUE',
+        `Invalid run description ${describe(description)}: pass a string (Markdown).`,
+        { field: 'description' },
+      );
+    }
+    this.setTags({ [DESCRIPTION_TAG]: description });
   }
 
   /** Stores a file under the run's artifacts at `path` (run-relative, `/`-separated); resolves when it is on disk. */

@@ -11,6 +11,7 @@ import {
   validateParamValue,
   validateRunId,
   validateStep,
+  validateTagDeletion,
   validateTagValue,
   validateTimestamp,
 } from '../schema/validation.js';
@@ -68,6 +69,11 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   for (const [key, value] of run.tags ?? []) {
     guard(() => {
       validateKeyCached(key, 'tag');
+      if (value === null) {
+        validateTagDeletion(key);
+        w.tags.set(key, null);
+        return;
+      }
       if (typeof value !== 'string')
         throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Tag '${key}' must be sent as text.`);
       validateTagValue(key, value);

@@ -36,7 +36,8 @@ export interface RunBatch {
   runId: string;
   metrics?: MetricColumns;
   params?: [key: string, value: string][];
-  tags?: [key: string, value: string][];
+  /** A null value deletes the tag (`run.deleteTag`). */
+  tags?: [key: string, value: string | null][];
 }
 
 export interface LogBatch {

@@ -18,8 +18,8 @@ export interface RunWrites {
   /** Batches that carry anything for this run. */
   origins: number[];
   params: { key: string; value: string; origin: number }[];
-  /** Last value per key wins, as in MLflow's log-batch. */
-  tags: Map<string, string>;
+  /** Last value per key wins, as in MLflow's log-batch; null deletes the tag. */
+  tags: Map<string, string | null>;
   metrics: Map<string, PointColumns>;
 }
 

@@ -169,7 +169,10 @@ export class SyncController {
    * waits DEBOUNCE_MS anyway, and each notice costs a message to other tabs.
    */
   changed(): void {
-    if (this.solo) return this.onChange();
+    if (this.solo) {
+      this.onChange();
+      return;
+    }
     if (this.noticeTimer !== undefined) {
       this.noticeOwed = true;
       return;
