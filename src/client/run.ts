@@ -22,7 +22,7 @@ import {
 } from '../schema/validation.js';
 import type { ArtifactData, LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
 import { validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
-import { logDict, logFigure, logImage, logTable, logText, type LogHelperHost } from './artifacts/log.js';
+import type { LogHelperHost } from './artifacts/log.js';
 import type { FigureInput } from './artifacts/figure.js';
 import type { ImageInput } from './artifacts/image.js';
 import type { TableData } from './artifacts/table.js';
@@ -67,6 +67,9 @@ export interface RunHost {
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
 }
+
+/** The helpers (encoders, table writer) load on first use: pages that only log metrics never fetch them. */
+const helpers = () => import('./artifacts/log.js');
 
 export class Run {
   /** 32 lowercase hex characters. */
@@ -188,12 +191,14 @@ export class Run {
    */
   async logDict(dictionary: unknown, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
+    const { logDict } = await helpers();
     return logDict(this.helperHost(), dictionary, artifactFile);
   }
 
   /** mlflow.log_text: writes `text` as UTF-8 to `artifactFile`. */
   async logText(text: string, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
+    const { logText } = await helpers();
     return logText(this.helperHost(), text, artifactFile);
   }
 
@@ -207,6 +212,7 @@ export class Run {
    */
   async logTable(data: TableData, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
+    const { logTable } = await helpers();
     return logTable(this.helperHost(), data, artifactFile);
   }
 
@@ -218,12 +224,14 @@ export class Run {
    */
   async logImage(image: ImageInput, where: LogImageOptions | string): Promise<FileInfo> {
     this.assertRunning();
+    const { logImage } = await helpers();
     return logImage(this.helperHost(), image, where);
   }
 
   /** mlflow.log_figure: an SVG (element or markup) to `.svg`, or a canvas chart to `.png`/`.jpg`. */
   async logFigure(figure: FigureInput, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
+    const { logFigure } = await helpers();
     return logFigure(this.helperHost(), figure, artifactFile);
   }
 
