@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { openLibrary, watchErrors } from '../browser/fixtures.js';
-import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
+import { experimentIdByName, startMlflowServer, type MlflowServer } from './mlflow-server.js';
 
 const run = promisify(execFile);
 const python = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
@@ -132,4 +132,29 @@ test('files from logDict, logText, logTable and logImage read back in MLflow Pyt
   }
   expect(report.checked.filter((c) => c.startsWith('image ') && c !== 'image files')).toHaveLength(3);
   expect(errors).toEqual([]);
+
+  // MLflow's own UI: the run's Model metrics tab shows an Image chart per key, its thumbnails decoded.
+  const experimentId = await experimentIdByName(server, experiment);
+  for (const [who, runId] of [
+    ['python', control.runId],
+    ['edge', edgeRun.remoteRunId!],
+  ] as const) {
+    const ui = await page.context().newPage();
+    await ui.goto(`${server.url}/#/experiments/${experimentId}/runs/${runId}/model-metrics`);
+    const thumbnails = () =>
+      ui.evaluate(() =>
+        [...document.querySelectorAll('img')]
+          .filter((img) => img.src.includes('compressed.webp') && img.complete && img.naturalWidth > 0)
+          .map((img) => {
+            const path = new URL(img.src).searchParams.get('path') ?? '';
+            return `${path.replace(/\+step\+.*$/, '')} ${img.naturalWidth}x${img.naturalHeight}`;
+          })
+          .sort(),
+      );
+    // One thumbnail per key (the chart shows one step at a time, picked with its slider).
+    await expect.poll(thumbnails, { timeout: 60_000 }).toEqual(['images/grey 256x182', 'images/samples~train 256x170']);
+    await expect(ui.getByText('samples/train', { exact: true }).first()).toBeVisible();
+    await ui.screenshot({ path: test.info().outputPath(`image-chart-${who}.png`), fullPage: true });
+    await ui.close();
+  }
 });
