@@ -12,7 +12,7 @@ export async function serializeDict(dictionary: unknown, artifactFile: string): 
   const extension = dot > 0 && name.slice(0, dot).replace(/^\.+/, '') !== '' ? name.slice(dot) : '';
   if (extension === '.yml' || extension === '.yaml') {
     // Loaded on first use, so pages that never write YAML never load the emitter.
-    const { safeDumpYaml } = await import('../../models/pyyaml/dump.js');
+    const { safeDumpYaml } = await import('../../schema/pyyaml/dump.js');
     return safeDumpYaml(dictionary);
   }
   return pyJsonDumpsIndented(dictionary, 2);
