@@ -110,12 +110,14 @@ export function toPixels(image: ImageArray): Pixels {
     }
     out.set(data as ArrayLike<number>);
   } else {
-    // MLflow min-max rescales out-of-range floats (with a warning), then truncates x * 255.
+    // MLflow min-max rescales out-of-range floats (with a warning), then truncates x * 255,
+    // in the array's precision (float32 arithmetic rounds where float64 would not).
+    const r = data instanceof Float32Array ? Math.fround : (x: number) => x;
     const rescale = low < 0 || high > 1;
-    const span = high - low;
+    const span = r(high - low);
     for (let i = 0; i < data.length; i++) {
-      const v = rescale ? ((data[i] as number) - low) / span : (data[i] as number);
-      out[i] = Math.trunc(v * 255);
+      const v = rescale ? r(r((data[i] as number) - low) / span) : (data[i] as number);
+      out[i] = Math.trunc(r(v * 255));
     }
   }
   return { width, height, channels, data: out };

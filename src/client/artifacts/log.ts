@@ -8,7 +8,7 @@ import type { ArtifactData } from '../../protocol.js';
 import type { FileInfo } from '../../schema/entities.js';
 import { invalidParameter, MlflowEdgeError } from '../../schema/errors.js';
 import { pyJsonDumps } from '../../schema/python.js';
-import { describe, validateArtifactPath, validateStep, validateTimestamp } from '../../schema/validation.js';
+import { describe, validateArtifactPath } from '../../schema/validation.js';
 import { serializeDict } from './dict.js';
 import { type FigureInput, svgText } from './figure.js';
 import { isCanvas, prepareImage } from './image.js';
@@ -119,8 +119,14 @@ export async function logImage(
   // MLflow: `step or 0`, `timestamp or now`.
   const step = where.step || 0;
   const timestamp = where.timestamp || Date.now();
-  validateStep(key, step);
-  validateTimestamp(key, timestamp);
+  if (!Number.isSafeInteger(step)) {
+    throw invalidParameter(`Invalid step ${describe(step)} for image '${key}': pass a whole number such as the epoch.`);
+  }
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw invalidParameter(
+      `Invalid timestamp ${describe(timestamp)} for image '${key}': pass milliseconds since the Unix epoch, e.g. Date.now().`,
+    );
+  }
   const prepared = await prepareImage(image, 'png');
   const thumbnail = await prepared.thumbnail();
   const base = `images/${key.replace(/\//g, '~')}+step+${step}+timestamp+${timestamp}+${uuid4()}`;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Run } from '../../../src/client/run.js';
 import type { Tracker } from '../../../src/client/tracker.js';
+import { toPixels } from '../../../src/client/artifacts/image.js';
 import { openedPerTest } from '../in-process.js';
 import { rejection } from '../typed-errors.js';
 
@@ -14,6 +15,13 @@ const fixtures = JSON.parse(
   texts: { input: string; file: string; expected: string }[];
   tables: { file: string; calls: unknown[]; expected: string }[];
   loggedArtifacts: string;
+  pixels: {
+    dtype: 'float32' | 'float64' | 'int32';
+    shape: number[];
+    values: number[];
+    mode: string;
+    pixels: number[];
+  }[];
 };
 
 const tracker = openedPerTest();
@@ -164,6 +172,18 @@ describe('logImage', () => {
     expect(decodePng(await bytes(t, run, 'float.png')).data).toEqual(new Uint8Array([0, 127, 254, 255]));
     expect(decodePng(await bytes(t, run, 'rescaled.png')).data).toEqual(new Uint8Array([0, 63, 127, 255]));
     expect(decodePng(await bytes(t, run, 'rgba.png'))).toMatchObject({ colourType: 6, data: new Uint8Array(rgba) });
+  });
+
+  it("turns numbers into pixels exactly as MLflow's convert_to_pil_image does (float32 rounding included)", () => {
+    const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array };
+    for (const c of fixtures.pixels) {
+      const pixels = toPixels({ data: arrays[c.dtype].from(c.values), shape: c.shape });
+      expect({ channels: pixels.channels, data: [...pixels.data] }, `${c.dtype} ${c.shape}`).toEqual({
+        channels: c.shape[2] ?? 1,
+        data: c.pixels,
+      });
+      expect(c.mode).toBe({ 1: 'L', 3: 'RGB', 4: 'RGBA' }[c.shape[2] ?? 1]);
+    }
   });
 
   it('keeps a PNG Blob as it is', async () => {
