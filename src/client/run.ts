@@ -83,6 +83,8 @@ export class Run {
   private paramBuffer: [string, string][] = [];
   private tagBuffer: [string, string][] = [];
   private logHelperHost: LogHelperHost | undefined;
+  /** log_* helper calls not yet finished: end() lets them land first, as Python's calls return only when done. */
+  private readonly helpersUnderWay = new Set<Promise<unknown>>();
 
   /** @internal Runs come from `tracker.startRun()`. */
   constructor(
@@ -191,15 +193,13 @@ export class Run {
    */
   async logDict(dictionary: unknown, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
-    const { logDict } = await helpers();
-    return logDict(this.helperHost(), dictionary, artifactFile);
+    return this.underWay(helpers().then(({ logDict }) => logDict(this.helperHost(), dictionary, artifactFile)));
   }
 
   /** mlflow.log_text: writes `text` as UTF-8 to `artifactFile`. */
   async logText(text: string, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
-    const { logText } = await helpers();
-    return logText(this.helperHost(), text, artifactFile);
+    return this.underWay(helpers().then(({ logText }) => logText(this.helperHost(), text, artifactFile)));
   }
 
   /**
@@ -212,8 +212,7 @@ export class Run {
    */
   async logTable(data: TableData, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
-    const { logTable } = await helpers();
-    return logTable(this.helperHost(), data, artifactFile);
+    return this.underWay(helpers().then(({ logTable }) => logTable(this.helperHost(), data, artifactFile)));
   }
 
   /**
@@ -224,15 +223,13 @@ export class Run {
    */
   async logImage(image: ImageInput, where: LogImageOptions | string): Promise<FileInfo> {
     this.assertRunning();
-    const { logImage } = await helpers();
-    return logImage(this.helperHost(), image, where);
+    return this.underWay(helpers().then(({ logImage }) => logImage(this.helperHost(), image, where)));
   }
 
   /** mlflow.log_figure: an SVG (element or markup) to `.svg`, or a canvas chart to `.png`/`.jpg`. */
   async logFigure(figure: FigureInput, artifactFile: string): Promise<FileInfo> {
     this.assertRunning();
-    const { logFigure } = await helpers();
-    return logFigure(this.helperHost(), figure, artifactFile);
+    return this.underWay(helpers().then(({ logFigure }) => logFigure(this.helperHost(), figure, artifactFile)));
   }
 
   /**
@@ -268,6 +265,7 @@ export class Run {
     this.ended = true;
     const endTime = Date.now();
     try {
+      await Promise.allSettled([...this.helpersUnderWay]);
       await this.host.flush();
     } finally {
       await this.host.endRun(this.runId, status, endTime);
@@ -309,21 +307,28 @@ export class Run {
   private helperHost(): LogHelperHost {
     return (this.logHelperHost ??= {
       runId: this.runId,
-      writeFile: (path, data) => {
-        this.assertRunning();
-        return this.host.logArtifact(this.runId, path, data);
-      },
+      // The call was checked when it was made; end() waits for it, so no running check here.
+      writeFile: (path, data) => this.host.logArtifact(this.runId, path, data),
       readFile: (path) => this.host.readArtifact(this.runId, path),
       currentTag: async (key) => {
         await this.host.flush();
         return (await this.host.getRun(this.runId)).data.tags[key];
       },
       setTag: async (key, value) => {
-        this.setTag(key, value);
+        validateTagValue(key, value);
+        this.tagBuffer.push([key, value]);
+        this.host.enqueue(this, 1);
         await this.host.flush();
       },
       tables: Promise.resolve(),
     });
+  }
+
+  private underWay<T>(call: Promise<T>): Promise<T> {
+    this.helpersUnderWay.add(call);
+    const done = () => this.helpersUnderWay.delete(call);
+    call.then(done, done);
+    return call;
   }
 
   private assertRunning(): void {

@@ -225,6 +225,26 @@ describe('logImage', () => {
   });
 });
 
+describe('run.end', () => {
+  it('lets helper calls made before it land first, as Python returns only when they are done', async () => {
+    const { t, run } = await started();
+    const pixels = { data: new Uint8Array(12), shape: [2, 2, 3] };
+    void run.logImage(pixels, { key: 'k', step: 0 });
+    void run.logTable({ a: [1] }, 't.json');
+    void run.logText('x', 'x.txt');
+    await run.end();
+    expect((await files(t, run)).filter((f) => !f.startsWith('images/'))).toEqual(['t.json', 'x.txt']);
+    expect((await files(t, run)).filter((f) => f.startsWith('images/'))).toHaveLength(2);
+    const stored = await t.getRun(run.runId);
+    expect(stored.info.status).toBe('FINISHED');
+    expect(stored.data.tags).toMatchObject({
+      'mlflow.loggedImages': 'True',
+      'mlflow.loggedArtifacts': '[{"path": "t.json", "type": "table"}]',
+    });
+    expect((await rejection(run.logText('y', 'y.txt'))).code).toBe('INVALID_STATE');
+  });
+});
+
 describe('logFigure', () => {
   it('stores SVG markup as .svg and refuses what it cannot store', async () => {
     const { t, run } = await started();
