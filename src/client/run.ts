@@ -6,7 +6,7 @@
  */
 import type { RunBatch } from '../protocol.js';
 import { MetricBuffer } from './metric-buffer.js';
-import type { EndStatus, FileInfo } from '../schema/entities.js';
+import type { EndStatus, FileInfo, Run as RunRecord } from '../schema/entities.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import {
   paramConflict,
@@ -26,6 +26,10 @@ import {
 } from '../schema/validation.js';
 import type { ArtifactData, LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
 import { validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
+import type { LogHelperHost } from './artifacts/log.js';
+import type { FigureInput } from './artifacts/figure.js';
+import type { ImageInput } from './artifacts/image.js';
+import type { TableData } from './artifacts/table.js';
 
 /** MLflow's tag for a run's name (mlflow.utils.mlflow_tags.MLFLOW_RUN_NAME). */
 const RUN_NAME_TAG = 'mlflow.runName';
@@ -41,6 +45,20 @@ export interface MetricOptions {
 
 export type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
 
+export type { FigureInput } from './artifacts/figure.js';
+export type { ImageArray, ImageInput } from './artifacts/image.js';
+export type { TableData } from './artifacts/table.js';
+
+/** Where run.logImage puts an image: MLflow's per-step `images/` layout (`key`), or one file. */
+export interface LogImageOptions {
+  /** The Image chart's name: letters, digits, `_ - . / ` and space. */
+  key: string;
+  /** Default 0. */
+  step?: number;
+  /** Milliseconds since the epoch; default: now. */
+  timestamp?: number;
+}
+
 export interface EndOptions {
   /** Default 'FINISHED'. */
   status?: EndStatus;
@@ -53,9 +71,14 @@ export interface RunHost {
   enqueue(run: Run, items: number): void;
   flush(): Promise<void>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
+  readArtifact(runId: string, path: string): Promise<Blob>;
+  getRun(runId: string): Promise<RunRecord>;
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
 }
+
+/** The helpers (encoders, table writer) load on first use: pages that only log metrics never fetch them. */
+const helpers = () => import('./artifacts/log.js');
 
 export class Run {
   /** 32 lowercase hex characters. */
@@ -73,6 +96,9 @@ export class Run {
   private paramBuffer: [string, string][] = [];
   /** Tags set, in call order; null deletes the tag. */
   private tagBuffer: [string, string | null][] = [];
+  private logHelperHost: LogHelperHost | undefined;
+  /** log_* helper calls not yet finished: end() lets them land first, as Python's calls return only when done. */
+  private readonly helpersUnderWay = new Set<Promise<unknown>>();
 
   /** @internal Runs come from `tracker.startRun()`. */
   constructor(
@@ -205,6 +231,52 @@ export class Run {
   }
 
   /**
+   * mlflow.log_dict: writes `dictionary` as JSON (indent 2, Python's number
+   * and escape formats) or, for `.yml`/`.yaml`, as PyYAML's block YAML with
+   * sorted keys. Resolves when the file is on disk.
+   */
+  async logDict(dictionary: unknown, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logDict }) => logDict(this.helperHost(), dictionary, artifactFile)));
+  }
+
+  /** mlflow.log_text: writes `text` as UTF-8 to `artifactFile`. */
+  async logText(text: string, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logText }) => logText(this.helperHost(), text, artifactFile)));
+  }
+
+  /**
+   * mlflow.log_table: writes rows (`[{ col: v }, …]`) or columns
+   * (`{ col: [v, …] }`) as MLflow's table JSON, appending to what an earlier
+   * call wrote to the same file, and lists the file in the run's
+   * `mlflow.loggedArtifacts` tag so MLflow's evaluation view and
+   * `MlflowClient.load_table` find it. Columns of different lengths throw
+   * INVALID_PARAMETER_VALUE and nothing is stored.
+   */
+  async logTable(data: TableData, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logTable }) => logTable(this.helperHost(), data, artifactFile)));
+  }
+
+  /**
+   * mlflow.log_image: with `{ key, step }`, MLflow's `images/` layout (a PNG
+   * and a `+compressed.webp` thumbnail) and the `mlflow.loggedImages` tag, so
+   * MLflow's Image chart shows it per step; with a path, one PNG or JPEG file
+   * (by extension). Takes a canvas, an ImageData, a PNG/JPEG Blob, or pixels.
+   */
+  async logImage(image: ImageInput, where: LogImageOptions | string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logImage }) => logImage(this.helperHost(), image, where)));
+  }
+
+  /** mlflow.log_figure: an SVG (element or markup) to `.svg`, or a canvas chart to `.png`/`.jpg`. */
+  async logFigure(figure: FigureInput, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logFigure }) => logFigure(this.helperHost(), figure, artifactFile)));
+  }
+
+  /**
    * Logs an MLflow 3 logged model named `name` from this run: `{ onnx: bytes }`
    * (loadable by MLflow Python with mlflow.pyfunc.load_model) or `{ code }`, a
    * JavaScript module calling setModel from 'mlflow-edge/model'. Load it with
@@ -237,6 +309,7 @@ export class Run {
     this.ended = true;
     const endTime = Date.now();
     try {
+      await Promise.allSettled([...this.helpersUnderWay]);
       await this.host.flush();
     } finally {
       await this.host.endRun(this.runId, status, endTime);
@@ -271,6 +344,33 @@ export class Run {
   /** @internal The store holds this value (another writer logged it first). */
   learnParam(key: string, value: string): void {
     this.params.set(key, value);
+  }
+
+  private helperHost(): LogHelperHost {
+    return (this.logHelperHost ??= {
+      runId: this.runId,
+      // The call was checked when it was made; end() waits for it, so no running check here.
+      writeFile: (path, data) => this.host.logArtifact(this.runId, path, data),
+      readFile: (path) => this.host.readArtifact(this.runId, path),
+      currentTag: async (key) => {
+        await this.host.flush();
+        return (await this.host.getRun(this.runId)).data.tags[key];
+      },
+      setTag: async (key, value) => {
+        validateTagValue(key, value);
+        this.tagBuffer.push([key, value]);
+        this.host.enqueue(this, 1);
+        await this.host.flush();
+      },
+      tables: Promise.resolve(),
+    });
+  }
+
+  private underWay<T>(call: Promise<T>): Promise<T> {
+    this.helpersUnderWay.add(call);
+    const done = () => this.helpersUnderWay.delete(call);
+    call.then(done, done);
+    return call;
   }
 
   private assertRunning(): void {
