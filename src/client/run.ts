@@ -5,7 +5,8 @@
  * worker in batches.
  */
 import type { MetricColumns, RunBatch } from '../protocol.js';
-import type { EndStatus, FileInfo } from '../schema/entities.js';
+import type { Dataset, DatasetInput, EndStatus, FileInfo } from '../schema/entities.js';
+import { datasetInput, type LogInputOptions } from '../schema/datasets/input.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import {
   paramConflict,
@@ -44,6 +45,7 @@ export interface RunHost {
   enqueue(run: Run, items: number): void;
   flush(): Promise<void>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
+  logInputs(runId: string, inputs: DatasetInput[]): Promise<void>;
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
 }
@@ -158,6 +160,19 @@ export class Run {
     this.assertRunning();
     validateArtifactPath(path);
     return this.host.logArtifact(this.runId, path, data);
+  }
+
+  /**
+   * Records that the run used `dataset` (MLflow's `mlflow.log_input`): made
+   * by fromRecords, fromColumns or fromNumpy. `context` (e.g. `training`)
+   * becomes the input tag `mlflow.data.context`. Resolves when it is on disk;
+   * the dataset is checked first, and a refused one stores nothing. The
+   * same dataset (name and digest) logged again is kept as first logged.
+   */
+  async logInput(dataset: Dataset, options: LogInputOptions = {}): Promise<void> {
+    this.assertRunning();
+    const input = datasetInput(dataset, options);
+    return this.host.logInputs(this.runId, [input]);
   }
 
   /**

@@ -362,6 +362,12 @@ export class Tracker implements RunHost {
   }
 
   /** @internal */
+  logInputs(runId: string, inputs: Parameters<TrackerWorkerApi['logInputs']>[1]): Promise<void> {
+    this.assertOpen();
+    return this.api.logInputs(runId, inputs);
+  }
+
+  /** @internal */
   logModel(
     runId: string,
     name: string,
