@@ -12,6 +12,7 @@ import {
   TAIL_POINTS,
   runRange,
   type ArtifactRecord,
+  type DatasetInputRecord,
   type Db,
   type DeadLetterRecord,
   type ExperimentRecord,
@@ -35,6 +36,8 @@ export interface RunWork {
   /** Series with points not yet on the server, with how many the server has. */
   series: (SeriesRecord & { syncedCount: number })[];
   artifacts: ArtifactRecord[];
+  /** Dataset inputs the server does not have (runs/log-inputs), in the order logged. */
+  inputs: DatasetInputRecord[];
   /** The end state to send with runs/update, when it differs from what the server has. */
   end?: { status: RunRecord['status']; endTime?: number };
   /**
@@ -48,8 +51,12 @@ export interface RunWork {
     tags: ParamRecord[];
     series: (SeriesRecord & { batches: number | undefined })[];
     artifacts: ArtifactRecord[];
+    inputs: DatasetInputRecord[];
   };
 }
+
+/** The `sub` of an input's remote record: its dataset's name and digest. */
+export const inputKey = (i: { name: string; digest: string }): string => `${i.name}\u0000${i.digest}`;
 
 const emptySync = (runId: string): RunSyncRecord => ({ runId, createAttempted: false, syncedSeq: 0 });
 
@@ -67,7 +74,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const epoch = servers.epochs[state] ?? 0;
   const scannedTo = servers.scanned?.[state] ?? 0;
   const tx = db.transaction(
-    ['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'remote'],
+    ['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'datasetInputs', 'remote'],
     'readonly',
   );
   const remote = tx.objectStore('remote');
@@ -90,17 +97,20 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const read = await Promise.all(
     ids.map(async (runId) => {
       const range = runRange(runId);
-      const [run, sync, params, tags, series, artifacts, seriesSync, fileSync] = await Promise.all([
+      const [run, sync, params, tags, series, artifacts, inputs, seriesSync, fileSync, inputSync] = await Promise.all([
         tx.objectStore('runs').get(runId),
         remote.get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>,
         tx.objectStore('params').getAll(range),
         tx.objectStore('tags').getAll(range),
         tx.objectStore('series').getAll(range),
         tx.objectStore('artifacts').getAll(range),
+        tx.objectStore('datasetInputs').getAll(range),
         remoteMap(tx, state, 'series', runId),
         remoteMap(tx, state, 'file', runId),
+        remoteMap(tx, state, 'input', runId),
       ]);
-      return { runId, run, sync, params, tags, series, artifacts, seriesSync, fileSync };
+      inputs.sort((a, b) => a.seq - b.seq);
+      return { runId, run, sync, params, tags, series, artifacts, inputs, seriesSync, fileSync, inputSync };
     }),
   );
   await tx.done;
@@ -109,7 +119,18 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
       (a.run?.startTime ?? 0) - (b.run?.startTime ?? 0) || ((a.run?.runId ?? '') < (b.run?.runId ?? '') ? -1 : 1),
   );
   const work = read.map(
-    ({ run, sync: stored, params, tags, series, artifacts, seriesSync, fileSync }): RunWork | undefined => {
+    ({
+      run,
+      sync: stored,
+      params,
+      tags,
+      series,
+      artifacts,
+      inputs,
+      seriesSync,
+      fileSync,
+      inputSync,
+    }): RunWork | undefined => {
       if (run === undefined) return undefined;
       const sync = stored ?? emptySync(run.runId);
       const text = [
@@ -124,6 +145,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
         text,
         series: series.filter((s) => s.count > synced(s)).map((s) => ({ ...s, syncedCount: synced(s) })),
         artifacts: artifacts.filter((a) => fileSync.get(`${run.runId}\u0000${a.path}`)?.syncedSha256 !== a.sha256),
+        inputs: inputs.filter((i) => inputSync.get(`${run.runId}\u0000${inputKey(i)}`) === undefined),
       };
       const remoteExperimentId = experimentSync.get(run.experimentId)?.remoteId;
       if (remoteExperimentId !== undefined) item.remoteExperimentId = remoteExperimentId;
@@ -139,6 +161,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
         text.length > 0 ||
         item.series.length > 0 ||
         item.artifacts.length > 0 ||
+        item.inputs.length > 0 ||
         item.end !== undefined;
       if (pending) return item;
       if (sync.verifiedEpoch !== epoch && (run.status !== 'RUNNING' || epoch > 0)) {
@@ -148,6 +171,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
           tags,
           series: series.map((s) => ({ ...s, batches: seriesSync.get(`${run.runId}\u0000${s.key}`)?.batches })),
           artifacts,
+          inputs,
         };
         return item;
       }
@@ -345,6 +369,18 @@ export async function ackArtifact(db: Db, state: string, owner: string, path: st
   await tx.done;
 }
 
+/** The server has these dataset inputs of the run (runs/log-inputs answered, or refused them for good). */
+export async function ackInputs(
+  db: Db,
+  state: string,
+  runId: string,
+  inputs: readonly { name: string; digest: string }[],
+): Promise<void> {
+  const tx = db.transaction(['remote'], 'readwrite');
+  for (const i of inputs) void tx.objectStore('remote').put({ synced: true }, key(state, 'input', runId, inputKey(i)));
+  await tx.done;
+}
+
 export async function ackEnd(
   db: Db,
   state: string,
@@ -383,7 +419,7 @@ export async function reopenRun(
   state: string,
   runId: string,
   whole: boolean,
-  missing: { params?: boolean; series?: string[]; files?: string[]; end?: boolean },
+  missing: { params?: boolean; series?: string[]; files?: string[]; inputs?: string[]; end?: boolean },
 ): Promise<void> {
   const tx = db.transaction(['meta', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readwrite');
   const runKey = key(state, 'run', runId);
@@ -393,7 +429,8 @@ export async function reopenRun(
     : { text: missing.params === true, series: missing.series ?? [], files: missing.files ?? [] };
   await adjustPending(tx, {}, { [state]: negate(await ackedOfRun(tx, state, runId, run.syncedSeq, parts)) });
   if (whole) {
-    for (const kind of ['series', 'file'] as const) void tx.objectStore('remote').delete(kindRange(state, kind, runId));
+    for (const kind of ['series', 'file', 'input'] as const)
+      void tx.objectStore('remote').delete(kindRange(state, kind, runId));
     void tx
       .objectStore('remote')
       .put({ runId, createAttempted: true, syncedSeq: 0, openIn: state } satisfies RunSyncRecord, runKey);
@@ -405,6 +442,7 @@ export async function reopenRun(
     for (const metric of missing.series ?? [])
       void tx.objectStore('remote').delete(key(state, 'series', runId, metric));
     for (const path of missing.files ?? []) void tx.objectStore('remote').delete(key(state, 'file', runId, path));
+    for (const sub of missing.inputs ?? []) void tx.objectStore('remote').delete(key(state, 'input', runId, sub));
   }
   await tx.done;
 }

@@ -30,10 +30,12 @@ import { MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import { bindIdentity, bumpEpoch, getRemote, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
 import { pendingModels } from '../store/model-sync-state.js';
-import type { Db, ExperimentRecord, SeriesRecord } from '../store/schema.js';
+import type { DatasetInputRecord, Db, ExperimentRecord, SeriesRecord } from '../store/schema.js';
 import {
   ackArtifact,
   ackBatch,
+  ackInputs,
+  inputKey,
   ackEnd,
   ackVerified,
   addDeadLetter,
@@ -53,6 +55,7 @@ import {
   ackOf,
   encodeDouble,
   logBatchBody,
+  logInputsBody,
   packBatches,
   RUN_NAME_TAG,
   type BatchItem,
@@ -66,6 +69,8 @@ export { DEFAULT_RETRY, type RetryPolicy };
 
 /** The tag that names the local run on the remote one. */
 export const CLIENT_ID_TAG = 'mlflow-edge.clientRunId';
+/** Dataset inputs per runs/log-inputs: a schema may be 1 MB, so a few at a time (MLflow's client sends up to 1000). */
+const INPUTS_PER_REQUEST = 10;
 /** Points read per series at a time. */
 const WINDOW = 20_000;
 /** Runs whose creates and data upload at the same time. */
@@ -111,6 +116,7 @@ type RunJson = {
     tags?: { key: string; value: string }[];
     metrics?: { key: string; value: number | string; step?: number | string; timestamp?: number | string }[];
   };
+  inputs?: { dataset_inputs?: { dataset?: { name?: string; digest?: string } }[] };
 };
 
 const has =
@@ -369,6 +375,7 @@ export class SyncEngine {
       return;
     }
     try {
+      await this.uploadInputs(state, runId, remote.run_id, w.inputs);
       for (const a of w.artifacts) {
         let blob: Blob;
         try {
@@ -570,6 +577,7 @@ export class SyncEngine {
       v.tags = v.tags.filter(keep('tag'));
       v.series = v.series.filter(keep('metric'));
       v.artifacts = v.artifacts.filter(keep('artifact'));
+      v.inputs = v.inputs.filter((i) => !refused.has(`${w.run.runId}\u0000input\u0000${i.name} (${i.digest})`));
     }
     for (let i = 0; i < runs.length; i += VERIFY_CHUNK) {
       const chunk = runs.slice(i, i + VERIFY_CHUNK);
@@ -629,7 +637,10 @@ export class SyncEngine {
     w: RunWork,
     remote: RunJson,
     remoteIds: RemoteRunIds,
-  ): Promise<{ what: string; params?: boolean; series?: string[]; files?: string[]; end?: boolean } | undefined> {
+  ): Promise<
+    | { what: string; params?: boolean; series?: string[]; files?: string[]; inputs?: string[]; end?: boolean }
+    | undefined
+  > {
     const v = w.verify!;
     const params = new Map((remote.data?.params ?? []).map((p) => [p.key, p.value]));
     const tags = new Map((remote.data?.tags ?? []).map((t) => [t.key, t.value]));
@@ -664,17 +675,25 @@ export class SyncEngine {
     const endMissing =
       w.run.status !== 'RUNNING' && remote.info.status !== undefined && remote.info.status !== w.run.status;
     const files = v.artifacts.length === 0 ? [] : await this.missingFiles(w, remote.info.run_id);
-    if (!textMissing && series.length === 0 && !endMissing && files.length === 0) return undefined;
+    const held = new Set(
+      (remote.inputs?.dataset_inputs ?? []).map((i) =>
+        inputKey({ name: i.dataset?.name ?? '', digest: i.dataset?.digest ?? '' }),
+      ),
+    );
+    const inputs = v.inputs.filter((i) => !held.has(inputKey(i)));
+    if (!textMissing && series.length === 0 && !endMissing && files.length === 0 && inputs.length === 0)
+      return undefined;
     const what = [
       textMissing && 'params or tags',
       latestOff > 0 && `metrics ${series.slice(0, latestOff).join(', ')}`,
       ...lost,
       endMissing && 'its end status',
       files.length > 0 && `files ${files.join(', ')}`,
+      inputs.length > 0 && `dataset inputs ${inputs.map((i) => `${i.name} (${i.digest})`).join(', ')}`,
     ]
       .filter(Boolean)
       .join(', ');
-    return { what, params: textMissing, series, files, end: endMissing };
+    return { what, params: textMissing, series, files, inputs: inputs.map(inputKey), end: endMissing };
   }
 
   /**
@@ -833,6 +852,50 @@ export class SyncEngine {
       for (const batch of packBatches(textLeft, series)) await this.sendBatch(state, runId, remoteRunId, batch, acks);
       textLeft = [];
     }
+  }
+
+  /**
+   * Sends the run's dataset inputs with runs/log-inputs, INPUTS_PER_REQUEST
+   * at a time; the server dedups them (per experiment by name and digest,
+   * per run by dataset), so a replay after a crash is harmless. A refused
+   * request is split until the refused inputs are alone: those are dead
+   * letters; each acknowledged after its answer.
+   */
+  private async uploadInputs(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    inputs: readonly DatasetInputRecord[],
+  ): Promise<void> {
+    for (let i = 0; i < inputs.length; i += INPUTS_PER_REQUEST)
+      await this.sendInputs(state, runId, remoteRunId, inputs.slice(i, i + INPUTS_PER_REQUEST));
+  }
+
+  private async sendInputs(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    inputs: readonly DatasetInputRecord[],
+  ): Promise<void> {
+    try {
+      await this.request(() => this.rest.call('POST', 'runs/log-inputs', logInputsBody(remoteRunId, inputs)));
+    } catch (error) {
+      if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
+      if (inputs.length > 1) {
+        const mid = Math.ceil(inputs.length / 2);
+        await this.sendInputs(state, runId, remoteRunId, inputs.slice(0, mid));
+        await this.sendInputs(state, runId, remoteRunId, inputs.slice(mid));
+        return;
+      }
+      await addDeadLetter(this.db, state, {
+        runId,
+        kind: 'input',
+        key: `${inputs[0]!.name} (${inputs[0]!.digest})`,
+        message: error.message,
+        at: Date.now(),
+      });
+    }
+    await ackInputs(this.db, state, runId, inputs);
   }
 
   /** Sends one log-batch; a refused batch is split until the refused items are alone, and those are dead-lettered. */

@@ -26,6 +26,8 @@ export interface FakeRun {
   params: Map<string, string>;
   tags: Map<string, string>;
   metrics: { key: string; value: number | string; step: number; timestamp: number }[];
+  /** runs/log-inputs: MLflow's DatasetInput messages, one per dataset (name, digest). */
+  inputs?: { tags?: { key: string; value: string }[]; dataset: Record<string, string> }[];
 }
 
 export interface FakeRequest {
@@ -147,6 +149,8 @@ export class ScriptedMlflow {
    * hits the primary key), as 400 BAD_REQUEST with the database's error.
    */
   refusesRepeatedNaN = false;
+  /** Dataset names whose runs/log-inputs the server refuses (400 INVALID_PARAMETER_VALUE), as for a field too long. */
+  refuseDatasets = new Set<string>();
   /** An MLflow 2 server: /version says 2.22.1 and there are no logged-model routes. */
   mlflow2 = false;
   private runCounter = 0;
@@ -420,6 +424,27 @@ export class ScriptedMlflow {
         }
         return json({});
       }
+      case 'POST runs/log-inputs': {
+        const x = run(b.run_id);
+        if (x === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        const refused = active(x);
+        if (refused) return refused;
+        const datasets = (b.datasets as NonNullable<FakeRun['inputs']>) ?? [];
+        const bad = datasets.find((d) => this.refuseDatasets.has(d.dataset.name!));
+        if (bad !== undefined)
+          return mlflowError(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            "'schema' exceeds the maximum length of 1048575 characters",
+          );
+        x.inputs ??= [];
+        // As MLflow's store: a dataset already linked to the run is left as it is.
+        for (const d of datasets)
+          if (!x.inputs.some((i) => i.dataset.name === d.dataset.name && i.dataset.digest === d.dataset.digest))
+            x.inputs.push(d);
+        return json({});
+      }
       case 'GET metrics/get-history': {
         const x = run(b.run_id);
         if (x === undefined)
@@ -686,6 +711,7 @@ export class ScriptedMlflow {
         tags: [...x.tags].map(([key, value]) => ({ key, value })),
         metrics: [...latest.values()],
       },
+      inputs: (x.inputs ?? []).length === 0 ? {} : { dataset_inputs: x.inputs },
     };
   }
 }
