@@ -1,0 +1,80 @@
+// Dataset inputs against a real MLflow 3 server and MLflow Python: a run logged here with
+// run.logInput and synced, read back with mlflow.get_run(...).inputs.dataset_inputs, equals a
+// control run that MLflow Python's own mlflow.log_input wrote for the same data (datasets.py).
+//   npx vitest run --config test/interop/vitest.config.ts test/interop/datasets.test.ts
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Remote } from 'comlink';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Tracker } from '../../src/client/tracker.js';
+import type { TrackerWorkerApi } from '../../src/protocol.js';
+import { fromColumns, fromNumpy } from '../../src/schema/datasets/dataset.js';
+import { TrackerService } from '../../src/worker/service.js';
+import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
+
+const PYTHON = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./datasets.py', import.meta.url));
+const URL_SOURCE = 'https://example.com/data/iris.csv';
+
+const python = (...args: string[]) =>
+  execFileSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', timeout: 120_000 })
+    .trim()
+    .split('\n')
+    .at(-1)!;
+
+let server: MlflowServer;
+beforeAll(async () => {
+  server = await startMlflowServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+it('a synced run reads back in MLflow Python as the same dataset inputs as a Python control run', async () => {
+  const controlId = python('log', server.url, 'datasets-control');
+
+  const service = new TrackerService();
+  await service.open({
+    dbName: 'datasets-interop',
+    store: { memory: 'datasets-interop' },
+    remote: { trackingUri: server.url, autoSync: false },
+  });
+  const tracker = new Tracker({ terminate() {} } as unknown as Worker, service as unknown as Remote<TrackerWorkerApi>, {
+    dbName: 'datasets-interop',
+  });
+  const run = await tracker.startRun({ experimentName: 'datasets-edge' });
+  const iris = fromColumns(
+    {
+      sepal_length: [5.1, 4.9, 6.3, Number.NaN],
+      species: ['setosa', 'setosa', 'virginica', 'virginica'],
+      petal: [1, 2, 3, 4],
+      ok: [true, false, true, true],
+    },
+    { name: 'iris', source: URL_SOURCE },
+  );
+  await run.logInput(iris, { context: 'training', tags: { split: 'a' } });
+  const features = Float32Array.from({ length: 12 }, (_, i) => i / 2);
+  const f32 = fromNumpy(
+    { data: features, shape: [3, 4] },
+    { name: 'f32', source: URL_SOURCE, targets: BigInt64Array.from([0n, 1n, 2n]) },
+  );
+  await run.logInput(f32, { context: 'eval' });
+  await run.end();
+  await tracker.sync();
+  const status = await tracker.syncStatus();
+  expect(status.deadLetters).toEqual([]);
+  const remoteId = (await tracker.getRun(run.runId)).info.remoteRunId!;
+  await tracker.close();
+
+  const control = JSON.parse(python('read', server.url, controlId)) as unknown[];
+  const edge = JSON.parse(python('read', server.url, remoteId)) as unknown[];
+  expect(control).toHaveLength(2);
+  expect(control).toContainEqual(
+    expect.objectContaining({
+      name: 'iris',
+      source_type: 'http',
+      tags: { split: 'a', 'mlflow.data.context': 'training' },
+    }),
+  );
+  expect(edge).toEqual(control);
+});
