@@ -7,6 +7,7 @@
  * and nothing is logged.
  */
 import { invalidParameter } from '../errors.js';
+import { loneSurrogateIndex } from '../text.js';
 import { pyJsonDumps } from '../python.js';
 import { MAX_ROWS, numpyDigest, pandasDigest, type DigestColumn } from './digest.js';
 import {
@@ -83,6 +84,13 @@ interface TypedColumn {
   hash?: HashInput;
 }
 
+/** pandas hashes strings as UTF-8, which a lone surrogate is not: MLflow Python fails on them too. */
+const notWellFormed = (what: string, details: Record<string, unknown>) =>
+  invalidParameter(
+    `${what} is not well-formed Unicode (it has a lone surrogate), so it has no UTF-8 form to hash. Remove it, or replace it with text.toWellFormed().`,
+    details,
+  );
+
 const isMissing = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 const kindOf = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'array' : v instanceof Date ? 'Date' : typeof v;
@@ -121,8 +129,10 @@ function typeColumn(name: string, values: ColumnValues): TypedColumn {
     else if (typeof v === 'number') {
       numbers++;
       if (!fractional && !(Number.isInteger(v) && Math.abs(v) < 2 ** 63)) fractional = true;
-    } else if (typeof v === 'string') strings++;
-    else if (typeof v === 'boolean') booleans++;
+    } else if (typeof v === 'string') {
+      strings++;
+      if (loneSurrogateIndex(v) !== -1) throw notWellFormed(`Column '${name}' at row ${i}`, { column: name, row: i });
+    } else if (typeof v === 'boolean') booleans++;
     else if (typeof v === 'bigint') bigints++;
     else {
       throw invalidParameter(
@@ -226,6 +236,7 @@ export function fromColumns(
   const seen = new Set<string>();
   for (const [name] of entries) {
     if (typeof name !== 'string') throw invalidParameter('Column names are strings.');
+    if (loneSurrogateIndex(name) !== -1) throw notWellFormed(`Column name '${name}'`, { column: name });
     if (seen.has(name)) throw invalidParameter(`Column '${name}' is given twice.`, { column: name });
     seen.add(name);
   }

@@ -1,6 +1,7 @@
 /** A dataset input as logged (`mlflow.log_input(dataset, context, tags)`), checked as MLflow's server checks it. */
 import type { DatasetInput } from '../entities.js';
 import { invalidParameter } from '../errors.js';
+import { validateWellFormed } from '../validation.js';
 import { DATASET_CONTEXT_TAG } from '../search/vocabulary.js';
 import type { Dataset } from './dataset.js';
 import {
@@ -63,6 +64,16 @@ export function datasetInput(dataset: Dataset, options: LogInputOptions = {}): D
     checkLength('key', key, MAX_INPUT_TAG_KEY_SIZE, 'Use a shorter input tag key.');
     checkLength('value', value, MAX_INPUT_TAG_VALUE_SIZE, `Use a shorter value for input tag '${key}'.`);
   }
+  for (const [what, text] of [
+    ['The dataset name', name],
+    ['The dataset digest', digest],
+    ['The dataset source', source],
+    ...Object.entries(tags).flatMap(([k, v]) => [
+      [`Input tag key '${k}'`, k],
+      [`Input tag '${k}'`, v],
+    ]),
+  ])
+    validateWellFormed(text!, what!);
   const out: Dataset = { name, digest, sourceType, source };
   if (schema !== undefined) out.schema = schema;
   if (profile !== undefined) out.profile = profile;

@@ -1,5 +1,6 @@
 /** MLflow's limits on a logged dataset input (mlflow/utils/validation.py), checked before anything is stored. */
 import { invalidParameter } from '../errors.js';
+import { codePointLength } from '../text.js';
 
 export const MAX_DATASET_NAME_SIZE = 500;
 export const MAX_DATASET_DIGEST_SIZE = 36;
@@ -12,11 +13,7 @@ export const MAX_INPUT_TAG_VALUE_SIZE = 500;
 export const MAX_DATASETS_PER_BATCH = 1000;
 
 /** Characters as Python counts them (code points). */
-const length = (s: string): number => {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-};
+const length = codePointLength;
 
 /** MLflow's "'{field}' exceeds the maximum length of N characters", with what to do. */
 export function checkLength(field: string, value: string, max: number, hint: string): void {

@@ -81,10 +81,14 @@ describe('tables (MLflow PandasDataset)', () => {
   for (const f of fixtures.pandas) {
     it(`${f.name}: as MLflow Python computes it`, () => {
       // A float64 column of integral values is a Float64Array here: JavaScript has no 1.0 apart from 1.
-      const column = (k: string, v: unknown[]) =>
-        f.dtypes?.[k] === 'float64' && v.every((x) => typeof x === 'number' && Number.isInteger(x))
+      const column = (k: string, v: unknown[]): ColumnValues => {
+        const dtype = f.dtypes?.[k];
+        if (dtype === 'float32') return Float32Array.from(decode(v) as number[]);
+        if (dtype === 'int32') return Int32Array.from(v as number[]);
+        return dtype === 'float64' && v.every((x) => typeof x === 'number' && Number.isInteger(x))
           ? Float64Array.from(v as number[])
           : decode(v);
+      };
       const columns =
         f.columns === undefined
           ? largeColumns(12345)
@@ -145,4 +149,6 @@ describe('bad input: typed errors, nothing made', () => {
   it('a source of an unknown scheme', () =>
     refused(() => fromColumns({ a: [1] }, { source: 'foo://x' }), /scheme 'foo'/));
   it('no rows', () => refused(() => fromColumns({ a: [] }), /at least one row/));
+  it('a string that is not well-formed Unicode (pandas hashes UTF-8)', () =>
+    refused(() => fromColumns({ a: ['ok', 'cut \uD83C'] }), /Column 'a' at row 1 is not well-formed Unicode/));
 });
