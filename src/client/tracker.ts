@@ -362,9 +362,9 @@ export class Tracker implements RunHost {
   }
 
   /** @internal */
-  logInputs(runId: string, inputs: Parameters<TrackerWorkerApi['logInputs']>[1]): Promise<void> {
+  logInputs(runId: string, inputs: Parameters<TrackerWorkerApi['logInputs']>[1], models: string[] = []): Promise<void> {
     this.assertOpen();
-    return this.api.logInputs(runId, inputs);
+    return this.api.logInputs(runId, inputs, models);
   }
 
   /** @internal */

@@ -51,9 +51,17 @@ export interface DatasetInput {
   dataset: Dataset;
 }
 
+/** MLflow 3's ModelInput: a logged model the run used. */
+export interface ModelInput {
+  /** The local logged model's id (`m-…`). */
+  modelId: string;
+}
+
 /** MLflow's RunInputs. */
 export interface RunInputs {
   datasetInputs: DatasetInput[];
+  /** Logged models the run used, in the order logged (`run.inputs.model_inputs`). */
+  modelInputs: ModelInput[];
 }
 
 export interface Run {

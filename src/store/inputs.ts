@@ -15,11 +15,32 @@ import { runRange, type DatasetInputRecord, type Db } from './schema.js';
 /** The run tags MLflow's CodeDatasetSource names the code by, in its order. */
 const CODE_SOURCE_TAGS = ['mlflow.user', 'mlflow.source.name', 'mlflow.source.type'];
 
-export async function logInputs(db: Db, runId: string, inputs: readonly DatasetInput[]): Promise<void> {
-  const tx = db.transaction([...PENDING_STORES, 'runs', 'tags', 'datasetInputs'], 'readwrite');
+/**
+ * Stores a run's dataset inputs and model inputs (local logged model ids,
+ * each checked to exist before anything is written).
+ */
+export async function logInputs(
+  db: Db,
+  runId: string,
+  inputs: readonly DatasetInput[],
+  models: readonly string[] = [],
+): Promise<void> {
+  const tx = db.transaction(
+    [...PENDING_STORES, 'runs', 'tags', 'datasetInputs', 'modelInputs', 'loggedModels'],
+    'readwrite',
+  );
   const run = await tx.objectStore('runs').get(runId);
   if (run === undefined) throw doesNotExist(`Run with id=${runId} not found in the local store.`);
   assertActive(run);
+  const freshModels: string[] = [];
+  for (const modelId of new Set(models)) {
+    if ((await tx.objectStore('loggedModels').getKey(modelId)) === undefined)
+      throw doesNotExist(
+        `Logged model ${modelId} not found in the local store. Pass the modelId of a model logged here (run.logModel's result, or tracker.listLoggedModels()).`,
+        { modelId },
+      );
+    if ((await tx.objectStore('modelInputs').getKey([runId, modelId])) === undefined) freshModels.push(modelId);
+  }
   const store = tx.objectStore('datasetInputs');
   const fresh: DatasetInput[] = [];
   const seen = new Set<string>();
@@ -29,7 +50,7 @@ export async function logInputs(db: Db, runId: string, inputs: readonly DatasetI
     seen.add(id);
     if ((await store.getKey([runId, input.dataset.name, input.dataset.digest])) === undefined) fresh.push(input);
   }
-  if (fresh.length === 0) {
+  if (fresh.length === 0 && freshModels.length === 0) {
     await tx.done;
     return;
   }
@@ -42,7 +63,10 @@ export async function logInputs(db: Db, runId: string, inputs: readonly DatasetI
     }
     code = codeSource(tags).source;
   }
-  const first = await takeSeq(tx, fresh.length);
+  const first = await takeSeq(tx, fresh.length + freshModels.length);
+  freshModels.forEach((modelId, i) => {
+    void tx.objectStore('modelInputs').put({ runId, modelId, seq: first + fresh.length + i });
+  });
   fresh.forEach((input, i) => {
     const d = input.dataset;
     const record: DatasetInputRecord = {
@@ -58,7 +82,7 @@ export async function logInputs(db: Db, runId: string, inputs: readonly DatasetI
     if (d.profile !== undefined) record.profile = d.profile;
     void store.put(record);
   });
-  void tx.objectStore('runs').put({ ...run, seq: first + fresh.length - 1 });
+  void tx.objectStore('runs').put({ ...run, seq: first + fresh.length + freshModels.length - 1 });
   await recordRunWrites(tx, [{ runId }], {});
   await tx.done;
 }

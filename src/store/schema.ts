@@ -137,6 +137,14 @@ export interface DatasetInputRecord {
   seq: number;
 }
 
+/** A logged model a run used (schema v6): MLflow 3's ModelInput, one per (run, model). */
+export interface ModelInputRecord {
+  runId: string;
+  /** The local logged model's id. */
+  modelId: string;
+  seq: number;
+}
+
 /** `opfs`: a file of the browser's OPFS; `fs`: a file of the store's artifacts directory (SQLite adapter); `idb`: in the record. */
 export type ArtifactLocation = { kind: 'opfs' | 'fs'; file: string } | { kind: 'idb'; blob: Blob };
 
@@ -229,6 +237,8 @@ export interface RemoteValues {
   file: { syncedSha256: string };
   /** The server has this dataset input of the run (schema v6; `sub` is name NUL digest). */
   input: { synced: true };
+  /** The server has this model input of the run (schema v6; `sub` is the local model id). */
+  modelInput: { synced: true };
   experiment: { remoteId: string };
   model: ModelSyncRecord;
   registered: RegisteredSyncRecord;
@@ -350,6 +360,7 @@ export type EdgeDB = {
   remote: { key: RemoteKey; value: RemoteValues[RemoteKind]; indexes: { byOpen: string } };
   journalSessions: { key: string; value: JournalSessionRecord; indexes: { byCommitted: number } };
   datasetInputs: { key: [string, string, string]; value: DatasetInputRecord };
+  modelInputs: { key: [string, string]; value: ModelInputRecord };
 };
 
 export type Db = Database<EdgeDB>;
@@ -474,9 +485,10 @@ export const MIGRATIONS: Migrations<EdgeDB> = [
       return v;
     });
   },
-  // v6: the datasets each run used (MLflow's run inputs), keyed [runId, name, digest].
+  // v6: the datasets and logged models each run used (MLflow's run inputs).
   (db) => {
     db.createObjectStore('datasetInputs', { keyPath: ['runId', 'name', 'digest'] });
+    db.createObjectStore('modelInputs', { keyPath: ['runId', 'modelId'] });
   },
 ];
 

@@ -14,6 +14,7 @@ import {
   type ArtifactRecord,
   type DatasetInputRecord,
   type Db,
+  type ModelInputRecord,
   type DeadLetterRecord,
   type ExperimentRecord,
   type ParamRecord,
@@ -38,6 +39,8 @@ export interface RunWork {
   artifacts: ArtifactRecord[];
   /** Dataset inputs the server does not have (runs/log-inputs), in the order logged. */
   inputs: DatasetInputRecord[];
+  /** Model inputs the server does not have (runs/log-inputs `models`), in the order logged. */
+  modelInputs: ModelInputRecord[];
   /** The end state to send with runs/update, when it differs from what the server has. */
   end?: { status: RunRecord['status']; endTime?: number };
   /**
@@ -52,6 +55,7 @@ export interface RunWork {
     series: (SeriesRecord & { batches: number | undefined })[];
     artifacts: ArtifactRecord[];
     inputs: DatasetInputRecord[];
+    modelInputs: ModelInputRecord[];
   };
 }
 
@@ -74,7 +78,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const epoch = servers.epochs[state] ?? 0;
   const scannedTo = servers.scanned?.[state] ?? 0;
   const tx = db.transaction(
-    ['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'datasetInputs', 'remote'],
+    ['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'datasetInputs', 'modelInputs', 'remote'],
     'readonly',
   );
   const remote = tx.objectStore('remote');
@@ -97,20 +101,38 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const read = await Promise.all(
     ids.map(async (runId) => {
       const range = runRange(runId);
-      const [run, sync, params, tags, series, artifacts, inputs, seriesSync, fileSync, inputSync] = await Promise.all([
-        tx.objectStore('runs').get(runId),
-        remote.get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>,
-        tx.objectStore('params').getAll(range),
-        tx.objectStore('tags').getAll(range),
-        tx.objectStore('series').getAll(range),
-        tx.objectStore('artifacts').getAll(range),
-        tx.objectStore('datasetInputs').getAll(range),
-        remoteMap(tx, state, 'series', runId),
-        remoteMap(tx, state, 'file', runId),
-        remoteMap(tx, state, 'input', runId),
-      ]);
+      const [run, sync, params, tags, series, artifacts, inputs, models, seriesSync, fileSync, inputSync, modelSync] =
+        await Promise.all([
+          tx.objectStore('runs').get(runId),
+          remote.get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>,
+          tx.objectStore('params').getAll(range),
+          tx.objectStore('tags').getAll(range),
+          tx.objectStore('series').getAll(range),
+          tx.objectStore('artifacts').getAll(range),
+          tx.objectStore('datasetInputs').getAll(range),
+          tx.objectStore('modelInputs').getAll(range),
+          remoteMap(tx, state, 'series', runId),
+          remoteMap(tx, state, 'file', runId),
+          remoteMap(tx, state, 'input', runId),
+          remoteMap(tx, state, 'modelInput', runId),
+        ]);
       inputs.sort((a, b) => a.seq - b.seq);
-      return { runId, run, sync, params, tags, series, artifacts, inputs, seriesSync, fileSync, inputSync };
+      models.sort((a, b) => a.seq - b.seq);
+      return {
+        runId,
+        run,
+        sync,
+        params,
+        tags,
+        series,
+        artifacts,
+        inputs,
+        models,
+        seriesSync,
+        fileSync,
+        inputSync,
+        modelSync,
+      };
     }),
   );
   await tx.done;
@@ -127,9 +149,11 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
       series,
       artifacts,
       inputs,
+      models,
       seriesSync,
       fileSync,
       inputSync,
+      modelSync,
     }): RunWork | undefined => {
       if (run === undefined) return undefined;
       const sync = stored ?? emptySync(run.runId);
@@ -146,6 +170,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
         series: series.filter((s) => s.count > synced(s)).map((s) => ({ ...s, syncedCount: synced(s) })),
         artifacts: artifacts.filter((a) => fileSync.get(`${run.runId}\u0000${a.path}`)?.syncedSha256 !== a.sha256),
         inputs: inputs.filter((i) => inputSync.get(`${run.runId}\u0000${inputKey(i)}`) === undefined),
+        modelInputs: models.filter((m) => modelSync.get(`${run.runId}\u0000${m.modelId}`) === undefined),
       };
       const remoteExperimentId = experimentSync.get(run.experimentId)?.remoteId;
       if (remoteExperimentId !== undefined) item.remoteExperimentId = remoteExperimentId;
@@ -162,6 +187,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
         item.series.length > 0 ||
         item.artifacts.length > 0 ||
         item.inputs.length > 0 ||
+        item.modelInputs.length > 0 ||
         item.end !== undefined;
       if (pending) return item;
       if (sync.verifiedEpoch !== epoch && (run.status !== 'RUNNING' || epoch > 0)) {
@@ -172,6 +198,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
           series: series.map((s) => ({ ...s, batches: seriesSync.get(`${run.runId}\u0000${s.key}`)?.batches })),
           artifacts,
           inputs,
+          modelInputs: models,
         };
         return item;
       }
@@ -381,6 +408,13 @@ export async function ackInputs(
   await tx.done;
 }
 
+/** The server has these model inputs of the run (or they cannot go there: refused, or a server without logged models). */
+export async function ackModelInputs(db: Db, state: string, runId: string, modelIds: readonly string[]): Promise<void> {
+  const tx = db.transaction(['remote'], 'readwrite');
+  for (const m of modelIds) void tx.objectStore('remote').put({ synced: true }, key(state, 'modelInput', runId, m));
+  await tx.done;
+}
+
 export async function ackEnd(
   db: Db,
   state: string,
@@ -419,7 +453,14 @@ export async function reopenRun(
   state: string,
   runId: string,
   whole: boolean,
-  missing: { params?: boolean; series?: string[]; files?: string[]; inputs?: string[]; end?: boolean },
+  missing: {
+    params?: boolean;
+    series?: string[];
+    files?: string[];
+    inputs?: string[];
+    modelInputs?: string[];
+    end?: boolean;
+  },
 ): Promise<void> {
   const tx = db.transaction(['meta', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readwrite');
   const runKey = key(state, 'run', runId);
@@ -429,7 +470,7 @@ export async function reopenRun(
     : { text: missing.params === true, series: missing.series ?? [], files: missing.files ?? [] };
   await adjustPending(tx, {}, { [state]: negate(await ackedOfRun(tx, state, runId, run.syncedSeq, parts)) });
   if (whole) {
-    for (const kind of ['series', 'file', 'input'] as const)
+    for (const kind of ['series', 'file', 'input', 'modelInput'] as const)
       void tx.objectStore('remote').delete(kindRange(state, kind, runId));
     void tx
       .objectStore('remote')
@@ -443,6 +484,7 @@ export async function reopenRun(
       void tx.objectStore('remote').delete(key(state, 'series', runId, metric));
     for (const path of missing.files ?? []) void tx.objectStore('remote').delete(key(state, 'file', runId, path));
     for (const sub of missing.inputs ?? []) void tx.objectStore('remote').delete(key(state, 'input', runId, sub));
+    for (const m of missing.modelInputs ?? []) void tx.objectStore('remote').delete(key(state, 'modelInput', runId, m));
   }
   await tx.done;
 }

@@ -35,6 +35,7 @@ import {
   ackArtifact,
   ackBatch,
   ackInputs,
+  ackModelInputs,
   inputKey,
   ackEnd,
   ackVerified,
@@ -116,7 +117,10 @@ type RunJson = {
     tags?: { key: string; value: string }[];
     metrics?: { key: string; value: number | string; step?: number | string; timestamp?: number | string }[];
   };
-  inputs?: { dataset_inputs?: { dataset?: { name?: string; digest?: string } }[] };
+  inputs?: {
+    dataset_inputs?: { dataset?: { name?: string; digest?: string } }[];
+    model_inputs?: { model_id?: string }[];
+  };
 };
 
 const has =
@@ -257,6 +261,19 @@ export class SyncEngine {
       done: (part) => this.progress?.done(part),
       notice: (message) => this.hooks.notice(message),
     }).pass();
+    // Model inputs whose models this pass just created on the server; then those runs are compared.
+    const waiting = (await pendingRuns(this.db, state)).filter(
+      (w) => w.modelInputs.length > 0 && w.sync.remoteRunId !== undefined && w.experiment !== undefined,
+    );
+    for (const w of waiting)
+      await this.guard(w, () => this.sendModelInputs(state, w.run.runId, w.sync.remoteRunId!, w.modelInputs));
+    if (waiting.length > 0) {
+      const linked = new Set(waiting.map((w) => w.run.runId));
+      const done = (await pendingRuns(this.db, state)).filter(
+        (w) => linked.has(w.run.runId) && w.verify !== undefined && w.experiment !== undefined,
+      );
+      await this.verify(state, done, remoteIds);
+    }
     this.progress = undefined;
   }
 
@@ -376,6 +393,7 @@ export class SyncEngine {
     }
     try {
       await this.uploadInputs(state, runId, remote.run_id, w.inputs);
+      await this.sendModelInputs(state, runId, remote.run_id, w.modelInputs);
       for (const a of w.artifacts) {
         let blob: Blob;
         try {
@@ -578,6 +596,7 @@ export class SyncEngine {
       v.series = v.series.filter(keep('metric'));
       v.artifacts = v.artifacts.filter(keep('artifact'));
       v.inputs = v.inputs.filter((i) => !refused.has(`${w.run.runId}\u0000input\u0000${i.name} (${i.digest})`));
+      v.modelInputs = v.modelInputs.filter((m) => !refused.has(`${w.run.runId}\u0000input\u0000model ${m.modelId}`));
     }
     for (let i = 0; i < runs.length; i += VERIFY_CHUNK) {
       const chunk = runs.slice(i, i + VERIFY_CHUNK);
@@ -638,7 +657,15 @@ export class SyncEngine {
     remote: RunJson,
     remoteIds: RemoteRunIds,
   ): Promise<
-    | { what: string; params?: boolean; series?: string[]; files?: string[]; inputs?: string[]; end?: boolean }
+    | {
+        what: string;
+        params?: boolean;
+        series?: string[];
+        files?: string[];
+        inputs?: string[];
+        modelInputs?: string[];
+        end?: boolean;
+      }
     | undefined
   > {
     const v = w.verify!;
@@ -681,7 +708,20 @@ export class SyncEngine {
       ),
     );
     const inputs = v.inputs.filter((i) => !held.has(inputKey(i)));
-    if (!textMissing && series.length === 0 && !endMissing && files.length === 0 && inputs.length === 0)
+    const linked = new Set((remote.inputs?.model_inputs ?? []).map((m) => m.model_id));
+    const models: string[] = [];
+    for (const m of v.modelInputs) {
+      const id = (await getRemote(this.db, this.state!, 'model', m.modelId))?.remoteModelId;
+      if (id !== undefined && !linked.has(id)) models.push(m.modelId);
+    }
+    if (
+      !textMissing &&
+      series.length === 0 &&
+      !endMissing &&
+      files.length === 0 &&
+      inputs.length === 0 &&
+      models.length === 0
+    )
       return undefined;
     const what = [
       textMissing && 'params or tags',
@@ -690,10 +730,19 @@ export class SyncEngine {
       endMissing && 'its end status',
       files.length > 0 && `files ${files.join(', ')}`,
       inputs.length > 0 && `dataset inputs ${inputs.map((i) => `${i.name} (${i.digest})`).join(', ')}`,
+      models.length > 0 && `model inputs ${models.join(', ')}`,
     ]
       .filter(Boolean)
       .join(', ');
-    return { what, params: textMissing, series, files, inputs: inputs.map(inputKey), end: endMissing };
+    return {
+      what,
+      params: textMissing,
+      series,
+      files,
+      inputs: inputs.map(inputKey),
+      modelInputs: models,
+      end: endMissing,
+    };
   }
 
   /**
@@ -896,6 +945,61 @@ export class SyncEngine {
       });
     }
     await ackInputs(this.db, state, runId, inputs);
+  }
+
+  /**
+   * Links the run to the logged models it used (runs/log-inputs `models`,
+   * MLflow 3), with the models' server ids: a model not created there yet
+   * waits for the models step of the pass; on a server without logged
+   * models (MLflow 2) there is nothing to link; a model the server refused
+   * makes its input a dead letter too.
+   */
+  private async sendModelInputs(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    inputs: readonly { modelId: string }[],
+  ): Promise<void> {
+    const send: { modelId: string; remote: string }[] = [];
+    const settled: string[] = [];
+    for (const { modelId } of inputs) {
+      const model = await getRemote(this.db, state, 'model', modelId);
+      if (model?.remoteModelId !== undefined) send.push({ modelId, remote: model.remoteModelId });
+      else if (model?.ready) settled.push(modelId);
+      else if (model?.abandoned) {
+        await addDeadLetter(this.db, state, {
+          runId,
+          kind: 'input',
+          key: `model ${modelId}`,
+          message: `The server refused logged model ${modelId}, so the run cannot name it as an input.`,
+          at: Date.now(),
+        });
+        settled.push(modelId);
+      }
+    }
+    if (send.length > 0) {
+      try {
+        await this.request(() =>
+          this.rest.call('POST', 'runs/log-inputs', {
+            run_id: remoteRunId,
+            datasets: [],
+            models: send.map((m) => ({ model_id: m.remote })),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
+        for (const m of send)
+          await addDeadLetter(this.db, state, {
+            runId,
+            kind: 'input',
+            key: `model ${m.modelId}`,
+            message: error.message,
+            at: Date.now(),
+          });
+      }
+      settled.push(...send.map((m) => m.modelId));
+    }
+    if (settled.length > 0) await ackModelInputs(this.db, state, runId, settled);
   }
 
   /** Sends one log-batch; a refused batch is split until the refused items are alone, and those are dead-lettered. */

@@ -52,7 +52,7 @@ import { clearModelCache } from '../store/model-cache.js';
 import { openStore } from '../store/open.js';
 import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
 import { logInputs } from '../store/inputs.js';
-import { datasetInput } from '../schema/datasets/input.js';
+import { checkModelInputId, datasetInput } from '../schema/datasets/input.js';
 import { SCHEMA_VERSION, type Db } from '../store/schema.js';
 import {
   deleteAlias,
@@ -212,12 +212,14 @@ export class TrackerService implements TrackerWorkerApi {
     return info;
   }
 
-  async logInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
+  async logInputs(runId: string, inputs: DatasetInput[], models: string[] = []): Promise<void> {
     validateRunId(runId);
-    if (!Array.isArray(inputs)) throw invalidParameter('logInputs takes a list of dataset inputs.');
+    if (!Array.isArray(inputs) || !Array.isArray(models))
+      throw invalidParameter('logInputs takes a list of dataset inputs and a list of logged model ids.');
     // Checked again here: the page is not trusted to have checked them.
     const checked = inputs.map((i) => datasetInput(i?.dataset, { tags: i?.tags }));
-    await logInputs(this.state.db, runId, checked);
+    for (const m of models) checkModelInputId(m);
+    await logInputs(this.state.db, runId, checked, models);
     this.state.sync.changed();
   }
 

@@ -13,6 +13,7 @@ import warnings
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.entities import LoggedModelInput
 
 warnings.filterwarnings("ignore")
 URL = "https://example.com/data/iris.csv"
@@ -31,6 +32,8 @@ def log(experiment):
     with mlflow.start_run() as run:
         mlflow.log_input(mlflow.data.from_pandas(df, source=URL, name="iris"), context="training", tags={"split": "a"})
         mlflow.log_input(mlflow.data.from_numpy(features, targets=targets, source=URL, name="f32"), context="eval")
+        model = mlflow.initialize_logged_model(name="m")
+        mlflow.log_input(model=LoggedModelInput(model.model_id))
     print(run.info.run_id)
 
 
@@ -47,7 +50,8 @@ def read(run_id):
             "profile": d.profile,
             "tags": {t.key: t.value for t in i.tags},
         })
-    print(json.dumps(sorted(out, key=lambda x: x["name"])))
+    models = [m.model_id for m in mlflow.get_run(run_id).inputs.model_inputs]
+    print(json.dumps({"datasets": sorted(out, key=lambda x: x["name"]), "models": models}))
 
 
 if __name__ == "__main__":

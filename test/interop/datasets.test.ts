@@ -59,15 +59,26 @@ it('a synced run reads back in MLflow Python as the same dataset inputs as a Pyt
     { name: 'f32', source: URL_SOURCE, targets: BigInt64Array.from([0n, 1n, 2n]) },
   );
   await run.logInput(f32, { context: 'eval' });
+  // MLflow 3's model inputs: the run names a logged model it used.
+  const model = await run.logModel('m', {
+    code: "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });",
+  });
+  await run.logInput(null, { model: model.modelId });
   await run.end();
   await tracker.sync();
   const status = await tracker.syncStatus();
   expect(status.deadLetters).toEqual([]);
   const remoteId = (await tracker.getRun(run.runId)).info.remoteRunId!;
+  const [logged] = await tracker.listLoggedModels();
   await tracker.close();
 
-  const control = JSON.parse(python('read', server.url, controlId)) as unknown[];
-  const edge = JSON.parse(python('read', server.url, remoteId)) as unknown[];
+  type Inputs = { datasets: unknown[]; models: string[] };
+  const controlInputs = JSON.parse(python('read', server.url, controlId)) as Inputs;
+  const edgeInputs = JSON.parse(python('read', server.url, remoteId)) as Inputs;
+  expect(controlInputs.models).toHaveLength(1);
+  expect(edgeInputs.models).toEqual([logged!.remoteModelId]);
+  const control = controlInputs.datasets;
+  const edge = edgeInputs.datasets;
   expect(control).toHaveLength(2);
   expect(control).toContainEqual(
     expect.objectContaining({

@@ -28,6 +28,8 @@ export interface FakeRun {
   metrics: { key: string; value: number | string; step: number; timestamp: number }[];
   /** runs/log-inputs: MLflow's DatasetInput messages, one per dataset (name, digest). */
   inputs?: { tags?: { key: string; value: string }[]; dataset: Record<string, string> }[];
+  /** runs/log-inputs `models` (MLflow 3): logged model ids the run used. */
+  modelInputs?: string[];
 }
 
 export interface FakeRequest {
@@ -438,6 +440,12 @@ export class ScriptedMlflow {
             'INVALID_PARAMETER_VALUE',
             "'schema' exceeds the maximum length of 1048575 characters",
           );
+        for (const m of (b.models as { model_id: string }[] | undefined) ?? []) {
+          if (!this.db.models.has(m.model_id))
+            return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${m.model_id}' not found.`);
+          x.modelInputs ??= [];
+          if (!x.modelInputs.includes(m.model_id)) x.modelInputs.push(m.model_id);
+        }
         x.inputs ??= [];
         // As MLflow's store: a dataset already linked to the run is left as it is.
         for (const d of datasets)
@@ -711,7 +719,12 @@ export class ScriptedMlflow {
         tags: [...x.tags].map(([key, value]) => ({ key, value })),
         metrics: [...latest.values()],
       },
-      inputs: (x.inputs ?? []).length === 0 ? {} : { dataset_inputs: x.inputs },
+      inputs: {
+        ...((x.inputs ?? []).length === 0 ? {} : { dataset_inputs: x.inputs }),
+        ...((x.modelInputs ?? []).length === 0
+          ? {}
+          : { model_inputs: x.modelInputs!.map((model_id) => ({ model_id })) }),
+      },
     };
   }
 }

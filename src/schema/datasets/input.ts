@@ -20,6 +20,17 @@ export interface LogInputOptions {
   context?: string;
   /** More input tags. */
   tags?: Record<string, string>;
+  /** A logged model the run used (MLflow 3's `model=LoggedModelInput(model_id)`): its local `modelId`. */
+  model?: string;
+}
+
+/** A model input names a local logged model: `m-` and 32 hex digits. */
+export function checkModelInputId(modelId: unknown): string {
+  if (typeof modelId !== 'string' || !/^m-[0-9a-f]{32}$/.test(modelId))
+    throw invalidParameter(
+      `Invalid logged model id ${JSON.stringify(modelId) ?? String(modelId)}: pass the modelId of a model logged here ('m-' and 32 hex digits, from run.logModel or tracker.listLoggedModels()).`,
+    );
+  return modelId;
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string';

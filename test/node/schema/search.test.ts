@@ -35,6 +35,7 @@ function makeRun(spec: RunSpec): Run {
         tags: context === undefined ? {} : { 'mlflow.data.context': context },
         dataset: { name, digest, sourceType: 'code', source: '{"tags": {}}' },
       })),
+      modelInputs: [],
     },
   };
   if (spec.end !== undefined) run.info.endTime = spec.end;

@@ -110,7 +110,7 @@ describe('schema upgrade', () => {
     });
     expect([...(await again.getMetricHistory(runId, 'loss')).values]).toEqual([2, 1, 0.5, 0.25]);
     // v6: the old run has no dataset inputs, and takes one.
-    expect((await again.getRun(runId)).inputs).toEqual({ datasetInputs: [] });
+    expect((await again.getRun(runId)).inputs).toEqual({ datasetInputs: [], modelInputs: [] });
     const dataset = { name: 'd', digest: 'abcd1234', sourceType: 'http', source: '{"url": "https://x"}' };
     await again.logInputs(runId, [{ tags: { 'mlflow.data.context': 'training' }, dataset }]);
     expect((await again.getRun(runId)).inputs.datasetInputs).toEqual([

@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fromColumns, fromRecords } from '../../../src/schema/datasets/dataset.js';
+import type { MlflowEdgeError } from '../../../src/schema/errors.js';
 import { nothingPending, open, server } from './harness.js';
+
+const CODE = "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });";
 
 const iris = fromRecords(
   [
@@ -74,6 +77,35 @@ describe('dataset inputs sync', () => {
     await t.sync();
     await t.sync();
     expect(remote.inputs.map((i) => i.dataset.name)).toEqual(['iris']);
+  });
+
+  it('a logged model the run used is linked as a model input, with its id on the server, once', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const train = await t.startRun({ experimentName: 'ds', runName: 'train' });
+    const model = await train.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }] });
+    await train.end();
+    // A second run (an evaluation) uses the model, before either is on the server.
+    const evaluate = await t.startRun({ experimentName: 'ds', runName: 'eval' });
+    await evaluate.logInput(wine, { context: 'eval', model: model.modelId });
+    await evaluate.end();
+    expect((await t.getRun(evaluate.runId)).inputs.modelInputs).toEqual([{ modelId: model.modelId }]);
+    await t.sync();
+    const remoteModel = [...s.db.models.values()].find((m) => m.info.name === 'm')!;
+    const remote = s.runsOf('ds').find((r) => r.info.run_name === 'eval')!;
+    expect(remote.modelInputs).toEqual([remoteModel.info.model_id]);
+    expect(remote.inputs!.map((i) => i.dataset.name)).toEqual(['wine']);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    await t.sync();
+    const linked = s.requests.filter(
+      (r) => r.endpoint === 'runs/log-inputs' && ((r.body as { models?: unknown[] }).models ?? []).length > 0,
+    );
+    expect(linked).toHaveLength(1);
+    // An unknown model is refused at the call, and nothing is stored.
+    const run = await t.startRun({ experimentName: 'ds' });
+    const error = await run.logInput(null, { model: `m-${'0'.repeat(32)}` }).catch((e: unknown) => e);
+    expect((error as MlflowEdgeError).code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await t.getRun(run.runId)).inputs).toEqual({ datasetInputs: [], modelInputs: [] });
   });
 
   it('a dataset the server refuses is a dead letter; the others and the run go on', async () => {
