@@ -2,8 +2,9 @@
  * One sync pass: everything pending when it starts goes to the server of
  * one sync state (see store/remote-state.ts). In order: which server this
  * is (its identity, and whether it lost what it acknowledged), experiments,
- * runs, then each run's params/tags/metrics, artifacts and end status, then
- * a check of each finished run against the server's copy, then models.
+ * runs, then each run's params/tags/metrics, dataset inputs, artifacts and
+ * end status, then a check of each finished run against the server's copy,
+ * then models (and the model inputs of runs that used them).
  *
  * Exactly once against a server without idempotency keys:
  * - a run is created once (remote/create-once.ts); duplicates a browser
@@ -251,6 +252,7 @@ export class SyncEngine {
     const left = await pendingRuns(this.db, state);
     this.progress = new Progress(countPending(left, await pendingModels(this.db, state)));
     const unverified = left.filter((w) => w.verify !== undefined && w.experiment !== undefined);
+    const unlinked = new Set(left.filter((w) => w.modelInputs.length > 0).map((w) => w.run.runId));
     await this.verify(state, unverified, remoteIds);
     // Models once their runs are there; then the registry.
     await new ModelSync(this.db, state, this.rest, this.artifacts, {
@@ -261,10 +263,17 @@ export class SyncEngine {
       done: (part) => this.progress?.done(part),
       notice: (message) => this.hooks.notice(message),
     }).pass();
-    // Model inputs whose models this pass just created on the server; then those runs are compared.
-    const waiting = (await pendingRuns(this.db, state)).filter(
-      (w) => w.modelInputs.length > 0 && w.sync.remoteRunId !== undefined && w.experiment !== undefined,
-    );
+    // Model inputs whose models were not on the server before the models step; then those runs are compared.
+    const waiting =
+      unlinked.size === 0
+        ? []
+        : (await pendingRuns(this.db, state)).filter(
+            (w) =>
+              unlinked.has(w.run.runId) &&
+              w.modelInputs.length > 0 &&
+              w.sync.remoteRunId !== undefined &&
+              w.experiment !== undefined,
+          );
     for (const w of waiting)
       await this.guard(w, () => this.sendModelInputs(state, w.run.runId, w.sync.remoteRunId!, w.modelInputs));
     if (waiting.length > 0) {
