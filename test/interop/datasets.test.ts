@@ -10,7 +10,7 @@ import { Tracker } from '../../src/client/tracker.js';
 import type { TrackerWorkerApi } from '../../src/protocol.js';
 import { fromColumns, fromNumpy } from '../../src/schema/datasets/dataset.js';
 import { TrackerService } from '../../src/worker/service.js';
-import { startMlflowServer, type MlflowServer } from './mlflow-server.js';
+import { MLFLOW2_BIN, startMlflowServer, type MlflowServer } from './mlflow-server.js';
 
 const PYTHON = fileURLToPath(new URL('../../.venv/bin/python', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./datasets.py', import.meta.url));
@@ -88,4 +88,53 @@ it('a synced run reads back in MLflow Python as the same dataset inputs as a Pyt
     }),
   );
   expect(edge).toEqual(control);
+});
+
+it('an MLflow 2 server takes the dataset inputs too; a model input has nothing to link there', async () => {
+  const mlflow2 = await startMlflowServer({ bin: MLFLOW2_BIN });
+  try {
+    const service = new TrackerService();
+    await service.open({
+      dbName: 'datasets-mlflow2',
+      store: { memory: 'datasets-mlflow2' },
+      remote: { trackingUri: mlflow2.url, autoSync: false },
+    });
+    const tracker = new Tracker(
+      { terminate() {} } as unknown as Worker,
+      service as unknown as Remote<TrackerWorkerApi>,
+      { dbName: 'datasets-mlflow2' },
+    );
+    const run = await tracker.startRun({ experimentName: 'datasets-mlflow2' });
+    const dataset = fromColumns({ x: [1, 2, 3], label: ['a', 'b', 'c'] }, { name: 'small', source: URL_SOURCE });
+    await run.logInput(dataset, { context: 'training' });
+    const model = await run.logModel('m', {
+      code: "import { setModel } from 'mlflow-edge/model';\nsetModel({ predict: (c, rows) => rows.map(() => 1) });",
+    });
+    await run.logInput(null, { model: model.modelId });
+    await run.end();
+    await tracker.sync();
+    const status = await tracker.syncStatus();
+    expect(status.deadLetters).toEqual([]);
+    expect(status.pending.runs).toBe(0);
+    const remoteId = (await tracker.getRun(run.runId)).info.remoteRunId!;
+    await tracker.close();
+    const got = (await (await fetch(`${mlflow2.url}/api/2.0/mlflow/runs/get?run_id=${remoteId}`)).json()) as {
+      run: { inputs: { dataset_inputs: { tags: unknown[]; dataset: Record<string, string> }[] } };
+    };
+    expect(got.run.inputs.dataset_inputs).toEqual([
+      {
+        tags: [{ key: 'mlflow.data.context', value: 'training' }],
+        dataset: {
+          name: 'small',
+          digest: dataset.digest,
+          source_type: 'http',
+          source: dataset.source,
+          schema: dataset.schema,
+          profile: dataset.profile,
+        },
+      },
+    ]);
+  } finally {
+    await mlflow2.stop();
+  }
 });
