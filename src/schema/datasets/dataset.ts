@@ -122,11 +122,14 @@ function typeColumn(name: string, values: ColumnValues): TypedColumn {
   let booleans = 0;
   let bigints = 0;
   let missing = 0;
+  let nans = 0;
   let fractional = false;
   for (let i = 0; i < values.length; i++) {
     const v: unknown = values[i];
-    if (isMissing(v)) missing++;
-    else if (typeof v === 'number') {
+    if (isMissing(v)) {
+      missing++;
+      if (typeof v === 'number') nans++;
+    } else if (typeof v === 'number') {
       numbers++;
       if (!fractional && !(Number.isInteger(v) && Math.abs(v) < 2 ** 63)) fractional = true;
     } else if (typeof v === 'string') {
@@ -166,7 +169,8 @@ function typeColumn(name: string, values: ColumnValues): TypedColumn {
       hash: { dtype: 'int64', values: BigInt64Array.from((values as readonly bigint[]).slice(0, n)) },
     };
   }
-  if (numbers > 0) {
+  // NaN is a float: a column of NaN alone (and nulls) is float64, as pandas makes [nan, nan].
+  if (numbers > 0 || nans > 0) {
     if (missing === 0 && !fractional) {
       const ints = new BigInt64Array(n);
       for (let i = 0; i < n; i++) ints[i] = BigInt(values[i] as number);
