@@ -27,6 +27,7 @@ export default defineConfig({
         worker: 'src/worker/entry.ts',
         model: 'src/model-api.ts',
         signature: 'src/signature-api.ts',
+        data: 'src/data-api.ts',
         node: 'src/node.ts',
         'node-worker': 'src/worker/node-entry.ts',
         edge: 'src/edge.ts',

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fromColumns, fromRecords } from '../dist/index.js';
+import { fromColumns, fromRecords } from '../dist/data.js';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 7);

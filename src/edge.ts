@@ -88,8 +88,6 @@ export { Tracker } from './client/tracker.js';
 export type { StartRunOptions, SearchRunsOptions, ErrorListener } from './client/tracker.js';
 export { Run } from './client/run.js';
 export type { MetricOptions, EndOptions } from './client/run.js';
-export { fromColumns, fromNumpy, fromRecords } from './schema/datasets/dataset.js';
-export type { ArrayData, ColumnValues, Dataset, DatasetOptions, NumpyArray } from './schema/datasets/dataset.js';
 export type { LogInputOptions } from './schema/datasets/input.js';
 export { MlflowEdgeError } from './schema/errors.js';
 export type { ErrorCode } from './schema/errors.js';

@@ -12,15 +12,13 @@ export type {
 } from './client/tracker.js';
 export { Run } from './client/run.js';
 export type { MetricOptions, EndOptions } from './client/run.js';
-export { fromColumns, fromNumpy, fromRecords } from './schema/datasets/dataset.js';
-export type { ArrayData, ColumnValues, DatasetOptions, NumpyArray } from './schema/datasets/dataset.js';
-export type { DatasetSource } from './schema/datasets/sources.js';
 export type { LogInputOptions } from './schema/datasets/input.js';
 export { MlflowEdgeError } from './schema/errors.js';
 export type { ErrorCode } from './schema/errors.js';
 export type {
   Dataset,
   DatasetInput,
+  ModelInput,
   RunInputs,
   Experiment,
   FileInfo,
