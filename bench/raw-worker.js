@@ -1,6 +1,7 @@
 // Baselines for the logging benchmark: the same points written with the raw
 // IndexedDB API from a worker, (a) one record per point in one transaction,
-// (b) columnar chunks of 2048 points (the fastest layout measured here).
+// (b) columnar chunks of 2048 points (the fastest layout measured here),
+// written by the worker alone or (c) fed by the page's loop.
 const open = (name) =>
   new Promise((resolve, reject) => {
     const req = indexedDB.open(name, 1);
@@ -18,7 +19,22 @@ const done = (tx) =>
     tx.onabort = () => reject(tx.error);
   });
 
-self.onmessage = async ({ data: { layout, n, dbName } }) => {
+// (c) 'fed': chunks posted by the page, one transaction each, acknowledged when committed.
+let fed;
+self.onmessage = async ({ data }) => {
+  if (data.layout === 'fed') {
+    fed = await open(data.dbName);
+    postMessage({ ready: true });
+    return;
+  }
+  if (data.chunkNo !== undefined) {
+    const tx = fed.transaction('chunks', 'readwrite');
+    tx.objectStore('chunks').put({ runId: 'r', key: 'loss', ...data });
+    await done(tx);
+    postMessage({ chunkNo: data.chunkNo });
+    return;
+  }
+  const { layout, n, dbName } = data;
   const db = await open(dbName);
   const now = Date.now();
   const t0 = performance.now();

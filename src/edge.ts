@@ -13,6 +13,7 @@
  */
 import type { Remote } from 'comlink';
 import { Tracker } from './client/tracker.js';
+import { EDGE_SOURCE, validateRunContext } from './client/run-context.js';
 import type { RemoteOptions, TrackerWorkerApi } from './protocol.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './remote/retry.js';
 import { MlflowEdgeError } from './schema/errors.js';
@@ -25,8 +26,10 @@ export interface EdgeTrackerOptions {
    * is ignored: in direct mode only `sync()` uploads.
    */
   remote?: RemoteOptions;
-  /** Written to each new run as the `mlflow.user` tag. */
+  /** Written to each new run as the `mlflow.user` tag. Default: the basic-auth user name of `remote`, else 'unknown'. */
   user?: string;
+  /** Written to each new run as the `mlflow.source.name` tag. Default `<edge function>`. */
+  source?: string;
   /** How long logged items wait before they go to the in-memory store. Default 100 ms (`sync()` and `flush()` send at once). */
   flushIntervalMs?: number;
   /** Items that trigger a write to the store at once. Default 500. */
@@ -54,6 +57,7 @@ let opened = 0;
  * function's work ends, and `close()` to free the store's memory.
  */
 export async function openTracker(options: EdgeTrackerOptions = {}): Promise<Tracker> {
+  validateRunContext(options);
   const policy = { ...EDGE_RETRY, ...options.retry };
   for (const [key, value] of Object.entries(policy)) {
     if (!Number.isSafeInteger(value) || value < (key === 'attempts' ? 1 : 0)) {
@@ -79,9 +83,11 @@ export async function openTracker(options: EdgeTrackerOptions = {}): Promise<Tra
   const host = { terminate: () => dropMemoryStore(name) };
   const trackerOptions: ConstructorParameters<typeof Tracker>[2] = { dbName: name };
   if (options.user !== undefined) trackerOptions.user = options.user;
+  if (options.source !== undefined) trackerOptions.source = options.source;
+  if (options.remote !== undefined) trackerOptions.remote = options.remote;
   if (options.flushIntervalMs !== undefined) trackerOptions.flushIntervalMs = options.flushIntervalMs;
   if (options.maxBatchItems !== undefined) trackerOptions.maxBatchItems = options.maxBatchItems;
-  return new Tracker(host, service as unknown as Remote<TrackerWorkerApi>, trackerOptions);
+  return new Tracker(host, service as unknown as Remote<TrackerWorkerApi>, trackerOptions, { source: EDGE_SOURCE });
 }
 
 export { Tracker } from './client/tracker.js';

@@ -11,7 +11,15 @@ export type {
   ErrorListener,
 } from './client/tracker.js';
 export { Run } from './client/run.js';
-export type { MetricOptions, EndOptions } from './client/run.js';
+export type {
+  MetricOptions,
+  EndOptions,
+  LogImageOptions,
+  ImageInput,
+  ImageArray,
+  TableData,
+  FigureInput,
+} from './client/run.js';
 export type { LogInputOptions } from './schema/datasets/input.js';
 export { MlflowEdgeError } from './schema/errors.js';
 export type { ErrorCode } from './schema/errors.js';

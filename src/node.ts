@@ -14,6 +14,7 @@ import {
   type Tracker,
   type TrackerOptions,
 } from './client/tracker.js';
+import { CONSOLE_SOURCE, validateRunContext } from './client/run-context.js';
 import { MlflowEdgeError } from './schema/errors.js';
 
 export * from './index.js';
@@ -34,14 +35,16 @@ export async function openTracker(options: NodeTrackerOptions = {}): Promise<Tra
   }
   const absolute = await resolvePath(path);
   const dbName = checkDbName(options.dbName ?? absolute);
+  validateRunContext(options);
   if (!hasWorkerThreads()) {
     throw new MlflowEdgeError(
       'INVALID_STATE',
       "mlflow-edge/node runs in Node, Deno and Bun (it needs node:worker_threads). In a browser import 'mlflow-edge'; in an edge function 'mlflow-edge/edge'.",
     );
   }
+  const defaults = { user: await osUser(), source: mainScript() };
   const started = await startNodeWorker();
-  return connectTracker(started, { dbName, store: { path: absolute } }, { ...options, dbName });
+  return connectTracker(started, { dbName, store: { path: absolute } }, { ...options, dbName }, defaults);
 }
 
 /** A module of the runtime itself (node:…), loaded at run time: never bundled, and typed where it is used. */
@@ -52,6 +55,32 @@ function runtimeModule(name: string): Promise<unknown> {
 /** Node, and Deno and Bun through their node:worker_threads (which, unlike their Web Workers, can let the process exit). */
 function hasWorkerThreads(): boolean {
   return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined;
+}
+
+/** The main script, as Python names a run's source by `sys.argv[0]`; `<console>` in a REPL or `node -e`. */
+function mainScript(): string {
+  const script = (globalThis as { process?: { argv?: unknown[] } }).process?.argv?.[1];
+  return typeof script === 'string' && script !== '' ? script : CONSOLE_SOURCE;
+}
+
+/**
+ * The OS account, as Python's `getpass.getuser()` finds it: the LOGNAME,
+ * USER, LNAME or USERNAME variable, else the account of this process;
+ * undefined when none can be found (the tracker then says 'unknown').
+ */
+async function osUser(): Promise<string | undefined> {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  for (const name of ['LOGNAME', 'USER', 'LNAME', 'USERNAME']) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+  }
+  try {
+    const { userInfo } = (await runtimeModule('node:os')) as { userInfo(): { username: string } };
+    const name = userInfo().username;
+    return name === '' ? undefined : name;
+  } catch {
+    return undefined; // no account for this uid (a container), or a runtime without it
+  }
 }
 
 async function resolvePath(path: string): Promise<string> {

@@ -105,8 +105,9 @@ export function removeJournal(storage: Storage, key: string, text: string): void
 
 /*
  * The format: JSON, with each run's metric keys as a dictionary plus
- * indexes (a journal may hold many thousands of points), and values that
- * JSON has no number for (NaN, ±Infinity, -0) written as strings.
+ * indexes (a journal may hold many thousands of points), as the batch
+ * carries them, and values that JSON has no number for (NaN, ±Infinity,
+ * -0) written as strings.
  */
 interface WireJournal {
   v: typeof FORMAT;
@@ -116,7 +117,7 @@ interface WireJournal {
 interface WireRun {
   id: string;
   p?: [string, string][];
-  t?: [string, string][];
+  t?: [string, string | null][];
   m?: { k: string[]; i: number[]; v: (number | string)[]; s: number[]; ts: number[] };
 }
 
@@ -135,14 +136,10 @@ function encodeRun(run: RunBatch): WireRun {
   if (run.tags !== undefined) out.t = run.tags;
   const m = run.metrics;
   if (m !== undefined) {
-    const dictionary = new Map<string, number>();
-    const i = m.keys.map((key) => {
-      let n = dictionary.get(key);
-      if (n === undefined) dictionary.set(key, (n = dictionary.size));
-      return n;
-    });
-    const v = m.values.map((x) => (Number.isFinite(x) && !Object.is(x, -0) ? x : Object.is(x, -0) ? '-0' : String(x)));
-    out.m = { k: [...dictionary.keys()], i, v, s: m.steps, ts: m.timestamps };
+    const v = Array.from(m.values, (x) =>
+      Number.isFinite(x) && !Object.is(x, -0) ? x : Object.is(x, -0) ? '-0' : String(x),
+    );
+    out.m = { k: m.keys, i: Array.from(m.keyIndexes), v, s: Array.from(m.steps), ts: Array.from(m.timestamps) };
   }
   return out;
 }
@@ -167,10 +164,11 @@ function decodeRun(run: WireRun): RunBatch {
   if (m !== undefined) {
     if (![m.k, m.i, m.v, m.s, m.ts].every(Array.isArray)) throw new Error('not journal metrics');
     out.metrics = {
-      keys: m.i.map((n) => m.k[n]!),
-      values: m.v.map((x) => (typeof x === 'string' ? Number(x) : x)),
-      steps: m.s,
-      timestamps: m.ts,
+      keys: m.k,
+      keyIndexes: Uint32Array.from(m.i),
+      values: Float64Array.from(m.v, (x) => (typeof x === 'string' ? Number(x) : x)),
+      steps: Float64Array.from(m.s),
+      timestamps: Float64Array.from(m.ts),
     };
   }
   return out;

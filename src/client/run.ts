@@ -4,8 +4,9 @@
  * stored) and appended to this run's buffer, which the tracker sends to the
  * worker in batches.
  */
-import type { MetricColumns, RunBatch } from '../protocol.js';
-import type { Dataset, DatasetInput, EndStatus, FileInfo } from '../schema/entities.js';
+import type { RunBatch } from '../protocol.js';
+import { MetricBuffer } from './metric-buffer.js';
+import type { Dataset, DatasetInput, EndStatus, FileInfo, Run as RunRecord } from '../schema/entities.js';
 import { checkModelInputId, datasetInput, type LogInputOptions } from '../schema/datasets/input.js';
 import { invalidParameter, MlflowEdgeError } from '../schema/errors.js';
 import {
@@ -19,10 +20,22 @@ import {
   validateStep,
   validateTagValue,
   validateTimestamp,
+  validateRunName,
+  validateTagDeletion,
+  describe,
   type TextValue,
 } from '../schema/validation.js';
 import type { ArtifactData, LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
 import { validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
+import type { LogHelperHost } from './artifacts/log.js';
+import type { FigureInput } from './artifacts/figure.js';
+import type { ImageInput } from './artifacts/image.js';
+import type { TableData } from './artifacts/table.js';
+
+/** MLflow's tag for a run's name (mlflow.utils.mlflow_tags.MLFLOW_RUN_NAME). */
+const RUN_NAME_TAG = 'mlflow.runName';
+/** MLflow's tag for a run's description (MLFLOW_RUN_NOTE), which `mlflow.start_run(description=…)` sets. */
+export const DESCRIPTION_TAG = 'mlflow.note.content';
 
 export interface MetricOptions {
   /** Default 0. */
@@ -32,6 +45,20 @@ export interface MetricOptions {
 }
 
 export type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
+
+export type { FigureInput } from './artifacts/figure.js';
+export type { ImageArray, ImageInput } from './artifacts/image.js';
+export type { TableData } from './artifacts/table.js';
+
+/** Where run.logImage puts an image: MLflow's per-step `images/` layout (`key`), or one file. */
+export interface LogImageOptions {
+  /** The Image chart's name: letters, digits, `_ - . / ` and space. */
+  key: string;
+  /** Default 0. */
+  step?: number;
+  /** Milliseconds since the epoch; default: now. */
+  timestamp?: number;
+}
 
 export interface EndOptions {
   /** Default 'FINISHED'. */
@@ -46,21 +73,34 @@ export interface RunHost {
   flush(): Promise<void>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
   logInputs(runId: string, inputs: DatasetInput[], models?: string[]): Promise<void>;
+  readArtifact(runId: string, path: string): Promise<Blob>;
+  getRun(runId: string): Promise<RunRecord>;
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
   endRun(runId: string, status: EndStatus, endTime: number): Promise<void>;
 }
 
+/** The helpers (encoders, table writer) load on first use: pages that only log metrics never fetch them. */
+const helpers = () => import('./artifacts/log.js');
+
 export class Run {
   /** 32 lowercase hex characters. */
   readonly runId: string;
-  readonly runName: string;
+  /** The run's name; `setRunName` changes it. */
+  get runName(): string {
+    return this.name;
+  }
+  private name: string;
   readonly experimentId: string;
   private ended = false;
   /** Params this page knows are stored (or buffered) for the run: conflicts throw at the call. */
   private readonly params: Map<string, string>;
-  private metrics: MetricColumns = { keys: [], values: [], steps: [], timestamps: [] };
+  private readonly metrics = new MetricBuffer();
   private paramBuffer: [string, string][] = [];
-  private tagBuffer: [string, string][] = [];
+  /** Tags set, in call order; null deletes the tag. */
+  private tagBuffer: [string, string | null][] = [];
+  private logHelperHost: LogHelperHost | undefined;
+  /** log_* helper calls not yet finished: end() lets them land first, as Python's calls return only when done. */
+  private readonly helpersUnderWay = new Set<Promise<unknown>>();
 
   /** @internal Runs come from `tracker.startRun()`. */
   constructor(
@@ -69,14 +109,16 @@ export class Run {
     params: Record<string, string>,
   ) {
     this.runId = info.runId;
-    this.runName = info.runName;
+    this.name = info.runName;
     this.experimentId = info.experimentId;
     this.params = new Map(Object.entries(params));
   }
 
   logMetric(key: string, value: number, options?: MetricOptions): void {
     this.assertRunning();
-    validateKeyCached(key, 'metric');
+    const m = this.metrics;
+    // The key's check and index once per change of key, not per call.
+    const keyIndex = key === m.lastKey ? m.lastIndex : m.indexOf(key);
     validateMetricValue(key, value);
     const step = options?.step ?? 0;
     const timestamp = options?.timestamp ?? Date.now();
@@ -84,11 +126,7 @@ export class Run {
       validateStep(key, step);
       validateTimestamp(key, timestamp);
     }
-    const m = this.metrics;
-    m.keys.push(key);
-    m.values.push(value);
-    m.steps.push(step);
-    m.timestamps.push(timestamp);
+    m.push(keyIndex, value, step, timestamp);
     this.host.enqueue(this, 1);
   }
 
@@ -105,12 +143,7 @@ export class Run {
       validateTimestamp(key, timestamp);
     }
     const m = this.metrics;
-    for (const [key, value] of entries) {
-      m.keys.push(key);
-      m.values.push(value);
-      m.steps.push(step);
-      m.timestamps.push(timestamp);
-    }
+    for (const [key, value] of entries) m.push(m.indexOf(key), value, step, timestamp);
     this.host.enqueue(this, entries.length);
   }
 
@@ -155,6 +188,43 @@ export class Run {
     if (checked.length > 0) this.host.enqueue(this, checked.length);
   }
 
+  /**
+   * Deletes a tag, as MLflow's `MlflowClient.delete_tag` (`runs/delete-tag`
+   * on sync). A tag that is not there is left absent (offline, the page
+   * cannot know whether it is; MLflow's server raises for it). The run's
+   * name (`mlflow.runName`) cannot be deleted: rename it with setRunName.
+   */
+  deleteTag(key: string): void {
+    this.assertRunning();
+    validateKeyCached(key, 'tag');
+    validateTagDeletion(key);
+    this.tagBuffer.push([key, null]);
+    this.host.enqueue(this, 1);
+  }
+
+  /**
+   * Renames the run, as MLflow's `MlflowClient.update_run(run_id, name=…)`:
+   * the run's name and its `mlflow.runName` tag (synced with runs/update).
+   */
+  setRunName(name: string): void {
+    this.assertRunning();
+    validateRunName(name);
+    this.setTags({ [RUN_NAME_TAG]: name });
+    this.name = name;
+  }
+
+  /** Sets the run's description (Markdown), MLflow's `mlflow.note.content` tag, shown on the run page. */
+  setDescription(description: string): void {
+    if (typeof description !== 'string') {
+      throw new MlflowEdgeError(
+        'INVALID_PARAMETER_VALUE',
+        `Invalid run description ${describe(description)}: pass a string (Markdown).`,
+        { field: 'description' },
+      );
+    }
+    this.setTags({ [DESCRIPTION_TAG]: description });
+  }
+
   /** Stores a file under the run's artifacts at `path` (run-relative, `/`-separated); resolves when it is on disk. */
   async logArtifact(path: string, data: ArtifactData): Promise<FileInfo> {
     this.assertRunning();
@@ -182,6 +252,52 @@ export class Run {
     }
     const input = datasetInput(dataset, options);
     return this.host.logInputs(this.runId, [input], models);
+  }
+
+  /**
+   * mlflow.log_dict: writes `dictionary` as JSON (indent 2, Python's number
+   * and escape formats) or, for `.yml`/`.yaml`, as PyYAML's block YAML with
+   * sorted keys. Resolves when the file is on disk.
+   */
+  async logDict(dictionary: unknown, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logDict }) => logDict(this.helperHost(), dictionary, artifactFile)));
+  }
+
+  /** mlflow.log_text: writes `text` as UTF-8 to `artifactFile`. */
+  async logText(text: string, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logText }) => logText(this.helperHost(), text, artifactFile)));
+  }
+
+  /**
+   * mlflow.log_table: writes rows (`[{ col: v }, …]`) or columns
+   * (`{ col: [v, …] }`) as MLflow's table JSON, appending to what an earlier
+   * call wrote to the same file, and lists the file in the run's
+   * `mlflow.loggedArtifacts` tag so MLflow's evaluation view and
+   * `MlflowClient.load_table` find it. Columns of different lengths throw
+   * INVALID_PARAMETER_VALUE and nothing is stored.
+   */
+  async logTable(data: TableData, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logTable }) => logTable(this.helperHost(), data, artifactFile)));
+  }
+
+  /**
+   * mlflow.log_image: with `{ key, step }`, MLflow's `images/` layout (a PNG
+   * and a `+compressed.webp` thumbnail) and the `mlflow.loggedImages` tag, so
+   * MLflow's Image chart shows it per step; with a path, one PNG or JPEG file
+   * (by extension). Takes a canvas, an ImageData, a PNG/JPEG Blob, or pixels.
+   */
+  async logImage(image: ImageInput, where: LogImageOptions | string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logImage }) => logImage(this.helperHost(), image, where)));
+  }
+
+  /** mlflow.log_figure: an SVG (element or markup) to `.svg`, or a canvas chart to `.png`/`.jpg`. */
+  async logFigure(figure: FigureInput, artifactFile: string): Promise<FileInfo> {
+    this.assertRunning();
+    return this.underWay(helpers().then(({ logFigure }) => logFigure(this.helperHost(), figure, artifactFile)));
   }
 
   /**
@@ -217,6 +333,7 @@ export class Run {
     this.ended = true;
     const endTime = Date.now();
     try {
+      await Promise.allSettled([...this.helpersUnderWay]);
       await this.host.flush();
     } finally {
       await this.host.endRun(this.runId, status, endTime);
@@ -230,10 +347,8 @@ export class Run {
   /** @internal Hands the buffered items to the tracker and starts a new buffer. */
   takeBatch(): RunBatch {
     const batch: RunBatch = { runId: this.runId };
-    if (this.metrics.keys.length > 0) {
-      batch.metrics = this.metrics;
-      this.metrics = { keys: [], values: [], steps: [], timestamps: [] };
-    }
+    const metrics = this.metrics.take();
+    if (metrics !== undefined) batch.metrics = metrics;
     if (this.paramBuffer.length > 0) {
       batch.params = this.paramBuffer;
       this.paramBuffer = [];
@@ -253,6 +368,33 @@ export class Run {
   /** @internal The store holds this value (another writer logged it first). */
   learnParam(key: string, value: string): void {
     this.params.set(key, value);
+  }
+
+  private helperHost(): LogHelperHost {
+    return (this.logHelperHost ??= {
+      runId: this.runId,
+      // The call was checked when it was made; end() waits for it, so no running check here.
+      writeFile: (path, data) => this.host.logArtifact(this.runId, path, data),
+      readFile: (path) => this.host.readArtifact(this.runId, path),
+      currentTag: async (key) => {
+        await this.host.flush();
+        return (await this.host.getRun(this.runId)).data.tags[key];
+      },
+      setTag: async (key, value) => {
+        validateTagValue(key, value);
+        this.tagBuffer.push([key, value]);
+        this.host.enqueue(this, 1);
+        await this.host.flush();
+      },
+      tables: Promise.resolve(),
+    });
+  }
+
+  private underWay<T>(call: Promise<T>): Promise<T> {
+    this.helpersUnderWay.add(call);
+    const done = () => this.helpersUnderWay.delete(call);
+    call.then(done, done);
+    return call;
   }
 
   private assertRunning(): void {

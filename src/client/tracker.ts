@@ -39,7 +39,16 @@ import {
   type ModelVersion,
   type RegisteredModel,
 } from '../schema/registry.js';
-import { Run, type RunHost } from './run.js';
+import { DESCRIPTION_TAG, Run, type RunHost } from './run.js';
+import {
+  DEFAULT_USER,
+  defaultSourceName,
+  remoteUser,
+  SOURCE_TYPE,
+  validateRunContext,
+  validateSource,
+  type RunContextDefaults,
+} from './run-context.js';
 import { Model } from './model.js';
 import { startWorker } from './worker-url.js';
 import { journalKey, journalStorage, newSessionId, readJournals, removeJournal, saveJournal } from './journal.js';
@@ -49,10 +58,21 @@ export interface TrackerOptions {
   dbName?: string;
   /** How long logged items may wait on the page before they are sent to the worker. Default 100 ms. */
   flushIntervalMs?: number;
-  /** Items that trigger a send at once. Default 500. */
+  /** Items that trigger a send at once. Default 4096. */
   maxBatchItems?: number;
-  /** Written to each new run as the `mlflow.user` tag. */
+  /**
+   * Written to each new run as the `mlflow.user` tag (and the run's user id).
+   * Default: the tracking server's basic-auth user name, else in Node, Deno
+   * and Bun the OS account (as Python's `getpass.getuser()`), else 'unknown'.
+   */
   user?: string;
+  /**
+   * Written to each new run as the `mlflow.source.name` tag (MLflow's Source
+   * column shows its last path segment). Default: the page's URL without
+   * query, fragment or trailing '/'; in Node, Deno and Bun the main script's
+   * path (`process.argv[1]`); in mlflow-edge/edge `<edge function>`.
+   */
+  source?: string;
   /** Where the worker script is; default: worker.js next to this library file. */
   workerUrl?: string | URL;
   /** An MLflow tracking server to upload everything to. */
@@ -68,6 +88,10 @@ export interface StartRunOptions {
   parentRunId?: string;
   /** Resume this existing local run (status back to RUNNING). */
   runId?: string;
+  /** This run's `mlflow.source.name`, in place of the tracker's `source`. Ignored when resuming. */
+  source?: string;
+  /** The run's description (Markdown): the `mlflow.note.content` tag, as `mlflow.start_run(description=…)`. */
+  description?: string;
 }
 
 export interface SearchRunsOptions {
@@ -96,6 +120,7 @@ export type ErrorListener = (error: Error) => void;
 export async function openTracker(options: TrackerOptions = {}): Promise<Tracker> {
   installErrorTransfer();
   const dbName = checkDbName(options.dbName);
+  validateRunContext(options);
   const worker = startWorker(options.workerUrl);
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (event: ErrorEvent) => {
@@ -130,6 +155,7 @@ export async function connectTracker(
   started: StartedWorker,
   request: Omit<OpenRequest, 'remote'>,
   options: TrackerOptions,
+  defaults: RunContextDefaults = {},
 ): Promise<Tracker> {
   installErrorTransfer();
   const { worker, api, failed } = started;
@@ -143,7 +169,7 @@ export async function connectTracker(
     worker.terminate();
     throw error;
   }
-  const tracker = new Tracker(worker, api, { ...options, dbName: request.dbName });
+  const tracker = new Tracker(worker, api, { ...options, dbName: request.dbName }, defaults);
   await tracker.recover();
   return tracker;
 }
@@ -153,7 +179,8 @@ export class Tracker implements RunHost {
   private readonly models = new Set<Model>();
   private readonly flushIntervalMs: number;
   private readonly maxBatchItems: number;
-  private readonly user: string | undefined;
+  private readonly user: string;
+  private readonly source: string;
   private readonly dbName: string;
   private dirty = new Set<Run>();
   private bufferedItems = 0;
@@ -182,15 +209,17 @@ export class Tracker implements RunHost {
     }
   };
 
-  /** @internal Use `openTracker()`. */
+  /** @internal Use `openTracker()`. `defaults`: the host's user and source when the options give none. */
   constructor(
     private readonly worker: { terminate(): unknown },
     private readonly api: Remote<TrackerWorkerApi>,
     options: TrackerOptions,
+    defaults: RunContextDefaults = {},
   ) {
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.maxBatchItems = options.maxBatchItems ?? 500;
-    this.user = options.user;
+    this.maxBatchItems = options.maxBatchItems ?? 4096;
+    this.user = options.user ?? remoteUser(options.remote) ?? defaults.user ?? DEFAULT_USER;
+    this.source = options.source ?? defaults.source ?? defaultSourceName();
     this.dbName = options.dbName ?? 'mlflow-edge';
     const storage = journalStorage();
     this.journal =
@@ -249,9 +278,18 @@ export class Tracker implements RunHost {
     if (options.runName !== undefined) validateRunName(options.runName);
     if (options.parentRunId !== undefined) validateRunId(options.parentRunId);
     if (options.runId !== undefined) validateRunId(options.runId);
+    if (options.source !== undefined) validateSource(options.source);
     const tags: Record<string, string> = {};
-    if (options.runId === undefined) Object.assign(tags, this.systemTags());
-    for (const [key, raw] of Object.entries(options.tags ?? {})) {
+    if (options.runId === undefined) Object.assign(tags, this.systemTags(options.source ?? this.source));
+    const given = { ...options.tags };
+    if (options.description !== undefined) {
+      if (typeof options.description !== 'string')
+        throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'description must be a string (Markdown).', {
+          field: 'description',
+        });
+      given[DESCRIPTION_TAG] = options.description;
+    }
+    for (const [key, raw] of Object.entries(given)) {
       validateKey(key, 'tag');
       const value = stringifyValue(raw, 'tag', key);
       validateTagValue(key, value);
@@ -266,12 +304,9 @@ export class Tracker implements RunHost {
     return new Run(this, run.info, run.data.params);
   }
 
-  private systemTags(): Record<string, string> {
-    const tags: Record<string, string> = { 'mlflow.source.type': 'LOCAL' };
-    const here = globalThis.location;
-    if (here !== undefined) tags['mlflow.source.name'] = `${here.origin}${here.pathname}`;
-    if (this.user !== undefined) tags['mlflow.user'] = this.user;
-    return tags;
+  /** MLflow's DefaultRunContext tags (see run-context.ts); tags the caller passes override them. */
+  private systemTags(source: string): Record<string, string> {
+    return { 'mlflow.user': this.user, 'mlflow.source.name': source, 'mlflow.source.type': SOURCE_TYPE };
   }
 
   /** @internal */
@@ -279,15 +314,21 @@ export class Tracker implements RunHost {
     this.dirty.add(run);
     this.bufferedItems += items;
     if (this.bufferedItems >= this.maxBatchItems) this.send();
-    else if (this.timer === undefined) this.timer = setTimeout(() => this.send(), this.flushIntervalMs);
+    else if (this.timer === undefined) this.timer = setTimeout(this.onTimer, this.flushIntervalMs);
   }
+
+  /**
+   * The timer is left running when a full buffer is sent before it: items
+   * logged after that send wait less, never more, and a logging loop arms
+   * one timer per interval instead of one per batch.
+   */
+  private readonly onTimer = () => {
+    this.timer = undefined;
+    this.send();
+  };
 
   /** Sends what is buffered as one message. Failures are kept for the next flush() and told to onError listeners. */
   private send(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     if (this.dirty.size === 0) return;
     const runs = [...this.dirty];
     const batchNo = ++this.batchNo;
@@ -599,6 +640,7 @@ export class Tracker implements RunHost {
     try {
       await this.drain();
     } finally {
+      if (this.timer !== undefined) clearTimeout(this.timer);
       if (typeof document !== 'undefined') {
         removeEventListener('pagehide', this.onHide);
         document.removeEventListener('visibilitychange', this.onHide);

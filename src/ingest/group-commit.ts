@@ -10,6 +10,7 @@ import type { LogBatch, LogBatchResult } from '../protocol.js';
 import { serializeError } from '../schema/errors.js';
 import { writeRuns, type GroupKeys, type WritePlan } from '../store/batch.js';
 import type { Db } from '../store/schema.js';
+import { OpenBlocks } from '../store/metrics.js';
 import { toStorageError } from '../store/storage-errors.js';
 import { mergeBatches, type Merged } from './validate.js';
 
@@ -22,6 +23,9 @@ interface Pending {
 export class GroupCommitWriter {
   private queue: Pending[] = [];
   private writing = false;
+
+  /** The open end of each series this writer appended to last: see store/metrics.ts. */
+  private readonly open = new OpenBlocks();
 
   constructor(private readonly db: Db) {}
 
@@ -40,15 +44,20 @@ export class GroupCommitWriter {
       try {
         const duplicate = new Set<number>();
         let invalid: Merged['invalid'] = [];
-        const written = await writeRuns(this.db, groupKeys(group), (committed) => {
-          const plan = planGroup(
-            group.map((p) => p.batch),
-            committed,
-            duplicate,
-          );
-          invalid = plan.invalid;
-          return plan;
-        });
+        const written = await writeRuns(
+          this.db,
+          groupKeys(group),
+          (committed) => {
+            const plan = planGroup(
+              group.map((p) => p.batch),
+              committed,
+              duplicate,
+            );
+            invalid = plan.invalid;
+            return plan;
+          },
+          this.open,
+        );
         const refused = [...invalid, ...written];
         group.forEach((p, origin) => {
           const rejected = refused.filter((r) => r.origin === origin).map((r) => serializeError(r.error));

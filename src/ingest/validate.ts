@@ -4,19 +4,19 @@
  * user's error path: an item that fails is dropped and reported, the rest
  * of the batch is kept. Keys seen valid once are remembered (the hot path).
  */
-import type { LogBatch, RunBatch } from '../protocol.js';
+import type { LogBatch, MetricColumns, RunBatch } from '../protocol.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import {
   validateKeyCached,
-  validateMetricValue,
   validateParamValue,
   validateRunId,
   validateStep,
+  validateTagDeletion,
   validateTagValue,
   validateTimestamp,
 } from '../schema/validation.js';
 import type { RunWrites } from '../store/batch.js';
-import { newPointColumns, pushPoint, type PointColumns } from '../store/metrics.js';
+import { appendRange, newPointColumns, pushPoint, reserve, type PointColumns } from '../store/metrics.js';
 
 export interface Merged {
   writes: RunWrites[];
@@ -69,6 +69,11 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   for (const [key, value] of run.tags ?? []) {
     guard(() => {
       validateKeyCached(key, 'tag');
+      if (value === null) {
+        validateTagDeletion(key);
+        w.tags.set(key, null);
+        return;
+      }
       if (typeof value !== 'string')
         throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', `Tag '${key}' must be sent as text.`);
       validateTagValue(key, value);
@@ -77,44 +82,99 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
   }
   const m = run.metrics;
   if (m === undefined) return;
-  const n = m.keys.length;
-  if (m.values.length !== n || m.steps.length !== n || m.timestamps.length !== n) {
+  if (!wellFormed(m)) {
     invalid.push({
       origin,
       error: new MlflowEdgeError(
         'BAD_REQUEST',
-        'Malformed metric columns: keys, values, steps and timestamps differ in length.',
+        'Malformed metric columns: keys must be strings; keyIndexes a Uint32Array of indexes into them; values, steps and timestamps Float64Arrays; all columns of one length.',
       ),
     });
     return;
   }
-  // The hot path: no closure per point, and the key's check and series lookup once per run of equal keys.
-  let lastKey: unknown;
-  let series: PointColumns | undefined;
-  for (let i = 0; i < n; i++) {
-    // A string once checked: validateKeyCached runs whenever it differs from the last key it passed.
-    const key = m.keys[i] as string;
-    const value = m.values[i];
-    const step = m.steps[i];
-    const timestamp = m.timestamps[i];
+  mergeMetrics(w, m, origin, invalid);
+}
+
+function wellFormed(m: MetricColumns): boolean {
+  if (
+    !Array.isArray(m.keys) ||
+    !(m.keyIndexes instanceof Uint32Array) ||
+    !(m.values instanceof Float64Array) ||
+    !(m.steps instanceof Float64Array) ||
+    !(m.timestamps instanceof Float64Array)
+  )
+    return false;
+  const n = m.values.length;
+  if (m.keyIndexes.length !== n || m.steps.length !== n || m.timestamps.length !== n) return false;
+  const keyCount = m.keys.length;
+  for (let i = 0; i < n; i++) if (m.keyIndexes[i]! >= keyCount) return false;
+  return true;
+}
+
+/**
+ * The hot path: each key checked once, steps and timestamps in one pass over
+ * the columns, and a batch of one key with no bad point appended with one copy
+ * per column. A bad key or point is refused and reported; the rest is kept.
+ */
+function mergeMetrics(w: RunWrites, m: MetricColumns, origin: number, invalid: Merged['invalid']): void {
+  const series = m.keys.map((key): PointColumns | undefined => {
     try {
-      if (key !== lastKey || series === undefined) {
-        validateKeyCached(key, 'metric');
-        series = w.metrics.get(key);
-        if (series === undefined) {
-          series = newPointColumns();
-          w.metrics.set(key, series);
-        }
-        lastKey = key;
-      }
-      validateMetricValue(key, value);
-      validateStep(key, step);
-      validateTimestamp(key, timestamp);
+      validateKeyCached(key, 'metric');
+    } catch (error) {
+      if (!(error instanceof MlflowEdgeError)) throw error;
+      invalid.push({ origin, error });
+      return undefined;
+    }
+    let columns = w.metrics.get(key);
+    if (columns === undefined) w.metrics.set(key, (columns = newPointColumns()));
+    return columns;
+  });
+  const { keyIndexes, values, steps, timestamps } = m;
+  const n = values.length;
+  let bad = false;
+  for (let i = 0; i < n; i++) {
+    const step = steps[i]!;
+    const timestamp = timestamps[i]!;
+    if (!Number.isSafeInteger(step) || !Number.isSafeInteger(timestamp) || timestamp < 0) bad = true;
+  }
+  if (!bad && series.length === 1 && series[0] !== undefined) {
+    appendRange(series[0], m, 0, n);
+    return;
+  }
+  if (!bad) {
+    scatter(series, m);
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const columns = series[keyIndexes[i]!];
+    if (columns === undefined) continue; // its key was refused (reported once)
+    const key = m.keys[keyIndexes[i]!]!;
+    try {
+      validateStep(key, steps[i]);
+      validateTimestamp(key, timestamps[i]);
     } catch (error) {
       if (!(error instanceof MlflowEdgeError)) throw error;
       invalid.push({ origin, error });
       continue;
     }
-    pushPoint(series, step, value, timestamp);
+    pushPoint(columns, steps[i]!, values[i]!, timestamps[i]!);
+  }
+}
+
+/** Points of several keys, all checked: each key's points appended in order, each series grown once. */
+function scatter(series: readonly (PointColumns | undefined)[], m: MetricColumns): void {
+  const { keyIndexes, values, steps, timestamps } = m;
+  const counts = new Uint32Array(series.length);
+  for (let i = 0; i < keyIndexes.length; i++) counts[keyIndexes[i]!]!++;
+  series.forEach((columns, k) => {
+    if (columns !== undefined) reserve(columns, columns.length + counts[k]!);
+  });
+  for (let i = 0; i < keyIndexes.length; i++) {
+    const c = series[keyIndexes[i]!];
+    if (c === undefined) continue; // its key was refused (reported once)
+    const at = c.length++;
+    c.steps[at] = steps[i]!;
+    c.values[at] = values[i]!;
+    c.timestamps[at] = timestamps[i]!;
   }
 }

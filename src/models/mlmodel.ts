@@ -21,9 +21,9 @@ import { toHex } from '../schema/digest.js';
 import { invalidParameter } from '../schema/errors.js';
 import { hasOwn, isPlainObject } from '../schema/predicates.js';
 import { numberKinds } from '../schema/python.js';
-import { copyKeyMeta, keyOrders, orderedKeys, pyKeys, setKey } from './pyyaml/meta.js';
-import { describeValue, safeLoadYaml } from './pyyaml/load.js';
-import { yamlFloat, safeDumpYaml } from './pyyaml/dump.js';
+import { copyKeyMeta, keyOrders, orderedKeys, pyKeys, setKey } from '../schema/pyyaml/meta.js';
+import { describeValue, safeLoadYaml } from '../schema/pyyaml/load.js';
+import { yamlFloat, safeDumpYaml } from '../schema/pyyaml/dump.js';
 
 export { safeDumpYaml, safeLoadYaml };
 

@@ -16,12 +16,19 @@ import type {
 } from './models.js';
 import type { RemoteOptions, SyncStatus } from './sync.js';
 
-/** Metric points of one run, columnar so a flush clones four flat arrays. */
+/**
+ * Metric points of one run, columnar: point i is for `keys[keyIndexes[i]]`.
+ * Typed arrays, so a batch crosses postMessage as a few byte copies instead
+ * of one cloned value per point, and the worker appends runs of points with
+ * one copy. The columns have one length: the batch's number of points.
+ */
 export interface MetricColumns {
+  /** The batch's distinct keys. */
   keys: string[];
-  values: number[];
-  steps: number[];
-  timestamps: number[];
+  keyIndexes: Uint32Array;
+  values: Float64Array;
+  steps: Float64Array;
+  timestamps: Float64Array;
 }
 
 /** What one run logged between two flushes. Params and tags are already stringified. */
@@ -29,7 +36,8 @@ export interface RunBatch {
   runId: string;
   metrics?: MetricColumns;
   params?: [key: string, value: string][];
-  tags?: [key: string, value: string][];
+  /** A null value deletes the tag (`run.deleteTag`). */
+  tags?: [key: string, value: string | null][];
 }
 
 export interface LogBatch {

@@ -1,4 +1,9 @@
-/** Run names in MLflow's style (`adjective-animal-NNN`) for runs started without one. */
+/**
+ * Run names in MLflow's generator style for runs started without one
+ * (mlflow/utils/name_utils.py `_generate_random_name`, which MLflow's server
+ * and client use): `adjective-noun-N`, lower case, N from 0 to 1000
+ * inclusive, at most 20 characters. The words are our own short lists.
+ */
 const ADJECTIVES = [
   'able',
   'bold',
@@ -64,6 +69,9 @@ const ANIMALS = [
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
+const MAX_LENGTH = 20;
+
 export function generateRunName(): string {
-  return `${pick(ADJECTIVES)}-${pick(ANIMALS)}-${Math.floor(Math.random() * 1000)}`;
+  const name = `${pick(ADJECTIVES)}-${pick(ANIMALS)}-${Math.floor(Math.random() * 1001)}`;
+  return name.slice(0, MAX_LENGTH); // never cut: the longest words make 17 characters
 }

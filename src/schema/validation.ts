@@ -15,6 +15,7 @@ import {
   MAX_RUN_NAME_LENGTH,
   MAX_TAG_VAL_LENGTH,
 } from './limits.js';
+import { pyNumberStr } from './python/repr.js';
 import { codePointLength, exceedsCodePoints, loneSurrogateIndex, preview, utf8Length } from './text.js';
 
 export type EntityKind = 'metric' | 'param' | 'tag';
@@ -92,7 +93,13 @@ export function validateKeyCached(key: unknown, kind: EntityKind): asserts key i
   validKeys[kind].add(key);
 }
 
-/** A value MLflow stores as text: strings as they are, other primitives as Python's `str()` would print them. */
+/**
+ * A value MLflow stores as text: strings as they are, other primitives as
+ * Python's `str()` prints the value they stand for (pyNumberStr: a safe
+ * integer is an int, any other number a float; bigint an int; true/false
+ * True/False; null None), so `logParam('lr', 1e-5)` stores '1e-05' as
+ * `mlflow.log_param('lr', 1e-5)` does.
+ */
 export type TextValue = string | number | boolean | bigint | null;
 
 export function stringifyValue(value: unknown, kind: 'param' | 'tag', key: string): string {
@@ -100,7 +107,7 @@ export function stringifyValue(value: unknown, kind: 'param' | 'tag', key: strin
     case 'string':
       return value;
     case 'number':
-      return Number.isNaN(value) ? 'nan' : value === Infinity ? 'inf' : value === -Infinity ? '-inf' : String(value);
+      return pyNumberStr(value);
     case 'bigint':
       return String(value);
     case 'boolean':
@@ -134,6 +141,16 @@ export function validateTagValue(key: string, value: string): void {
     throw invalidParameter(
       `Tag value for key '${key}' exceeds the maximum length of ${MAX_TAG_VAL_LENGTH} characters (got ${length}). Log long text as an artifact instead (run.logArtifact).`,
       { kind: 'tag', key, length, limit: MAX_TAG_VAL_LENGTH },
+    );
+  }
+}
+
+/** A tag that may be deleted: any but the run's name, which a run always has (rename it with setRunName). */
+export function validateTagDeletion(key: string): void {
+  if (key === 'mlflow.runName') {
+    throw invalidParameter(
+      "The tag 'mlflow.runName' holds the run's name, which a run always has: it cannot be deleted. Rename the run with run.setRunName() instead.",
+      { kind: 'tag', key },
     );
   }
 }

@@ -6,7 +6,7 @@
  */
 import { doesNotExist, MlflowEdgeError } from '../schema/errors.js';
 import { paramConflict } from '../schema/validation.js';
-import { appendPoints, type PointColumns } from './metrics.js';
+import { appendPoints, type AppendedBlock, type OpenBlocks, type PointColumns } from './metrics.js';
 import { committedBatches, recordCommitted } from './journal.js';
 import { PENDING_STORES, readEarly, recordRunWrites, type RunChange } from './pending.js';
 import { assertActive, firstSeq, putTags } from './runs.js';
@@ -18,8 +18,8 @@ export interface RunWrites {
   /** Batches that carry anything for this run. */
   origins: number[];
   params: { key: string; value: string; origin: number }[];
-  /** Last value per key wins, as in MLflow's log-batch. */
-  tags: Map<string, string>;
+  /** Last value per key wins, as in MLflow's log-batch; null deletes the tag. */
+  tags: Map<string, string | null>;
   metrics: Map<string, PointColumns>;
 }
 
@@ -45,7 +45,8 @@ export interface GroupKeys {
 }
 
 /**
- * Writes what `plan` returns in one transaction. `plan` is called in that
+ * Writes what `plan` returns in one transaction (with `open`, the writer's
+ * open blocks, kept once it commits). `plan` is called in that
  * transaction with the highest batch on disk of each session, so a batch
  * another tab's replay wrote a moment ago is seen and skipped. Everything
  * the writes extend is read in one parallel round with those marks, so the
@@ -55,6 +56,7 @@ export async function writeRuns(
   db: Db,
   { sessions, runIds }: GroupKeys,
   plan: (committed: ReadonlyMap<string, number>) => WritePlan,
+  open?: OpenBlocks,
 ): Promise<Rejection[]> {
   const tx: WriteTx = db.transaction(sessions.length > 0 ? [...STORES, 'journalSessions'] : [...STORES], 'readwrite');
   const runStore = tx.objectStore('runs');
@@ -81,6 +83,7 @@ export async function writeRuns(
   let seq = firstSeq(lastSeq);
   void tx.objectStore('meta').put(seq + seqCount - 1, 'seq');
   const work: Promise<unknown>[] = [];
+  const appended: Promise<AppendedBlock | undefined>[] = [];
   const written: { runId: string; params: Promise<number>; tags: Promise<TagRecord | undefined>[] }[] = [];
   let points = 0;
   writes.forEach((w) => {
@@ -98,7 +101,7 @@ export async function writeRuns(
     void tx.objectStore('runs').put({ ...run!, runName, seq: seq++ });
     for (const [key, columns] of w.metrics) {
       points += columns.length;
-      work.push(appendPoints(tx, w.runId, key, columns));
+      appended.push(appendPoints(tx, w.runId, key, columns, open));
     }
   });
   let params = 0;
@@ -111,8 +114,9 @@ export async function writeRuns(
     changes.push({ runId: w.runId, replacedTags: replaced.map((t) => t.seq) });
   }
   work.push(recordRunWrites(tx, changes, { params, tags, metrics: points }, early));
-  await Promise.all(work);
+  const [blocks] = await Promise.all([Promise.all(appended), ...work]);
   await tx.done;
+  for (const b of blocks) if (b !== undefined) open?.put(b.runId, b.key, b.count, b.points);
   return rejected;
 }
 

@@ -59,7 +59,7 @@ export async function logInputs(
     const tags: Record<string, string> = {};
     for (const key of CODE_SOURCE_TAGS) {
       const tag = await tx.objectStore('tags').get([runId, key]);
-      if (tag !== undefined) tags[key] = tag.value;
+      if (tag !== undefined && !tag.deleted) tags[key] = tag.value;
     }
     code = codeSource(tags).source;
   }

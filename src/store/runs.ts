@@ -30,19 +30,21 @@ export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
 }
 
 /**
- * Puts tags in the caller's transaction, each with the next seq; returns the
- * tags they replace (each get is answered before the put after it).
+ * Puts tags in the caller's transaction, each with the next seq; a null
+ * value puts the tag's deletion (see TagRecord). Returns the tags they
+ * replace (each get is answered before the put after it).
  */
 export function putTags(
   tx: WriteTx,
   runId: string,
-  entries: Iterable<[string, string]>,
+  entries: Iterable<[string, string | null]>,
   nextSeq: () => number,
 ): Promise<TagRecord | undefined>[] {
   const store = tx.objectStore('tags');
   return [...entries].map(([key, value]) => {
     const old = store.get([runId, key]);
-    void store.put({ runId, key, value, seq: nextSeq() });
+    const seq = nextSeq();
+    void store.put(value === null ? { runId, key, value: '', seq, deleted: true } : { runId, key, value, seq });
     return old;
   });
 }
@@ -185,7 +187,7 @@ async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
         info,
         data: {
           params: Object.fromEntries(params.map((p) => [p.key, p.value])),
-          tags: Object.fromEntries(tags.map((t) => [t.key, t.value])),
+          tags: Object.fromEntries(tags.filter((t) => t.deleted !== true).map((t) => [t.key, t.value])),
           metrics: Object.fromEntries(series.map((s) => [s.key, s.latest.value])),
         },
         inputs: { datasetInputs: sortedInputs(inputs), modelInputs: sortedModelInputs(models) },

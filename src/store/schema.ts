@@ -54,7 +54,12 @@ export interface ParamRecord {
   seq: number;
 }
 
-export type TagRecord = ParamRecord;
+/**
+ * A tag, or with `deleted` the deletion of one (`run.deleteTag`): kept as a
+ * record with the next seq so sync sends MLflow's runs/delete-tag in order;
+ * reads leave it out. Optional, so stores written before it read unchanged.
+ */
+export type TagRecord = ParamRecord & { deleted?: true };
 
 export interface SeriesRecord {
   runId: string;

@@ -18,6 +18,7 @@ import {
   type DeadLetterRecord,
   type ExperimentRecord,
   type ParamRecord,
+  type TagRecord,
   type RunRecord,
   type RunSyncRecord,
   type SeriesRecord,
@@ -33,7 +34,7 @@ export interface RunWork {
   remoteExperimentId?: string;
   sync: RunSyncRecord;
   /** Params and tags not yet on the server, in seq order. */
-  text: { kind: 'param' | 'tag'; record: ParamRecord }[];
+  text: { kind: 'param' | 'tag'; record: TagRecord }[];
   /** Series with points not yet on the server, with how many the server has. */
   series: (SeriesRecord & { syncedCount: number })[];
   artifacts: ArtifactRecord[];
@@ -51,7 +52,8 @@ export interface RunWork {
   verify?: {
     epoch: number;
     params: ParamRecord[];
-    tags: ParamRecord[];
+    /** With deleted tags, which the server must not have. */
+    tags: TagRecord[];
     series: (SeriesRecord & { batches: number | undefined })[];
     artifacts: ArtifactRecord[];
     inputs: DatasetInputRecord[];

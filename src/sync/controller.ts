@@ -32,6 +32,7 @@ type Message =
     };
 
 const DEBOUNCE_MS = 200;
+const NOTICE_MS = 50;
 const MAX_WAIT_MS = 60_000;
 const RESEND_MS = 2_000;
 
@@ -75,6 +76,9 @@ export class SyncController {
   private readonly listeners = new Map<number, (s: SyncStatus) => void>();
   private nextListener = 1;
   private emitTimer: ReturnType<typeof setTimeout> | undefined;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A change came while noticeTimer ran: noticed when it ends. */
+  private noticeOwed = false;
   private readonly waiting = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly serving = new Set<string>();
   private readonly channel: BroadcastChannel | undefined;
@@ -159,10 +163,29 @@ export class SyncController {
     return this.remote === undefined ? undefined : new MlflowRest(this.remote);
   }
 
-  /** Something was written locally: tell the uploader. */
+  /**
+   * Something was written locally: tell the uploader. While writes keep
+   * coming (a training loop's flushes), at most once per NOTICE_MS: the pass
+   * waits DEBOUNCE_MS anyway, and each notice costs a message to other tabs.
+   */
   changed(): void {
+    if (this.solo) {
+      this.onChange();
+      return;
+    }
+    if (this.noticeTimer !== undefined) {
+      this.noticeOwed = true;
+      return;
+    }
     this.channel?.postMessage({ type: 'changed' } satisfies Message);
     this.onChange();
+    this.noticeTimer = setTimeout(() => {
+      this.noticeTimer = undefined;
+      if (this.noticeOwed) {
+        this.noticeOwed = false;
+        this.changed();
+      }
+    }, NOTICE_MS);
   }
 
   private onChange(): void {
@@ -447,6 +470,7 @@ export class SyncController {
   close(): void {
     this.stepDown();
     if (this.emitTimer !== undefined) clearTimeout(this.emitTimer);
+    if (this.noticeTimer !== undefined) clearTimeout(this.noticeTimer);
     globalThis.removeEventListener?.('online', this.onOnline);
     this.channel?.close();
     for (const { reject } of this.waiting.values())

@@ -65,6 +65,7 @@ import {
   type TextItem,
 } from './packing.js';
 import { SeriesPoints } from './points.js';
+import { RemoteRunIds } from './run-ids.js';
 import { countPending, Progress } from './progress.js';
 
 export { DEFAULT_RETRY, type RetryPolicy };
@@ -681,13 +682,13 @@ export class SyncEngine {
     const params = new Map((remote.data?.params ?? []).map((p) => [p.key, p.value]));
     const tags = new Map((remote.data?.tags ?? []).map((t) => [t.key, t.value]));
     const metrics = new Map((remote.data?.metrics ?? []).map((m) => [m.key, m]));
-    const parentTag = v.tags.find((t) => t.key === 'mlflow.parentRunId');
-    const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.value);
-    const mapTag = (key: string, value: string) =>
-      key === 'mlflow.parentRunId' ? (parent ?? `(parent ${value} not on the server)`) : value;
+    // Tags naming local runs are on the server with those runs' server ids (see run-ids.ts).
+    const expected = await Promise.all(v.tags.map((t) => (t.deleted === true ? '' : remoteIds.tagValue(t.value))));
     const textMissing =
       v.params.some((p) => params.get(p.key) !== p.value) ||
-      v.tags.some((t) => tags.get(t.key) !== mapTag(t.key, t.value));
+      v.tags.some((t, i) =>
+        t.deleted === true ? tags.has(t.key) : expected[i] === undefined || tags.get(t.key) !== expected[i],
+      );
     const series = v.series
       .filter((s) => {
         const m = metrics.get(s.key);
@@ -860,33 +861,35 @@ export class SyncEngine {
     createdNow: boolean,
   ): Promise<void> {
     const runId = w.run.runId;
-    const parentTag = w.text.find(({ kind, record }) => kind === 'tag' && record.key === 'mlflow.parentRunId');
-    // The parent's id on the server, so the UI nests the runs there too; never the local id.
-    const parent = parentTag === undefined ? undefined : await remoteIds.get(parentTag.record.value);
-    if (parentTag !== undefined && parent === undefined) {
-      throw new RestError(
-        `Its parent run ${parentTag.record.value} is not on the server yet; the run's data waits for it.`,
-        'refused',
-        0,
-        'INVALID_STATE',
-      );
+    // A tag naming a local run (a parent, a best_run_id) names its server id, so the UI nests and links the runs there too; never the local id.
+    const text: TextItem[] = [];
+    for (const { kind, record } of w.text) {
+      const seq = Number.isFinite(record.seq) ? record.seq : 0;
+      if (kind === 'tag' && record.deleted === true) {
+        text.push({ kind, key: record.key, value: '', seq, deleted: true });
+        continue;
+      }
+      const value = kind === 'tag' ? await remoteIds.tagValueOrWait(record.key, record.value) : record.value;
+      text.push({ kind, key: record.key, value, seq });
     }
-    const text: TextItem[] = w.text.map(({ kind, record }) => ({
-      kind,
-      key: record.key,
-      value: record === parentTag?.record ? parent! : record.value,
-      seq: Number.isFinite(record.seq) ? record.seq : 0,
-    }));
     // A new name goes by runs/update, which sets it without reading and writing back the status (see RUN_NAME_TAG);
     // the create of this pass already set the name the run has now. The item is acknowledged with its batch.
-    const name = text.find((t) => t.kind === 'tag' && t.key === RUN_NAME_TAG);
+    const name = text.find((t) => t.kind === 'tag' && t.key === RUN_NAME_TAG && t.deleted !== true);
     if (name !== undefined && !(createdNow && name.value === w.run.runName)) {
       await this.request(() =>
         this.rest.call('POST', 'runs/update', { run_id: remoteRunId, run_name: name.value }, has(['run_info'])),
       );
     }
-    const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
+    // Deleted tags go by runs/delete-tag in seq order with the rest (an ack moves the run's seq mark past
+    // everything before it): what was logged before a deletion goes first. Rare, so usually one pass of this loop.
     let textLeft = text;
+    for (let at = textLeft.findIndex((t) => t.deleted); at !== -1; at = textLeft.findIndex((t) => t.deleted)) {
+      for (const batch of packBatches(textLeft.slice(0, at), []))
+        await this.sendBatch(state, runId, remoteRunId, batch, acks);
+      await this.deleteTag(state, runId, remoteRunId, textLeft[at]!, acks);
+      textLeft = textLeft.slice(at + 1);
+    }
+    const position = new Map(w.series.map((s) => [s.key, s.syncedCount]));
     for (;;) {
       const windows: { key: string; from: number; to: number }[] = [];
       for (const s of w.series) {
@@ -1011,6 +1014,42 @@ export class SyncEngine {
     if (settled.length > 0) await ackModelInputs(this.db, state, runId, settled);
   }
 
+  /**
+   * Deletes a tag on the server (MLflow's runs/delete-tag). A tag the server
+   * does not have (never uploaded, or deleted by a try whose answer was
+   * lost) is what the deletion wants: MLflow's "No tag with name" refusal
+   * counts as done. Any other refusal of the item alone is a dead letter.
+   */
+  private async deleteTag(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    item: TextItem,
+    acks: Promise<void>[],
+  ): Promise<void> {
+    try {
+      await this.request(() => this.rest.call('POST', 'runs/delete-tag', { run_id: remoteRunId, key: item.key }));
+    } catch (error) {
+      if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error)) throw error;
+      const absent = error.errorCode === 'RESOURCE_DOES_NOT_EXIST' && /No tag with name/i.test(error.message);
+      if (!absent) {
+        if (runGone(error)) throw error;
+        await addDeadLetter(this.db, state, {
+          runId,
+          kind: 'tag',
+          key: item.key,
+          message: error.message,
+          at: Date.now(),
+        });
+      }
+    }
+    const ack = ackBatch(this.db, state, runId, item.seq, new Map(), [item]).then(() =>
+      this.progress?.done({ tags: 1 }),
+    );
+    ack.catch(() => undefined); // awaited by the caller (syncData), as sendBatch's
+    acks.push(ack);
+  }
+
   /** Sends one log-batch; a refused batch is split until the refused items are alone, and those are dead-lettered. */
   private async sendBatch(
     state: string,
@@ -1087,32 +1126,6 @@ export class SyncEngine {
     } finally {
       this.hooks.inFlight(-1);
     }
-  }
-}
-
-/**
- * Server ids of local runs for one state: the ones a pass already knows,
- * else read from the state (a parent that has nothing left to upload is not
- * in the pass's work, yet its children's parent tag must name its server id).
- */
-class RemoteRunIds {
-  private readonly known = new Map<string, string>();
-
-  constructor(
-    private readonly db: Db,
-    private readonly state: string,
-  ) {}
-
-  set(localId: string, remoteId: string): void {
-    this.known.set(localId, remoteId);
-  }
-
-  async get(localId: string): Promise<string | undefined> {
-    const known = this.known.get(localId);
-    if (known !== undefined) return known;
-    const remote = (await getRemote(this.db, this.state, 'run', localId))?.remoteRunId;
-    if (remote !== undefined) this.known.set(localId, remote);
-    return remote;
   }
 }
 

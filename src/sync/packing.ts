@@ -11,6 +11,8 @@ export interface TextItem {
   key: string;
   value: string;
   seq: number;
+  /** A deleted tag: sent by runs/delete-tag, never in a log-batch. */
+  deleted?: true;
 }
 
 export interface MetricItem {

@@ -79,8 +79,9 @@ export function assertSameRuns(
     });
     expectFn(s.params, `${where} params`).toEqual(l.params);
     const wantTags: Record<string, string> = { ...l.tags, 'mlflow-edge.clientRunId': l.runId };
-    if (wantTags['mlflow.parentRunId'] !== undefined)
-      wantTags['mlflow.parentRunId'] = remoteIdOf.get(wantTags['mlflow.parentRunId']) ?? 'missing parent';
+    // A tag naming a local run (a parent, a best_run_id) names that run's server id there (sync/run-ids.ts).
+    for (const [key, value] of Object.entries(wantTags))
+      if (key !== 'mlflow-edge.clientRunId' && remoteIdOf.has(value)) wantTags[key] = remoteIdOf.get(value)!;
     const serverTags = Object.fromEntries(Object.entries(s.tags).filter(([k]) => k in wantTags));
     expectFn(serverTags, `${where} tags`).toEqual(wantTags);
     expectFn(Object.keys(s.metrics).sort(), `${where} metric keys`).toEqual(Object.keys(l.metrics).sort());

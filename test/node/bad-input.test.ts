@@ -16,6 +16,7 @@ import type { MlflowEdgeError } from '../../src/schema/errors.js';
 import type { TrackerService } from '../../src/worker/service.js';
 import { openedPerTest } from './in-process.js';
 import { rejection } from './typed-errors.js';
+import { metricColumns } from '../metric-columns.js';
 
 const HIGH = '\uD800';
 const LOW = '\uDC00';
@@ -394,7 +395,7 @@ describe('the worker refuses what bypassed the page checks', () => {
     ],
     [
       'a metric key with a lone surrogate',
-      { metrics: { keys: [`m${HIGH}`], values: [1], steps: [0], timestamps: [startTime] } },
+      { metrics: metricColumns({ keys: [`m${HIGH}`], values: [1], steps: [0], timestamps: [startTime] }) },
       /metric key .* not well-formed/,
     ],
   ])('logBatch: %s', async (_, items, hint) => {
@@ -406,6 +407,46 @@ describe('the worker refuses what bypassed the page checks', () => {
     expect(result.rejected[0]!.message).toMatch(hint);
     expect(await snapshot(b.t, b.run.runId)).toEqual(before);
     expect(await snapshot(await reload(b), b.run.runId)).toEqual(before);
+  });
+
+  const good = (n: number) =>
+    metricColumns({
+      keys: Array(n).fill('m'),
+      values: Array.from({ length: n }, (_, i) => i / 2),
+      steps: Array.from({ length: n }, (_, i) => i),
+      timestamps: Array(n).fill(startTime),
+    });
+  it.each([
+    ['plain arrays instead of typed columns', { ...good(3), values: [0, 0.5, 1] }],
+    ['a key index past the keys', { ...good(3), keyIndexes: Uint32Array.of(0, 1, 0) }],
+    ['columns of different lengths', { ...good(3), steps: Float64Array.of(0, 1) }],
+    ['no keys', { ...good(3), keys: 'm' }],
+  ])(
+    'logBatch: metric columns with %s are refused whole with BAD_REQUEST; params and tags of the run are kept',
+    async (_, metrics) => {
+      const b = await baseline();
+      const before = await snapshot(b.t, b.run.runId);
+      const result = await b.service.logBatch({
+        runs: [{ runId: b.run.runId, metrics: metrics as never, tags: [['kept', 'yes']] }],
+      });
+      expect(result.rejected).toEqual([expect.objectContaining({ code: 'BAD_REQUEST' })]);
+      const after = await snapshot(b.t, b.run.runId);
+      expect(after).not.toEqual(before);
+      expect((await b.t.getRun(b.run.runId)).data.tags.kept).toBe('yes');
+      expect(await b.t.getMetricHistory(b.run.runId, 'm')).toEqual([]);
+    },
+  );
+
+  it('logBatch: a point with a fractional step or a negative timestamp is refused alone; the rest of its run of points is stored', async () => {
+    const b = await baseline();
+    const m = good(5);
+    m.steps[1] = 1.5;
+    m.timestamps[3] = -1;
+    const result = await b.service.logBatch({ runs: [{ runId: b.run.runId, metrics: m }] });
+    expect(result.rejected.map((e) => e.code)).toEqual(['INVALID_PARAMETER_VALUE', 'INVALID_PARAMETER_VALUE']);
+    expect(result.rejected[0]!.message).toMatch(/invalid step 1.5/);
+    expect(result.rejected[1]!.message).toMatch(/invalid timestamp -1/);
+    expect((await b.t.getMetricHistory(b.run.runId, 'm')).map((p) => p.step)).toEqual([0, 2, 4]);
   });
 
   it.each([

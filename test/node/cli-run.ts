@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SyncStatus } from '../../src/protocol.js';
 import { TrackerService } from '../../src/worker/service.js';
+import { metricColumns } from '../metric-columns.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli.js');
@@ -118,7 +119,9 @@ export async function logRuns(dir: string, experimentName: string, runs: LoggedR
         });
       }
       const { rejected } = await service.logBatch({
-        runs: [{ runId, params: Object.entries(r.params), metrics: { keys, values, steps, timestamps } }],
+        runs: [
+          { runId, params: Object.entries(r.params), metrics: metricColumns({ keys, values, steps, timestamps }) },
+        ],
       });
       if (rejected.length > 0) throw new Error(`rejected: ${JSON.stringify(rejected)}`);
       for (const [path, text] of Object.entries(r.artifacts)) await service.logArtifact(runId, path, text);

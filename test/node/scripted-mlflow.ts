@@ -373,6 +373,21 @@ export class ScriptedMlflow {
         x.info.lifecycle_stage = 'deleted';
         return json({});
       }
+      case 'POST runs/delete-tag': {
+        const x = run(b.run_id);
+        if (x === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        const refused = active(x);
+        if (refused) return refused;
+        // As MLflow's delete_tag: a tag the run does not have is refused.
+        if (!x.tags.delete(String(b.key)))
+          return mlflowError(
+            404,
+            'RESOURCE_DOES_NOT_EXIST',
+            `No tag with name: ${String(b.key)} in run with id ${String(b.run_id)}`,
+          );
+        return json({});
+      }
       case 'POST runs/update': {
         const x = run(b.run_id);
         if (x === undefined)

@@ -158,3 +158,27 @@ export function pyJsonDumps(value: unknown, asFloat = false): string {
   }
   return pyJsonString(String(value));
 }
+
+/**
+ * `json.dumps(value, indent=indent)`: Python's layout for an indent (one item a line, "," and
+ * ": " separators, `[]`/`{}` when empty), with the same scalars as pyJsonDumps.
+ */
+export function pyJsonDumpsIndented(value: unknown, indent: number, level = 0, asFloat = false): string {
+  const inner = '\n' + ' '.repeat(indent * (level + 1));
+  const outer = '\n' + ' '.repeat(indent * level);
+  if (Array.isArray(value) || isTypedArray(value)) {
+    const arr = Array.from(value as ArrayLike<unknown>);
+    if (arr.length === 0) return '[]';
+    const items = arr.map((v, k) => pyJsonDumpsIndented(v, indent, level + 1, asFloat || isFloat(value, k)));
+    return `[${inner}${items.join(`,${inner}`)}${outer}]`;
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const items = entries.map(
+      ([k, v]) => `${pyJsonString(k)}: ${pyJsonDumpsIndented(v, indent, level + 1, isFloat(value, k))}`,
+    );
+    return `{${inner}${items.join(`,${inner}`)}${outer}}`;
+  }
+  return pyJsonDumps(value, asFloat);
+}

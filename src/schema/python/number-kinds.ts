@@ -2,7 +2,7 @@
  * The one side table for what JavaScript numbers forget: whether a number
  * was written as a float (`1.0`) or an int in Python. Keys are property names
  * for objects and indices for arrays. Read by the JSON writer (python/json.ts)
- * and the YAML dumper (models/pyyaml/dump.ts), filled by their readers.
+ * and the YAML dumper (schema/pyyaml/dump.ts), filled by their readers.
  */
 
 /** 'float' for `1.0`, `1e3`, NaN; 'int' for integers beyond 2^53 read as numbers. */

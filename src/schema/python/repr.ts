@@ -26,6 +26,21 @@ export function pyFloatRepr(value: number): string {
   return `${sign}${m}e${exp < 0 ? '-' : '+'}${e}`;
 }
 
+/**
+ * Python's `str()` of the number a JavaScript number stands for. JavaScript
+ * has one number type, so the rule is: a whole number in the safe range
+ * (|x| ≤ 2^53 − 1), except -0, is a Python int (`10` → '10'); every other
+ * number is a Python float (`1e-5` → '1e-05', `1e16` → '1e+16', -0 → '-0.0',
+ * NaN → 'nan', ±Infinity → 'inf' / '-inf').
+ */
+export function pyNumberStr(value: number): string {
+  if (Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
+  if (Number.isNaN(value)) return 'nan';
+  if (value === Infinity) return 'inf';
+  if (value === -Infinity) return '-inf';
+  return pyFloatRepr(value);
+}
+
 /** Python's `repr(str)`. */
 export function pyStrRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";

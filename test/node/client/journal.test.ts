@@ -7,6 +7,7 @@ import type { LogBatch, TrackerWorkerApi } from '../../../src/protocol.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { openedPerTest } from '../in-process.js';
 import { openRequest } from '../store-location.js';
+import { metricColumns } from '../../metric-columns.js';
 
 const tracker = openedPerTest();
 
@@ -25,12 +26,12 @@ describe('the journal format', () => {
             runId: 'r'.repeat(32),
             params: [['lr', '0.1']],
             tags: [['t', 'x']],
-            metrics: {
+            metrics: metricColumns({
               keys: ['a', 'b', 'a', 'a', 'b'],
               values: [NaN, Infinity, -Infinity, -0, 1.5],
               steps: [0, 0, 1, 2, 1],
               timestamps: [1, 2, 3, 4, 5],
-            },
+            }),
           },
           { runId: 's'.repeat(32), tags: [['only', 'tags']] },
         ],

@@ -4,6 +4,7 @@ import type { Tracker } from '../../../src/client/tracker.js';
 import { openedPerTest } from '../in-process.js';
 import { rejection, thrown } from '../typed-errors.js';
 import { storeLocation } from '../store-location.js';
+import { metricColumns } from '../../metric-columns.js';
 
 const tracker = openedPerTest();
 
@@ -250,7 +251,9 @@ describe('logging', () => {
   it('refuses writes to unknown runs in the worker, typed', async () => {
     const { service } = await tracker();
     const result = await service.logBatch({
-      runs: [{ runId: 'b'.repeat(32), metrics: { keys: ['m'], values: [1], steps: [0], timestamps: [1] } }],
+      runs: [
+        { runId: 'b'.repeat(32), metrics: metricColumns({ keys: ['m'], values: [1], steps: [0], timestamps: [1] }) },
+      ],
     });
     expect(result.rejected).toEqual([expect.objectContaining({ code: 'RESOURCE_DOES_NOT_EXIST' })]);
     const bad = await service.logBatch({ runs: [{ runId: 'nope' }] });

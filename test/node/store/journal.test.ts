@@ -7,6 +7,7 @@ import { KEEP_SESSIONS, pruneSessions } from '../../../src/store/journal.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { openedPerTest } from '../in-process.js';
 import { storeLocation, openRequest } from '../store-location.js';
+import { metricColumns } from '../../metric-columns.js';
 
 const tracker = openedPerTest();
 
@@ -16,12 +17,12 @@ const batch = (runId: string, sessionId: string, batchNo: number, values: number
   runs: [
     {
       runId,
-      metrics: {
+      metrics: metricColumns({
         keys: values.map(() => 'm'),
         values,
         steps: values.map((_, i) => i),
         timestamps: values.map(() => 1000),
-      },
+      }),
     },
   ],
 });

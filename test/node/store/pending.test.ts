@@ -183,13 +183,14 @@ describe('pending counts kept with every write and acknowledgement', () => {
     const db = await openDatabase(storeLocation(dbName));
     await db.delete('meta', 'pending');
     db.close();
+    // Tags: the four of the run context (name, user, source name and type) and this one.
     run.setTag('after', 'deletion'); // written while there are no counters: not counted, the recount will
     await t.flush();
-    expect((await t.syncStatus()).pending).toMatchObject({ runs: 1, params: 2, tags: 3, metrics: 1 });
+    expect((await t.syncStatus()).pending).toMatchObject({ runs: 1, params: 2, tags: 5, metrics: 1 });
     const db2 = await openDatabase(storeLocation(dbName));
     await db2.put('meta', { totals: { params: -1 } } as never, 'pending');
     db2.close();
-    expect((await t.syncStatus()).pending).toMatchObject({ runs: 1, params: 2, tags: 3, metrics: 1 });
+    expect((await t.syncStatus()).pending).toMatchObject({ runs: 1, params: 2, tags: 5, metrics: 1 });
     await t.sync();
     expect((await t.syncStatus()).pending).toMatchObject({ runs: 0, params: 0, tags: 0, metrics: 0 });
   });

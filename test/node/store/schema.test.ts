@@ -4,6 +4,7 @@ import { bound } from '../../../src/store/port.js';
 import { SCHEMA_VERSION } from '../../../src/store/schema.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { openRequest, storedBytes, storeLocation, writeNewerSchema } from '../store-location.js';
+import { metricColumns } from '../../metric-columns.js';
 
 const runId = '0123456789abcdef0123456789abcdef';
 
@@ -106,7 +107,7 @@ describe('schema upgrade', () => {
     await again.open(openRequest(name));
     await again.startRun({ runId, startTime: 30 });
     await again.logBatch({
-      runs: [{ runId, metrics: { keys: ['loss'], values: [0.25], steps: [3], timestamps: [13] } }],
+      runs: [{ runId, metrics: metricColumns({ keys: ['loss'], values: [0.25], steps: [3], timestamps: [13] }) }],
     });
     expect([...(await again.getMetricHistory(runId, 'loss')).values]).toEqual([2, 1, 0.5, 0.25]);
     // v6: the old run has no dataset inputs, and takes one.

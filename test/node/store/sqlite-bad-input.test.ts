@@ -26,6 +26,7 @@ import { toStorageError } from '../../../src/store/storage-errors.js';
 import { TrackerService } from '../../../src/worker/service.js';
 import { STORE_ADAPTER, storeLocation, writeNewerSchema } from '../store-location.js';
 import { rejection } from '../typed-errors.js';
+import { metricColumns } from '../../metric-columns.js';
 
 const root = STORE_ADAPTER === 'sqlite' ? mkdtempSync(join(tmpdir(), 'edge-bad-sqlite-')) : '';
 let counter = 0;
@@ -55,12 +56,13 @@ async function close(service: TrackerService): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-const metrics = (from: number, count: number, key = 'm'): MetricColumns => ({
-  keys: Array.from({ length: count }, () => key),
-  values: Array.from({ length: count }, (_, i) => Math.sin(from + i) * 1e6 + (from + i) / 7),
-  steps: Array.from({ length: count }, (_, i) => from + i),
-  timestamps: Array.from({ length: count }, (_, i) => 1_700_000_000_000 + from + i),
-});
+const metrics = (from: number, count: number, key = 'm'): MetricColumns =>
+  metricColumns({
+    keys: Array.from({ length: count }, () => key),
+    values: Array.from({ length: count }, (_, i) => Math.sin(from + i) * 1e6 + (from + i) / 7),
+    steps: Array.from({ length: count }, (_, i) => from + i),
+    timestamps: Array.from({ length: count }, (_, i) => 1_700_000_000_000 + from + i),
+  });
 
 /** Seeded bytes, so a failure reproduces. */
 function noise(length: number, seed = 1): Uint8Array {

@@ -42,8 +42,7 @@ async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName 
   for (const run of local) {
     const r = remote.find((x) => x.tags.get(CLIENT_ID) === run.info.runId)!;
     expect(Object.fromEntries(r.params)).toEqual(run.data.params);
-    for (const [k, v] of Object.entries(run.data.tags))
-      expect(r.tags.get(k)).toBe(k === 'mlflow.parentRunId' ? expect.any(String) : v);
+    for (const [k, v] of Object.entries(run.data.tags)) expect(r.tags.get(k)).toBe(await serverTagValue(t, v));
     expect(r.info.status).toBe(run.info.status);
     for (const key of Object.keys(run.data.metrics)) {
       // Each point exactly once; MLflow keeps no logging order (get-history sorts by timestamp, step, value).
@@ -69,6 +68,13 @@ async function expectServerEquals(t: Tracker, s: ScriptedMlflow, experimentName 
       );
     }
   }
+}
+
+/** A tag naming a local run is on the server with that run's server id (sync/run-ids.ts); any other value as is. */
+async function serverTagValue(t: Tracker, value: string): Promise<string | undefined> {
+  if (!/^[0-9a-f]{32}$/.test(value)) return value;
+  const named = await t.getRun(value).catch(() => undefined);
+  return named === undefined ? value : named.info.remoteRunId;
 }
 
 const ENDPOINTS = [
@@ -780,6 +786,91 @@ describe('nested runs', () => {
     await t.sync();
     const remoteParent = (await t.getRun(parent.runId)).info.remoteRunId;
     expect(s.runsOf('lies')[0]!.tags.get('mlflow.parentRunId')).toBe(remoteParent);
+  });
+});
+
+describe('tags naming local runs', () => {
+  it("a tag whose whole value is a local run id names that run's server id there; locally the local id; params and other values as logged", async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const best = await t.startRun({ experimentName: 'lies', runName: 'best' });
+    best.logMetric('acc', 0.9);
+    await best.end();
+    await t.sync(); // `best` is on the server before the run naming it exists
+    const sweep = await t.startRun({ experimentName: 'lies', runName: 'sweep' });
+    const other = await t.startRun({ experimentName: 'other', runName: 'later' });
+    await other.end();
+    const notLocal = 'ab'.repeat(16);
+    sweep.setTags({
+      best_run_id: best.runId,
+      self: sweep.runId,
+      later: other.runId,
+      foreign: notLocal,
+      text: `run ${best.runId}`,
+    });
+    sweep.logParam('best_run_param', best.runId);
+    await sweep.end();
+    await t.sync();
+    const remoteOf = async (id: string) => (await t.getRun(id)).info.remoteRunId!;
+    const onServer = s.runsOf('lies').find((r) => r.tags.get(CLIENT_ID) === sweep.runId)!;
+    expect(Object.fromEntries(onServer.tags)).toMatchObject({
+      best_run_id: await remoteOf(best.runId),
+      self: await remoteOf(sweep.runId),
+      later: await remoteOf(other.runId),
+      foreign: notLocal,
+      text: `run ${best.runId}`,
+    });
+    expect(onServer.tags.get('best_run_id')).not.toBe(best.runId);
+    expect(onServer.params.get('best_run_param')).toBe(best.runId);
+    expect((await t.getRun(sweep.runId)).data.tags.best_run_id).toBe(best.runId);
+    // Verified: the check before done maps the tags the same way, so nothing is uploaded again.
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    const before = s.requests.length;
+    await t.sync();
+    expect(s.requests.slice(before).filter((r) => r.endpoint === 'runs/log-batch')).toEqual([]);
+    await expectServerEquals(t, s);
+  });
+
+  it('a tag naming a run the server does not have yet makes its run wait, then carries the server id', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const named = await t.startRun({ experimentName: 'gone', runName: 'named' });
+    await named.end();
+    const run = await t.startRun({ experimentName: 'lies', runName: 'referrer' });
+    run.setTag('best_run_id', named.runId);
+    await run.end();
+    s.refuseRunsIn = 'gone';
+    expect((await rejection(t.sync())).code).toBe('INVALID_STATE');
+    expect(s.runsOf('lies').every((r) => r.tags.get('best_run_id') === undefined)).toBe(true);
+    s.refuseRunsIn = undefined;
+    await t.sync();
+    expect(s.runsOf('lies')[0]!.tags.get('best_run_id')).toBe((await t.getRun(named.runId)).info.remoteRunId);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+  });
+});
+
+describe('numbers in params and tags', () => {
+  it("reach the server as Python's str() prints them", async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'lies', runName: 'numbers' });
+    run.logParams({ lr: 1e-5, big: 1e16, tiny: 1e-7, zero: -0, epochs: 10, on: true, none: null });
+    run.setTags({ eps: 1e-8, ratio: 0.1 + 0.2 });
+    await run.end();
+    await t.sync();
+    const onServer = s.runsOf('lies')[0]!;
+    expect(Object.fromEntries(onServer.params)).toEqual({
+      lr: '1e-05',
+      big: '1e+16',
+      tiny: '1e-07',
+      zero: '-0.0',
+      epochs: '10',
+      on: 'True',
+      none: 'None',
+    });
+    expect(onServer.tags.get('eps')).toBe('1e-08');
+    expect(onServer.tags.get('ratio')).toBe('0.30000000000000004');
+    await expectServerEquals(t, s);
   });
 });
 

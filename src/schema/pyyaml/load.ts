@@ -4,9 +4,9 @@
  * implicit resolvers and SafeConstructor rules.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
-import { invalidParameter } from '../../schema/errors.js';
-import { isPlainObject } from '../../schema/predicates.js';
-import { numberKinds, setNumberKind, type NumberKind } from '../../schema/python.js';
+import { invalidParameter } from '../errors.js';
+import { isPlainObject } from '../predicates.js';
+import { numberKinds, setNumberKind, type NumberKind } from '../python.js';
 import { type PyKey, copyKeyMeta, isIndexKey, keyOrders, orderedKeys, pyKeys, setKey } from './meta.js';
 
 export type Tag = 'str' | 'bool' | 'float' | 'int' | 'merge' | 'null' | 'timestamp' | 'value' | 'yaml';

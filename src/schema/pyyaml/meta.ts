@@ -4,7 +4,7 @@
  * Python. Whether a number was a float or an int is in the one table for
  * that, schema/python/number-kinds.ts.
  */
-import { numberKinds, setNumberKind, type NumberKind } from '../../schema/python.js';
+import { numberKinds, setNumberKind, type NumberKind } from '../python.js';
 
 export type PyKey = number | boolean | null;
 

@@ -4,9 +4,9 @@
  * block style, width 80): the `yaml` package's stringifier folds and quotes
  * differently, so this follows PyYAML's own rules.
  */
-import { invalidParameter } from '../../schema/errors.js';
-import { isPlainObject } from '../../schema/predicates.js';
-import { compareCodePoints, numberKinds, pyFloatRepr, type NumberKind } from '../../schema/python.js';
+import { invalidParameter } from '../errors.js';
+import { isPlainObject } from '../predicates.js';
+import { compareCodePoints, numberKinds, pyFloatRepr, type NumberKind } from '../python.js';
 import { type PyKey, orderedKeys, pyKeys } from './meta.js';
 import { resolvePlain } from './load.js';
 
