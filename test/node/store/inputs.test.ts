@@ -62,6 +62,18 @@ describe('dataset inputs', () => {
     await run.end();
   });
 
+  it("name the code by the run's source tags as they are when logged: a deleted tag is not named", async () => {
+    const { tracker } = await open();
+    const run = await tracker.startRun({});
+    run.deleteTag('mlflow.source.type');
+    await run.flush();
+    await run.logInput(fromColumns({ x: [1] }, { name: 'code-made' }));
+    const [input] = (await tracker.getRun(run.runId)).inputs.datasetInputs;
+    const { tags } = JSON.parse(input!.dataset.source) as { tags: Record<string, string> };
+    expect(tags['mlflow.source.type']).toBeUndefined();
+    expect(tags['mlflow.source.name']).toBe((await tracker.getRun(run.runId)).data.tags['mlflow.source.name']);
+  });
+
   it('keep the first input of a dataset (name and digest) to a run, as MLflow does', async () => {
     const { tracker } = await open();
     const run = await tracker.startRun({});
