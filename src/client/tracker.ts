@@ -600,6 +600,17 @@ export class Tracker implements RunHost {
     return this.api.syncStatus();
   }
 
+  /**
+   * Forgets the dead letters of the configured server (items it refused for
+   * good, listed in syncStatus().deadLetters), once you have read them: the
+   * status lists none after this. The refused items are not sent again; log
+   * what must reach the server again under another key or run.
+   */
+  async clearDeadLetters(): Promise<number> {
+    this.assertOpen();
+    return this.api.clearDeadLetters();
+  }
+
   /** Calls `listener` with the sync status whenever it changes (at most 4 times a second). Returns an unsubscribe function. */
   onSyncStatus(listener: (status: SyncStatus) => void): () => void {
     this.assertOpen();

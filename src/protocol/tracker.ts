@@ -146,6 +146,8 @@ export interface TrackerWorkerApi {
   setRemote(remote: RemoteOptions | null): Promise<void>;
   sync(): Promise<void>;
   syncStatus(): Promise<SyncStatus>;
+  /** Forgets the configured server's dead letters; resolves to how many. The refused items are not sent again. */
+  clearDeadLetters(): Promise<number>;
   /** `listener` is a comlink proxy; the returned id unsubscribes it. */
   onSyncStatus(listener: (status: SyncStatus) => void): Promise<number>;
   offSyncStatus(id: number): Promise<void>;

@@ -505,6 +505,19 @@ export async function listDeadLetters(db: Db, state: string): Promise<DeadLetter
   return (await db.getAll('deadLetters')).filter((d) => (d.state ?? 's0') === state);
 }
 
+/** Forgets the dead letters of one server's state (the refused items stay unsent); returns how many. */
+export async function clearDeadLetters(db: Db, state: string): Promise<number> {
+  const tx = db.transaction('deadLetters', 'readwrite');
+  let cleared = 0;
+  for (const letter of await tx.store.getAll()) {
+    if ((letter.state ?? 's0') !== state) continue;
+    void tx.store.delete(letter.id!); // autoIncrement: every stored record has one
+    cleared++;
+  }
+  await tx.done;
+  return cleared;
+}
+
 /** The change counter: it moves with every local write, so an unchanged value means nothing new to sync. */
 export async function changeSeq(db: Db): Promise<number> {
   return Number((await db.get('meta', 'seq')) ?? 0);

@@ -369,6 +369,10 @@ export class TrackerService implements TrackerWorkerApi {
     return this.state.sync.status();
   }
 
+  clearDeadLetters(): Promise<number> {
+    return this.state.sync.clearDeadLetters();
+  }
+
   async onSyncStatus(listener: (status: SyncStatus) => void): Promise<number> {
     return this.state.sync.subscribe(listener);
   }
