@@ -28,6 +28,7 @@ export default defineConfig({
         // worker.js, the browser's worker, is built on its own: vite.worker.config.ts.
         model: 'src/model-api.ts',
         signature: 'src/signature-api.ts',
+        data: 'src/data-api.ts',
         node: 'src/node.ts',
         'node-worker': 'src/worker/node-entry.ts',
         edge: 'src/edge.ts',

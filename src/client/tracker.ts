@@ -403,6 +403,12 @@ export class Tracker implements RunHost {
   }
 
   /** @internal */
+  logInputs(runId: string, inputs: Parameters<TrackerWorkerApi['logInputs']>[1], models: string[] = []): Promise<void> {
+    this.assertOpen();
+    return this.api.logInputs(runId, inputs, models);
+  }
+
+  /** @internal */
   logModel(
     runId: string,
     name: string,
