@@ -1,11 +1,12 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineConfig } from 'vite';
+import { build, defineConfig } from 'vite';
 
 // The library: dist/index.js (the page API) and the other entry points, ES
 // modules with shared code in chunks beside them; dist/worker.js (the
-// tracker worker) comes from vite.worker.config.ts into the same folder, so
-// that `new URL('./worker.js', import.meta.url)` finds it from any file.
+// tracker worker) comes from vite.worker.config.ts, built into the same
+// folder right after (so `vite build` alone still makes a whole dist/), and
+// `new URL('./worker.js', import.meta.url)` finds it from any file.
 export default defineConfig({
   plugins: [
     {
@@ -15,6 +16,18 @@ export default defineConfig({
         chmodSync(join(options.dir ?? 'dist', 'cli.js'), 0o755);
       },
     },
+    (() => {
+      let outDir = 'dist';
+      return {
+        name: 'worker-build',
+        configResolved(config: { build: { outDir: string } }) {
+          outDir = config.build.outDir;
+        },
+        async closeBundle() {
+          await build({ configFile: 'vite.worker.config.ts', logLevel: 'warn', build: { outDir } });
+        },
+      };
+    })(),
   ],
   build: {
     target: 'es2022',

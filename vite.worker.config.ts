@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 
-// dist/worker.js, the browser's tracker worker, built on its own after
-// vite.config.ts (into the same folder): with one entry, what it imports at
+// dist/worker.js, the browser's tracker worker, built on its own by
+// vite.config.ts's last step (into the same folder): with one entry, what it imports at
 // start is in it or one level below, instead of a chain of chunks shared
 // with the other entry points, each fetched only once the one before it
 // was read (measured: a cold openTracker ~20% faster). What it imports
