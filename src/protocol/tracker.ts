@@ -6,6 +6,7 @@
 import type { SerializedError } from '../schema/errors.js';
 import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
+import type { SystemMetricsSettings } from '../schema/system-metrics.js';
 import type {
   LoadModelOptions,
   LoggedModel,
@@ -73,6 +74,8 @@ export interface StartRunRequest {
   /** Resume this existing local run instead of creating one. */
   runId?: string;
   startTime: number;
+  /** Sample system metrics in the worker while the run runs (MLflow's log_system_metrics); see schema/system-metrics.ts. */
+  systemMetrics?: SystemMetricsSettings;
 }
 
 export interface StartRunResult {
