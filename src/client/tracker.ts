@@ -50,6 +50,7 @@ import {
   validateSource,
   type RunContextDefaults,
 } from './run-context.js';
+import { canTellHeap, heapUsed } from './heap.js';
 import { Model } from './model.js';
 import { startWorker } from './worker-url.js';
 import { journalKey, journalStorage, newSessionId, readJournals, removeJournal, saveJournal } from './journal.js';
@@ -220,6 +221,8 @@ export class Tracker implements RunHost {
   private unreported: Error[] = [];
   private listeners = new Set<ErrorListener>();
   private closed = false;
+  /** The worker has this thread's heap probe (system metrics). */
+  private heapProbeSent = false;
   /** This tracker's batches are numbered 1, 2, 3… within this session. */
   private readonly sessionId = newSessionId();
   private batchNo = 0;
@@ -332,7 +335,13 @@ export class Tracker implements RunHost {
     if (options.runName !== undefined) request.runName = options.runName;
     if (options.parentRunId !== undefined) request.parentRunId = options.parentRunId;
     if (options.runId !== undefined) request.runId = options.runId;
-    if (systemMetrics !== undefined) request.systemMetrics = systemMetrics;
+    if (systemMetrics !== undefined) {
+      request.systemMetrics = systemMetrics;
+      if (!this.heapProbeSent && canTellHeap()) {
+        this.heapProbeSent = true;
+        await this.api.setHeapProbe(proxy(heapUsed));
+      }
+    }
     const { run } = await this.api.startRun(request);
     return new Run(this, run.info, run.data.params);
   }

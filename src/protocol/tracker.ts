@@ -146,5 +146,12 @@ export interface TrackerWorkerApi {
   /** `listener` is a comlink proxy; the returned id unsubscribes it. */
   onSyncStatus(listener: (status: SyncStatus) => void): Promise<number>;
   offSyncStatus(id: number): Promise<void>;
+  /**
+   * `probe` (a comlink proxy) reads the JS heap of the thread that logs (the
+   * page, the main script): system metrics' `system/js_heap_used_megabytes`,
+   * which a worker cannot see. Called once per tracker, before its first run
+   * with logSystemMetrics.
+   */
+  setHeapProbe(probe: () => number | undefined): Promise<void>;
   close(): Promise<void>;
 }

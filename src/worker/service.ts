@@ -382,6 +382,11 @@ export class TrackerService implements TrackerWorkerApi {
     return this.state.sync.subscribe(listener);
   }
 
+  async setHeapProbe(probe: () => number | undefined): Promise<void> {
+    if (typeof probe !== 'function') throw new MlflowEdgeError('BAD_REQUEST', 'setHeapProbe takes a function.');
+    this.state.systemMetrics.heapProbe = probe;
+  }
+
   async offSyncStatus(id: number): Promise<void> {
     this.opened?.sync.unsubscribe(id);
   }

@@ -184,6 +184,11 @@ export class SystemMetrics {
     private readonly direct: boolean,
   ) {}
 
+  /** The logging thread's heap (a comlink proxy from the page, or a function in direct mode). */
+  set heapProbe(probe: () => number | undefined | Promise<number | undefined>) {
+    this.host.probes.heapUsed = async () => probe();
+  }
+
   /** Starts sampling `runId`; `resumed`: steps go on after the run's last system step (MLflow's resume_logging). */
   async start(runId: string, settings: MonitorSettings, resumed: boolean): Promise<void> {
     await this.stop(runId);

@@ -21,7 +21,7 @@ interface Fs {
   readFile(path: string, encoding: 'utf8'): Promise<string>;
 }
 interface Process {
-  memoryUsage?(): { rss: number; heapUsed: number };
+  memoryUsage?(): { rss: number };
   cwd(): string;
 }
 
@@ -84,10 +84,7 @@ export async function createNodeProbes(context: ProbeContext): Promise<(sample: 
     if (totalMem > 0) metrics.set(MLFLOW.memoryPercentage, (used / totalMem) * 100);
     metrics.set(EDGE.hardwareConcurrency, os.availableParallelism?.() ?? os.cpus().length);
     const memory = proc?.memoryUsage?.();
-    if (memory !== undefined) {
-      metrics.set(EDGE.jsHeapUsed, memory.heapUsed / MB);
-      metrics.set(EDGE.processRss, memory.rss / MB);
-    }
+    if (memory !== undefined) metrics.set(EDGE.processRss, memory.rss / MB);
     const [disk, net, store] = await Promise.all([
       fs.statfs?.(root).catch(() => undefined),
       network === undefined ? undefined : networkBytes(fs),

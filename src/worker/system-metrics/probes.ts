@@ -20,6 +20,8 @@ export interface ProbeContext {
   storeQuota?: number;
   /** The execution provider of the ONNX models loaded in the worker, if any is loaded. */
   onnxExecutionProvider(): string | undefined;
+  /** The JS heap of the thread that logs (the page), in bytes, asked across postMessage. */
+  heapUsed?: () => Promise<number | undefined>;
 }
 
 /** One run's probes: baselines (CPU times, network counters) are the monitor's, taken when it starts. */
@@ -52,9 +54,11 @@ export async function createProber(context: ProbeContext): Promise<Prober> {
   return async () => {
     const sample: Sample = { metrics: new Map(), tags: new Map() };
     const { metrics, tags } = sample;
-    const heap = (globalThis as { performance?: { memory?: { usedJSHeapSize?: number } } }).performance?.memory
-      ?.usedJSHeapSize;
-    if (typeof heap === 'number') metrics.set(EDGE.jsHeapUsed, heap / MB);
+    const heap =
+      context.heapUsed === undefined
+        ? (globalThis as { performance?: { memory?: { usedJSHeapSize?: number } } }).performance?.memory?.usedJSHeapSize
+        : await answerWithin(context.heapUsed, 1000);
+    if (typeof heap === 'number' && heap >= 0) metrics.set(EDGE.jsHeapUsed, heap / MB);
     if (typeof nav?.hardwareConcurrency === 'number') metrics.set(EDGE.hardwareConcurrency, nav.hardwareConcurrency);
     if (typeof nav?.deviceMemory === 'number') metrics.set(EDGE.deviceMemory, nav.deviceMemory);
     if (typeof nav?.onLine === 'boolean') metrics.set(EDGE.online, nav.onLine ? 1 : 0);
@@ -75,6 +79,19 @@ export async function createProber(context: ProbeContext): Promise<Prober> {
     if (provider !== undefined) tags.set(SYSTEM_TAGS.onnxExecutionProvider, provider);
     return sample;
   };
+}
+
+/** `ask()`'s answer, or undefined when it fails or takes longer than `ms` (a page busy in a long task). */
+async function answerWithin<T>(ask: () => Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([ask().catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Adapters are asked once per worker: requestAdapter costs a GPU process round trip. */
