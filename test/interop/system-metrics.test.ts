@@ -54,7 +54,10 @@ it('synced system metrics carry the names and steps MLflow Python’s monitor lo
     },
   );
   // The last line: MLflow prints its "View run" links before it.
-  const read = JSON.parse(stdout.trim().split('\n').at(-1)!) as { python: Record<string, number[]>; edge: Record<string, number[]> };
+  const read = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    python: Record<string, number[]>;
+    edge: Record<string, number[]>;
+  };
   const pythonNames = Object.keys(read.python);
   const edgeNames = Object.keys(read.edge);
   // What the server holds is what was logged locally.
