@@ -39,6 +39,7 @@ import {
   type ModelVersion,
   type RegisteredModel,
 } from '../schema/registry.js';
+import { resolveSystemMetricsSettings, type SystemMetricsSettings } from '../schema/system-metrics.js';
 import { DESCRIPTION_TAG, Run, type RunHost } from './run.js';
 import {
   DEFAULT_USER,
@@ -49,6 +50,7 @@ import {
   validateSource,
   type RunContextDefaults,
 } from './run-context.js';
+import { canTellHeap, heapUsed } from './heap.js';
 import { Model } from './model.js';
 import { startWorker } from './worker-url.js';
 import { journalKey, journalStorage, newSessionId, readJournals, removeJournal, saveJournal } from './journal.js';
@@ -92,6 +94,18 @@ export interface StartRunOptions {
   source?: string;
   /** The run's description (Markdown): the `mlflow.note.content` tag, as `mlflow.start_run(description=…)`. */
   description?: string;
+  /**
+   * Sample system metrics (`system/…`: heap, storage, CPU and memory where the
+   * runtime tells them) in the worker while the run runs, as
+   * `mlflow.start_run(log_system_metrics=True)`. Default false.
+   */
+  logSystemMetrics?: boolean;
+  /** Seconds between samples (MLflow's sampling interval), from 0.1. Default 10. */
+  systemMetricsSamplingInterval?: number;
+  /** Samples averaged into each logged point (MLflow's samples_before_logging). Default 1. */
+  systemMetricsSamplesBeforeLogging?: number;
+  /** Log as `system/<nodeId>/<name>` (MLflow's node_id), for several devices logging to one run. */
+  systemMetricsNodeId?: string;
 }
 
 export interface SearchRunsOptions {
@@ -143,6 +157,24 @@ export interface StartedWorker {
   failed: Promise<never>;
 }
 
+/** The worker's system-metrics settings for startRun's options, checked here; undefined when off. */
+function systemMetricsRequest(options: StartRunOptions): SystemMetricsSettings | undefined {
+  const { logSystemMetrics: on = false } = options;
+  if (typeof on !== 'boolean')
+    throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'logSystemMetrics must be true or false.', {
+      field: 'logSystemMetrics',
+    });
+  const settings: SystemMetricsSettings = {};
+  if (options.systemMetricsSamplingInterval !== undefined)
+    settings.samplingInterval = options.systemMetricsSamplingInterval;
+  if (options.systemMetricsSamplesBeforeLogging !== undefined)
+    settings.samplesBeforeLogging = options.systemMetricsSamplesBeforeLogging;
+  if (options.systemMetricsNodeId !== undefined) settings.nodeId = options.systemMetricsNodeId;
+  // Checked even when off: a bad interval is a mistake to hear about, not to ignore.
+  resolveSystemMetricsSettings(settings);
+  return on ? settings : undefined;
+}
+
 export function checkDbName(dbName: unknown = 'mlflow-edge'): string {
   if (typeof dbName !== 'string' || dbName === '') {
     throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'dbName must be a non-empty string (default "mlflow-edge").');
@@ -189,6 +221,8 @@ export class Tracker implements RunHost {
   private unreported: Error[] = [];
   private listeners = new Set<ErrorListener>();
   private closed = false;
+  /** The worker has this thread's heap probe (system metrics). */
+  private heapProbeSent = false;
   /** This tracker's batches are numbered 1, 2, 3… within this session. */
   private readonly sessionId = newSessionId();
   private batchNo = 0;
@@ -279,6 +313,7 @@ export class Tracker implements RunHost {
     if (options.parentRunId !== undefined) validateRunId(options.parentRunId);
     if (options.runId !== undefined) validateRunId(options.runId);
     if (options.source !== undefined) validateSource(options.source);
+    const systemMetrics = systemMetricsRequest(options);
     const tags: Record<string, string> = {};
     if (options.runId === undefined) Object.assign(tags, this.systemTags(options.source ?? this.source));
     const given = { ...options.tags };
@@ -300,6 +335,13 @@ export class Tracker implements RunHost {
     if (options.runName !== undefined) request.runName = options.runName;
     if (options.parentRunId !== undefined) request.parentRunId = options.parentRunId;
     if (options.runId !== undefined) request.runId = options.runId;
+    if (systemMetrics !== undefined) {
+      request.systemMetrics = systemMetrics;
+      if (!this.heapProbeSent && canTellHeap()) {
+        this.heapProbeSent = true;
+        await this.api.setHeapProbe(proxy(heapUsed));
+      }
+    }
     const { run } = await this.api.startRun(request);
     return new Run(this, run.info, run.data.params);
   }

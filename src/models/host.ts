@@ -86,6 +86,12 @@ export class ModelHost {
     return { outputs: model.flavor === 'onnx' ? namedAfter(outputs, signature) : outputs, warnings };
   }
 
+  /** The execution provider the loaded ONNX models run on; undefined while none is loaded (system metrics' tag). */
+  onnxExecutionProvider(): string | undefined {
+    for (const { flavor } of this.models.values()) if (flavor === 'onnx') return executionProvider();
+    return undefined;
+  }
+
   async close(id: number): Promise<void> {
     const model = this.models.get(id);
     this.models.delete(id);

@@ -6,6 +6,7 @@
 import type { SerializedError } from '../schema/errors.js';
 import type { DatasetInput, EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
+import type { SystemMetricsSettings } from '../schema/system-metrics.js';
 import type {
   LoadModelOptions,
   LoggedModel,
@@ -73,6 +74,8 @@ export interface StartRunRequest {
   /** Resume this existing local run instead of creating one. */
   runId?: string;
   startTime: number;
+  /** Sample system metrics in the worker while the run runs (MLflow's log_system_metrics); see schema/system-metrics.ts. */
+  systemMetrics?: SystemMetricsSettings;
 }
 
 export interface StartRunResult {
@@ -151,5 +154,12 @@ export interface TrackerWorkerApi {
   /** `listener` is a comlink proxy; the returned id unsubscribes it. */
   onSyncStatus(listener: (status: SyncStatus) => void): Promise<number>;
   offSyncStatus(id: number): Promise<void>;
+  /**
+   * `probe` (a comlink proxy) reads the JS heap of the thread that logs (the
+   * page, the main script): system metrics' `system/js_heap_used_megabytes`,
+   * which a worker cannot see. Called once per tracker, before its first run
+   * with logSystemMetrics.
+   */
+  setHeapProbe(probe: () => number | undefined): Promise<void>;
   close(): Promise<void>;
 }

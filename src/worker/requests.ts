@@ -35,6 +35,13 @@ const startRun = reads<StartRunRequest>()(
     parentRunId: z.optional(z.string()),
     runId: z.optional(z.string()),
     startTime: z.number().check(z.int(), z.nonnegative()),
+    systemMetrics: z.optional(
+      z.object({
+        samplingInterval: z.optional(z.number()),
+        samplesBeforeLogging: z.optional(z.number()),
+        nodeId: z.optional(z.string()),
+      }),
+    ),
   }),
 );
 

@@ -71,6 +71,9 @@ import {
   type RegisteredModel,
 } from '../schema/registry.js';
 import { servePredicts } from './predict-port.js';
+import { resolveSystemMetricsSettings } from '../schema/system-metrics.js';
+import { monitorHost } from './system-metrics/host.js';
+import { SystemMetrics } from './system-metrics/monitor.js';
 
 interface Opened {
   db: Db;
@@ -79,6 +82,10 @@ interface Opened {
   sync: SyncController;
   /** Loaded on the first loadModel: tracking alone never pays for YAML, signatures or onnxruntime. */
   models?: Promise<ModelHost>;
+  /** The models once loaded, for what system metrics read of them. */
+  modelHost?: ModelHost;
+  /** Monitors of the runs started with logSystemMetrics. */
+  systemMetrics: SystemMetrics;
 }
 
 export class TrackerService implements TrackerWorkerApi {
@@ -108,13 +115,18 @@ export class TrackerService implements TrackerWorkerApi {
     if (this.opened !== undefined) return { schemaVersion: SCHEMA_VERSION };
     const { db, blobs } = await openStore(store ?? dbName, {
       onVersionChange: () => {
+        void this.opened?.systemMetrics.stopAll();
         this.opened?.sync.close();
         this.opened = undefined;
       },
     });
     const artifacts = new ArtifactStore(db, blobs);
     const sync = new SyncController(db, dbName, artifacts, this.retry, this.options.direct === true);
-    this.opened = { db, writer: new GroupCommitWriter(db), artifacts, sync };
+    const writer = new GroupCommitWriter(db);
+    const onnx = () => this.opened?.modelHost?.onnxExecutionProvider();
+    const monitors = monitorHost(db, writer, () => sync.changed(), store, onnx);
+    const systemMetrics = new SystemMetrics(monitors, this.options.direct === true);
+    this.opened = { db, writer, artifacts, sync, systemMetrics };
     // Housekeeping only: a failure leaves a few more journal marks, which cost space, not data.
     await pruneSessions(db).catch(() => undefined);
     if (remote !== undefined) await this.setRemote(remote);
@@ -151,14 +163,19 @@ export class TrackerService implements TrackerWorkerApi {
   async startRun(untrusted: StartRunRequest): Promise<StartRunResult> {
     const request = parseStartRun(untrusted);
     checkStartRun(request);
+    const monitor = request.systemMetrics && resolveSystemMetricsSettings(request.systemMetrics);
     const run = await startRun(this.state.db, request);
     this.state.sync.changed();
+    if (monitor !== undefined)
+      await this.state.systemMetrics.start(run.info.runId, monitor, request.runId !== undefined);
     return { run };
   }
 
   async endRun(runId: string, status: EndStatus, endTime: number): Promise<void> {
     validateRunId(runId);
     validateEndStatus(status);
+    // Before the end: a sample under way lands first, and none comes after.
+    await this.state.systemMetrics.stop(runId);
     await endRun(this.state.db, runId, status, endTime);
     this.state.sync.changed();
   }
@@ -238,7 +255,8 @@ export class TrackerService implements TrackerWorkerApi {
 
   private models(): Promise<ModelHost> {
     const state = this.state;
-    state.models ??= Promise.all([import('../models/host.js'), import('../models/resolve.js')]).then(
+    if (state.models !== undefined) return state.models;
+    state.models = Promise.all([import('../models/host.js'), import('../models/resolve.js')]).then(
       ([{ ModelHost, fetchModelFile }, { openModel }]) =>
         new ModelHost((uri, text) =>
           openModel(
@@ -247,6 +265,10 @@ export class TrackerService implements TrackerWorkerApi {
             text,
           ),
         ),
+    );
+    void state.models.then(
+      (host) => (state.modelHost = host),
+      () => undefined,
     );
     return state.models;
   }
@@ -377,11 +399,18 @@ export class TrackerService implements TrackerWorkerApi {
     return this.state.sync.subscribe(listener);
   }
 
+  async setHeapProbe(probe: () => number | undefined): Promise<void> {
+    if (typeof probe !== 'function') throw new MlflowEdgeError('BAD_REQUEST', 'setHeapProbe takes a function.');
+    this.state.systemMetrics.heapProbe = probe;
+  }
+
   async offSyncStatus(id: number): Promise<void> {
     this.opened?.sync.unsubscribe(id);
   }
 
   async close(): Promise<void> {
+    // First: no sample may write into a store being closed.
+    await this.opened?.systemMetrics.stopAll();
     this.opened?.sync.close();
     this.opened?.db.close();
     this.opened = undefined;
