@@ -17,6 +17,10 @@ fi
 node bench/run.mjs
 # Node rows: the SQLite store through dist/node.js against raw better-sqlite3 and MLflow's Python client.
 node bench/node-store.mjs
+# System metrics: logMetric's caller cost with them off and on, and the sampler's cost per sample.
+node bench/system-metrics.mjs
+# Datasets: logInput's digest and profile of a 100k-row table against MLflow Python's on the same data.
+node bench/datasets.mjs
 # Sync figures (bench/*.bench.ts: big runs, many small runs) need the MLflow venv that `npm test` creates.
 if [ -x .venv/bin/mlflow ]; then
   npx playwright test -c bench/playwright.config.ts
