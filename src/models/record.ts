@@ -35,6 +35,9 @@ export async function recordLoggedModel(
     name,
     creationTime: now.getTime(),
     flavors: info.flavors,
+    ...(options.params !== undefined && Object.keys(options.params).length > 0
+      ? { params: options.params as Record<string, string> }
+      : {}),
   };
   await addLoggedModel(db, record);
   if (options.registeredModelName !== undefined) {
