@@ -149,6 +149,8 @@ export interface LoggedModelRecord {
   name: string;
   creationTime: number;
   flavors: string[];
+  /** Its run's context tags (mlflow.user, mlflow.source.*), as MLflow 3 tags a logged model; optional, as `params`. */
+  tags?: Record<string, string>;
   /** The model's params (MLflow 3's LoggedModel params); optional, so records written before it read unchanged. */
   params?: Record<string, string>;
   /**

@@ -12,9 +12,10 @@
  *   is not on the server, and so do the points after it.
  * - The model's metrics table keys a point by (model, key, timestamp, step,
  *   run) without its value: a second point under that key (same key, step
- *   and millisecond, another value) would make the server fail the whole
- *   request on every retry. Only the first is sent with the model id; the
- *   run has every point anyway.
+ *   and millisecond, another value) makes MLflow 3.17.2 refuse the whole
+ *   request (BAD_REQUEST, its IntegrityError), which would dead-letter the
+ *   points sent with it. Only the first is sent with the model id; the run
+ *   has every point anyway.
  */
 import { MAX_METRICS_PER_BATCH } from '../schema/limits.js';
 import type { LoggedModelMetricRecord } from '../store/schema.js';

@@ -430,7 +430,10 @@ export class ModelSync {
               experiment_id: run.experimentId,
               name: model.name,
               source_run_id: run.runId,
-              tags: [{ key: CLIENT_MODEL_TAG, value: model.modelId }],
+              tags: [
+                ...Object.entries(model.tags ?? {}).map(([key, value]) => ({ key, value })),
+                { key: CLIENT_MODEL_TAG, value: model.modelId },
+              ],
               ...(params.length > 0 ? { params } : {}),
             };
             return (

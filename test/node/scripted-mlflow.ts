@@ -442,7 +442,8 @@ export class ScriptedMlflow {
           (m) => m.model_id !== undefined,
         );
         // MLflow 3's SQL store: a point with model_id is also the model's (logged_model_metrics, keyed without the value);
-        // an unknown model fails its foreign key, and a second value under one key its primary key: the request fails whole.
+        // a second value under one key fails its primary key, and MLflow 3.17.2 refuses the request whole with
+        // BAD_REQUEST (checked in test/interop/model-data.spec.ts); an unknown model fails its foreign key.
         const modelKey = (m: { model_id?: string; key: string; timestamp: number; step: number }) =>
           `${m.model_id}\u0000${m.key}\u0000${m.timestamp}\u0000${m.step}`;
         for (const [i, m] of linked.entries()) {
@@ -452,7 +453,11 @@ export class ScriptedMlflow {
             ...linked.slice(0, i),
           ].find((o) => modelKey(o) === modelKey(m) && String(o.value) !== String(m.value));
           if (model === undefined || clash !== undefined)
-            return mlflowError(500, 'INTERNAL_ERROR', '(sqlite3.IntegrityError) logged_model_metrics');
+            return mlflowError(
+              400,
+              'BAD_REQUEST',
+              '(sqlite3.IntegrityError) UNIQUE constraint failed: logged_model_metrics.model_id, logged_model_metrics.metric_name, logged_model_metrics.metric_timestamp_ms, logged_model_metrics.metric_step, logged_model_metrics.run_id',
+            );
         }
         for (const m of (b.metrics as (FakeRun['metrics'][number] & { model_id?: string })[]) ?? []) {
           const { model_id, ...point } = m;
@@ -586,7 +591,11 @@ export class ScriptedMlflow {
       // MLflow's SQL store adds each as a row: a key it has fails the primary key, and the request with it.
       const params = (b.params as { key: string; value: string }[]) ?? [];
       if (params.some((p) => model.data.params.some((o) => o.key === p.key)))
-        return mlflowError(500, 'INTERNAL_ERROR', '(sqlite3.IntegrityError) logged_model_params');
+        return mlflowError(
+          400,
+          'BAD_REQUEST',
+          '(sqlite3.IntegrityError) UNIQUE constraint failed: logged_model_params.model_id, logged_model_params.param_key',
+        );
       model.data.params.push(...params);
       return json({});
     }

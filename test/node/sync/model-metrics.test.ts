@@ -32,6 +32,13 @@ async function expectModelDataEqual(t: Tracker, s: ScriptedMlflow) {
     const [remote] = s.modelsTagged(m.modelId);
     expect(remote, m.modelId).toBeDefined();
     expect(remote!.info.source_run_id).toBe(runIds.get(m.runId));
+    // "Logged from" in MLflow's UI: the run's context tags, on the model as MLflow 3 puts them.
+    const run = [...s.db.runs.values()].find((r) => r.info.run_id === remote!.info.source_run_id)!;
+    const context = ['mlflow.user', 'mlflow.source.name', 'mlflow.source.type'];
+    expect(context.map((k) => remote!.info.tags.find((t) => t.key === k)?.value)).toEqual(
+      context.map((k) => run.tags.get(k)),
+    );
+    expect(run.tags.get('mlflow.source.name')).toBeTruthy();
     expect(Object.fromEntries(remote!.data.params.map((p) => [p.key, p.value]))).toEqual(m.params);
     const key = (p: { key: string; step: number; timestamp: number }) => `${p.key}@${p.step}@${p.timestamp}`;
     const local = [...new Map(m.metrics.map((p) => [`${runIds.get(p.runId)} ${key(p)}`, p])).keys()].sort();
@@ -157,7 +164,7 @@ describe('logged model params and metrics', () => {
     expect(s.requests.filter((r) => r.endpoint.endsWith('/params'))).toHaveLength(1);
   });
 
-  it('a second value under one key, step and millisecond goes to the run but only the first to the model (MLflow would fail the request on every retry)', async () => {
+  it('a second value under one key, step and millisecond goes to the run but only the first to the model (MLflow refuses the whole request otherwise)', async () => {
     const s = server();
     const { t } = await open(s.url);
     const run = await t.startRun({ experimentName: 'model-data' });
