@@ -188,6 +188,8 @@ export interface ModelSyncRecord {
   metricsSynced?: number;
   /** The server refused a batch of them for good (see the dead letters): they are no longer sent or checked. */
   metricsRefused?: boolean;
+  /** The server refused the params its copy lacked (see the dead letters): they are not sent again. */
+  paramsRefused?: boolean;
 }
 
 /** A registered model of the local registry (schema v4). */

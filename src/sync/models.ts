@@ -251,16 +251,28 @@ export class ModelSync {
     const lacking = Object.entries(model.params ?? {})
       .filter(([key]) => !have.has(key))
       .map(([key, value]) => ({ key, value }));
-    if (lacking.length > 0) {
+    if (lacking.length > 0 && !sync.paramsRefused) {
       this.calls.notice(
         `The server's copy of logged model ${model.name} (${model.modelId}) lacks params ${lacking.map((p) => p.key).join(', ')}: they are logged again.`,
       );
-      await this.calls.request(() =>
-        this.rest.call('POST', `logged-models/${encodeURIComponent(remoteModelId)}/params`, {
-          model_id: remoteModelId,
-          params: lacking,
-        }),
-      );
+      try {
+        await this.calls.request(() =>
+          this.rest.call('POST', `logged-models/${encodeURIComponent(remoteModelId)}/params`, {
+            model_id: remoteModelId,
+            params: lacking,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof RestError && error.kind === 'refused')) throw error;
+        await addDeadLetter(this.db, this.state, {
+          runId: model.runId,
+          kind: 'model',
+          key: `${model.name} (logged model params)`,
+          message: error.message,
+          at: Date.now(),
+        });
+        sync = await this.updateModel(model.modelId, { paramsRefused: true });
+      }
     }
     const points = model.metrics ?? [];
     if (sync.metricsRefused || (sync.metricsSynced ?? 0) === 0) return sync;
@@ -305,14 +317,22 @@ export class ModelSync {
     }
     // Verify before done: the server's copy is read back once (what it lacks is sent again on the next pass).
     if (done > (before ?? 0)) {
-      const { model: found } = await this.calls.request(() =>
-        this.rest.call<{ model: { data?: LoggedModelDataJson } }>(
-          'GET',
-          `logged-models/${encodeURIComponent(remoteModelId)}`,
-          undefined,
-          (json) => ('model' in json ? undefined : 'a JSON object with model'),
-        ),
-      );
+      const found = await this.calls
+        .request(() =>
+          this.rest.call<{ model: { data?: LoggedModelDataJson } }>(
+            'GET',
+            `logged-models/${encodeURIComponent(remoteModelId)}`,
+            undefined,
+            (json) => ('model' in json ? undefined : 'a JSON object with model'),
+          ),
+        )
+        .then(({ model }) => model)
+        .catch((error: unknown) => {
+          // Gone since (deleted on the server): the model's own check finds it at the next epoch.
+          if (error instanceof RestError && error.kind === 'refused') return undefined;
+          throw error;
+        });
+      if (found === undefined) return sync;
       const missing = missingModelMetrics(model.metrics ?? [], done, this.remoteRun, found.data?.metrics ?? []);
       if (missing > 0) {
         this.calls.notice(

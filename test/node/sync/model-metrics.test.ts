@@ -164,6 +164,35 @@ describe('logged model params and metrics', () => {
     expect(s.requests.filter((r) => r.endpoint.endsWith('/params'))).toHaveLength(1);
   });
 
+  it('params the server lacks and refuses to take are dead-lettered: sync goes on, nothing stays pending', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'model-data' });
+    const info = await run.logModel('m', { code: CODE }, { params: { alpha: 1 } });
+    await run.end();
+    await t.sync();
+    const backup = s.backup();
+    [...backup.models.values()][0]!.data.params = [];
+    await (await t.startRun({ experimentName: 'model-data' })).end();
+    await t.sync();
+    s.restoreBackup(backup);
+    s.lie({
+      match: (r) => r.endpoint.endsWith('/params'),
+      when: 'instead',
+      answer: () =>
+        new Response(JSON.stringify({ error_code: 'BAD_REQUEST', message: 'no' }), {
+          status: 400,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+    });
+    await t.sync();
+    await t.sync();
+    const status = await t.syncStatus();
+    expect(status.pending).toEqual(nothingPending);
+    expect(status.deadLetters.map((d) => [d.kind, d.key])).toEqual([['model', 'm (logged model params)']]);
+    expect(s.modelsTagged(info.modelId)).toHaveLength(1);
+  });
+
   it('a second value under one key, step and millisecond goes to the run but only the first to the model (MLflow refuses the whole request otherwise)', async () => {
     const s = server();
     const { t } = await open(s.url);
