@@ -53,5 +53,5 @@ export type { TextValue } from './schema/validation.js';
 export { Model } from './client/model.js';
 export type { LoadedFrom, LoadModelOptions, ModelMetadata, OnnxRuntimeOptions, PredictResult } from './protocol.js';
 export type { ModelSignature, ColSpec, TensorSpec, ParamSpec, Schema, Tensor, DataType } from './schema/signature.js';
-export type { LoggedModelInfo, LogModelOptions, ModelSpec } from './protocol.js';
+export type { LoggedModelInfo, LoggedModelMetric, LogModelOptions, ModelSpec } from './protocol.js';
 export type { ModelContext, PythonLikeModel } from './model-api.js';

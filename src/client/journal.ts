@@ -119,6 +119,8 @@ interface WireRun {
   p?: [string, string][];
   t?: [string, string | null][];
   m?: { k: string[]; i: number[]; v: (number | string)[]; s: number[]; ts: number[] };
+  /** modelLinks (optional, so journals written before it read unchanged). */
+  l?: [number, string][];
 }
 
 export function encodeJournal(sessionId: string, batches: readonly LogBatch[]): string {
@@ -141,6 +143,7 @@ function encodeRun(run: RunBatch): WireRun {
     );
     out.m = { k: m.keys, i: Array.from(m.keyIndexes), v, s: Array.from(m.steps), ts: Array.from(m.timestamps) };
   }
+  if (run.modelLinks !== undefined) out.l = run.modelLinks;
   return out;
 }
 
@@ -170,6 +173,10 @@ function decodeRun(run: WireRun): RunBatch {
       steps: Float64Array.from(m.s),
       timestamps: Float64Array.from(m.ts),
     };
+  }
+  if (run.l !== undefined) {
+    if (!Array.isArray(run.l)) throw new Error('not journal model links');
+    out.modelLinks = run.l;
   }
   return out;
 }

@@ -23,6 +23,8 @@ export class MetricBuffer {
   private values = new Float64Array(INITIAL);
   private steps = new Float64Array(INITIAL);
   private timestamps = new Float64Array(INITIAL);
+  /** Points of this batch linked to logged models (MLflow 3's metric model_id): [point index, model id]. */
+  private links: [number, string][] | undefined;
 
   /** The index of `key` in this batch, after checking it (throws on a bad key, adding nothing). */
   indexOf(key: string): number {
@@ -46,6 +48,18 @@ export class MetricBuffer {
     this.steps[i] = step;
     this.timestamps[i] = timestamp;
     this.length = i + 1;
+  }
+
+  /** Links the point pushed last to a logged model. */
+  link(modelId: string): void {
+    (this.links ??= []).push([this.length - 1, modelId]);
+  }
+
+  /** The links of the points the last take() handed over (call right after it). */
+  takeLinks(): [number, string][] | undefined {
+    const links = this.links;
+    this.links = undefined;
+    return links;
   }
 
   /** The points logged since the last take, or undefined when there are none; the buffer starts empty again. */

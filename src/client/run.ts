@@ -26,7 +26,7 @@ import {
   type TextValue,
 } from '../schema/validation.js';
 import type { ArtifactData, LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
-import { validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
+import { modelIdOf, modelParams, validateLoggedModelName, validateRegisteredModelName } from '../schema/registry.js';
 import type { LogHelperHost } from './artifacts/log.js';
 import type { FigureInput } from './artifacts/figure.js';
 import type { ImageInput } from './artifacts/image.js';
@@ -42,6 +42,14 @@ export interface MetricOptions {
   step?: number;
   /** Milliseconds since the epoch; default: now, fixed at this call. */
   timestamp?: number;
+  /**
+   * The logged model the metric is about (MLflow 3's `model_id`): what
+   * run.logModel returned, or its modelId. The point is a metric of the run
+   * as always, and also of the model. Without it, a metric at step 0 logged
+   * after run.logModel is linked to the model(s) this run logged, as
+   * MLflow 3's `mlflow.log_metric` links it to the run's model outputs.
+   */
+  model?: string | Pick<LoggedModelInfo, 'modelId'>;
 }
 
 export type { LoggedModelInfo, LogModelOptions, ModelSpec } from '../protocol.js';
@@ -101,6 +109,8 @@ export class Run {
   private logHelperHost: LogHelperHost | undefined;
   /** log_* helper calls not yet finished: end() lets them land first, as Python's calls return only when done. */
   private readonly helpersUnderWay = new Set<Promise<unknown>>();
+  /** Models this handle logged, MLflow 3's model outputs of the run (all at step 0), in logged order. */
+  private outputModels: string[] | undefined;
 
   /** @internal Runs come from `tracker.startRun()`. */
   constructor(
@@ -122,11 +132,16 @@ export class Run {
     validateMetricValue(key, value);
     const step = options?.step ?? 0;
     const timestamp = options?.timestamp ?? Date.now();
+    let model: string | undefined;
     if (options !== undefined) {
       validateStep(key, step);
       validateTimestamp(key, timestamp);
+      if (options.model !== undefined) model = modelIdOf(options.model);
     }
     m.push(keyIndex, value, step, timestamp);
+    // mlflow.log_metric: the given model, else the first model output of the run at the metric's step.
+    if (model !== undefined) m.link(model);
+    else if (this.outputModels !== undefined && step === 0) m.link(this.outputModels[0]!);
     this.host.enqueue(this, 1);
   }
 
@@ -142,8 +157,14 @@ export class Run {
       validateStep(key, step);
       validateTimestamp(key, timestamp);
     }
+    // mlflow.log_metrics: the given model, else every model output of the run at the metrics' step.
+    const models =
+      options?.model !== undefined ? [modelIdOf(options.model)] : step === 0 ? (this.outputModels ?? []) : [];
     const m = this.metrics;
-    for (const [key, value] of entries) m.push(m.indexOf(key), value, step, timestamp);
+    for (const [key, value] of entries) {
+      m.push(m.indexOf(key), value, step, timestamp);
+      for (const model of models) m.link(model);
+    }
     this.host.enqueue(this, entries.length);
   }
 
@@ -306,12 +327,20 @@ export class Run {
    * JavaScript module calling setModel from 'mlflow-edge/model'. Load it with
    * tracker.loadModel(info.modelUri) (`models:/<model_id>`) or by
    * `runs:/<runId>/<name>`. With `registeredModelName`, also registers it.
+   * With `params`, the model's params (plus the run's params, as MLflow 3's
+   * log_model records them); metrics logged with `{ model }` (or at step 0
+   * after this call) are the model's metrics.
    */
   async logModel(name: string, spec: ModelSpec, options: LogModelOptions = {}): Promise<LoggedModelInfo> {
     this.assertRunning();
     validateLoggedModelName(name);
     if (options.registeredModelName !== undefined) validateRegisteredModelName(options.registeredModelName);
-    return this.host.logModel(this.runId, name, spec, options);
+    // MLflow 3's log_model: the given params, then the run's params (buffered ones too) over them.
+    const params = modelParams(options.params ?? {});
+    for (const [key, value] of this.params) params[key] = value;
+    const info = await this.host.logModel(this.runId, name, spec, { ...options, params });
+    (this.outputModels ??= []).push(info.modelId);
+    return info;
   }
 
   /** Resolves when everything logged before the call is on disk; rejects with what the worker refused. */
@@ -349,6 +378,8 @@ export class Run {
     const batch: RunBatch = { runId: this.runId };
     const metrics = this.metrics.take();
     if (metrics !== undefined) batch.metrics = metrics;
+    const links = this.metrics.takeLinks();
+    if (links !== undefined) batch.modelLinks = links;
     if (this.paramBuffer.length > 0) {
       batch.params = this.paramBuffer;
       this.paramBuffer = [];

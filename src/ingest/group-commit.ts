@@ -78,11 +78,15 @@ const EMPTY: LogBatch = { runs: [] };
 function groupKeys(group: readonly Pending[]): GroupKeys {
   const sessions = new Set<string>();
   const runIds = new Set<string>();
+  let modelLinks = false;
   for (const { batch } of group) {
     if (batch.sessionId !== undefined) sessions.add(batch.sessionId);
-    for (const run of batch.runs) if (typeof run?.runId === 'string') runIds.add(run.runId);
+    for (const run of batch.runs) {
+      if (typeof run?.runId === 'string') runIds.add(run.runId);
+      if (run?.modelLinks !== undefined) modelLinks = true;
+    }
   }
-  return { sessions: [...sessions], runIds: [...runIds] };
+  return { sessions: [...sessions], runIds: [...runIds], modelLinks };
 }
 
 /**

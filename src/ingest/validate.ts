@@ -6,6 +6,7 @@
  */
 import type { LogBatch, MetricColumns, RunBatch } from '../protocol.js';
 import { MlflowEdgeError } from '../schema/errors.js';
+import { modelIdOf } from '../schema/registry.js';
 import {
   validateKeyCached,
   validateParamValue,
@@ -38,7 +39,7 @@ export function mergeBatches(batches: readonly LogBatch[]): Merged {
       }
       let w = byRun.get(run.runId);
       if (w === undefined) {
-        w = { runId: run.runId, origins: [], params: [], tags: new Map(), metrics: new Map() };
+        w = { runId: run.runId, origins: [], params: [], tags: new Map(), metrics: new Map(), modelMetrics: [] };
         byRun.set(run.runId, w);
       }
       w.origins.push(origin);
@@ -93,6 +94,51 @@ function mergeRun(w: RunWrites, run: RunBatch, origin: number, invalid: Merged['
     return;
   }
   mergeMetrics(w, m, origin, invalid);
+  if (run.modelLinks !== undefined) mergeModelLinks(w, m, run.modelLinks, origin, invalid);
+}
+
+/** Points linked to logged models: each one whose point was kept (a refused point was reported already). */
+function mergeModelLinks(
+  w: RunWrites,
+  m: MetricColumns,
+  links: RunBatch['modelLinks'] & {},
+  origin: number,
+  invalid: Merged['invalid'],
+): void {
+  if (!Array.isArray(links)) {
+    invalid.push({
+      origin,
+      error: new MlflowEdgeError('BAD_REQUEST', 'Malformed model links: expected [pointIndex, modelId] pairs.'),
+    });
+    return;
+  }
+  for (const link of links) {
+    const [i, modelId] = Array.isArray(link) ? link : [];
+    if (!Number.isSafeInteger(i) || i! < 0 || i! >= m.values.length) {
+      invalid.push({
+        origin,
+        error: new MlflowEdgeError('BAD_REQUEST', `Malformed model link: point ${String(i)} is not in the batch.`),
+      });
+      continue;
+    }
+    try {
+      modelIdOf(modelId);
+    } catch (error) {
+      if (!(error instanceof MlflowEdgeError)) throw error;
+      invalid.push({ origin, error });
+      continue;
+    }
+    const key = m.keys[m.keyIndexes[i!]!]!;
+    const step = m.steps[i!]!;
+    const timestamp = m.timestamps[i!]!;
+    try {
+      validateKeyCached(key, 'metric');
+    } catch {
+      continue;
+    }
+    if (!Number.isSafeInteger(step) || !Number.isSafeInteger(timestamp) || timestamp < 0) continue;
+    w.modelMetrics.push({ modelId: modelId!, key, value: m.values[i!]!, step, timestamp, origin });
+  }
 }
 
 function wellFormed(m: MetricColumns): boolean {

@@ -11,6 +11,10 @@ import { addLoggedModel, createModelVersion } from '../store/models.js';
 import type { Db } from '../store/schema.js';
 import { modelDirectory, newModelId } from './log.js';
 import { inWriteOrder } from './write-order.js';
+import { getRun } from '../store/runs.js';
+
+/** The run's context tags a logged model carries too (MLflow's default and git contexts): user, source name, type and git. */
+const CONTEXT_TAG = /^mlflow\.(user|source\.(name|type|git\.\w+))$/;
 
 export async function recordLoggedModel(
   db: Db,
@@ -23,6 +27,9 @@ export async function recordLoggedModel(
   const run = await db.get('runs', runId);
   const refusal = refuse(runId, run);
   if (refusal !== undefined) throw refusal;
+  // MLflow 3 tags a logged model with its context as it tags runs; its UI shows them as "Logged from".
+  const runTags = (await getRun(db, runId)).data.tags;
+  const tags = Object.fromEntries(Object.entries(runTags).filter(([key]) => CONTEXT_TAG.test(key)));
   const modelId = newModelId();
   const now = new Date();
   const { files, info } = await modelDirectory(runId, modelId, name, spec, options, now);
@@ -35,6 +42,10 @@ export async function recordLoggedModel(
     name,
     creationTime: now.getTime(),
     flavors: info.flavors,
+    ...(Object.keys(tags).length > 0 ? { tags } : {}),
+    ...(options.params !== undefined && Object.keys(options.params).length > 0
+      ? { params: options.params as Record<string, string> }
+      : {}),
   };
   await addLoggedModel(db, record);
   if (options.registeredModelName !== undefined) {

@@ -22,6 +22,22 @@ export interface LogModelOptions {
   inputExample?: unknown;
   metadata?: Record<string, unknown>;
   registeredModelName?: string;
+  /**
+   * The logged model's params (MLflow 3's LoggedModel params), stringified as
+   * Python's str(). As `mlflow.<flavor>.log_model(params=…)`, the run's params
+   * at the call are added, and a run param wins over one given here.
+   */
+  params?: Record<string, string | number | boolean | bigint | null>;
+}
+
+/** A metric point linked to a logged model (MLflow 3's Metric with `model_id`), as the model's page lists it. */
+export interface LoggedModelMetric {
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+  /** The run that logged it. */
+  runId: string;
 }
 
 export interface LoggedModelInfo {
@@ -53,6 +69,10 @@ export interface LoggedModel {
   remoteModelId?: string;
   /** On the server and READY. */
   synced: boolean;
+  /** The model's params (logModel's `params` and the run's params at the call). */
+  params: Record<string, string>;
+  /** Metric points linked to the model, in logged order. */
+  metrics: LoggedModelMetric[];
 }
 
 /** local: recorded in this browser; server / url: fetched now; cache: from the files kept when it was last fetched. */

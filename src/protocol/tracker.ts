@@ -39,6 +39,11 @@ export interface RunBatch {
   params?: [key: string, value: string][];
   /** A null value deletes the tag (`run.deleteTag`). */
   tags?: [key: string, value: string | null][];
+  /**
+   * Points of `metrics` that MLflow 3 links to a logged model (the metric's
+   * `model_id`): the point's index in the columns and the local model id.
+   */
+  modelLinks?: [pointIndex: number, modelId: string][];
 }
 
 export interface LogBatch {

@@ -6,7 +6,7 @@
 import { invalidParameter } from './errors.js';
 import { MAX_REGISTERED_MODEL_NAME_LENGTH } from './limits.js';
 import { exceedsCodePoints } from './text.js';
-import { describe, validateWellFormed } from './validation.js';
+import { describe, stringifyValue, validateKeyCached, validateParamValue, validateWellFormed } from './validation.js';
 
 /** A model version as MLflow's `ModelVersion` names its fields (version as a string). */
 export interface ModelVersion {
@@ -40,6 +40,43 @@ export function validateLoggedModelName(name: unknown): asserts name is string {
       { field: 'name', received: name },
     );
   }
+}
+
+/** MLflow 3's logged model id: `m-` and 32 lowercase hex characters. */
+const MODEL_ID = /^m-[0-9a-f]{32}$/;
+
+/**
+ * The id of the logged model a metric is linked to (MetricOptions.model):
+ * an id, or what run.logModel returned.
+ */
+export function modelIdOf(model: unknown): string {
+  const id = typeof model === 'object' && model !== null ? (model as { modelId?: unknown }).modelId : model;
+  if (typeof id !== 'string' || !MODEL_ID.test(id)) {
+    throw invalidParameter(
+      `Invalid logged model id ${describe(id)}: pass the LoggedModelInfo run.logModel returned, or its modelId ('m-' and 32 hex characters).`,
+      { field: 'model', received: typeof id === 'string' ? id : String(id) },
+    );
+  }
+  return id;
+}
+
+/**
+ * A logged model's params (LogModelOptions.params) as MLflow 3 stores them:
+ * values as Python's str(), keys and values under the run params' rules.
+ */
+export function modelParams(params: unknown): Record<string, string> {
+  if (typeof params !== 'object' || params === null || Array.isArray(params))
+    throw invalidParameter('Pass the model params as an object of names to values: { params: { alpha: 0.5 } }.', {
+      field: 'params',
+    });
+  const out: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(params)) {
+    validateKeyCached(key, 'param');
+    const value = stringifyValue(raw, 'param', key);
+    validateParamValue(key, value);
+    out[key] = value;
+  }
+  return out;
 }
 
 /** Alias names: MLflow's rule. */

@@ -10,7 +10,7 @@ import { appendPoints, type AppendedBlock, type OpenBlocks, type PointColumns } 
 import { committedBatches, recordCommitted } from './journal.js';
 import { PENDING_STORES, readEarly, recordRunWrites, type RunChange } from './pending.js';
 import { assertActive, firstSeq, putTags } from './runs.js';
-import type { Db, RunRecord, TagRecord, WriteTx } from './schema.js';
+import type { Db, RunRecord, StoreName, TagRecord, WriteTx } from './schema.js';
 
 /** Items of one run from one or more batches; `origin` says which batch an item came from. */
 export interface RunWrites {
@@ -21,6 +21,8 @@ export interface RunWrites {
   /** Last value per key wins, as in MLflow's log-batch; null deletes the tag. */
   tags: Map<string, string | null>;
   metrics: Map<string, PointColumns>;
+  /** Points of `metrics` also linked to a logged model (MLflow 3's metric model_id), in logged order. */
+  modelMetrics: { modelId: string; key: string; value: number; step: number; timestamp: number; origin: number }[];
 }
 
 export interface Rejection {
@@ -42,6 +44,8 @@ const NONE: ReadonlyMap<string, number> = new Map();
 export interface GroupKeys {
   sessions: readonly string[];
   runIds: readonly string[];
+  /** Some batch of the group links metric points to logged models. */
+  modelLinks?: boolean;
 }
 
 /**
@@ -54,11 +58,15 @@ export interface GroupKeys {
  */
 export async function writeRuns(
   db: Db,
-  { sessions, runIds }: GroupKeys,
+  { sessions, runIds, modelLinks }: GroupKeys,
   plan: (committed: ReadonlyMap<string, number>) => WritePlan,
   open?: OpenBlocks,
 ): Promise<Rejection[]> {
-  const tx: WriteTx = db.transaction(sessions.length > 0 ? [...STORES, 'journalSessions'] : [...STORES], 'readwrite');
+  // Only a group that links points to models touches the models' records.
+  const stores: StoreName[] = [...STORES];
+  if (sessions.length > 0) stores.push('journalSessions');
+  if (modelLinks === true) stores.push('loggedModels');
+  const tx: WriteTx = db.transaction(stores, 'readwrite');
   const runStore = tx.objectStore('runs');
   const early = readEarly(tx);
   const [committed, runRecords, lastSeq] = await Promise.all([
@@ -103,6 +111,7 @@ export async function writeRuns(
       points += columns.length;
       appended.push(appendPoints(tx, w.runId, key, columns, open));
     }
+    if (w.modelMetrics.length > 0) work.push(linkModelMetrics(tx, w, rejected));
   });
   let params = 0;
   let tags = 0;
@@ -118,6 +127,41 @@ export async function writeRuns(
   await tx.done;
   for (const b of blocks) if (b !== undefined) open?.put(b.runId, b.key, b.count, b.points);
   return rejected;
+}
+
+/**
+ * Adds a run's model-linked points to their models' records (the points
+ * themselves are in the run's series already). A model unknown here is
+ * refused; the run's points are kept.
+ */
+async function linkModelMetrics(tx: WriteTx, w: RunWrites, rejected: Rejection[]): Promise<void> {
+  const store = tx.objectStore('loggedModels');
+  const byModel = new Map<string, RunWrites['modelMetrics']>();
+  for (const p of w.modelMetrics) {
+    const points = byModel.get(p.modelId);
+    if (points === undefined) byModel.set(p.modelId, [p]);
+    else points.push(p);
+  }
+  await Promise.all(
+    [...byModel].map(async ([modelId, points]) => {
+      const model = await store.get(modelId);
+      if (model === undefined) {
+        for (const origin of new Set(points.map((p) => p.origin)))
+          rejected.push({
+            origin,
+            error: doesNotExist(
+              `Logged model with ID '${modelId}' not found in the local store: the metric points were logged to run ${w.runId} without the model link. Pass the LoggedModelInfo run.logModel returned (tracker.listLoggedModels() lists the models logged here).`,
+              { field: 'model', modelId },
+            ),
+          });
+        return;
+      }
+      const metrics = [...(model.metrics ?? [])];
+      for (const { key, value, step, timestamp } of points)
+        metrics.push({ runId: w.runId, key, value, step, timestamp });
+      await store.put({ ...model, metrics });
+    }),
+  );
 }
 
 /** Why nothing may be logged to this run now, or undefined when it may. */

@@ -55,9 +55,12 @@ export async function pendingModels(
   const epoch = servers.epochs[state] ?? 0;
   const live = models.filter((m) => !modelSync.get(m.modelId)?.abandoned);
   const waiting = live.filter((m) => !modelSync.get(m.modelId)?.ready);
-  const unchecked = live.filter(
-    (m) => modelSync.get(m.modelId)?.ready && modelSync.get(m.modelId)?.verifiedEpoch !== epoch,
-  );
+  const unchecked = live.filter((m) => {
+    const sync = modelSync.get(m.modelId);
+    // Linked metric points not sent yet (sync/model-metrics.ts) are work too.
+    const metrics = sync?.remoteModelId !== undefined && (sync.metricsSynced ?? 0) < (m.metrics?.length ?? 0);
+    return sync?.ready && (sync.verifiedEpoch !== epoch || metrics);
+  });
   let bytes = 0;
   for (const m of waiting) {
     for (const a of await tx.objectStore('artifacts').getAll(runRange(m.modelId)))

@@ -176,6 +176,25 @@ export interface LoggedModelRecord {
   name: string;
   creationTime: number;
   flavors: string[];
+  /** Its run's context tags (mlflow.user, mlflow.source.*), as MLflow 3 tags a logged model; optional, as `params`. */
+  tags?: Record<string, string>;
+  /** The model's params (MLflow 3's LoggedModel params); optional, so records written before it read unchanged. */
+  params?: Record<string, string>;
+  /**
+   * Metric points linked to the model (MLflow 3's metric model_id), in
+   * logged order; each is also a point of its run's series. A short list
+   * (evaluation results), rewritten with the record; optional, as `params`.
+   */
+  metrics?: LoggedModelMetricRecord[];
+}
+
+/** A metric point of a logged model: its run, key and point. */
+export interface LoggedModelMetricRecord {
+  runId: string;
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
 }
 
 /** What one server has of a logged model (schema v5). */
@@ -192,6 +211,12 @@ export interface ModelSyncRecord {
   abandoned?: boolean;
   /** The server's copy (READY, every file at its size) was checked at this server epoch (see ServerStates). */
   verifiedEpoch?: number;
+  /** The first `metricsSynced` of the model's linked metric points were sent with its model_id and acknowledged (or refused). */
+  metricsSynced?: number;
+  /** The server refused a batch of them for good (see the dead letters): they are no longer sent or checked. */
+  metricsRefused?: boolean;
+  /** The server refused the params its copy lacked (see the dead letters): they are not sent again. */
+  paramsRefused?: boolean;
 }
 
 /** A registered model of the local registry (schema v4). */

@@ -34,7 +34,15 @@ import {
 } from '../store/model-sync-state.js';
 import { CLIENT_VERSION_TAG, RegistrySync } from './registry.js';
 import type { Requests } from './requests.js';
-import { checkLoggedModel, checkRunModel, isGone, versionHolds, type ModelCheck } from './verify-models.js';
+import {
+  checkLoggedModel,
+  checkRunModel,
+  isGone,
+  versionHolds,
+  type LoggedModelDataJson,
+  type ModelCheck,
+} from './verify-models.js';
+import { missingModelMetrics, modelMetricBatches } from './model-metrics.js';
 import { listLoggedModels, listRegisteredModels } from '../store/models.js';
 import type { ArtifactStore } from '../store/artifacts.js';
 import type { Db, LoggedModelRecord, ModelSyncRecord } from '../store/schema.js';
@@ -97,6 +105,8 @@ export class ModelSync {
 
   /** The epoch checks are made at: the state's, moved by this pass when it finds something missing entirely. */
   private epoch = 0;
+  /** The server's id of each local run it has, as this pass found them. */
+  private remoteRun: (localRunId: string) => string | undefined = () => undefined;
 
   async pass(): Promise<void> {
     const [models, { runs, experiments }, synced, epoch] = await Promise.all([
@@ -106,9 +116,10 @@ export class ModelSync {
       epochOf(this.db, this.state),
     ]);
     this.epoch = epoch;
+    this.remoteRun = (id) => runs.get(id)?.remoteRunId;
     for (const model of models) {
       let sync = synced.get(model.modelId) ?? { createAttempted: false };
-      if (sync.abandoned || (sync.ready && sync.verifiedEpoch === this.epoch)) continue;
+      if (sync.abandoned || (sync.ready && sync.verifiedEpoch === this.epoch && !metricsPending(model, sync))) continue;
       const run = runs.get(model.runId);
       const experimentId = experiments.get(model.experimentId);
       const remoteRun =
@@ -117,9 +128,10 @@ export class ModelSync {
           : { runId: run.remoteRunId, artifactUri: run.artifactUri, experimentId };
       // Acknowledged before and not checked at this epoch: checked first, and what the server lost is uploaded again below.
       if (sync.ready) {
-        sync = await this.verifyModel(model, sync, remoteRun);
+        if (sync.verifiedEpoch !== this.epoch) sync = await this.verifyModel(model, sync, remoteRun);
         synced.set(model.modelId, sync);
         if (sync.ready) {
+          synced.set(model.modelId, await this.syncMetrics(model, sync));
           this.calls.done({ models: 1 });
           continue;
         }
@@ -154,8 +166,11 @@ export class ModelSync {
       }
       // Uploaded and finalized: checked before it counts as synced (the next pass uploads what the check finds missing).
       sync = await this.verifyModel(model, sync, remoteRun);
+      if (sync.ready) {
+        sync = await this.syncMetrics(model, sync);
+        this.calls.done({ models: 1 });
+      }
       synced.set(model.modelId, sync);
-      if (sync.ready) this.calls.done({ models: 1 });
     }
     // The registry, with the models as this pass left them.
     const byId = new Map(models.map((m) => [m.modelId, m]));
@@ -214,8 +229,119 @@ export class ModelSync {
       );
       return reopenModel(this.db, this.state, model.modelId, { whole: false, files: check.files });
     }
+    let checked = sync;
+    if (!check.gone && check.data !== undefined && sync.remoteModelId !== undefined)
+      checked = await this.verifyData(model, sync, sync.remoteModelId, check.data);
     await ackModelVerified(this.db, this.state, model.modelId, this.epoch);
-    return { ...sync, verifiedEpoch: this.epoch };
+    return { ...checked, verifiedEpoch: this.epoch };
+  }
+
+  /**
+   * The model's params and linked metrics on the server's copy: params it
+   * lacks are logged to it (logged-models/{id}/params); metric points it
+   * lacks are sent again, all of them (the server absorbs the ones it has).
+   */
+  private async verifyData(
+    model: LoggedModelRecord,
+    sync: ModelSyncRecord,
+    remoteModelId: string,
+    data: LoggedModelDataJson,
+  ): Promise<ModelSyncRecord> {
+    const have = new Map((data.params ?? []).map((p) => [p.key, p.value]));
+    const lacking = Object.entries(model.params ?? {})
+      .filter(([key]) => !have.has(key))
+      .map(([key, value]) => ({ key, value }));
+    if (lacking.length > 0 && !sync.paramsRefused) {
+      this.calls.notice(
+        `The server's copy of logged model ${model.name} (${model.modelId}) lacks params ${lacking.map((p) => p.key).join(', ')}: they are logged again.`,
+      );
+      try {
+        await this.calls.request(() =>
+          this.rest.call('POST', `logged-models/${encodeURIComponent(remoteModelId)}/params`, {
+            model_id: remoteModelId,
+            params: lacking,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof RestError && error.kind === 'refused')) throw error;
+        await addDeadLetter(this.db, this.state, {
+          runId: model.runId,
+          kind: 'model',
+          key: `${model.name} (logged model params)`,
+          message: error.message,
+          at: Date.now(),
+        });
+        sync = await this.updateModel(model.modelId, { paramsRefused: true });
+      }
+    }
+    const points = model.metrics ?? [];
+    if (sync.metricsRefused || (sync.metricsSynced ?? 0) === 0) return sync;
+    const missing = missingModelMetrics(points, sync.metricsSynced ?? 0, this.remoteRun, data.metrics ?? []);
+    if (missing === 0) return sync;
+    this.calls.notice(
+      `The server's copy of logged model ${model.name} (${model.modelId}) lacks ${missing} of its metric points: they are sent again.`,
+    );
+    return this.updateModel(model.modelId, { metricsSynced: 0 });
+  }
+
+  /**
+   * Sends the model's metric points the server lacks (model-metrics.ts), a
+   * log-batch at a time, each acknowledged by moving `metricsSynced`. A
+   * batch MLflow refuses is dead-lettered, and the model's points are no
+   * longer sent or checked.
+   */
+  private async syncMetrics(model: LoggedModelRecord, sync: ModelSyncRecord): Promise<ModelSyncRecord> {
+    if (!metricsPending(model, sync)) return sync;
+    const remoteModelId = sync.remoteModelId!;
+    const before = sync.metricsSynced;
+    let done = before ?? 0;
+    for (const batch of modelMetricBatches(model.metrics ?? [], done, remoteModelId, this.remoteRun)) {
+      try {
+        if (batch.metrics.length > 0)
+          await this.calls.request(() =>
+            this.rest.call('POST', 'runs/log-batch', { run_id: batch.runId, metrics: batch.metrics }),
+          );
+      } catch (error) {
+        if (!(error instanceof RestError && error.kind === 'refused')) throw error;
+        await addDeadLetter(this.db, this.state, {
+          runId: model.runId,
+          kind: 'metric',
+          key: `${model.name} (logged model metrics)`,
+          message: error.message,
+          at: Date.now(),
+        });
+        return this.updateModel(model.modelId, { metricsSynced: (model.metrics ?? []).length, metricsRefused: true });
+      }
+      done += batch.count;
+      sync = await this.updateModel(model.modelId, { metricsSynced: done });
+    }
+    // Verify before done: the server's copy is read back once (what it lacks is sent again on the next pass).
+    if (done > (before ?? 0)) {
+      const found = await this.calls
+        .request(() =>
+          this.rest.call<{ model: { data?: LoggedModelDataJson } }>(
+            'GET',
+            `logged-models/${encodeURIComponent(remoteModelId)}`,
+            undefined,
+            (json) => ('model' in json ? undefined : 'a JSON object with model'),
+          ),
+        )
+        .then(({ model }) => model)
+        .catch((error: unknown) => {
+          // Gone since (deleted on the server): the model's own check finds it at the next epoch.
+          if (error instanceof RestError && error.kind === 'refused') return undefined;
+          throw error;
+        });
+      if (found === undefined) return sync;
+      const missing = missingModelMetrics(model.metrics ?? [], done, this.remoteRun, found.data?.metrics ?? []);
+      if (missing > 0) {
+        this.calls.notice(
+          `The server's copy of logged model ${model.name} (${model.modelId}) lacks ${missing} of the metric points it acknowledged: they are sent again.`,
+        );
+        return this.updateModel(model.modelId, { metricsSynced: 0 });
+      }
+    }
+    return sync;
   }
 
   /** The size of each of the model's files as the server should have it: MLmodel as rewritten with the server's ids on upload. */
@@ -318,11 +444,17 @@ export class ModelSync {
           find,
           prefer: (found) => found.find((m) => !pending(m)) ?? found[0]!,
           create: async () => {
+            const params = Object.entries(model.params ?? {}).map(([key, value]) => ({ key, value }));
+            // The params go with the create (as MLflow 3's log_model sends them): made once, with the model.
             const body = {
               experiment_id: run.experimentId,
               name: model.name,
               source_run_id: run.runId,
-              tags: [{ key: CLIENT_MODEL_TAG, value: model.modelId }],
+              tags: [
+                ...Object.entries(model.tags ?? {}).map(([key, value]) => ({ key, value })),
+                { key: CLIENT_MODEL_TAG, value: model.modelId },
+              ],
+              ...(params.length > 0 ? { params } : {}),
             };
             return (
               await this.calls.tracked(() =>
@@ -387,6 +519,11 @@ export class ModelSync {
       this.calls.done({ bytes: file.size });
     }
   }
+}
+
+/** Whether the model has linked metric points its server copy was not sent (never on MLflow 2, which has no logged models). */
+function metricsPending(model: LoggedModelRecord, sync: ModelSyncRecord): boolean {
+  return sync.remoteModelId !== undefined && (sync.metricsSynced ?? 0) < (model.metrics?.length ?? 0);
 }
 
 /** The MLmodel as uploaded: rewritten with the server's run and model ids (MLflow 2: under the run, no model id). */

@@ -15,7 +15,21 @@ export type FileInfoJson = { path: string; is_dir?: boolean; file_size?: number 
 type Request = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** What the server's copy of a model lacks: `gone`, or the files missing or of another size and whether it is not READY. */
-export type ModelCheck = { gone: true } | { gone: false; notReady: boolean; files: string[] };
+export type ModelCheck =
+  | { gone: true }
+  | { gone: false; notReady: boolean; files: string[]; data?: LoggedModelDataJson };
+
+/** MLflow 3's LoggedModelData as GET logged-models/{id} answers it: every param, and every metric point linked to the model. */
+export interface LoggedModelDataJson {
+  params?: { key?: string; value?: string }[];
+  metrics?: {
+    key?: string;
+    value?: number | string;
+    timestamp?: number | string;
+    step?: number | string;
+    run_id?: string;
+  }[];
+}
 
 const shape =
   (top: string, field: string): Shape =>
@@ -53,9 +67,10 @@ export async function checkLoggedModel(
   expected: ReadonlyMap<string, number>,
 ): Promise<ModelCheck> {
   let status: string | undefined;
+  let data: LoggedModelDataJson | undefined;
   try {
     const { model } = await request(() =>
-      rest.call<{ model: { info: { status?: string } } }>(
+      rest.call<{ model: { info: { status?: string }; data?: LoggedModelDataJson } }>(
         'GET',
         `logged-models/${encodeURIComponent(modelId)}`,
         undefined,
@@ -63,6 +78,7 @@ export async function checkLoggedModel(
       ),
     );
     status = model.info.status;
+    data = model.data;
   } catch (error) {
     if (isGone(error)) return { gone: true };
     throw error;
@@ -76,7 +92,12 @@ export async function checkLoggedModel(
       ),
     ),
   );
-  return { gone: false, notReady: status !== 'LOGGED_MODEL_READY', files: differing(expected, found) };
+  return {
+    gone: false,
+    notReady: status !== 'LOGGED_MODEL_READY',
+    files: differing(expected, found),
+    ...(data !== undefined ? { data } : {}),
+  };
 }
 
 /** A model an MLflow 2 server keeps under its run's artifacts at `<name>/`: its files there (artifacts/list). A run the server lacks leaves it gone. */

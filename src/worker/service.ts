@@ -66,6 +66,7 @@ import {
 import {
   validateAlias,
   validateLoggedModelName,
+  modelParams,
   validateRegisteredModelName,
   type ModelVersion,
   type RegisteredModel,
@@ -278,6 +279,7 @@ export class TrackerService implements TrackerWorkerApi {
     validateLoggedModelName(name);
     options ??= {};
     if (options.registeredModelName !== undefined) validateRegisteredModelName(options.registeredModelName);
+    if (options.params !== undefined) options = { ...options, params: modelParams(options.params) };
     const { db, artifacts } = this.state;
     const { recordLoggedModel } = await import('../models/record.js');
     const info = await recordLoggedModel(db, artifacts, runId, name, spec, options);
@@ -349,7 +351,7 @@ export class TrackerService implements TrackerWorkerApi {
   async listLoggedModels(): Promise<LoggedModel[]> {
     const synced = await loggedModelSync(this.state.db);
     return (await listLoggedModels(this.state.db)).map(
-      ({ modelId, experimentId, runId, name, creationTime, flavors }) => {
+      ({ modelId, experimentId, runId, name, creationTime, flavors, params, metrics }) => {
         const { remoteModelId, ready } = synced.get(modelId) ?? {};
         return {
           modelId,
@@ -361,6 +363,8 @@ export class TrackerService implements TrackerWorkerApi {
           modelUri: `models:/${modelId}`,
           ...(remoteModelId !== undefined ? { remoteModelId } : {}),
           synced: ready === true,
+          params: params ?? {},
+          metrics: metrics ?? [],
         };
       },
     );

@@ -77,6 +77,18 @@ export interface FakeLoggedModel {
     source_run_id?: string;
     tags: { key: string; value: string }[];
   };
+  /** MLflow 3's LoggedModelData: params (create, logged-models/{id}/params) and the metric points log-batch linked by model_id. */
+  data: {
+    params: { key: string; value: string }[];
+    metrics: {
+      key: string;
+      value: number | string;
+      step: number;
+      timestamp: number;
+      run_id: string;
+      model_id: string;
+    }[];
+  };
 }
 
 export interface FakeVersion {
@@ -432,12 +444,38 @@ export class ScriptedMlflow {
             '(raised as a result of Query-invoked autoflush; consider using a session.no_autoflush block if this flush is occurring prematurely)\n(sqlite3.IntegrityError) UNIQUE constraint failed: metrics.key, metrics.timestamp, metrics.step, metrics.run_uuid, metrics.value, metrics.is_nan',
           );
         }
-        for (const m of (b.metrics as FakeRun['metrics']) ?? []) {
-          const k = pointKey(m);
+        const linked = ((b.metrics as (FakeRun['metrics'][number] & { model_id?: string })[]) ?? []).filter(
+          (m) => m.model_id !== undefined,
+        );
+        // MLflow 3's SQL store: a point with model_id is also the model's (logged_model_metrics, keyed without the value);
+        // a second value under one key fails its primary key, and MLflow 3.17.2 refuses the request whole with
+        // BAD_REQUEST (checked in test/interop/model-data.spec.ts); an unknown model fails its foreign key.
+        const modelKey = (m: { model_id?: string; key: string; timestamp: number; step: number }) =>
+          `${m.model_id}\u0000${m.key}\u0000${m.timestamp}\u0000${m.step}`;
+        for (const [i, m] of linked.entries()) {
+          const model = this.db.models.get(m.model_id!);
+          const clash = [
+            ...(model?.data.metrics.filter((o) => o.run_id === x.info.run_id) ?? []),
+            ...linked.slice(0, i),
+          ].find((o) => modelKey(o) === modelKey(m) && String(o.value) !== String(m.value));
+          if (model === undefined || clash !== undefined)
+            return mlflowError(
+              400,
+              'BAD_REQUEST',
+              '(sqlite3.IntegrityError) UNIQUE constraint failed: logged_model_metrics.model_id, logged_model_metrics.metric_name, logged_model_metrics.metric_timestamp_ms, logged_model_metrics.metric_step, logged_model_metrics.run_id',
+            );
+        }
+        for (const m of (b.metrics as (FakeRun['metrics'][number] & { model_id?: string })[]) ?? []) {
+          const { model_id, ...point } = m;
+          const k = pointKey(point);
           if (!seen.has(k)) {
             seen.add(k);
-            x.metrics.push(m);
+            x.metrics.push(point);
           }
+          if (model_id === undefined) continue;
+          const model = this.db.models.get(model_id)!;
+          if (!model.data.metrics.some((o) => o.run_id === x.info.run_id && modelKey(o) === modelKey(m)))
+            model.data.metrics.push({ ...point, run_id: x.info.run_id, model_id });
         }
         return json({});
       }
@@ -541,9 +579,10 @@ export class ScriptedMlflow {
     const registry = this.serveRegistry(r, b);
     if (registry !== undefined) return registry;
     if (this.mlflow2) return notFound();
-    const route = /^logged-models(?:\/([^/]+))?(\/artifacts\/directories)?$/.exec(r.endpoint);
+    const route = /^logged-models(?:\/([^/]+))?(\/artifacts\/directories|\/params)?$/.exec(r.endpoint);
     if (route === null) return notFound();
-    const [, id, listing] = route;
+    const [, id, sub] = route;
+    const listing = sub === '/artifacts/directories' ? sub : undefined;
     if (id === undefined && r.method === 'POST') {
       const e = this.db.experiments.get(String(b.experiment_id));
       if (e === undefined)
@@ -560,6 +599,7 @@ export class ScriptedMlflow {
           ...(b.source_run_id === undefined ? {} : { source_run_id: String(b.source_run_id) }),
           tags: (b.tags as { key: string; value: string }[]) ?? [],
         },
+        data: { params: [...((b.params as { key: string; value: string }[]) ?? [])], metrics: [] },
       };
       this.db.models.set(modelId, model);
       return json({ model });
@@ -580,7 +620,19 @@ export class ScriptedMlflow {
       const dir = b.artifact_directory_path === undefined ? undefined : String(b.artifact_directory_path);
       return json({ root_uri: model.info.artifact_uri, files: listDir(this.db.files, model.info.artifact_uri, dir) });
     }
-    if (listing !== undefined) return notFound();
+    if (sub === '/params' && r.method === 'POST') {
+      // MLflow's SQL store adds each as a row: a key it has fails the primary key, and the request with it.
+      const params = (b.params as { key: string; value: string }[]) ?? [];
+      if (params.some((p) => model.data.params.some((o) => o.key === p.key)))
+        return mlflowError(
+          400,
+          'BAD_REQUEST',
+          '(sqlite3.IntegrityError) UNIQUE constraint failed: logged_model_params.model_id, logged_model_params.param_key',
+        );
+      model.data.params.push(...params);
+      return json({});
+    }
+    if (sub !== undefined) return notFound();
     if (r.method === 'GET') return json({ model });
     if (r.method === 'PATCH') {
       model.info.status = String(b.status);

@@ -16,7 +16,7 @@ async function history(t: Tracker, runId: string) {
 }
 
 describe('the journal format', () => {
-  it('round-trips batches, NaN, ±Infinity and -0 included', () => {
+  it('round-trips batches, NaN, ±Infinity and -0 and model links included', () => {
     const batches: LogBatch[] = [
       {
         sessionId: 'abc',
@@ -32,6 +32,10 @@ describe('the journal format', () => {
               steps: [0, 0, 1, 2, 1],
               timestamps: [1, 2, 3, 4, 5],
             }),
+            modelLinks: [
+              [0, `m-${'a'.repeat(32)}`],
+              [4, `m-${'b'.repeat(32)}`],
+            ],
           },
           { runId: 's'.repeat(32), tags: [['only', 'tags']] },
         ],
