@@ -7,6 +7,9 @@ export type {
   TrackerOptions,
   StartRunOptions,
   SearchRunsOptions,
+  CreateExperimentOptions,
+  SearchExperimentsOptions,
+  ExperimentRef,
   StorageInfo,
   ErrorListener,
 } from './client/tracker.js';
@@ -33,6 +36,7 @@ export type {
   RunInfo,
   RunStatus,
   EndStatus,
+  ViewType,
 } from './schema/entities.js';
 export type {
   ArtifactData,

@@ -1,5 +1,6 @@
-import type { EndStatus, Run } from '../schema/entities.js';
-import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
+import type { EndStatus, LifecycleStage, Run, ViewType } from '../schema/entities.js';
+import { inView } from '../schema/experiments.js';
+import { doesNotExist, invalidParameter } from '../schema/errors.js';
 import { DEFAULT_EXPERIMENT_NAME } from '../schema/limits.js';
 import { newRunId } from '../schema/ids.js';
 import { generateRunName } from '../schema/run-names.js';
@@ -87,9 +88,10 @@ export async function startRun(db: Db, request: StartRunRequest): Promise<Run> {
       request.startTime,
     );
     if (experiment.lifecycleStage !== 'active') {
-      throw new MlflowEdgeError(
-        'INVALID_STATE',
-        `The experiment ${experiment.experimentId} ('${experiment.name}') must be in the 'active' state. Current state is ${experiment.lifecycleStage}. Use another experiment name.`,
+      // MLflow's create_run (_check_experiment_is_active).
+      throw invalidParameter(
+        `The experiment ${experiment.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}. Restore '${experiment.name}' first (tracker.restoreExperiment), or use another experiment name.`,
+        { experimentId: experiment.experimentId, lifecycleStage: experiment.lifecycleStage },
       );
     }
     record = {
@@ -117,19 +119,44 @@ export async function startRun(db: Db, request: StartRunRequest): Promise<Run> {
   return getRun(db, record.runId);
 }
 
+/** MLflow's `_check_run_is_active`: nothing is logged to, ended or resumed on a deleted run. */
 export function assertActive(run: RunRecord): void {
   if (run.lifecycleStage !== 'active') {
-    throw new MlflowEdgeError(
-      'INVALID_STATE',
-      `The run ${run.runId} must be in the 'active' state. Current state is ${run.lifecycleStage}. Start a new run instead.`,
+    throw invalidParameter(
+      `The run ${run.runId} must be in the 'active' state. Current state is ${run.lifecycleStage}. Restore it first (tracker.restoreRun), or start a new run.`,
+      { runId: run.runId, lifecycleStage: run.lifecycleStage },
     );
   }
+}
+
+/**
+ * MLflow's delete_run / restore_run: the run's lifecycle stage (and
+ * `deletedTime`), as one change of the run, so sync sends it in order with
+ * the run's other changes. Setting the stage a run has is a no-op, as in MLflow.
+ */
+export async function setRunLifecycle(db: Db, runId: string, stage: LifecycleStage, now: number): Promise<void> {
+  const tx = db.transaction([...PENDING_STORES, 'runs'], 'readwrite');
+  const run = await tx.objectStore('runs').get(runId);
+  if (run === undefined)
+    throw doesNotExist(
+      `Run with id=${runId} not found in the local store. Check the id (tracker.searchRuns({ runViewType: 'ALL' }) lists every run).`,
+      { runId },
+    );
+  if (run.lifecycleStage !== stage) {
+    const next: RunRecord = { ...run, lifecycleStage: stage, seq: await takeSeq(tx, 1) };
+    if (stage === 'deleted') next.deletedTime = now;
+    else delete next.deletedTime;
+    void tx.objectStore('runs').put(next);
+    await recordRunWrites(tx, [{ runId, unverify: true }], {});
+  }
+  await tx.done;
 }
 
 export async function endRun(db: Db, runId: string, status: EndStatus, endTime: number): Promise<void> {
   const tx = db.transaction([...PENDING_STORES, 'runs'], 'readwrite');
   const run = await tx.objectStore('runs').get(runId);
   if (run === undefined) throw doesNotExist(`Run with id=${runId} not found in the local store.`);
+  assertActive(run);
   const seq = await takeSeq(tx, 1);
   void tx.objectStore('runs').put({ ...run, status, endTime, seq });
   await recordRunWrites(tx, [{ runId }], {});
@@ -196,6 +223,8 @@ export interface SearchRuns {
   filter?: string;
   orderBy?: readonly string[];
   maxResults: number;
+  /** MLflow's run_view_type; default ACTIVE_ONLY. */
+  runViewType?: ViewType;
 }
 
 export async function searchRuns(db: Db, request: SearchRuns): Promise<Run[]> {
@@ -213,7 +242,7 @@ export async function searchRuns(db: Db, request: SearchRuns): Promise<Run[]> {
   }
   const runs = await readRuns(db, runIds);
   return runs
-    .filter((run) => run.info.lifecycleStage === 'active' && matches(run))
+    .filter((run) => inView(run.info.lifecycleStage, request.runViewType ?? 'ACTIVE_ONLY') && matches(run))
     .sort(compare)
     .slice(0, request.maxResults);
 }

@@ -2,8 +2,10 @@
  * One sync pass: everything pending when it starts goes to the server of
  * one sync state (see store/remote-state.ts). In order: which server this
  * is (its identity, and whether it lost what it acknowledged), experiments,
- * runs, then each run's params/tags/metrics, artifacts and end status, then
- * a check of each finished run against the server's copy, then models.
+ * experiments changed by experiment calls (sync/experiments.ts), runs, then
+ * each run's restore, params/tags/metrics, artifacts, end status and
+ * deletion, then a check of each finished run against the server's copy,
+ * then models, then experiments' deletion and check.
  *
  * Exactly once against a server without idempotency keys:
  * - a run is created once (remote/create-once.ts); duplicates a browser
@@ -35,11 +37,13 @@ import {
   ackArtifact,
   ackBatch,
   ackEnd,
+  ackRunLifecycle,
   ackVerified,
   addDeadLetter,
   forgetRemoteExperiment,
   listDeadLetters,
   markCreateAttempted,
+  pendingExperiments,
   pendingRuns,
   readPoints,
   readWindows,
@@ -49,6 +53,7 @@ import {
   type RunWork,
 } from '../store/sync-state.js';
 import { lostLastModel, ModelSync } from './models.js';
+import { createExperimentBody, ExperimentSync } from './experiments.js';
 import {
   ackOf,
   encodeDouble,
@@ -90,7 +95,7 @@ export interface EngineHooks {
   /** The pass found work and starts uploading (a pass with nothing to do sends nothing and says nothing). */
   started(): void;
   /** A run-level problem that did not stop the pass: the run waits (a deleted experiment or run, a damaged record). */
-  problem(error: MlflowEdgeError, runId: string): void;
+  problem(error: MlflowEdgeError, runId?: string): void;
   /** A request failed and will be tried again. */
   retrying(error: RestError): void;
   /** Something the user should know that is not an error (the server lost data and it is uploaded again). */
@@ -168,6 +173,13 @@ export class SyncEngine {
     const state = await this.identify();
     this.state = state;
     await this.checkForLoss(state);
+    const experimentSync = new ExperimentSync(this.db, state, this.rest, {
+      request: (fn) => this.request(fn),
+      problem: (error) => this.hooks.problem(error),
+      notice: (message) => this.hooks.notice(message),
+      done: (part) => this.progress?.done(part),
+    });
+    await experimentSync.prepare();
     const work: RunWork[] = [];
     for (const w of await pendingRuns(this.db, state)) {
       if (w.experiment === undefined) {
@@ -183,7 +195,10 @@ export class SyncEngine {
       }
       work.push(w);
     }
-    this.progress = new Progress(countPending(work, await pendingModels(this.db, state)));
+    this.progress = new Progress({
+      ...countPending(work, await pendingModels(this.db, state)),
+      experiments: experimentSync.count,
+    });
     const remoteIds = new RemoteRunIds(this.db, state);
     for (const w of work) if (w.sync.remoteRunId !== undefined) remoteIds.set(w.run.runId, w.sync.remoteRunId);
     // Experiments first (few), then runs are created a few at a time; a child's parent tag is sent with its data, after all creates.
@@ -240,7 +255,10 @@ export class SyncEngine {
     await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds, created.has(w.run.runId))));
     // Runs whose every item is now acknowledged, this pass's included, are compared with the server's copy.
     const left = await pendingRuns(this.db, state);
-    this.progress = new Progress(countPending(left, await pendingModels(this.db, state)));
+    this.progress = new Progress({
+      ...countPending(left, await pendingModels(this.db, state)),
+      experiments: experimentSync.count,
+    });
     const unverified = left.filter((w) => w.verify !== undefined && w.experiment !== undefined);
     await this.verify(state, unverified, remoteIds);
     // Models once their runs are there; then the registry.
@@ -252,11 +270,14 @@ export class SyncEngine {
       done: (part) => this.progress?.done(part),
       notice: (message) => this.hooks.notice(message),
     }).pass();
+    // Last: a deleted experiment's runs and models are on the server before MLflow closes it to writes.
+    await experimentSync.finish();
     this.progress = undefined;
   }
 
   private async hasWork(state: string): Promise<boolean> {
     if ((await pendingRuns(this.db, state)).length > 0) return true;
+    if ((await pendingExperiments(this.db, state)).length > 0) return true;
     const models = await pendingModels(this.db, state);
     return models.models + models.registry > 0;
   }
@@ -359,6 +380,8 @@ export class SyncEngine {
     // Acknowledgements are written while the next request goes out; all are on disk before the run's end is recorded.
     const acks: Promise<void>[] = [];
     try {
+      // A run this store deleted there and restored here is active again before anything is logged to it.
+      if (w.lifecycle === 'active') await this.setRunStage(state, runId, remote.run_id, 'active');
       await this.uploadData(state, w, remote.run_id, remoteIds, acks, createdNow);
     } catch (error) {
       await Promise.allSettled(acks);
@@ -408,6 +431,12 @@ export class SyncEngine {
         if (w.end.endTime !== undefined) body.end_time = w.end.endTime;
         await this.request(() => this.rest.call('POST', 'runs/update', body, has(['run_info'])));
       }
+      // Deleted last: MLflow refuses every write to a deleted run, and this deletion came after them here.
+      if (w.lifecycle === 'deleted') {
+        await Promise.all(acks);
+        if (w.end !== undefined) await ackEnd(this.db, state, runId, w.end);
+        await this.setRunStage(state, runId, remote.run_id, 'deleted');
+      }
     } catch (error) {
       await Promise.allSettled(acks);
       throw error;
@@ -415,6 +444,14 @@ export class SyncEngine {
     await Promise.all(acks);
     if (w.end !== undefined) await ackEnd(this.db, state, runId, w.end);
     if (w.run.status === 'RUNNING') this.progress?.done({ runs: 1 }); // nothing left; a finished run still has its check ahead
+  }
+
+  /** runs/delete or runs/restore (MLflow's: setting the stage a run has is no error, so a retry is harmless), then its ack. */
+  private async setRunStage(state: string, runId: string, remoteRunId: string, stage: 'active' | 'deleted') {
+    await this.request(() =>
+      this.rest.call('POST', stage === 'deleted' ? 'runs/delete' : 'runs/restore', { run_id: remoteRunId }),
+    );
+    await ackRunLifecycle(this.db, state, runId, stage);
   }
 
   /** get-by-name → create → on RESOURCE_ALREADY_EXISTS get again. A deleted experiment makes its runs wait. */
@@ -445,7 +482,7 @@ export class SyncEngine {
           this.rest.call<{ experiment_id: string }>(
             'POST',
             'experiments/create',
-            { name: e.name },
+            createExperimentBody(e),
             has(['experiment_id']),
           ),
         );
@@ -596,7 +633,14 @@ export class SyncEngine {
           await reopenRun(this.db, state, w.run.runId, true, {});
           continue;
         }
-        if (remote.info.lifecycle_stage !== undefined && remote.info.lifecycle_stage !== 'active') {
+        const remoteStage = remote.info.lifecycle_stage ?? 'active';
+        if (w.run.lifecycleStage === 'deleted' && remoteStage !== 'deleted') {
+          // Restored there after this store deleted it (or the deletion was lost): deleted again.
+          this.hooks.notice(`Run ${w.run.runId} is active on the server but deleted here: it is deleted there again.`);
+          await reopenRun(this.db, state, w.run.runId, false, { lifecycle: 'active' });
+          continue;
+        }
+        if (remoteStage !== 'active' && w.run.lifecycleStage === 'active') {
           this.hooks.problem(
             new MlflowEdgeError(
               'INVALID_STATE',
