@@ -16,7 +16,7 @@ import { inView, type ExperimentRef } from '../schema/experiments.js';
 import { DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME } from '../schema/limits.js';
 import { compileExperimentFilter, compileExperimentOrderBy } from '../schema/search/experiments.js';
 import { PENDING_STORES, recordRunWrites } from './pending.js';
-import { takeSeq } from './runs.js';
+import { takeSeq } from './seq.js';
 import type { Db, ExperimentRecord, WriteTx } from './schema.js';
 
 /** The id the next experiment gets: '0' for a first Default, then 1, 2, … as MLflow's SQL store numbers them. */

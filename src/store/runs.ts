@@ -6,28 +6,13 @@ import { newRunId } from '../schema/ids.js';
 import { generateRunName } from '../schema/run-names.js';
 import { compileFilter, compileOrderBy } from '../schema/search.js';
 import { getOrCreateExperiment } from './experiments.js';
+import { takeSeq } from './seq.js';
 import { PENDING_STORES, recordRunWrites } from './pending.js';
 import { currentState, key, remoteMap } from './remote-state.js';
 import type { StartRunRequest } from '../protocol.js';
 import { runRange, type Db, type RunRecord, type RunSyncRecord, type TagRecord, type WriteTx } from './schema.js';
 
-/**
- * The next sequence number after the stored counter. A damaged counter must
- * not hand out NaN (items sync could never order): it starts above any
- * counter ever taken instead (microseconds since the epoch).
- */
-export function firstSeq(stored: unknown): number {
-  const n = Number(stored ?? 0);
-  return (Number.isSafeInteger(n) && n >= 0 ? n : Date.now() * 1000) + 1;
-}
-
-/** Reserves `count` consecutive sequence numbers in the caller's transaction; returns the first. */
-export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
-  const meta = tx.objectStore('meta');
-  const first = firstSeq(await meta.get('seq'));
-  void meta.put(first + count - 1, 'seq');
-  return first;
-}
+export { firstSeq, takeSeq } from './seq.js';
 
 /**
  * Puts tags in the caller's transaction, each with the next seq; a null
