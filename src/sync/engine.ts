@@ -270,8 +270,12 @@ export class SyncEngine {
       done: (part) => this.progress?.done(part),
       notice: (message) => this.hooks.notice(message),
     }).pass();
-    // Last: a deleted experiment's runs and models are on the server before MLflow closes it to writes.
-    await experimentSync.finish();
+    // Last: a deleted experiment's runs and models are on the server before MLflow closes it to writes;
+    // one whose runs still wait to upload is not deleted there yet (the server would refuse them for good).
+    if (experimentSync.count > 0) {
+      const waiting = (await pendingRuns(this.db, state, false)).filter((w) => w.verify === undefined);
+      await experimentSync.finish(new Set(waiting.map((w) => w.run.experimentId)));
+    }
     this.progress = undefined;
   }
 

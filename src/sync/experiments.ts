@@ -104,9 +104,16 @@ export class ExperimentSync {
     this.items = kept;
   }
 
-  async finish(): Promise<void> {
+  /** `waiting`: local experiments with runs whose upload is not done: they are not deleted on the server yet. */
+  async finish(waiting: ReadonlySet<string>): Promise<void> {
     for (const item of this.items) {
       try {
+        if (item.experiment.lifecycleStage === 'deleted' && waiting.has(item.experiment.experimentId)) {
+          this.deps.notice(
+            `Experiment '${item.experiment.name}' is deleted on the server once its runs are uploaded (some still wait).`,
+          );
+          continue;
+        }
         await this.finishOne(item);
       } catch (error) {
         if (!refused(error)) throw error;

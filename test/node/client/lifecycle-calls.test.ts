@@ -327,6 +327,24 @@ describe('sync of run and experiment calls', () => {
     expect((await t.syncStatus()).pending).toEqual(nothingPending);
   });
 
+  it('a deleted experiment is deleted on the server only once its runs are there (never closed on runs that wait)', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const run = await t.startRun({ experimentName: 'closing', runName: 'r' });
+    run.logParam('p', 'v');
+    await run.end();
+    await t.deleteExperiment('closing');
+    s.refuseRunsIn = 'closing'; // the server refuses the run's create for now
+    await expect(t.sync()).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    expect(s.experimentByName('closing')!.lifecycle_stage).toBe('active');
+    expect((await t.syncStatus()).pending.experiments).toBe(1);
+    s.refuseRunsIn = undefined;
+    await t.sync();
+    expect(s.experimentByName('closing')!.lifecycle_stage).toBe('deleted');
+    expect(s.runsOf('closing', 'deleted')[0]!.params.get('p')).toBe('v');
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+  });
+
   it('a tag the server lost is found when read back and sent again', async () => {
     const s = server();
     const { t } = await open(s.url);
