@@ -2,9 +2,10 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'vite';
 
-// The library: dist/index.js (the page API) and dist/worker.js (the tracker
-// worker), ES modules with shared code in chunks beside them, so that
-// `new URL('./worker.js', import.meta.url)` finds the worker from any file.
+// The library: dist/index.js (the page API) and the other entry points, ES
+// modules with shared code in chunks beside them; dist/worker.js (the
+// tracker worker) comes from vite.worker.config.ts into the same folder, so
+// that `new URL('./worker.js', import.meta.url)` finds it from any file.
 export default defineConfig({
   plugins: [
     {
@@ -24,9 +25,10 @@ export default defineConfig({
     lib: {
       entry: {
         index: 'src/index.ts',
-        worker: 'src/worker/entry.ts',
+        // worker.js, the browser's worker, is built on its own: vite.worker.config.ts.
         model: 'src/model-api.ts',
         signature: 'src/signature-api.ts',
+        data: 'src/data-api.ts',
         node: 'src/node.ts',
         'node-worker': 'src/worker/node-entry.ts',
         edge: 'src/edge.ts',

@@ -29,6 +29,10 @@ Commands:
   sync     Upload everything pending to the tracking server (progress on
            stderr), then print the status. Interrupting it is safe: the
            next sync resumes, nothing is sent twice.
+  clear-dead-letters
+           Forget the tracking server's dead letters once you have read them
+           (status lists them): status and sync no longer report them. The
+           refused items are not sent again.
 
 Options:
   --store <dir>          The store directory (holding ${SQLITE_FILE}). Required;
@@ -46,11 +50,12 @@ Environment (as MLflow's own clients read it):
   MLFLOW_TRACKING_TOKEN                              a bearer token (without a user name and password)
 
 Exit codes:
-  0  status printed; sync: nothing is left to upload
+  0  status printed; sync: nothing is left to upload; dead letters cleared
   1  sync: not everything is on the server (unreachable, credentials refused,
      items refused as dead letters); what is left stays in the store
   2  usage: unknown command or option, no --store, no store at the path,
-     a tracking URI that is not http(s), no tracking server for sync
+     a tracking URI that is not http(s), no tracking server for sync or
+     clear-dead-letters
   3  the store cannot be opened (written by a newer mlflow-edge, damaged, unreadable)
 
 Not yet: export and import of a store (there is no bundle format yet).
@@ -142,6 +147,16 @@ async function main(
         'no tracking server: pass --tracking-uri <uri> or set MLFLOW_TRACKING_URI (this store has none set).',
       );
     }
+    if (command === 'clear-dead-letters') {
+      const cleared = await service.clearDeadLetters();
+      if (chosen !== stored)
+        await service.setRemote(stored === undefined ? null : { trackingUri: stored, autoSync: false });
+      if (json) io.out(`${JSON.stringify({ trackingUri: remote.trackingUri, cleared })}\n`);
+      io.err(
+        `mlflow-edge clear-dead-letters: ${remote.trackingUri} (${from}): ${cleared === 0 ? 'no dead letters' : `forgot ${cleared === 1 ? '1 dead letter' : `${cleared} dead letters`}; the refused items stay unsent`}.\n`,
+      );
+      return EXIT.ok;
+    }
     const before = await service.syncStatus();
     io.err(`mlflow-edge sync: ${before.trackingUri} (${from}): ${counts(before.pending) || 'nothing'} pending\n`);
     let shown = '';
@@ -177,7 +192,7 @@ async function main(
     }
     if (after.deadLetters.length > 0) {
       io.err(
-        `mlflow-edge sync: the server refused ${after.deadLetters.length === 1 ? '1 item' : `${after.deadLetters.length} items`} (dead letters, listed above with the server's reasons); they stay in the store and are not sent again: log what must be on the server again under another key or run.${left ? ` Still pending: ${left}.` : ''}\n`,
+        `mlflow-edge sync: the server refused ${after.deadLetters.length === 1 ? '1 item' : `${after.deadLetters.length} items`} (dead letters, listed above with the server's reasons); they are not sent again: log what must be on the server again under another key or run, then run \`mlflow-edge clear-dead-letters --store ${quote(path)}\`.${left ? ` Still pending: ${left}.` : ''}\n`,
       );
       return EXIT.failed;
     }
@@ -219,7 +234,8 @@ function parse(argv: readonly string[]) {
   if (command === undefined) throw new UsageError('no command: pass status or sync.');
   if (command === 'export' || command === 'import')
     throw new UsageError(`${command} is not there yet: there is no bundle format for a store yet.`);
-  if (command !== 'status' && command !== 'sync') throw new UsageError(`unknown command '${command}'.`);
+  if (command !== 'status' && command !== 'sync' && command !== 'clear-dead-letters')
+    throw new UsageError(`unknown command '${command}'.`);
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'.`);
   if (values.store === undefined || values.store === '')
     throw new UsageError(`${command} needs --store <dir>: the store's directory.`);

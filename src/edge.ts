@@ -101,6 +101,7 @@ export type {
 } from './client/tracker.js';
 export { Run } from './client/run.js';
 export type { MetricOptions, EndOptions } from './client/run.js';
+export type { LogInputOptions } from './schema/datasets/input.js';
 export { MlflowEdgeError } from './schema/errors.js';
 export type { ErrorCode } from './schema/errors.js';
 export type { RetryPolicy } from './remote/retry.js';

@@ -23,9 +23,14 @@ export type {
   TableData,
   FigureInput,
 } from './client/run.js';
+export type { LogInputOptions } from './schema/datasets/input.js';
 export { MlflowEdgeError } from './schema/errors.js';
 export type { ErrorCode } from './schema/errors.js';
 export type {
+  Dataset,
+  DatasetInput,
+  ModelInput,
+  RunInputs,
   Experiment,
   FileInfo,
   LifecycleStage,

@@ -6,8 +6,9 @@
  */
 import type { RunBatch } from '../protocol.js';
 import { MetricBuffer } from './metric-buffer.js';
-import type { EndStatus, FileInfo, Run as RunRecord } from '../schema/entities.js';
-import { MlflowEdgeError } from '../schema/errors.js';
+import type { Dataset, DatasetInput, EndStatus, FileInfo, Run as RunRecord } from '../schema/entities.js';
+import { checkModelInputId, datasetInput, type LogInputOptions } from '../schema/datasets/input.js';
+import { invalidParameter, MlflowEdgeError } from '../schema/errors.js';
 import {
   paramConflict,
   stringifyValue,
@@ -71,6 +72,7 @@ export interface RunHost {
   enqueue(run: Run, items: number): void;
   flush(): Promise<void>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
+  logInputs(runId: string, inputs: DatasetInput[], models?: string[]): Promise<void>;
   readArtifact(runId: string, path: string): Promise<Blob>;
   getRun(runId: string): Promise<RunRecord>;
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
@@ -228,6 +230,28 @@ export class Run {
     this.assertRunning();
     validateArtifactPath(path);
     return this.host.logArtifact(this.runId, path, data);
+  }
+
+  /**
+   * Records that the run used `dataset` (MLflow's `mlflow.log_input`): made
+   * by fromRecords, fromColumns or fromNumpy. `context` (e.g. `training`)
+   * becomes the input tag `mlflow.data.context`. Resolves when it is on disk;
+   * the dataset is checked first, and a refused one stores nothing. The
+   * same dataset (name and digest) logged again is kept as first logged.
+   * With `model` (a local logged model's `modelId`), the run also records
+   * that it used that model, as MLflow 3's model inputs; `dataset` may then
+   * be null.
+   */
+  async logInput(dataset: Dataset | null, options: LogInputOptions = {}): Promise<void> {
+    this.assertRunning();
+    const models = options.model === undefined ? [] : [checkModelInputId(options.model)];
+    if (dataset === null || dataset === undefined) {
+      if (models.length === 0)
+        throw invalidParameter('logInput needs a dataset, or { model } with the modelId of a logged model.');
+      return this.host.logInputs(this.runId, [], models);
+    }
+    const input = datasetInput(dataset, options);
+    return this.host.logInputs(this.runId, [input], models);
   }
 
   /**

@@ -433,6 +433,12 @@ export class Tracker implements RunHost {
   }
 
   /** @internal */
+  logInputs(runId: string, inputs: Parameters<TrackerWorkerApi['logInputs']>[1], models: string[] = []): Promise<void> {
+    this.assertOpen();
+    return this.api.logInputs(runId, inputs, models);
+  }
+
+  /** @internal */
   logModel(
     runId: string,
     name: string,
@@ -734,6 +740,17 @@ export class Tracker implements RunHost {
   async syncStatus(): Promise<SyncStatus> {
     this.assertOpen();
     return this.api.syncStatus();
+  }
+
+  /**
+   * Forgets the dead letters of the configured server (items it refused for
+   * good, listed in syncStatus().deadLetters), once you have read them: the
+   * status lists none after this. The refused items are not sent again; log
+   * what must reach the server again under another key or run.
+   */
+  async clearDeadLetters(): Promise<number> {
+    this.assertOpen();
+    return this.api.clearDeadLetters();
   }
 
   /** Calls `listener` with the sync status whenever it changes (at most 4 times a second). Returns an unsubscribe function. */

@@ -32,7 +32,16 @@ export interface SyncCounts {
 }
 
 /** What the server refused: an item of a run, the run itself, a logged model, a registry version or alias. */
-export type DeadLetterKind = 'param' | 'tag' | 'metric' | 'artifact' | 'run' | 'model' | 'model-version' | 'alias';
+export type DeadLetterKind =
+  | 'param'
+  | 'tag'
+  | 'metric'
+  | 'artifact'
+  | 'input'
+  | 'run'
+  | 'model'
+  | 'model-version'
+  | 'alias';
 
 export interface DeadLetter {
   runId: string;

@@ -4,7 +4,7 @@
  * it through comlink. Behaviour lives in client/ and worker/.
  */
 import type { SerializedError } from '../schema/errors.js';
-import type { EndStatus, Experiment, FileInfo, Run, ViewType } from '../schema/entities.js';
+import type { DatasetInput, EndStatus, Experiment, FileInfo, Run, ViewType } from '../schema/entities.js';
 import type { ExperimentRef } from '../schema/experiments.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
 import type {
@@ -148,6 +148,12 @@ export interface TrackerWorkerApi {
   setExperimentLifecycle(ref: ExperimentRef, stage: 'active' | 'deleted', now: number): Promise<Experiment>;
   searchExperiments(request: SearchExperimentsRequest): Promise<Experiment[]>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
+  /**
+   * Stores the run's dataset inputs and model inputs (local logged model ids)
+   * (MLflow's runs/log-inputs); one already logged (same name and digest, or
+   * model) is kept as it was.
+   */
+  logInputs(runId: string, inputs: DatasetInput[], models?: string[]): Promise<void>;
   listArtifacts(runId: string, dir: string): Promise<FileInfo[]>;
   readArtifact(runId: string, path: string): Promise<Blob>;
   logModel(runId: string, name: string, spec: ModelSpec, options: LogModelOptions): Promise<LoggedModelInfo>;
@@ -167,6 +173,8 @@ export interface TrackerWorkerApi {
   setRemote(remote: RemoteOptions | null): Promise<void>;
   sync(): Promise<void>;
   syncStatus(): Promise<SyncStatus>;
+  /** Forgets the configured server's dead letters; resolves to how many. The refused items are not sent again. */
+  clearDeadLetters(): Promise<number>;
   /** `listener` is a comlink proxy; the returned id unsubscribes it. */
   onSyncStatus(listener: (status: SyncStatus) => void): Promise<number>;
   offSyncStatus(id: number): Promise<void>;

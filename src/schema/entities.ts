@@ -2,6 +2,9 @@
  * MLflow's tracking entities as this library returns them. Field names follow
  * MLflow's Python entities in camelCase (`run.info.runId`, `run.data.params`).
  */
+import type { Dataset } from './datasets/dataset.js';
+
+export type { Dataset };
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -47,9 +50,30 @@ export interface RunData {
   metrics: Record<string, number>;
 }
 
+/** MLflow's DatasetInput: a dataset a run used, with the input's tags (e.g. `mlflow.data.context`). */
+export interface DatasetInput {
+  tags: Record<string, string>;
+  dataset: Dataset;
+}
+
+/** MLflow 3's ModelInput: a logged model the run used. */
+export interface ModelInput {
+  /** The local logged model's id (`m-…`). */
+  modelId: string;
+}
+
+/** MLflow's RunInputs. */
+export interface RunInputs {
+  datasetInputs: DatasetInput[];
+  /** Logged models the run used, in the order logged (`run.inputs.model_inputs`). */
+  modelInputs: ModelInput[];
+}
+
 export interface Run {
   info: RunInfo;
   data: RunData;
+  /** The datasets the run used, in the order they were first logged (`run.inputs.dataset_inputs`). */
+  inputs: RunInputs;
 }
 
 export interface Metric {

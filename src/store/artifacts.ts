@@ -28,14 +28,19 @@ export type CheckedFile =
   | { status: 'changed'; expected: string; actual?: string };
 
 export class ArtifactStore {
+  private readonly blobs: Promise<BlobStore | undefined>;
+
   /**
-   * @param blobs where the adapter keeps file bytes; without one (IndexedDB
-   *   without OPFS) the bytes go into the record as a Blob.
+   * @param blobs where the adapter keeps file bytes, or the promise of it
+   *   (OPFS); without one (IndexedDB without OPFS) the bytes go into the
+   *   record as a Blob.
    */
   constructor(
     private readonly db: Db,
-    private readonly blobs: BlobStore | undefined,
-  ) {}
+    blobs: BlobStore | undefined | Promise<BlobStore | undefined>,
+  ) {
+    this.blobs = Promise.resolve(blobs);
+  }
 
   /**
    * Stores `data` at `path` of the run, replacing a file of that path. The
@@ -43,7 +48,7 @@ export class ArtifactStore {
    * file a directory or a directory a file, storing nothing.
    */
   async write(runId: string, path: string, data: Blob, now: number): Promise<FileInfo> {
-    const root = this.blobs;
+    const root = await this.blobs;
     let location: ArtifactRecord['location'];
     let fileName: string | undefined;
     let digest: string;
@@ -147,7 +152,7 @@ export class ArtifactStore {
     const records = await tx.objectStore('artifacts').getAll(runRange(owner));
     void tx.objectStore('artifacts').delete(runRange(owner));
     await tx.done;
-    const root = this.blobs;
+    const root = await this.blobs;
     for (const r of records)
       if (root !== undefined && r.location.kind === root.kind)
         await root.remove(r.location.file).catch(() => undefined);
@@ -161,7 +166,7 @@ export class ArtifactStore {
       );
     }
     if (record.location.kind === 'idb') return record.location.blob;
-    const root = this.blobs;
+    const root = await this.blobs;
     if (root === undefined || root.kind !== record.location.kind)
       throw doesNotExist(
         `Artifact '${path}' of run ${runId} is in ${record.location.kind === 'opfs' ? 'OPFS' : 'files'}, which this context cannot open.`,

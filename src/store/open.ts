@@ -27,8 +27,12 @@ export interface OpenOptions {
 
 export interface OpenedStore {
   db: Db;
-  /** Where artifact bytes go; undefined: into the records (IndexedDB without OPFS, memory). */
-  blobs: BlobStore | undefined;
+  /**
+   * Where artifact bytes go; undefined: into the records (IndexedDB without
+   * OPFS). OPFS's is a promise: its folders are made while the store is
+   * used, not before the store opens (a cold open would wait for them).
+   */
+  blobs: BlobStore | undefined | Promise<BlobStore | undefined>;
   /** Which adapter, and for SQLite which driver: for status and the README's table. */
   adapter: string;
 }
@@ -42,7 +46,7 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
   let opened: OpenedStore;
   if (typeof location === 'string') {
     const db = await openIndexedDb(location, version, MIGRATIONS, options.onVersionChange);
-    opened = { db, blobs: await openOpfsBlobs(location), adapter: 'indexeddb' };
+    opened = { db, blobs: openOpfsBlobs(location), adapter: 'indexeddb' };
   } else if ('path' in location) {
     opened = await openSqliteStore(location.path, version, location.maxBytes);
   } else {

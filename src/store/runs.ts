@@ -7,6 +7,7 @@ import { generateRunName } from '../schema/run-names.js';
 import { compileFilter, compileOrderBy } from '../schema/search.js';
 import { getOrCreateExperiment } from './experiments.js';
 import { takeSeq } from './seq.js';
+import { sortedInputs, sortedModelInputs } from './input-records.js';
 import { PENDING_STORES, recordRunWrites } from './pending.js';
 import { currentState, key, remoteMap } from './remote-state.js';
 import type { StartRunRequest } from '../protocol.js';
@@ -161,17 +162,22 @@ export async function getRun(db: Db, runId: string): Promise<Run> {
 /** Runs assembled from their records; ids with no run are skipped. One read transaction. */
 async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
   const state = await currentState(db);
-  const tx = db.transaction(['runs', 'experiments', 'params', 'tags', 'series', 'remote'], 'readonly');
+  const tx = db.transaction(
+    ['runs', 'experiments', 'params', 'tags', 'series', 'datasetInputs', 'modelInputs', 'remote'],
+    'readonly',
+  );
   const experimentNames = new Map<string, string>();
   for (const e of await tx.objectStore('experiments').getAll()) experimentNames.set(e.experimentId, e.name);
   const runs = await Promise.all(
     runIds.map(async (runId): Promise<Run | undefined> => {
       const range = runRange(runId);
-      const [record, params, tags, series, sync] = await Promise.all([
+      const [record, params, tags, series, inputs, models, sync] = await Promise.all([
         tx.objectStore('runs').get(runId),
         tx.objectStore('params').getAll(range),
         tx.objectStore('tags').getAll(range),
         tx.objectStore('series').getAll(range),
+        tx.objectStore('datasetInputs').getAll(range),
+        tx.objectStore('modelInputs').getAll(range),
         state === undefined
           ? undefined
           : (tx.objectStore('remote').get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>),
@@ -196,6 +202,7 @@ async function readRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
           tags: Object.fromEntries(tags.filter((t) => t.deleted !== true).map((t) => [t.key, t.value])),
           metrics: Object.fromEntries(series.map((s) => [s.key, s.latest.value])),
         },
+        inputs: { datasetInputs: sortedInputs(inputs), modelInputs: sortedModelInputs(models) },
       };
     }),
   );

@@ -137,6 +137,33 @@ export interface DeadLetterRecord {
   at: number;
 }
 
+/**
+ * A dataset a run used (schema v6): MLflow's DatasetInput, one per (run,
+ * dataset name, digest). The first one logged is kept, as MLflow's store
+ * keeps the first input of a dataset to a run; its `seq` (from `meta`, like
+ * params and tags) moves the run's, so sync finds it.
+ */
+export interface DatasetInputRecord {
+  runId: string;
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema?: string;
+  profile?: string;
+  /** The input's tags, e.g. `mlflow.data.context`. */
+  tags: Record<string, string>;
+  seq: number;
+}
+
+/** A logged model a run used (schema v6): MLflow 3's ModelInput, one per (run, model). */
+export interface ModelInputRecord {
+  runId: string;
+  /** The local logged model's id. */
+  modelId: string;
+  seq: number;
+}
+
 /** `opfs`: a file of the browser's OPFS; `fs`: a file of the store's artifacts directory (SQLite adapter); `idb`: in the record. */
 export type ArtifactLocation = { kind: 'opfs' | 'fs'; file: string } | { kind: 'idb'; blob: Blob };
 
@@ -236,6 +263,10 @@ export interface RemoteValues {
   run: RunSyncRecord;
   series: SeriesSyncRecord;
   file: { syncedSha256: string };
+  /** The server has this dataset input of the run (schema v6; `sub` is name NUL digest). */
+  input: { synced: true };
+  /** The server has this model input of the run (schema v6; `sub` is the local model id). */
+  modelInput: { synced: true };
   experiment: ExperimentSyncRecord;
   model: ModelSyncRecord;
   registered: RegisteredSyncRecord;
@@ -356,6 +387,8 @@ export type EdgeDB = {
   modelResolutions: { key: string; value: ModelResolutionRecord };
   remote: { key: RemoteKey; value: RemoteValues[RemoteKind]; indexes: { byOpen: string } };
   journalSessions: { key: string; value: JournalSessionRecord; indexes: { byCommitted: number } };
+  datasetInputs: { key: [string, string, string]; value: DatasetInputRecord };
+  modelInputs: { key: [string, string]; value: ModelInputRecord };
 };
 
 export type Db = Database<EdgeDB>;
@@ -479,6 +512,11 @@ export const MIGRATIONS: Migrations<EdgeDB> = [
         } as VersionSyncRecord);
       return v;
     });
+  },
+  // v6: the datasets and logged models each run used (MLflow's run inputs).
+  (db) => {
+    db.createObjectStore('datasetInputs', { keyPath: ['runId', 'name', 'digest'] });
+    db.createObjectStore('modelInputs', { keyPath: ['runId', 'modelId'] });
   },
 ];
 

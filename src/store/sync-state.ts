@@ -12,7 +12,9 @@ import {
   TAIL_POINTS,
   runRange,
   type ArtifactRecord,
+  type DatasetInputRecord,
   type Db,
+  type ModelInputRecord,
   type DeadLetterRecord,
   type ExperimentRecord,
   type ExperimentSyncRecord,
@@ -37,6 +39,10 @@ export interface RunWork {
   /** Series with points not yet on the server, with how many the server has. */
   series: (SeriesRecord & { syncedCount: number })[];
   artifacts: ArtifactRecord[];
+  /** Dataset inputs the server does not have (runs/log-inputs), in the order logged. */
+  inputs: DatasetInputRecord[];
+  /** Model inputs the server does not have (runs/log-inputs `models`), in the order logged. */
+  modelInputs: ModelInputRecord[];
   /** The end state to send with runs/update, when it differs from what the server has. */
   end?: { status: RunRecord['status']; endTime?: number };
   /** The lifecycle stage to set by runs/delete or runs/restore, when it differs from what this store last set there. */
@@ -53,8 +59,13 @@ export interface RunWork {
     tags: TagRecord[];
     series: (SeriesRecord & { batches: number | undefined })[];
     artifacts: ArtifactRecord[];
+    inputs: DatasetInputRecord[];
+    modelInputs: ModelInputRecord[];
   };
 }
+
+/** The `sub` of an input's remote record: its dataset's name and digest. */
+export const inputKey = (i: { name: string; digest: string }): string => `${i.name}\u0000${i.digest}`;
 
 const emptySync = (runId: string): RunSyncRecord => ({ runId, createAttempted: false, syncedSeq: 0 });
 
@@ -72,7 +83,7 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const epoch = servers.epochs[state] ?? 0;
   const scannedTo = servers.scanned?.[state] ?? 0;
   const tx = db.transaction(
-    ['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'remote'],
+    ['meta', 'runs', 'experiments', 'params', 'tags', 'series', 'artifacts', 'datasetInputs', 'modelInputs', 'remote'],
     'readonly',
   );
   const remote = tx.objectStore('remote');
@@ -95,17 +106,38 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
   const read = await Promise.all(
     ids.map(async (runId) => {
       const range = runRange(runId);
-      const [run, sync, params, tags, series, artifacts, seriesSync, fileSync] = await Promise.all([
-        tx.objectStore('runs').get(runId),
-        remote.get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>,
-        tx.objectStore('params').getAll(range),
-        tx.objectStore('tags').getAll(range),
-        tx.objectStore('series').getAll(range),
-        tx.objectStore('artifacts').getAll(range),
-        remoteMap(tx, state, 'series', runId),
-        remoteMap(tx, state, 'file', runId),
-      ]);
-      return { runId, run, sync, params, tags, series, artifacts, seriesSync, fileSync };
+      const [run, sync, params, tags, series, artifacts, inputs, models, seriesSync, fileSync, inputSync, modelSync] =
+        await Promise.all([
+          tx.objectStore('runs').get(runId),
+          remote.get(key(state, 'run', runId)) as Promise<RunSyncRecord | undefined>,
+          tx.objectStore('params').getAll(range),
+          tx.objectStore('tags').getAll(range),
+          tx.objectStore('series').getAll(range),
+          tx.objectStore('artifacts').getAll(range),
+          tx.objectStore('datasetInputs').getAll(range),
+          tx.objectStore('modelInputs').getAll(range),
+          remoteMap(tx, state, 'series', runId),
+          remoteMap(tx, state, 'file', runId),
+          remoteMap(tx, state, 'input', runId),
+          remoteMap(tx, state, 'modelInput', runId),
+        ]);
+      inputs.sort((a, b) => a.seq - b.seq);
+      models.sort((a, b) => a.seq - b.seq);
+      return {
+        runId,
+        run,
+        sync,
+        params,
+        tags,
+        series,
+        artifacts,
+        inputs,
+        models,
+        seriesSync,
+        fileSync,
+        inputSync,
+        modelSync,
+      };
     }),
   );
   await tx.done;
@@ -114,7 +146,20 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
       (a.run?.startTime ?? 0) - (b.run?.startTime ?? 0) || ((a.run?.runId ?? '') < (b.run?.runId ?? '') ? -1 : 1),
   );
   const work = read.map(
-    ({ run, sync: stored, params, tags, series, artifacts, seriesSync, fileSync }): RunWork | undefined => {
+    ({
+      run,
+      sync: stored,
+      params,
+      tags,
+      series,
+      artifacts,
+      inputs,
+      models,
+      seriesSync,
+      fileSync,
+      inputSync,
+      modelSync,
+    }): RunWork | undefined => {
       if (run === undefined) return undefined;
       const sync = stored ?? emptySync(run.runId);
       const text = [
@@ -129,6 +174,8 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
         text,
         series: series.filter((s) => s.count > synced(s)).map((s) => ({ ...s, syncedCount: synced(s) })),
         artifacts: artifacts.filter((a) => fileSync.get(`${run.runId}\u0000${a.path}`)?.syncedSha256 !== a.sha256),
+        inputs: inputs.filter((i) => inputSync.get(`${run.runId}\u0000${inputKey(i)}`) === undefined),
+        modelInputs: models.filter((m) => modelSync.get(`${run.runId}\u0000${m.modelId}`) === undefined),
       };
       const remoteExperimentId = experimentSync.get(run.experimentId)?.remoteId;
       if (remoteExperimentId !== undefined) item.remoteExperimentId = remoteExperimentId;
@@ -146,6 +193,8 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
         text.length > 0 ||
         item.series.length > 0 ||
         item.artifacts.length > 0 ||
+        item.inputs.length > 0 ||
+        item.modelInputs.length > 0 ||
         item.end !== undefined;
       if (pending) return item;
       if (sync.verifiedEpoch !== epoch && (run.status !== 'RUNNING' || epoch > 0)) {
@@ -155,6 +204,8 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
           tags,
           series: series.map((s) => ({ ...s, batches: seriesSync.get(`${run.runId}\u0000${s.key}`)?.batches })),
           artifacts,
+          inputs,
+          modelInputs: models,
         };
         return item;
       }
@@ -402,6 +453,25 @@ export async function ackArtifact(db: Db, state: string, owner: string, path: st
   await tx.done;
 }
 
+/** The server has these dataset inputs of the run (runs/log-inputs answered, or refused them for good). */
+export async function ackInputs(
+  db: Db,
+  state: string,
+  runId: string,
+  inputs: readonly { name: string; digest: string }[],
+): Promise<void> {
+  const tx = db.transaction(['remote'], 'readwrite');
+  for (const i of inputs) void tx.objectStore('remote').put({ synced: true }, key(state, 'input', runId, inputKey(i)));
+  await tx.done;
+}
+
+/** The server has these model inputs of the run (or they cannot go there: refused, or a server without logged models). */
+export async function ackModelInputs(db: Db, state: string, runId: string, modelIds: readonly string[]): Promise<void> {
+  const tx = db.transaction(['remote'], 'readwrite');
+  for (const m of modelIds) void tx.objectStore('remote').put({ synced: true }, key(state, 'modelInput', runId, m));
+  await tx.done;
+}
+
 export async function ackEnd(
   db: Db,
   state: string,
@@ -440,7 +510,15 @@ export async function reopenRun(
   state: string,
   runId: string,
   whole: boolean,
-  missing: { params?: boolean; series?: string[]; files?: string[]; end?: boolean; lifecycle?: LifecycleStage },
+  missing: {
+    params?: boolean;
+    series?: string[];
+    files?: string[];
+    inputs?: string[];
+    modelInputs?: string[];
+    end?: boolean;
+    lifecycle?: LifecycleStage;
+  },
 ): Promise<void> {
   const tx = db.transaction(['meta', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readwrite');
   const runKey = key(state, 'run', runId);
@@ -450,7 +528,8 @@ export async function reopenRun(
     : { text: missing.params === true, series: missing.series ?? [], files: missing.files ?? [] };
   await adjustPending(tx, {}, { [state]: negate(await ackedOfRun(tx, state, runId, run.syncedSeq, parts)) });
   if (whole) {
-    for (const kind of ['series', 'file'] as const) void tx.objectStore('remote').delete(kindRange(state, kind, runId));
+    for (const kind of ['series', 'file', 'input', 'modelInput'] as const)
+      void tx.objectStore('remote').delete(kindRange(state, kind, runId));
     void tx
       .objectStore('remote')
       .put({ runId, createAttempted: true, syncedSeq: 0, openIn: state } satisfies RunSyncRecord, runKey);
@@ -465,6 +544,8 @@ export async function reopenRun(
     for (const metric of missing.series ?? [])
       void tx.objectStore('remote').delete(key(state, 'series', runId, metric));
     for (const path of missing.files ?? []) void tx.objectStore('remote').delete(key(state, 'file', runId, path));
+    for (const sub of missing.inputs ?? []) void tx.objectStore('remote').delete(key(state, 'input', runId, sub));
+    for (const m of missing.modelInputs ?? []) void tx.objectStore('remote').delete(key(state, 'modelInput', runId, m));
   }
   await tx.done;
 }
@@ -481,6 +562,19 @@ export async function addDeadLetter(
 /** The dead letters of one server's state (those written before v5 named no state: they belong to the state the v5 upgrade made). */
 export async function listDeadLetters(db: Db, state: string): Promise<DeadLetterRecord[]> {
   return (await db.getAll('deadLetters')).filter((d) => (d.state ?? 's0') === state);
+}
+
+/** Forgets the dead letters of one server's state (the refused items stay unsent); returns how many. */
+export async function clearDeadLetters(db: Db, state: string): Promise<number> {
+  const tx = db.transaction('deadLetters', 'readwrite');
+  let cleared = 0;
+  for (const letter of await tx.store.getAll()) {
+    if ((letter.state ?? 's0') !== state) continue;
+    void tx.store.delete(letter.id!); // autoIncrement: every stored record has one
+    cleared++;
+  }
+  await tx.done;
+  return cleared;
 }
 
 /** The change counter: it moves with every local write, so an unchanged value means nothing new to sync. */

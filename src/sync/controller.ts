@@ -15,7 +15,7 @@ import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
 import { pendingModels } from '../store/model-sync-state.js';
 import { pendingOfRuns } from '../store/pending.js';
-import { changeSeq, listDeadLetters, pendingExperiments } from '../store/sync-state.js';
+import { changeSeq, clearDeadLetters, listDeadLetters, pendingExperiments } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
 
 type Message =
@@ -382,6 +382,14 @@ export class SyncController {
     this.waiting.delete(id);
     if (error === undefined) waiter.resolve();
     else waiter.reject(reviveError(error));
+  }
+
+  /** Forgets the configured server's dead letters once they were read: the status then lists none, and sync no longer reports them. */
+  async clearDeadLetters(): Promise<number> {
+    const state = await currentState(this.db);
+    const cleared = state === undefined ? 0 : await clearDeadLetters(this.db, state);
+    this.emitSoon();
+    return cleared;
   }
 
   async status(): Promise<SyncStatus> {

@@ -3,9 +3,10 @@
  * one sync state (see store/remote-state.ts). In order: which server this
  * is (its identity, and whether it lost what it acknowledged), experiments,
  * experiments changed by experiment calls (sync/experiments.ts), runs, then
- * each run's restore, params/tags/metrics, artifacts, end status and
- * deletion, then a check of each finished run against the server's copy,
- * then models, then experiments' deletion and check.
+ * each run's restore, params/tags/metrics, dataset inputs, artifacts, end
+ * status and deletion, then a check of each finished run against the
+ * server's copy, then models (and the model inputs of runs that used them),
+ * then experiments' deletion and check.
  *
  * Exactly once against a server without idempotency keys:
  * - a run is created once (remote/create-once.ts); duplicates a browser
@@ -30,12 +31,15 @@ import { RestError, type MlflowRest, type Shape } from '../remote/rest.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from '../remote/retry.js';
 import { MlflowEdgeError } from '../schema/errors.js';
 import type { ArtifactStore } from '../store/artifacts.js';
-import { bindIdentity, bumpEpoch, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
+import { bindIdentity, bumpEpoch, getRemote, readServers, recordLastRun, type Binding } from '../store/remote-state.js';
 import { pendingModels } from '../store/model-sync-state.js';
-import type { Db, ExperimentRecord, SeriesRecord } from '../store/schema.js';
+import type { DatasetInputRecord, Db, ExperimentRecord, SeriesRecord } from '../store/schema.js';
 import {
   ackArtifact,
   ackBatch,
+  ackInputs,
+  ackModelInputs,
+  inputKey,
   ackEnd,
   ackRunLifecycle,
   ackVerified,
@@ -58,6 +62,7 @@ import {
   ackOf,
   encodeDouble,
   logBatchBody,
+  logInputsBody,
   packBatches,
   RUN_NAME_TAG,
   type BatchItem,
@@ -72,6 +77,8 @@ export { DEFAULT_RETRY, type RetryPolicy };
 
 /** The tag that names the local run on the remote one. */
 export const CLIENT_ID_TAG = 'mlflow-edge.clientRunId';
+/** Dataset inputs per runs/log-inputs: a schema may be 1 MB, so a few at a time (MLflow's client sends up to 1000). */
+const INPUTS_PER_REQUEST = 10;
 /** Points read per series at a time. */
 const WINDOW = 20_000;
 /** Runs whose creates and data upload at the same time. */
@@ -116,6 +123,10 @@ type RunJson = {
     params?: { key: string; value: string }[];
     tags?: { key: string; value: string }[];
     metrics?: { key: string; value: number | string; step?: number | string; timestamp?: number | string }[];
+  };
+  inputs?: {
+    dataset_inputs?: { dataset?: { name?: string; digest?: string } }[];
+    model_inputs?: { model_id?: string }[];
   };
 };
 
@@ -260,6 +271,7 @@ export class SyncEngine {
       experiments: experimentSync.count,
     });
     const unverified = left.filter((w) => w.verify !== undefined && w.experiment !== undefined);
+    const unlinked = new Set(left.filter((w) => w.modelInputs.length > 0).map((w) => w.run.runId));
     await this.verify(state, unverified, remoteIds);
     // Models once their runs are there; then the registry.
     await new ModelSync(this.db, state, this.rest, this.artifacts, {
@@ -270,11 +282,31 @@ export class SyncEngine {
       done: (part) => this.progress?.done(part),
       notice: (message) => this.hooks.notice(message),
     }).pass();
+    // Model inputs whose models were not on the server before the models step; then those runs are compared.
+    const waiting =
+      unlinked.size === 0
+        ? []
+        : (await pendingRuns(this.db, state)).filter(
+            (w) =>
+              unlinked.has(w.run.runId) &&
+              w.modelInputs.length > 0 &&
+              w.sync.remoteRunId !== undefined &&
+              w.experiment !== undefined,
+          );
+    for (const w of waiting)
+      await this.guard(w, () => this.sendModelInputs(state, w.run.runId, w.sync.remoteRunId!, w.modelInputs));
+    if (waiting.length > 0) {
+      const linked = new Set(waiting.map((w) => w.run.runId));
+      const done = (await pendingRuns(this.db, state)).filter(
+        (w) => linked.has(w.run.runId) && w.verify !== undefined && w.experiment !== undefined,
+      );
+      await this.verify(state, done, remoteIds);
+    }
     // Last: a deleted experiment's runs and models are on the server before MLflow closes it to writes;
     // one whose runs still wait to upload is not deleted there yet (the server would refuse them for good).
     if (experimentSync.count > 0) {
-      const waiting = (await pendingRuns(this.db, state, false)).filter((w) => w.verify === undefined);
-      await experimentSync.finish(new Set(waiting.map((w) => w.run.experimentId)));
+      const unfinished = (await pendingRuns(this.db, state, false)).filter((w) => w.verify === undefined);
+      await experimentSync.finish(new Set(unfinished.map((w) => w.run.experimentId)));
     }
     this.progress = undefined;
   }
@@ -397,6 +429,8 @@ export class SyncEngine {
       return;
     }
     try {
+      await this.uploadInputs(state, runId, remote.run_id, w.inputs);
+      await this.sendModelInputs(state, runId, remote.run_id, w.modelInputs);
       for (const a of w.artifacts) {
         let blob: Blob;
         try {
@@ -612,6 +646,8 @@ export class SyncEngine {
       v.tags = v.tags.filter(keep('tag'));
       v.series = v.series.filter(keep('metric'));
       v.artifacts = v.artifacts.filter(keep('artifact'));
+      v.inputs = v.inputs.filter((i) => !refused.has(`${w.run.runId}\u0000input\u0000${i.name} (${i.digest})`));
+      v.modelInputs = v.modelInputs.filter((m) => !refused.has(`${w.run.runId}\u0000input\u0000model ${m.modelId}`));
     }
     for (let i = 0; i < runs.length; i += VERIFY_CHUNK) {
       const chunk = runs.slice(i, i + VERIFY_CHUNK);
@@ -678,7 +714,18 @@ export class SyncEngine {
     w: RunWork,
     remote: RunJson,
     remoteIds: RemoteRunIds,
-  ): Promise<{ what: string; params?: boolean; series?: string[]; files?: string[]; end?: boolean } | undefined> {
+  ): Promise<
+    | {
+        what: string;
+        params?: boolean;
+        series?: string[];
+        files?: string[];
+        inputs?: string[];
+        modelInputs?: string[];
+        end?: boolean;
+      }
+    | undefined
+  > {
     const v = w.verify!;
     const params = new Map((remote.data?.params ?? []).map((p) => [p.key, p.value]));
     const tags = new Map((remote.data?.tags ?? []).map((t) => [t.key, t.value]));
@@ -713,17 +760,47 @@ export class SyncEngine {
     const endMissing =
       w.run.status !== 'RUNNING' && remote.info.status !== undefined && remote.info.status !== w.run.status;
     const files = v.artifacts.length === 0 ? [] : await this.missingFiles(w, remote.info.run_id);
-    if (!textMissing && series.length === 0 && !endMissing && files.length === 0) return undefined;
+    const held = new Set(
+      (remote.inputs?.dataset_inputs ?? []).map((i) =>
+        inputKey({ name: i.dataset?.name ?? '', digest: i.dataset?.digest ?? '' }),
+      ),
+    );
+    const inputs = v.inputs.filter((i) => !held.has(inputKey(i)));
+    const linked = new Set((remote.inputs?.model_inputs ?? []).map((m) => m.model_id));
+    const models: string[] = [];
+    for (const m of v.modelInputs) {
+      const id = (await getRemote(this.db, this.state!, 'model', m.modelId))?.remoteModelId;
+      if (id !== undefined && !linked.has(id)) models.push(m.modelId);
+    }
+    if (
+      !textMissing &&
+      series.length === 0 &&
+      !endMissing &&
+      files.length === 0 &&
+      inputs.length === 0 &&
+      models.length === 0
+    )
+      return undefined;
     const what = [
       textMissing && 'params or tags',
       latestOff > 0 && `metrics ${series.slice(0, latestOff).join(', ')}`,
       ...lost,
       endMissing && 'its end status',
       files.length > 0 && `files ${files.join(', ')}`,
+      inputs.length > 0 && `dataset inputs ${inputs.map((i) => `${i.name} (${i.digest})`).join(', ')}`,
+      models.length > 0 && `model inputs ${models.join(', ')}`,
     ]
       .filter(Boolean)
       .join(', ');
-    return { what, params: textMissing, series, files, end: endMissing };
+    return {
+      what,
+      params: textMissing,
+      series,
+      files,
+      inputs: inputs.map(inputKey),
+      modelInputs: models,
+      end: endMissing,
+    };
   }
 
   /**
@@ -884,6 +961,105 @@ export class SyncEngine {
       for (const batch of packBatches(textLeft, series)) await this.sendBatch(state, runId, remoteRunId, batch, acks);
       textLeft = [];
     }
+  }
+
+  /**
+   * Sends the run's dataset inputs with runs/log-inputs, INPUTS_PER_REQUEST
+   * at a time; the server dedups them (per experiment by name and digest,
+   * per run by dataset), so a replay after a crash is harmless. A refused
+   * request is split until the refused inputs are alone: those are dead
+   * letters; each acknowledged after its answer.
+   */
+  private async uploadInputs(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    inputs: readonly DatasetInputRecord[],
+  ): Promise<void> {
+    for (let i = 0; i < inputs.length; i += INPUTS_PER_REQUEST)
+      await this.sendInputs(state, runId, remoteRunId, inputs.slice(i, i + INPUTS_PER_REQUEST));
+  }
+
+  private async sendInputs(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    inputs: readonly DatasetInputRecord[],
+  ): Promise<void> {
+    try {
+      await this.request(() => this.rest.call('POST', 'runs/log-inputs', logInputsBody(remoteRunId, inputs)));
+    } catch (error) {
+      if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
+      if (inputs.length > 1) {
+        const mid = Math.ceil(inputs.length / 2);
+        await this.sendInputs(state, runId, remoteRunId, inputs.slice(0, mid));
+        await this.sendInputs(state, runId, remoteRunId, inputs.slice(mid));
+        return;
+      }
+      await addDeadLetter(this.db, state, {
+        runId,
+        kind: 'input',
+        key: `${inputs[0]!.name} (${inputs[0]!.digest})`,
+        message: error.message,
+        at: Date.now(),
+      });
+    }
+    await ackInputs(this.db, state, runId, inputs);
+  }
+
+  /**
+   * Links the run to the logged models it used (runs/log-inputs `models`,
+   * MLflow 3), with the models' server ids: a model not created there yet
+   * waits for the models step of the pass; on a server without logged
+   * models (MLflow 2) there is nothing to link; a model the server refused
+   * makes its input a dead letter too.
+   */
+  private async sendModelInputs(
+    state: string,
+    runId: string,
+    remoteRunId: string,
+    inputs: readonly { modelId: string }[],
+  ): Promise<void> {
+    const send: { modelId: string; remote: string }[] = [];
+    const settled: string[] = [];
+    for (const { modelId } of inputs) {
+      const model = await getRemote(this.db, state, 'model', modelId);
+      if (model?.remoteModelId !== undefined) send.push({ modelId, remote: model.remoteModelId });
+      else if (model?.ready) settled.push(modelId);
+      else if (model?.abandoned) {
+        await addDeadLetter(this.db, state, {
+          runId,
+          kind: 'input',
+          key: `model ${modelId}`,
+          message: `The server refused logged model ${modelId}, so the run cannot name it as an input.`,
+          at: Date.now(),
+        });
+        settled.push(modelId);
+      }
+    }
+    if (send.length > 0) {
+      try {
+        await this.request(() =>
+          this.rest.call('POST', 'runs/log-inputs', {
+            run_id: remoteRunId,
+            datasets: [],
+            models: send.map((m) => ({ model_id: m.remote })),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof RestError) || error.kind !== 'refused' || runWaits(error) || runGone(error)) throw error;
+        for (const m of send)
+          await addDeadLetter(this.db, state, {
+            runId,
+            kind: 'input',
+            key: `model ${m.modelId}`,
+            message: error.message,
+            at: Date.now(),
+          });
+      }
+      settled.push(...send.map((m) => m.modelId));
+    }
+    if (settled.length > 0) await ackModelInputs(this.db, state, runId, settled);
   }
 
   /**

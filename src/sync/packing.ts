@@ -140,3 +140,32 @@ export function ackOf(items: readonly BatchItem[]): {
   }
   return syncedSeq === undefined ? { counts, text } : { syncedSeq, counts, text };
 }
+
+/** A runs/log-inputs body: MLflow's DatasetInput messages (tags as InputTag lists). */
+export function logInputsBody(
+  runId: string,
+  inputs: readonly {
+    name: string;
+    digest: string;
+    sourceType: string;
+    source: string;
+    schema?: string;
+    profile?: string;
+    tags: Record<string, string>;
+  }[],
+): { run_id: string; datasets: unknown[] } {
+  return {
+    run_id: runId,
+    datasets: inputs.map((i) => {
+      const dataset: Record<string, string> = {
+        name: i.name,
+        digest: i.digest,
+        source_type: i.sourceType,
+        source: i.source,
+      };
+      if (i.schema !== undefined) dataset.schema = i.schema;
+      if (i.profile !== undefined) dataset.profile = i.profile;
+      return { tags: Object.entries(i.tags).map(([key, value]) => ({ key, value })), dataset };
+    }),
+  };
+}

@@ -26,7 +26,7 @@ import type {
   StartRunResult,
   TrackerWorkerApi,
 } from '../protocol.js';
-import type { EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
+import type { DatasetInput, EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
 import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
 import { DEFAULT_SEARCH_RESULTS, MAX_SEARCH_RESULTS } from '../schema/limits.js';
 import {
@@ -72,6 +72,8 @@ import {
 import { clearModelCache } from '../store/model-cache.js';
 import { openStore } from '../store/open.js';
 import { endRun, getRun, searchRuns, setRunLifecycle, startRun } from '../store/runs.js';
+import { logInputs } from '../store/inputs.js';
+import { checkModelInputId, datasetInput } from '../schema/datasets/input.js';
 import { SCHEMA_VERSION, type Db } from '../store/schema.js';
 import {
   deleteAlias,
@@ -287,6 +289,17 @@ export class TrackerService implements TrackerWorkerApi {
     return info;
   }
 
+  async logInputs(runId: string, inputs: DatasetInput[], models: string[] = []): Promise<void> {
+    validateRunId(runId);
+    if (!Array.isArray(inputs) || !Array.isArray(models))
+      throw invalidParameter('logInputs takes a list of dataset inputs and a list of logged model ids.');
+    // Checked again here: the page is not trusted to have checked them.
+    const checked = inputs.map((i) => datasetInput(i?.dataset, { tags: i?.tags }));
+    for (const m of models) checkModelInputId(m);
+    await logInputs(this.state.db, runId, checked, models);
+    this.state.sync.changed();
+  }
+
   async listArtifacts(runId: string, dir: string): Promise<FileInfo[]> {
     validateRunId(runId);
     validateArtifactDir(dir);
@@ -431,6 +444,10 @@ export class TrackerService implements TrackerWorkerApi {
 
   syncStatus(): Promise<SyncStatus> {
     return this.state.sync.status();
+  }
+
+  clearDeadLetters(): Promise<number> {
+    return this.state.sync.clearDeadLetters();
   }
 
   async onSyncStatus(listener: (status: SyncStatus) => void): Promise<number> {

@@ -163,7 +163,7 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     expect(r.stdout).toMatch(/^ {2}run [0-9a-f]{32} param "x": .*INVALID_PARAMETER_VALUE: Changing param values/m);
     expect(r.stdout).toMatch(/^pending runs +0$/m);
     const refused =
-      /^mlflow-edge sync: the server refused 1 item \(dead letters, listed above with the server's reasons\); they stay in the store and are not sent again: log what must be on the server again under another key or run\.$/;
+      /^mlflow-edge sync: the server refused 1 item \(dead letters, listed above with the server's reasons\); they are not sent again: log what must be on the server again under another key or run, then run `mlflow-edge clear-dead-letters --store .*`\.$/;
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(refused);
     const after = (await reader.runs(EXPERIMENT)).find((r) => r.name === 'cli-b')!;
     expect(after.params.x).toBe('server');
@@ -176,6 +176,23 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     expect(again.code).toBe(1);
     expect(again.stderr.trim().split('\n').at(-1)).toMatch(refused);
     expect(again.stderr).toContain('nothing pending');
+
+    // Read, then cleared: sync exits 0 again (before, nothing could clear them: it exited 1 for ever).
+    const cleared = await runCli(['clear-dead-letters', '--store', dir, '--json'], CREDENTIALS);
+    expect(cleared.code).toBe(0);
+    expect(JSON.parse(cleared.stdout)).toEqual({ trackingUri: server.url, cleared: 1 });
+    expect(cleared.stderr).toBe(
+      `mlflow-edge clear-dead-letters: ${server.url} (set for the store): forgot 1 dead letter; the refused items stay unsent.\n`,
+    );
+    const clean = await runCli(['sync', '--store', dir], CREDENTIALS);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^dead letters +0$/m);
+    expect((await reader.runs(EXPERIMENT)).find((r) => r.name === 'cli-b')!.params.x).toBe('server');
+    const none = await runCli(['clear-dead-letters', '--store', dir], CREDENTIALS);
+    expect([none.code, none.stderr]).toEqual([
+      0,
+      `mlflow-edge clear-dead-letters: ${server.url} (set for the store): no dead letters.\n`,
+    ]);
   });
 
   it('with the server stopped: exit 1 with what to do, and the store keeps everything', { timeout: T }, async () => {
@@ -203,7 +220,7 @@ describe('mlflow-edge sync against a real MLflow server', () => {
     const after = await statusOf(dir);
     expect(after.pending).toEqual(before.pending);
     const status = JSON.parse((await runCli(['status', '--store', dir, '--json'])).stdout);
-    expect(status).toMatchObject({ trackingUri: url, pending: before.pending, deadLetters: [{ key: 'x' }] });
+    expect(status).toMatchObject({ trackingUri: url, pending: before.pending, deadLetters: [] });
 
     // Intact: another server gets every run from the store, the one synced before included.
     other = await startMlflowServer({ basicAuth: true });

@@ -13,7 +13,8 @@ const PACKAGE = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) 
   exports: Record<string, string | { types: string; import: string }>;
   bin?: Record<string, string>;
 };
-const VITE = readFileSync(resolve(ROOT, 'vite.config.ts'), 'utf8');
+// The library's entry points, and the browser's worker built on its own.
+const VITE = ['vite.config.ts', 'vite.worker.config.ts'].map((f) => readFileSync(resolve(ROOT, f), 'utf8')).join('\n');
 
 /** The text of a `## ` section of the README, without its heading. */
 function section(title: string): string {
@@ -60,7 +61,7 @@ describe('README', () => {
     }
   });
 
-  it('names the source each entry point is built from (vite.config.ts, and the types tsc writes)', () => {
+  it('names the source each entry point is built from (vite.config.ts or vite.worker.config.ts, and the types tsc writes)', () => {
     for (const { name, file, source } of entryPoints()) {
       const chunk = /^dist\/(.+)\.js$/.exec(file)?.[1];
       expect(VITE, name).toMatch(new RegExp(`\\b${chunk}: '${source.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`));

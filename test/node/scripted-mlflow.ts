@@ -26,6 +26,10 @@ export interface FakeRun {
   params: Map<string, string>;
   tags: Map<string, string>;
   metrics: { key: string; value: number | string; step: number; timestamp: number }[];
+  /** runs/log-inputs: MLflow's DatasetInput messages, one per dataset (name, digest). */
+  inputs?: { tags?: { key: string; value: string }[]; dataset: Record<string, string> }[];
+  /** runs/log-inputs `models` (MLflow 3): logged model ids the run used. */
+  modelInputs?: string[];
 }
 
 export interface FakeRequest {
@@ -156,6 +160,8 @@ export class ScriptedMlflow {
    * hits the primary key), as 400 BAD_REQUEST with the database's error.
    */
   refusesRepeatedNaN = false;
+  /** Dataset names whose runs/log-inputs the server refuses (400 INVALID_PARAMETER_VALUE), as for a field too long. */
+  refuseDatasets = new Set<string>();
   /** An MLflow 2 server: /version says 2.22.1 and there are no logged-model routes. */
   mlflow2 = false;
   private runCounter = 0;
@@ -481,6 +487,33 @@ export class ScriptedMlflow {
         }
         return json({});
       }
+      case 'POST runs/log-inputs': {
+        const x = run(b.run_id);
+        if (x === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Run with id=${String(b.run_id)} not found`);
+        const refused = active(x);
+        if (refused) return refused;
+        const datasets = (b.datasets as NonNullable<FakeRun['inputs']>) ?? [];
+        const bad = datasets.find((d) => this.refuseDatasets.has(d.dataset.name!));
+        if (bad !== undefined)
+          return mlflowError(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            "'schema' exceeds the maximum length of 1048575 characters",
+          );
+        for (const m of (b.models as { model_id: string }[] | undefined) ?? []) {
+          if (!this.db.models.has(m.model_id))
+            return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${m.model_id}' not found.`);
+          x.modelInputs ??= [];
+          if (!x.modelInputs.includes(m.model_id)) x.modelInputs.push(m.model_id);
+        }
+        x.inputs ??= [];
+        // As MLflow's store: a dataset already linked to the run is left as it is.
+        for (const d of datasets)
+          if (!x.inputs.some((i) => i.dataset.name === d.dataset.name && i.dataset.digest === d.dataset.digest))
+            x.inputs.push(d);
+        return json({});
+      }
       case 'GET metrics/get-history': {
         const x = run(b.run_id);
         if (x === undefined)
@@ -746,6 +779,12 @@ export class ScriptedMlflow {
         params: [...x.params].map(([key, value]) => ({ key, value })),
         tags: [...x.tags].map(([key, value]) => ({ key, value })),
         metrics: [...latest.values()],
+      },
+      inputs: {
+        ...((x.inputs ?? []).length === 0 ? {} : { dataset_inputs: x.inputs }),
+        ...((x.modelInputs ?? []).length === 0
+          ? {}
+          : { model_inputs: x.modelInputs!.map((model_id) => ({ model_id })) }),
       },
     };
   }

@@ -4,6 +4,7 @@
  * platform's CompressionStream('deflate') (zlib framing, as PNG's IDAT
  * requires). Output is deterministic for a given zlib.
  */
+import { concatBytes } from '../../schema/bytes.js';
 
 /** Colour types PNG and PIL share: L (0), RGB (2), RGBA (6). */
 const COLOUR_TYPE = { 1: 0, 3: 2, 4: 6 } as const;
@@ -65,11 +66,5 @@ export async function encodePng(pixels: Pixels): Promise<Uint8Array> {
     chunk('IDAT', await deflate(raw)),
     chunk('IEND', new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

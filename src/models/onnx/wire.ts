@@ -5,6 +5,7 @@
  * fields a caller replaces re-encoded; unknown fields, packed and unpacked
  * repeats and large initializers pass through as the bytes they were.
  */
+import { concatBytes as concat } from '../../schema/bytes.js';
 import { invalidParameter } from '../../schema/errors.js';
 
 /** One field of a message: its number, wire type, and where it lies in the buffer. */
@@ -96,16 +97,6 @@ export const varintField = (no: number, value: number): Uint8Array =>
 
 export const stringField = (no: number, value: string): Uint8Array =>
   lengthDelimited(no, new TextEncoder().encode(value));
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * The message in `buf[from, to)` with each field for which `replace` returns

@@ -4,6 +4,7 @@ import type { RawComparison, Value } from './filter-parser.js';
 import type { Identifier } from './identifier.js';
 import { isQuoted } from './tokenizer.js';
 import {
+  DATASET_COMPARATORS,
   NUMERIC_ATTRIBUTES,
   NUMERIC_COMPARATORS,
   PARAM_TAG_COMPARATORS,
@@ -21,8 +22,15 @@ export type Resolved =
   | { type: 'string'; value: string }
   | { type: 'list'; value: string[] };
 
-/** `SearchUtils._parse_run_ids`: a non-empty tuple of strings, minus ids that are not lower case. */
-function parseRunIds(value: Extract<Value, { kind: 'list' }>, details: Record<string, unknown>): string[] {
+/**
+ * `SearchUtils._parse_list_from_sql_token`: a non-empty tuple of strings; for
+ * run ids (`_parse_run_ids`), minus those that are not lower case.
+ */
+function parseList(
+  value: Extract<Value, { kind: 'list' }>,
+  details: Record<string, unknown>,
+  runIds: boolean,
+): string[] {
   const items: string[] = [];
   let sawOther = false;
   const toks = value.tokens;
@@ -62,6 +70,7 @@ function parseRunIds(value: Extract<Value, { kind: 'list' }>, details: Record<st
       details,
     );
   }
+  if (!runIds) return items;
   // Python's str.islower(): some cased character and no upper-case one. MLflow drops the rest
   // because MySQL's IN is case-insensitive and run ids are lower-case hex.
   return items.filter((id) => id.toLowerCase() === id && id.toUpperCase() !== id);
@@ -98,7 +107,15 @@ export function resolveValue(comparison: Comparison, details: Record<string, unk
       details,
     );
   }
-  // attribute (dataset filters are refused before this point)
+  if (entity === 'dataset') {
+    if (value.kind === 'string' || value.kind === 'ident') return { type: 'string', value: quotedString() };
+    if (value.kind === 'list') return { type: 'list', value: parseList(value, details, false) };
+    throw invalidParameter(
+      `Expected a quoted string value for dataset attributes. Got value ${value.text}. Quote it, e.g. datasets.${key} = '${value.text}'.`,
+      details,
+    );
+  }
+  // attribute
   if (NUMERIC_ATTRIBUTES.has(key)) {
     if (value.kind !== 'number') {
       throw invalidParameter(
@@ -118,7 +135,7 @@ export function resolveValue(comparison: Comparison, details: Record<string, unk
         details,
       );
     }
-    return { type: 'list', value: parseRunIds(value, details) };
+    return { type: 'list', value: parseList(value, details, true) };
   }
   throw invalidParameter(
     `Expected a quoted string value for attributes. Got value ${value.text}. Quote it, e.g. '${value.text}'.`,
@@ -135,9 +152,11 @@ export function checkComparator(comparison: Comparison, details: Record<string, 
       ? [NUMERIC_COMPARATORS, 'metrics']
       : entity === 'parameter' || entity === 'tag'
         ? [PARAM_TAG_COMPARATORS, entity === 'tag' ? 'tags' : 'params']
-        : NUMERIC_ATTRIBUTES.has(key)
-          ? [NUMERIC_COMPARATORS, `the numeric attribute ${key}`]
-          : [STRING_ATTRIBUTE_COMPARATORS, `the string attribute ${key}`];
+        : entity === 'dataset'
+          ? [DATASET_COMPARATORS, `datasets.${key}`]
+          : NUMERIC_ATTRIBUTES.has(key)
+            ? [NUMERIC_COMPARATORS, `the numeric attribute ${key}`]
+            : [STRING_ATTRIBUTE_COMPARATORS, `the string attribute ${key}`];
   if (!allowed.includes(comparator)) {
     const isNull = comparator === 'IS NULL' || comparator === 'IS NOT NULL';
     const nullHint = isNull ? ' IS NULL and IS NOT NULL work on params and tags only.' : '';

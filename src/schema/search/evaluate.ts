@@ -6,7 +6,13 @@ import { FilterParser } from './filter-parser.js';
 import { parseIdentifier } from './identifier.js';
 import { numericAttribute, own, storedMetric, stringAttribute } from './run-values.js';
 import { tokenize } from './tokenizer.js';
-import { FILTER_HELP, NUMERIC_ATTRIBUTES, SEARCH_ATTRIBUTE_KEYS, translateKeyAlias } from './vocabulary.js';
+import {
+  DATASET_CONTEXT_TAG,
+  FILTER_HELP,
+  NUMERIC_ATTRIBUTES,
+  SEARCH_ATTRIBUTE_KEYS,
+  translateKeyAlias,
+} from './vocabulary.js';
 
 export type RunPredicate = (run: Run) => boolean;
 
@@ -86,6 +92,18 @@ function compileComparison(comparison: Comparison, rhs: Resolved, details: Recor
       return lhs !== undefined && test(lhs);
     };
   }
+  if (entity === 'dataset') {
+    // Any of the run's dataset inputs (`_does_run_match_clause`); `context` is the input's mlflow.data.context tag.
+    const test = stringTest(comparator, rhs);
+    if (key === 'context')
+      return (run) =>
+        run.inputs.datasetInputs.some((i) => {
+          const context = own(i.tags, DATASET_CONTEXT_TAG);
+          return context !== undefined && test(context);
+        });
+    const field = key === 'digest' ? 'digest' : 'name';
+    return (run) => run.inputs.datasetInputs.some((i) => test(i.dataset[field]));
+  }
   if (NUMERIC_ATTRIBUTES.has(key)) {
     const value = rhs.type === 'number' ? rhs.value : NaN;
     return (run) => {
@@ -123,13 +141,6 @@ export function compileFilter(filter?: string): RunPredicate {
     const clauseDetails = { ...details, clause: raw.text };
     const { lhs, ...rest } = raw;
     const comparison: Comparison = { ...rest, identifier: parseIdentifier(lhs, SEARCH_ATTRIBUTE_KEYS, clauseDetails) };
-    if (comparison.identifier.entity === 'dataset') {
-      throw invalidParameter(
-        `Filtering on dataset.${comparison.identifier.key} is not supported by mlflow-edge: runs here carry no ` +
-          'dataset inputs. Filter on params or tags that name the dataset instead.',
-        clauseDetails,
-      );
-    }
     return { comparison, rhs: resolveValue(comparison, clauseDetails), clauseDetails };
   });
   const predicates = parsed.map(({ comparison, rhs, clauseDetails }) => {

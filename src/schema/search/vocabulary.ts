@@ -36,6 +36,9 @@ export const DATASET_KEYS: ReadonlySet<string> = new Set(['name', 'digest', 'con
 
 export const NUMERIC_COMPARATORS = ['=', '!=', '>', '>=', '<', '<='];
 export const PARAM_TAG_COMPARATORS = ['=', '!=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'];
+export const DATASET_COMPARATORS = ['!=', '=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
+/** The input tag MLflow's `datasets.context` compares (`MLFLOW_DATASET_CONTEXT`). */
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
 export const STRING_ATTRIBUTE_COMPARATORS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
 
 /** `SearchUtils.translate_key_alias`. */

@@ -13,6 +13,8 @@ interface RunSpec {
   params?: Record<string, string>;
   tags?: Record<string, string>;
   metrics?: Record<string, number>;
+  /** [name, digest, context?] */
+  datasets?: [string, string, string?][];
 }
 
 function makeRun(spec: RunSpec): Run {
@@ -28,6 +30,13 @@ function makeRun(spec: RunSpec): Run {
       userId: spec.user,
     },
     data: { params: spec.params ?? {}, tags: spec.tags ?? {}, metrics: spec.metrics ?? {} },
+    inputs: {
+      datasetInputs: (spec.datasets ?? []).map(([name, digest, context]) => ({
+        tags: context === undefined ? {} : { 'mlflow.data.context': context },
+        dataset: { name, digest, sourceType: 'code', source: '{"tags": {}}' },
+      })),
+      modelInputs: [],
+    },
   };
   if (spec.end !== undefined) run.info.endTime = spec.end;
   return run;
@@ -44,6 +53,10 @@ const RUNS: Run[] = [
     params: { lr: '0.01', model: 'cnn', 'a-b': 'x' },
     tags: { 'mlflow.runName': 'alpha', env: 'prod', 'my key': 'Hello World' },
     metrics: { acc: 0.9, loss: 0.2, 'val.loss': 0.3 },
+    datasets: [
+      ['iris', 'aaaa1111', 'training'],
+      ['iris_eval', 'bbbb2222', 'eval'],
+    ],
   }),
   makeRun({
     id: 'r2',
@@ -55,6 +68,7 @@ const RUNS: Run[] = [
     params: { lr: '0.1', model: 'rnn' },
     tags: { env: 'dev' },
     metrics: { acc: 0.7, loss: NaN },
+    datasets: [['wine', 'cccc3333', 'training']],
   }),
   makeRun({
     id: 'r3',
@@ -65,6 +79,7 @@ const RUNS: Run[] = [
     params: { model: 'CNN_big' },
     tags: { env: 'prod', team: 'x_y' },
     metrics: { acc: 0.9, loss: -Infinity },
+    datasets: [['iris', 'dddd4444']],
   }),
   makeRun({
     id: 'r4',
@@ -126,6 +141,18 @@ describe('compileFilter: valid filters', () => {
     ['metrics.acc > .85', ['r1', 'r3']],
     ['metrics.acc < 9E-1', ['r2', 'r5']],
     ['metrics.missing != 1', []],
+    // datasets: a run matches when any of its dataset inputs does (`_does_run_match_clause`)
+    ["datasets.name = 'iris'", ['r1', 'r3']],
+    ["dataset.digest = 'cccc3333'", ['r2']],
+    ["datasets.context = 'eval'", ['r1']],
+    ["datasets.context != 'training'", ['r1']],
+    ["datasets.name != 'iris'", ['r1', 'r2']],
+    ["datasets.name LIKE 'iris%'", ['r1', 'r3']],
+    ["datasets.name ILIKE 'WINE'", ['r2']],
+    ["datasets.name IN ('wine', 'iris_eval')", ['r1', 'r2']],
+    ["datasets.name NOT IN ('iris')", ['r1', 'r2']],
+    ["datasets.name = 'iris' AND datasets.context = 'training'", ['r1']],
+    ["datasets.digest IN ('AAAA1111', 'dddd4444')", ['r3']],
     // NaN is stored as 0 and ±Infinity as ±max double by MLflow's SQL store
     ['metrics.loss = 0', ['r2', 'r5']],
     ['metrics.loss < -1e300', ['r3']],
@@ -236,7 +263,9 @@ describe('compileFilter: invalid filters', () => {
     ["params.a-b = 'x'", /Could not be parsed.*backticks/],
     ['metrics.acc > 1e', 'Could not be parsed'],
     ['metrics. > 1', 'Could not be parsed'],
-    ["dataset.name = 'x'", 'not supported by mlflow-edge'],
+    ["datasets.name > 'x'", "Invalid comparator '>' not one of"],
+    ['datasets.name IS NULL', 'Invalid comparator'],
+    ['datasets.name = 1', 'Expected a quoted string value for dataset attributes'],
     ["datasets.foo = 'x'", "Invalid dataset key 'foo'"],
   ])('%s', (filter, message) => {
     expectInvalid(() => compileFilter(filter), message);

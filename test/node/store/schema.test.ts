@@ -110,6 +110,13 @@ describe('schema upgrade', () => {
       runs: [{ runId, metrics: metricColumns({ keys: ['loss'], values: [0.25], steps: [3], timestamps: [13] }) }],
     });
     expect([...(await again.getMetricHistory(runId, 'loss')).values]).toEqual([2, 1, 0.5, 0.25]);
+    // v6: the old run has no dataset inputs, and takes one.
+    expect((await again.getRun(runId)).inputs).toEqual({ datasetInputs: [], modelInputs: [] });
+    const dataset = { name: 'd', digest: 'abcd1234', sourceType: 'http', source: '{"url": "https://x"}' };
+    await again.logInputs(runId, [{ tags: { 'mlflow.data.context': 'training' }, dataset }]);
+    expect((await again.getRun(runId)).inputs.datasetInputs).toEqual([
+      { tags: { 'mlflow.data.context': 'training' }, dataset },
+    ]);
     await again.close();
   });
 

@@ -255,6 +255,16 @@ describe('per-server state', () => {
     expect(b.runsOf('lies')[0]!.params.get('q')).toBe('ours');
     await t.setRemote({ trackingUri: a.url, autoSync: false });
     expect((await t.syncStatus()).deadLetters).toEqual([expect.objectContaining({ key: 'q' })]);
+    // Cleared once read: for this server only, and the refused item is not sent again.
+    await t.setRemote({ trackingUri: b.url, autoSync: false });
+    expect(await t.clearDeadLetters()).toBe(0);
+    await t.setRemote({ trackingUri: a.url, autoSync: false });
+    expect(await t.clearDeadLetters()).toBe(1);
+    expect((await t.syncStatus()).deadLetters).toEqual([]);
+    expect(await t.clearDeadLetters()).toBe(0);
+    await t.sync();
+    expect(a.runsOf('lies')[0]!.params.get('q')).toBe('theirs');
+    expect((await t.syncStatus()).deadLetters).toEqual([]);
   });
 
   it('two URIs of one server share one state', async () => {
