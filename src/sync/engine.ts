@@ -159,6 +159,8 @@ export class SyncEngine {
   /** What is left of the pass under way (see progress.ts). */
   progress: Progress | undefined;
   private readonly stopping = new AbortController();
+  /** Runs deleted here whose deletion waits for the pass's model inputs to be linked (see syncData). */
+  private readonly deleteAfterModels: RunWork[] = [];
   /** The server refused an offset page token: verification counts whole histories (see holdsExactly). */
   private noOffsetProbe = false;
 
@@ -295,8 +297,11 @@ export class SyncEngine {
           );
     for (const w of waiting)
       await this.guard(w, () => this.sendModelInputs(state, w.run.runId, w.sync.remoteRunId!, w.modelInputs));
-    if (waiting.length > 0) {
-      const linked = new Set(waiting.map((w) => w.run.runId));
+    const deferred = this.deleteAfterModels.splice(0);
+    for (const w of deferred)
+      await this.guard(w, () => this.setRunStage(state, w.run.runId, w.sync.remoteRunId!, 'deleted'));
+    if (waiting.length > 0 || deferred.length > 0) {
+      const linked = new Set([...waiting, ...deferred].map((w) => w.run.runId));
       const done = (await pendingRuns(this.db, state)).filter(
         (w) => linked.has(w.run.runId) && w.verify !== undefined && w.experiment !== undefined,
       );
@@ -470,10 +475,12 @@ export class SyncEngine {
         await this.request(() => this.rest.call('POST', 'runs/update', body, has(['run_info'])));
       }
       // Deleted last: MLflow refuses every write to a deleted run, and this deletion came after them here.
+      // A run naming models as inputs is deleted after the pass's model step, which may link them first.
       if (w.lifecycle === 'deleted') {
         await Promise.all(acks);
         if (w.end !== undefined) await ackEnd(this.db, state, runId, w.end);
-        await this.setRunStage(state, runId, remote.run_id, 'deleted');
+        if (w.modelInputs.length > 0) this.deleteAfterModels.push(w);
+        else await this.setRunStage(state, runId, remote.run_id, 'deleted');
       }
     } catch (error) {
       await Promise.allSettled(acks);
