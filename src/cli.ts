@@ -282,6 +282,7 @@ async function storedUri(path: string): Promise<string | undefined> {
 /** Each count's name in the table, and singular and plural in a sentence. */
 const COUNT_NAMES: [keyof SyncCounts, string, string][] = [
   ['runs', 'run', 'runs'],
+  ['experiments', 'experiment', 'experiments'],
   ['params', 'param', 'params'],
   ['tags', 'tag', 'tags'],
   ['metrics', 'metric point', 'metric points'],

@@ -91,7 +91,14 @@ export async function openTracker(options: EdgeTrackerOptions = {}): Promise<Tra
 }
 
 export { Tracker } from './client/tracker.js';
-export type { StartRunOptions, SearchRunsOptions, ErrorListener } from './client/tracker.js';
+export type {
+  StartRunOptions,
+  SearchRunsOptions,
+  CreateExperimentOptions,
+  SearchExperimentsOptions,
+  ExperimentRef,
+  ErrorListener,
+} from './client/tracker.js';
 export { Run } from './client/run.js';
 export type { MetricOptions, EndOptions } from './client/run.js';
 export type { LogInputOptions } from './schema/datasets/input.js';

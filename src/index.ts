@@ -7,6 +7,9 @@ export type {
   TrackerOptions,
   StartRunOptions,
   SearchRunsOptions,
+  CreateExperimentOptions,
+  SearchExperimentsOptions,
+  ExperimentRef,
   StorageInfo,
   ErrorListener,
 } from './client/tracker.js';
@@ -38,6 +41,7 @@ export type {
   RunInfo,
   RunStatus,
   EndStatus,
+  ViewType,
 } from './schema/entities.js';
 export type {
   ArtifactData,

@@ -19,7 +19,15 @@ import type {
   SyncStatus,
   TrackerWorkerApi,
 } from '../protocol.js';
-import type { Experiment, FileInfo, MetricPoint, Run as RunRecord } from '../schema/entities.js';
+import type { Experiment, FileInfo, MetricPoint, Run as RunRecord, ViewType } from '../schema/entities.js';
+import {
+  NOTE_TAG,
+  validateArtifactLocation,
+  validateExperimentRef,
+  validateExperimentTag,
+  validateViewType,
+  type ExperimentRef,
+} from '../schema/experiments.js';
 import { asEdgeError, MlflowEdgeError, reviveError } from '../schema/errors.js';
 import {
   stringifyValue,
@@ -118,7 +126,29 @@ export interface SearchRunsOptions {
   orderBy?: string[];
   /** Default 1000, at most 50000. */
   maxResults?: number;
+  /** MLflow's run_view_type: 'ACTIVE_ONLY' (default), 'DELETED_ONLY' or 'ALL'. */
+  runViewType?: ViewType;
 }
+
+export interface CreateExperimentOptions {
+  /** Experiment tags; values are stringified as Python's str(). */
+  tags?: Record<string, TextValue>;
+  /** Where the server puts the experiment's artifacts (sent with experiments/create); default: the server's. */
+  artifactLocation?: string;
+}
+
+export interface SearchExperimentsOptions {
+  /** MLflow's experiment filter, e.g. `name LIKE 'sweep-%' AND tags.team = 'vision'`. */
+  filter?: string;
+  /** e.g. `['name ASC']`. Default `creation_time DESC, experiment_id ASC`, as MLflow. */
+  orderBy?: string[];
+  /** Default 1000, at most 50000. */
+  maxResults?: number;
+  /** MLflow's view_type: 'ACTIVE_ONLY' (default), 'DELETED_ONLY' or 'ALL'. */
+  viewType?: ViewType;
+}
+
+export type { ExperimentRef } from '../schema/experiments.js';
 
 export interface StorageInfo {
   /** Bytes used by this origin, as the browser estimates it. */
@@ -484,7 +514,119 @@ export class Tracker implements RunHost {
     if (options.filter !== undefined) request.filter = options.filter;
     if (options.orderBy !== undefined) request.orderBy = options.orderBy;
     if (options.maxResults !== undefined) request.maxResults = options.maxResults;
+    if (options.runViewType !== undefined) {
+      validateViewType(options.runViewType, 'runViewType');
+      request.runViewType = options.runViewType;
+    }
     return this.api.searchRuns(request);
+  }
+
+  /**
+   * MLflow's delete_run: the run's lifecycle stage becomes 'deleted'. It
+   * leaves searchRuns (unless runViewType asks for it), getRun still reads it,
+   * and nothing more is logged to it (INVALID_PARAMETER_VALUE, as MLflow).
+   * Deleting a deleted run is no error. What was logged before is stored
+   * first, and the server gets the run's data, then its deletion.
+   */
+  async deleteRun(runId: string): Promise<void> {
+    await this.setRunLifecycle(runId, 'deleted');
+  }
+
+  /** MLflow's restore_run: the run is active again (restoring an active run is no error). */
+  async restoreRun(runId: string): Promise<void> {
+    await this.setRunLifecycle(runId, 'active');
+  }
+
+  private async setRunLifecycle(runId: string, stage: 'active' | 'deleted'): Promise<void> {
+    this.assertOpen();
+    validateRunId(runId);
+    await this.settle();
+    await this.api.setRunLifecycle(runId, stage, Date.now());
+  }
+
+  /** Everything buffered so far is sent and answered (its errors still go to flush() and onError). */
+  private async settle(): Promise<void> {
+    this.send();
+    await Promise.all([...this.inFlight]);
+  }
+
+  /**
+   * MLflow's create_experiment: a new experiment (a name no experiment has,
+   * deleted ones included: RESOURCE_ALREADY_EXISTS). Returns its local id.
+   */
+  async createExperiment(name: string, options: CreateExperimentOptions = {}): Promise<string> {
+    this.assertOpen();
+    validateExperimentName(name);
+    const request: Parameters<TrackerWorkerApi['createExperiment']>[0] = { name, now: Date.now() };
+    if (options.tags !== undefined) request.tags = experimentTags(options.tags);
+    if (options.artifactLocation !== undefined) {
+      validateArtifactLocation(options.artifactLocation);
+      request.artifactLocation = options.artifactLocation;
+    }
+    return (await this.api.createExperiment(request)).experimentId;
+  }
+
+  /** An experiment by name (a string or { experimentName }) or by its local id ({ experimentId }), whatever its stage. */
+  async getExperiment(experiment: ExperimentRef): Promise<Experiment> {
+    this.assertOpen();
+    validateExperimentRef(experiment);
+    return this.api.getExperiment(experiment);
+  }
+
+  /** MLflow's set_experiment_tag: the experiment must be active. */
+  async setExperimentTag(experiment: ExperimentRef, key: string, value: TextValue): Promise<void> {
+    await this.setExperimentTags(experiment, { [key]: value });
+  }
+
+  /** Several experiment tags in one change. */
+  async setExperimentTags(experiment: ExperimentRef, tags: Record<string, TextValue>): Promise<void> {
+    this.assertOpen();
+    validateExperimentRef(experiment);
+    await this.api.setExperimentTags(experiment, experimentTags(tags));
+  }
+
+  /** The experiment's description (Markdown), which MLflow keeps in its `mlflow.note.content` tag. */
+  async setExperimentDescription(experiment: ExperimentRef, description: string): Promise<void> {
+    if (typeof description !== 'string')
+      throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'description must be a string (Markdown).', {
+        field: 'description',
+      });
+    await this.setExperimentTags(experiment, { [NOTE_TAG]: description });
+  }
+
+  /**
+   * MLflow's delete_experiment: the experiment and all its runs become
+   * 'deleted'; its name stays taken and no run starts in it. Deleting it
+   * again is RESOURCE_DOES_NOT_EXIST, as MLflow's.
+   */
+  async deleteExperiment(experiment: ExperimentRef): Promise<void> {
+    await this.setExperimentLifecycle(experiment, 'deleted');
+  }
+
+  /** MLflow's restore_experiment: the experiment and all its runs are active again. */
+  async restoreExperiment(experiment: ExperimentRef): Promise<void> {
+    await this.setExperimentLifecycle(experiment, 'active');
+  }
+
+  private async setExperimentLifecycle(experiment: ExperimentRef, stage: 'active' | 'deleted'): Promise<void> {
+    this.assertOpen();
+    validateExperimentRef(experiment);
+    await this.settle();
+    await this.api.setExperimentLifecycle(experiment, stage, Date.now());
+  }
+
+  /** MLflow's search_experiments over the local store (active ones unless viewType says otherwise). */
+  async searchExperiments(options: SearchExperimentsOptions = {}): Promise<Experiment[]> {
+    this.assertOpen();
+    const request: Parameters<TrackerWorkerApi['searchExperiments']>[0] = {};
+    if (options.filter !== undefined) request.filter = options.filter;
+    if (options.orderBy !== undefined) request.orderBy = options.orderBy;
+    if (options.maxResults !== undefined) request.maxResults = options.maxResults;
+    if (options.viewType !== undefined) {
+      validateViewType(options.viewType, 'viewType');
+      request.viewType = options.viewType;
+    }
+    return this.api.searchExperiments(request);
   }
 
   /** Every point logged for `key`, in the order logged. */
@@ -722,4 +864,20 @@ export class Tracker implements RunHost {
       );
     }
   }
+}
+
+/** Experiment tags as MLflow's client sends them: str() of each value, checked. */
+function experimentTags(tags: Record<string, TextValue>): Record<string, string> {
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags))
+    throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'Experiment tags must be an object of key → value.', {
+      field: 'tags',
+    });
+  const out: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(tags)) {
+    validateKey(key, 'tag');
+    const value = stringifyValue(raw, 'tag', key);
+    validateExperimentTag(key, value);
+    out[key] = value;
+  }
+  return out;
 }

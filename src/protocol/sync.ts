@@ -17,6 +17,8 @@ export interface RemoteOptions {
 /** Items recorded locally that the server does not have yet. */
 export interface SyncCounts {
   runs: number;
+  /** Experiments whose tags or lifecycle (experiment calls) the server does not have yet. */
+  experiments: number;
   params: number;
   tags: number;
   metrics: number;

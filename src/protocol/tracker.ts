@@ -4,7 +4,8 @@
  * it through comlink. Behaviour lives in client/ and worker/.
  */
 import type { SerializedError } from '../schema/errors.js';
-import type { DatasetInput, EndStatus, Experiment, FileInfo, Run } from '../schema/entities.js';
+import type { DatasetInput, EndStatus, Experiment, FileInfo, Run, ViewType } from '../schema/entities.js';
+import type { ExperimentRef } from '../schema/experiments.js';
 import type { ModelVersion, RegisteredModel } from '../schema/registry.js';
 import type { SystemMetricsSettings } from '../schema/system-metrics.js';
 import type {
@@ -92,6 +93,24 @@ export interface SearchRunsRequest {
   filter?: string;
   orderBy?: string[];
   maxResults?: number;
+  /** MLflow's run_view_type; default ACTIVE_ONLY. */
+  runViewType?: ViewType;
+}
+
+export interface CreateExperimentRequest {
+  name: string;
+  tags?: Record<string, string>;
+  artifactLocation?: string;
+  /** ms since the epoch, fixed on the page. */
+  now: number;
+}
+
+export interface SearchExperimentsRequest {
+  filter?: string;
+  orderBy?: string[];
+  maxResults?: number;
+  /** MLflow's view_type; default ACTIVE_ONLY. */
+  viewType?: ViewType;
 }
 
 /** A metric history as columns; the arrays are transferred, not copied. */
@@ -128,6 +147,14 @@ export interface TrackerWorkerApi {
   searchRuns(request: SearchRunsRequest): Promise<Run[]>;
   getMetricHistory(runId: string, key: string): Promise<MetricHistoryColumns>;
   listExperiments(): Promise<Experiment[]>;
+  /** MLflow's delete_run / restore_run: the run's lifecycle stage. */
+  setRunLifecycle(runId: string, stage: 'active' | 'deleted', now: number): Promise<void>;
+  createExperiment(request: CreateExperimentRequest): Promise<Experiment>;
+  getExperiment(ref: ExperimentRef): Promise<Experiment>;
+  setExperimentTags(ref: ExperimentRef, tags: Record<string, string>): Promise<void>;
+  /** MLflow's delete_experiment / restore_experiment; its runs follow. */
+  setExperimentLifecycle(ref: ExperimentRef, stage: 'active' | 'deleted', now: number): Promise<Experiment>;
+  searchExperiments(request: SearchExperimentsRequest): Promise<Experiment[]>;
   logArtifact(runId: string, path: string, data: ArtifactData): Promise<FileInfo>;
   /**
    * Stores the run's dataset inputs and model inputs (local logged model ids)

@@ -11,6 +11,9 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 /** The statuses a run can be ended with. */
 export type EndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 export type LifecycleStage = 'active' | 'deleted';
+/** MLflow's ViewType: which lifecycle stages a search returns (`run_view_type`, `view_type`). */
+export const VIEW_TYPES = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] as const;
+export type ViewType = (typeof VIEW_TYPES)[number];
 
 export interface Experiment {
   experimentId: string;
@@ -19,6 +22,8 @@ export interface Experiment {
   creationTime: number;
   lastUpdateTime: number;
   tags: Record<string, string>;
+  /** Where the server puts the experiment's artifacts, when one was given to createExperiment (else the server's default). */
+  artifactLocation?: string;
 }
 
 export interface RunInfo {

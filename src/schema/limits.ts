@@ -7,6 +7,10 @@ export const MAX_PARAM_VAL_LENGTH = 6000;
 export const MAX_TAG_VAL_LENGTH = 8000;
 export const MAX_EXPERIMENT_NAME_LENGTH = 500;
 export const MAX_RUN_NAME_LENGTH = 250;
+/** MLflow 3's MAX_EXPERIMENT_TAG_VAL_LENGTH (mlflow/utils/validation.py). */
+export const MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000;
+/** MLFLOW_ARTIFACT_LOCATION_MAX_LENGTH's default. */
+export const MAX_ARTIFACT_LOCATION_LENGTH = 2048;
 /** Registered model names: the `registered_models.name` column, VARCHAR(256). */
 export const MAX_REGISTERED_MODEL_NAME_LENGTH = 256;
 /** Not MLflow's rule but the file systems' behind its artifact stores: a file or directory name, in UTF-8 bytes. */

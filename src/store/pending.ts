@@ -114,6 +114,12 @@ export interface RunChange {
   replacedTags?: readonly number[];
   /** The file this write replaced. */
   replacedFile?: { path: string; sha256: string; size: number };
+  /**
+   * The write changed the run's lifecycle stage: every state compares the
+   * run with its server again, even when nothing is sent (deleted and
+   * restored between two passes, or set back on the server meanwhile).
+   */
+  unverify?: true;
 }
 
 /** The stores `recordRunWrites` needs in the writing transaction, besides the writer's own. */
@@ -137,11 +143,15 @@ export async function recordRunWrites(
       changes.map(async (change) => {
         const k = key(state, 'run', change.runId);
         const run = (await remote.get(k)) as RunSyncRecord | undefined;
-        if (run?.openIn !== state)
-          void remote.put(
-            { ...(run ?? { runId: change.runId, createAttempted: false, syncedSeq: 0 }), openIn: state },
-            k,
-          );
+        const unverify = change.unverify === true && run?.verifiedEpoch !== undefined;
+        if (run?.openIn !== state || unverify) {
+          const next: RunSyncRecord = {
+            ...(run ?? { runId: change.runId, createAttempted: false, syncedSeq: 0 }),
+            openIn: state,
+          };
+          if (unverify) delete next.verifiedEpoch;
+          void remote.put(next, k);
+        }
         let part: Partial<Tally> | undefined;
         const tags = run === undefined ? 0 : (change.replacedTags ?? []).filter((seq) => seq <= run.syncedSeq).length;
         if (tags > 0) part = { tags };

@@ -1,33 +1,19 @@
-import type { EndStatus, Run } from '../schema/entities.js';
-import { doesNotExist, invalidParameter, MlflowEdgeError } from '../schema/errors.js';
+import type { EndStatus, LifecycleStage, Run, ViewType } from '../schema/entities.js';
+import { inView } from '../schema/experiments.js';
+import { doesNotExist, invalidParameter } from '../schema/errors.js';
 import { DEFAULT_EXPERIMENT_NAME } from '../schema/limits.js';
 import { newRunId } from '../schema/ids.js';
 import { generateRunName } from '../schema/run-names.js';
 import { compileFilter, compileOrderBy } from '../schema/search.js';
 import { getOrCreateExperiment } from './experiments.js';
+import { takeSeq } from './seq.js';
 import { sortedInputs, sortedModelInputs } from './input-records.js';
 import { PENDING_STORES, recordRunWrites } from './pending.js';
 import { currentState, key, remoteMap } from './remote-state.js';
 import type { StartRunRequest } from '../protocol.js';
 import { runRange, type Db, type RunRecord, type RunSyncRecord, type TagRecord, type WriteTx } from './schema.js';
 
-/**
- * The next sequence number after the stored counter. A damaged counter must
- * not hand out NaN (items sync could never order): it starts above any
- * counter ever taken instead (microseconds since the epoch).
- */
-export function firstSeq(stored: unknown): number {
-  const n = Number(stored ?? 0);
-  return (Number.isSafeInteger(n) && n >= 0 ? n : Date.now() * 1000) + 1;
-}
-
-/** Reserves `count` consecutive sequence numbers in the caller's transaction; returns the first. */
-export async function takeSeq(tx: WriteTx, count: number): Promise<number> {
-  const meta = tx.objectStore('meta');
-  const first = firstSeq(await meta.get('seq'));
-  void meta.put(first + count - 1, 'seq');
-  return first;
-}
+export { firstSeq, takeSeq } from './seq.js';
 
 /**
  * Puts tags in the caller's transaction, each with the next seq; a null
@@ -88,9 +74,10 @@ export async function startRun(db: Db, request: StartRunRequest): Promise<Run> {
       request.startTime,
     );
     if (experiment.lifecycleStage !== 'active') {
-      throw new MlflowEdgeError(
-        'INVALID_STATE',
-        `The experiment ${experiment.experimentId} ('${experiment.name}') must be in the 'active' state. Current state is ${experiment.lifecycleStage}. Use another experiment name.`,
+      // MLflow's create_run (_check_experiment_is_active).
+      throw invalidParameter(
+        `The experiment ${experiment.experimentId} must be in the 'active' state. Current state is ${experiment.lifecycleStage}. Restore '${experiment.name}' first (tracker.restoreExperiment), or use another experiment name.`,
+        { experimentId: experiment.experimentId, lifecycleStage: experiment.lifecycleStage },
       );
     }
     record = {
@@ -118,19 +105,44 @@ export async function startRun(db: Db, request: StartRunRequest): Promise<Run> {
   return getRun(db, record.runId);
 }
 
+/** MLflow's `_check_run_is_active`: nothing is logged to, ended or resumed on a deleted run. */
 export function assertActive(run: RunRecord): void {
   if (run.lifecycleStage !== 'active') {
-    throw new MlflowEdgeError(
-      'INVALID_STATE',
-      `The run ${run.runId} must be in the 'active' state. Current state is ${run.lifecycleStage}. Start a new run instead.`,
+    throw invalidParameter(
+      `The run ${run.runId} must be in the 'active' state. Current state is ${run.lifecycleStage}. Restore it first (tracker.restoreRun), or start a new run.`,
+      { runId: run.runId, lifecycleStage: run.lifecycleStage },
     );
   }
+}
+
+/**
+ * MLflow's delete_run / restore_run: the run's lifecycle stage (and
+ * `deletedTime`), as one change of the run, so sync sends it in order with
+ * the run's other changes. Setting the stage a run has is a no-op, as in MLflow.
+ */
+export async function setRunLifecycle(db: Db, runId: string, stage: LifecycleStage, now: number): Promise<void> {
+  const tx = db.transaction([...PENDING_STORES, 'runs'], 'readwrite');
+  const run = await tx.objectStore('runs').get(runId);
+  if (run === undefined)
+    throw doesNotExist(
+      `Run with id=${runId} not found in the local store. Check the id (tracker.searchRuns({ runViewType: 'ALL' }) lists every run).`,
+      { runId },
+    );
+  if (run.lifecycleStage !== stage) {
+    const next: RunRecord = { ...run, lifecycleStage: stage, seq: await takeSeq(tx, 1) };
+    if (stage === 'deleted') next.deletedTime = now;
+    else delete next.deletedTime;
+    void tx.objectStore('runs').put(next);
+    await recordRunWrites(tx, [{ runId, unverify: true }], {});
+  }
+  await tx.done;
 }
 
 export async function endRun(db: Db, runId: string, status: EndStatus, endTime: number): Promise<void> {
   const tx = db.transaction([...PENDING_STORES, 'runs'], 'readwrite');
   const run = await tx.objectStore('runs').get(runId);
   if (run === undefined) throw doesNotExist(`Run with id=${runId} not found in the local store.`);
+  assertActive(run);
   const seq = await takeSeq(tx, 1);
   void tx.objectStore('runs').put({ ...run, status, endTime, seq });
   await recordRunWrites(tx, [{ runId }], {});
@@ -203,6 +215,8 @@ export interface SearchRuns {
   filter?: string;
   orderBy?: readonly string[];
   maxResults: number;
+  /** MLflow's run_view_type; default ACTIVE_ONLY. */
+  runViewType?: ViewType;
 }
 
 export async function searchRuns(db: Db, request: SearchRuns): Promise<Run[]> {
@@ -220,7 +234,7 @@ export async function searchRuns(db: Db, request: SearchRuns): Promise<Run[]> {
   }
   const runs = await readRuns(db, runIds);
   return runs
-    .filter((run) => run.info.lifecycleStage === 'active' && matches(run))
+    .filter((run) => inView(run.info.lifecycleStage, request.runViewType ?? 'ACTIVE_ONLY') && matches(run))
     .sort(compare)
     .slice(0, request.maxResults);
 }

@@ -33,6 +33,16 @@ export interface ExperimentRecord {
   creationTime: number;
   lastUpdateTime: number;
   tags: Record<string, string>;
+  /**
+   * The change counter (meta 'seq') at the last change made by an experiment
+   * call (createExperiment, a tag, delete/restore): sync uploads the
+   * experiment when it is above what the server acknowledged. Absent on
+   * experiments made implicitly by startRun (they reach the server with
+   * their runs) and on stores written before it existed.
+   */
+  seq?: number;
+  /** As given to createExperiment; the server chooses when absent. */
+  artifactLocation?: string;
 }
 
 export interface RunRecord {
@@ -43,6 +53,8 @@ export interface RunRecord {
   startTime: number;
   endTime?: number;
   lifecycleStage: LifecycleStage;
+  /** When the run was deleted (MLflow's `deleted_time`); absent while active. */
+  deletedTime?: number;
   userId: string;
   seq: number;
 }
@@ -91,6 +103,8 @@ export interface RunSyncRecord {
   syncedSeq: number;
   /** The status and end time last sent with runs/update. */
   endSynced?: { status: RunStatus; endTime?: number };
+  /** The lifecycle stage last set on the server by runs/delete or runs/restore; absent: active, as created. */
+  lifecycleSynced?: LifecycleStage;
   /** The server's copy was compared with the local one and found complete, at this server epoch (see ServerStates). */
   verifiedEpoch?: number;
   /** The state this record belongs to, while the run has work for it (indexed: sync reads open runs, not every run). */
@@ -260,6 +274,15 @@ export interface VersionSyncRecord {
   verifiedEpoch?: number;
 }
 
+/** What one server has of an experiment: its id there, and what experiment calls it acknowledged. */
+export interface ExperimentSyncRecord {
+  remoteId: string;
+  /** The experiment's tags and lifecycle as of this seq were verified on the server (see ExperimentRecord.seq). */
+  syncedSeq?: number;
+  /** The lifecycle stage last set on the server by this store; absent: active. */
+  lifecycleSynced?: LifecycleStage;
+}
+
 /** What a server has of each kind of local entity (schema v5), keyed by `RemoteKey`. */
 export interface RemoteValues {
   run: RunSyncRecord;
@@ -269,7 +292,7 @@ export interface RemoteValues {
   input: { synced: true };
   /** The server has this model input of the run (schema v6; `sub` is the local model id). */
   modelInput: { synced: true };
-  experiment: { remoteId: string };
+  experiment: ExperimentSyncRecord;
   model: ModelSyncRecord;
   registered: RegisteredSyncRecord;
   version: VersionSyncRecord;

@@ -4,7 +4,7 @@
  * moves progress forward (max of old and new), so a replayed ack after a
  * crash is harmless and progress never runs ahead of the server.
  */
-import type { MetricPoint } from '../schema/entities.js';
+import type { LifecycleStage, MetricPoint } from '../schema/entities.js';
 import { ackedOfRun, adjustPending, negate, readEarly, type Tally } from './pending.js';
 import { key, kindRange, readServers, remoteMap, updateRemote } from './remote-state.js';
 import {
@@ -17,6 +17,7 @@ import {
   type ModelInputRecord,
   type DeadLetterRecord,
   type ExperimentRecord,
+  type ExperimentSyncRecord,
   type ParamRecord,
   type TagRecord,
   type RunRecord,
@@ -44,6 +45,8 @@ export interface RunWork {
   modelInputs: ModelInputRecord[];
   /** The end state to send with runs/update, when it differs from what the server has. */
   end?: { status: RunRecord['status']; endTime?: number };
+  /** The lifecycle stage to set by runs/delete or runs/restore, when it differs from what this store last set there. */
+  lifecycle?: LifecycleStage;
   /**
    * Everything is acknowledged but not yet compared with the server's copy at
    * this epoch. Each series carries how many log-batches the server
@@ -183,7 +186,9 @@ export async function pendingRuns(db: Db, state: string, record = true): Promise
       } else if (wanted === undefined && had !== undefined && had.status !== 'RUNNING') {
         item.end = { status: 'RUNNING' }; // resumed after the server saw it end
       }
+      if (run.lifecycleStage !== (sync.lifecycleSynced ?? 'active')) item.lifecycle = run.lifecycleStage;
       const pending =
+        item.lifecycle !== undefined ||
         sync.remoteRunId === undefined ||
         text.length > 0 ||
         item.series.length > 0 ||
@@ -326,7 +331,57 @@ export async function recordRemoteExperiment(
   experimentId: string,
   remoteId: string,
 ): Promise<void> {
-  await updateRemote(db, state, 'experiment', experimentId, '', () => ({ remoteId }));
+  // A new server id (the server lost the old one) starts over: nothing of it was acknowledged there.
+  await updateRemote(db, state, 'experiment', experimentId, '', (old) =>
+    old?.remoteId === remoteId ? old : { remoteId },
+  );
+}
+
+/** Experiments changed by experiment calls since their server acknowledged them, with what it has of each. */
+export async function pendingExperiments(
+  db: Db,
+  state: string,
+): Promise<{ experiment: ExperimentRecord; sync: ExperimentSyncRecord | undefined }[]> {
+  const [experiments, synced] = await Promise.all([db.getAll('experiments'), remoteMap(db, state, 'experiment')]);
+  return experiments
+    .filter((e) => typeof e.seq === 'number' && e.seq > (synced.get(e.experimentId)?.syncedSeq ?? 0))
+    .map((experiment) => ({ experiment, sync: synced.get(experiment.experimentId) }));
+}
+
+/** The server has the experiment's tags and lifecycle stage as of `seq` (checked by reading them back). */
+export async function ackExperiment(
+  db: Db,
+  state: string,
+  experimentId: string,
+  remoteId: string,
+  seq: number,
+  lifecycleSynced: LifecycleStage,
+): Promise<void> {
+  await updateRemote(db, state, 'experiment', experimentId, '', (old) => {
+    const next: ExperimentSyncRecord = { remoteId, syncedSeq: Math.max(seq, old?.syncedSeq ?? 0) };
+    if (lifecycleSynced !== 'active') next.lifecycleSynced = lifecycleSynced;
+    return next;
+  });
+}
+
+/** The stage this store last set on the server for an experiment (before its acknowledgement as a whole). */
+export async function recordExperimentLifecycle(
+  db: Db,
+  state: string,
+  experimentId: string,
+  stage: LifecycleStage,
+): Promise<void> {
+  await updateRemote(db, state, 'experiment', experimentId, '', (old) => {
+    const { lifecycleSynced: _, ...rest } = old ?? { remoteId: '' };
+    return stage === 'active' ? rest : { ...rest, lifecycleSynced: stage };
+  });
+}
+
+/** The server's run has this lifecycle stage, as set by runs/delete or runs/restore. */
+export async function ackRunLifecycle(db: Db, state: string, runId: string, stage: LifecycleStage): Promise<void> {
+  await updateRun(db, state, runId, ({ verifiedEpoch: _, lifecycleSynced: __, ...s }) =>
+    stage === 'active' ? s : { ...s, lifecycleSynced: stage },
+  );
 }
 
 /** The server no longer has this experiment (restored from an older backup): it is found by name, or created, again. */
@@ -462,6 +517,7 @@ export async function reopenRun(
     inputs?: string[];
     modelInputs?: string[];
     end?: boolean;
+    lifecycle?: LifecycleStage;
   },
 ): Promise<void> {
   const tx = db.transaction(['meta', 'params', 'tags', 'series', 'artifacts', 'remote'], 'readwrite');
@@ -478,8 +534,11 @@ export async function reopenRun(
       .objectStore('remote')
       .put({ runId, createAttempted: true, syncedSeq: 0, openIn: state } satisfies RunSyncRecord, runKey);
   } else {
-    const { verifiedEpoch: _, endSynced, ...rest } = run;
+    const { verifiedEpoch: _, endSynced, lifecycleSynced, ...rest } = run;
     const next: RunSyncRecord = { ...rest, syncedSeq: missing.params ? 0 : run.syncedSeq, openIn: state };
+    // `missing.lifecycle`: the stage the server's copy has, not the local one: recorded, so the next pass sets it again (RunWork.lifecycle).
+    const stage = missing.lifecycle ?? lifecycleSynced;
+    if (stage !== undefined && stage !== 'active') next.lifecycleSynced = stage;
     if (!missing.end && endSynced !== undefined) next.endSynced = endSynced;
     void tx.objectStore('remote').put(next, runKey);
     for (const metric of missing.series ?? [])

@@ -15,7 +15,7 @@ import { currentState, useRemote } from '../store/remote-state.js';
 import type { Db } from '../store/schema.js';
 import { pendingModels } from '../store/model-sync-state.js';
 import { pendingOfRuns } from '../store/pending.js';
-import { changeSeq, clearDeadLetters, listDeadLetters } from '../store/sync-state.js';
+import { changeSeq, clearDeadLetters, listDeadLetters, pendingExperiments } from '../store/sync-state.js';
 import { DEFAULT_RETRY, SyncEngine, type RetryPolicy } from './engine.js';
 
 type Message =
@@ -398,9 +398,14 @@ export class SyncController {
     const live = this.uploading && this.engine?.state === state ? this.engine.progress?.snapshot() : undefined;
     const [pending, letters] = await Promise.all([
       live ??
-        Promise.all([pendingOfRuns(this.db, state), pendingModels(this.db, state)]).then(([runs, models]) => ({
+        Promise.all([
+          pendingOfRuns(this.db, state),
+          pendingModels(this.db, state),
+          pendingExperiments(this.db, state),
+        ]).then(([runs, models, experiments]) => ({
           ...runs,
           ...models,
+          experiments: experiments.length,
           bytes: runs.bytes + models.bytes,
         })),
       listDeadLetters(this.db, state),

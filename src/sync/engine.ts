@@ -2,9 +2,11 @@
  * One sync pass: everything pending when it starts goes to the server of
  * one sync state (see store/remote-state.ts). In order: which server this
  * is (its identity, and whether it lost what it acknowledged), experiments,
- * runs, then each run's params/tags/metrics, dataset inputs, artifacts and
- * end status, then a check of each finished run against the server's copy,
- * then models (and the model inputs of runs that used them).
+ * experiments changed by experiment calls (sync/experiments.ts), runs, then
+ * each run's restore, params/tags/metrics, dataset inputs, artifacts, end
+ * status and deletion, then a check of each finished run against the
+ * server's copy, then models (and the model inputs of runs that used them),
+ * then experiments' deletion and check.
  *
  * Exactly once against a server without idempotency keys:
  * - a run is created once (remote/create-once.ts); duplicates a browser
@@ -39,11 +41,13 @@ import {
   ackModelInputs,
   inputKey,
   ackEnd,
+  ackRunLifecycle,
   ackVerified,
   addDeadLetter,
   forgetRemoteExperiment,
   listDeadLetters,
   markCreateAttempted,
+  pendingExperiments,
   pendingRuns,
   readPoints,
   readWindows,
@@ -53,6 +57,7 @@ import {
   type RunWork,
 } from '../store/sync-state.js';
 import { lostLastModel, ModelSync } from './models.js';
+import { createExperimentBody, ExperimentSync } from './experiments.js';
 import {
   ackOf,
   encodeDouble,
@@ -97,7 +102,7 @@ export interface EngineHooks {
   /** The pass found work and starts uploading (a pass with nothing to do sends nothing and says nothing). */
   started(): void;
   /** A run-level problem that did not stop the pass: the run waits (a deleted experiment or run, a damaged record). */
-  problem(error: MlflowEdgeError, runId: string): void;
+  problem(error: MlflowEdgeError, runId?: string): void;
   /** A request failed and will be tried again. */
   retrying(error: RestError): void;
   /** Something the user should know that is not an error (the server lost data and it is uploaded again). */
@@ -154,6 +159,8 @@ export class SyncEngine {
   /** What is left of the pass under way (see progress.ts). */
   progress: Progress | undefined;
   private readonly stopping = new AbortController();
+  /** Runs deleted here whose deletion waits for the pass's model inputs to be linked (see syncData). */
+  private readonly deleteAfterModels: RunWork[] = [];
   /** The server refused an offset page token: verification counts whole histories (see holdsExactly). */
   private noOffsetProbe = false;
 
@@ -179,6 +186,13 @@ export class SyncEngine {
     const state = await this.identify();
     this.state = state;
     await this.checkForLoss(state);
+    const experimentSync = new ExperimentSync(this.db, state, this.rest, {
+      request: (fn) => this.request(fn),
+      problem: (error) => this.hooks.problem(error),
+      notice: (message) => this.hooks.notice(message),
+      done: (part) => this.progress?.done(part),
+    });
+    await experimentSync.prepare();
     const work: RunWork[] = [];
     for (const w of await pendingRuns(this.db, state)) {
       if (w.experiment === undefined) {
@@ -194,7 +208,10 @@ export class SyncEngine {
       }
       work.push(w);
     }
-    this.progress = new Progress(countPending(work, await pendingModels(this.db, state)));
+    this.progress = new Progress({
+      ...countPending(work, await pendingModels(this.db, state)),
+      experiments: experimentSync.count,
+    });
     const remoteIds = new RemoteRunIds(this.db, state);
     for (const w of work) if (w.sync.remoteRunId !== undefined) remoteIds.set(w.run.runId, w.sync.remoteRunId);
     // Experiments first (few), then runs are created a few at a time; a child's parent tag is sent with its data, after all creates.
@@ -251,7 +268,10 @@ export class SyncEngine {
     await this.lanes(ready, (w) => this.guard(w, () => this.syncData(state, w, remoteIds, created.has(w.run.runId))));
     // Runs whose every item is now acknowledged, this pass's included, are compared with the server's copy.
     const left = await pendingRuns(this.db, state);
-    this.progress = new Progress(countPending(left, await pendingModels(this.db, state)));
+    this.progress = new Progress({
+      ...countPending(left, await pendingModels(this.db, state)),
+      experiments: experimentSync.count,
+    });
     const unverified = left.filter((w) => w.verify !== undefined && w.experiment !== undefined);
     const unlinked = new Set(left.filter((w) => w.modelInputs.length > 0).map((w) => w.run.runId));
     await this.verify(state, unverified, remoteIds);
@@ -277,18 +297,28 @@ export class SyncEngine {
           );
     for (const w of waiting)
       await this.guard(w, () => this.sendModelInputs(state, w.run.runId, w.sync.remoteRunId!, w.modelInputs));
-    if (waiting.length > 0) {
-      const linked = new Set(waiting.map((w) => w.run.runId));
+    const deferred = this.deleteAfterModels.splice(0);
+    for (const w of deferred)
+      await this.guard(w, () => this.setRunStage(state, w.run.runId, w.sync.remoteRunId!, 'deleted'));
+    if (waiting.length > 0 || deferred.length > 0) {
+      const linked = new Set([...waiting, ...deferred].map((w) => w.run.runId));
       const done = (await pendingRuns(this.db, state)).filter(
         (w) => linked.has(w.run.runId) && w.verify !== undefined && w.experiment !== undefined,
       );
       await this.verify(state, done, remoteIds);
+    }
+    // Last: a deleted experiment's runs and models are on the server before MLflow closes it to writes;
+    // one whose runs still wait to upload is not deleted there yet (the server would refuse them for good).
+    if (experimentSync.count > 0) {
+      const unfinished = (await pendingRuns(this.db, state, false)).filter((w) => w.verify === undefined);
+      await experimentSync.finish(new Set(unfinished.map((w) => w.run.experimentId)));
     }
     this.progress = undefined;
   }
 
   private async hasWork(state: string): Promise<boolean> {
     if ((await pendingRuns(this.db, state)).length > 0) return true;
+    if ((await pendingExperiments(this.db, state)).length > 0) return true;
     const models = await pendingModels(this.db, state);
     return models.models + models.registry > 0;
   }
@@ -391,6 +421,8 @@ export class SyncEngine {
     // Acknowledgements are written while the next request goes out; all are on disk before the run's end is recorded.
     const acks: Promise<void>[] = [];
     try {
+      // A run this store deleted there and restored here is active again before anything is logged to it.
+      if (w.lifecycle === 'active') await this.setRunStage(state, runId, remote.run_id, 'active');
       await this.uploadData(state, w, remote.run_id, remoteIds, acks, createdNow);
     } catch (error) {
       await Promise.allSettled(acks);
@@ -442,6 +474,14 @@ export class SyncEngine {
         if (w.end.endTime !== undefined) body.end_time = w.end.endTime;
         await this.request(() => this.rest.call('POST', 'runs/update', body, has(['run_info'])));
       }
+      // Deleted last: MLflow refuses every write to a deleted run, and this deletion came after them here.
+      // A run naming models as inputs is deleted after the pass's model step, which may link them first.
+      if (w.lifecycle === 'deleted') {
+        await Promise.all(acks);
+        if (w.end !== undefined) await ackEnd(this.db, state, runId, w.end);
+        if (w.modelInputs.length > 0) this.deleteAfterModels.push(w);
+        else await this.setRunStage(state, runId, remote.run_id, 'deleted');
+      }
     } catch (error) {
       await Promise.allSettled(acks);
       throw error;
@@ -449,6 +489,14 @@ export class SyncEngine {
     await Promise.all(acks);
     if (w.end !== undefined) await ackEnd(this.db, state, runId, w.end);
     if (w.run.status === 'RUNNING') this.progress?.done({ runs: 1 }); // nothing left; a finished run still has its check ahead
+  }
+
+  /** runs/delete or runs/restore (MLflow's: setting the stage a run has is no error, so a retry is harmless), then its ack. */
+  private async setRunStage(state: string, runId: string, remoteRunId: string, stage: 'active' | 'deleted') {
+    await this.request(() =>
+      this.rest.call('POST', stage === 'deleted' ? 'runs/delete' : 'runs/restore', { run_id: remoteRunId }),
+    );
+    await ackRunLifecycle(this.db, state, runId, stage);
   }
 
   /** get-by-name → create → on RESOURCE_ALREADY_EXISTS get again. A deleted experiment makes its runs wait. */
@@ -479,7 +527,7 @@ export class SyncEngine {
           this.rest.call<{ experiment_id: string }>(
             'POST',
             'experiments/create',
-            { name: e.name },
+            createExperimentBody(e),
             has(['experiment_id']),
           ),
         );
@@ -632,7 +680,14 @@ export class SyncEngine {
           await reopenRun(this.db, state, w.run.runId, true, {});
           continue;
         }
-        if (remote.info.lifecycle_stage !== undefined && remote.info.lifecycle_stage !== 'active') {
+        const remoteStage = remote.info.lifecycle_stage ?? 'active';
+        if (w.run.lifecycleStage === 'deleted' && remoteStage !== 'deleted') {
+          // Restored there after this store deleted it (or the deletion was lost): deleted again.
+          this.hooks.notice(`Run ${w.run.runId} is active on the server but deleted here: it is deleted there again.`);
+          await reopenRun(this.db, state, w.run.runId, false, { lifecycle: 'active' });
+          continue;
+        }
+        if (remoteStage !== 'active' && w.run.lifecycleStage === 'active') {
           this.hooks.problem(
             new MlflowEdgeError(
               'INVALID_STATE',

@@ -10,6 +10,7 @@ import type { RunWork } from '../store/sync-state.js';
 
 export const NOTHING: Readonly<SyncCounts> = {
   runs: 0,
+  experiments: 0,
   params: 0,
   tags: 0,
   metrics: 0,

@@ -5,7 +5,14 @@
  */
 import * as z from 'zod/mini';
 import { MlflowEdgeError } from '../schema/errors.js';
-import type { RemoteOptions, SearchRunsRequest, StartRunRequest } from '../protocol.js';
+import type {
+  CreateExperimentRequest,
+  RemoteOptions,
+  SearchExperimentsRequest,
+  SearchRunsRequest,
+  StartRunRequest,
+} from '../protocol.js';
+import { VIEW_TYPES } from '../schema/entities.js';
 
 z.config({ jitless: true });
 
@@ -51,6 +58,25 @@ const searchRuns = reads<SearchRunsRequest>()(
     filter: z.optional(z.string()),
     orderBy: z.optional(z.array(z.string())),
     maxResults: z.optional(z.number()),
+    runViewType: z.optional(z.enum(VIEW_TYPES)),
+  }),
+);
+
+const createExperiment = reads<CreateExperimentRequest>()(
+  z.object({
+    name: z.string(),
+    tags: z.optional(textRecord),
+    artifactLocation: z.optional(z.string()),
+    now: z.number().check(z.int(), z.nonnegative()),
+  }),
+);
+
+const searchExperiments = reads<SearchExperimentsRequest>()(
+  z.object({
+    filter: z.optional(z.string()),
+    orderBy: z.optional(z.array(z.string())),
+    maxResults: z.optional(z.number()),
+    viewType: z.optional(z.enum(VIEW_TYPES)),
   }),
 );
 
@@ -77,6 +103,10 @@ function parse<T>(schema: z.ZodMiniType, value: unknown, what: string): T {
 
 export const parseStartRun = (value: unknown) => parse<StartRunRequest>(startRun, value, 'startRun');
 export const parseSearchRuns = (value: unknown) => parse<SearchRunsRequest>(searchRuns, value, 'searchRuns');
+export const parseCreateExperiment = (value: unknown) =>
+  parse<CreateExperimentRequest>(createExperiment, value, 'createExperiment');
+export const parseSearchExperiments = (value: unknown) =>
+  parse<SearchExperimentsRequest>(searchExperiments, value, 'searchExperiments');
 export const parseRemote = (value: unknown) =>
   parse<RemoteOptions>(
     remote,

@@ -19,6 +19,8 @@ import type {
   RemoteOptions,
   ReplayResult,
   SyncStatus,
+  CreateExperimentRequest,
+  SearchExperimentsRequest,
   SearchRunsRequest,
   StartRunRequest,
   StartRunResult,
@@ -39,7 +41,13 @@ import {
   validateTagValue,
 } from '../schema/validation.js';
 import { GroupCommitWriter } from '../ingest/group-commit.js';
-import { parseRemote, parseSearchRuns, parseStartRun } from './requests.js';
+import {
+  parseCreateExperiment,
+  parseRemote,
+  parseSearchExperiments,
+  parseSearchRuns,
+  parseStartRun,
+} from './requests.js';
 import { SyncController } from '../sync/controller.js';
 import type { RetryPolicy } from '../remote/retry.js';
 import type { ModelHost } from '../models/host.js';
@@ -47,10 +55,23 @@ import { ArtifactStore } from '../store/artifacts.js';
 import { refuse } from '../store/batch.js';
 import { pruneSessions } from '../store/journal.js';
 import { readHistory } from '../store/metrics.js';
-import { listExperiments } from '../store/experiments.js';
+import {
+  createExperiment,
+  getExperiment,
+  listExperiments,
+  searchExperiments,
+  setExperimentLifecycle,
+  setExperimentTags,
+} from '../store/experiments.js';
+import {
+  validateArtifactLocation,
+  validateExperimentRef,
+  validateExperimentTag,
+  type ExperimentRef,
+} from '../schema/experiments.js';
 import { clearModelCache } from '../store/model-cache.js';
 import { openStore } from '../store/open.js';
-import { endRun, getRun, searchRuns, startRun } from '../store/runs.js';
+import { endRun, getRun, searchRuns, setRunLifecycle, startRun } from '../store/runs.js';
 import { logInputs } from '../store/inputs.js';
 import { checkModelInputId, datasetInput } from '../schema/datasets/input.js';
 import { SCHEMA_VERSION, type Db } from '../store/schema.js';
@@ -198,7 +219,63 @@ export class TrackerService implements TrackerWorkerApi {
     if (request.experimentNames !== undefined) query.experimentNames = request.experimentNames;
     if (request.filter !== undefined) query.filter = request.filter;
     if (request.orderBy !== undefined) query.orderBy = request.orderBy;
+    if (request.runViewType !== undefined) query.runViewType = request.runViewType;
     return searchRuns(this.state.db, query);
+  }
+
+  async setRunLifecycle(runId: string, stage: 'active' | 'deleted', now: number): Promise<void> {
+    validateRunId(runId);
+    checkStage(stage);
+    checkTime(now);
+    await setRunLifecycle(this.state.db, runId, stage, now);
+    this.state.sync.changed();
+  }
+
+  async createExperiment(untrusted: CreateExperimentRequest): Promise<Experiment> {
+    const request = parseCreateExperiment(untrusted);
+    validateExperimentName(request.name);
+    for (const [key, value] of Object.entries(request.tags ?? {})) validateExperimentTag(key, value);
+    if (request.artifactLocation !== undefined) validateArtifactLocation(request.artifactLocation);
+    const experiment = await createExperiment(this.state.db, request);
+    this.state.sync.changed();
+    return experiment;
+  }
+
+  async getExperiment(ref: ExperimentRef): Promise<Experiment> {
+    validateExperimentRef(ref);
+    return getExperiment(this.state.db, ref);
+  }
+
+  async setExperimentTags(ref: ExperimentRef, tags: Record<string, string>): Promise<void> {
+    validateExperimentRef(ref);
+    if (typeof tags !== 'object' || tags === null)
+      throw invalidParameter('Experiment tags must be an object of strings.');
+    for (const [key, value] of Object.entries(tags)) validateExperimentTag(key, value);
+    await setExperimentTags(this.state.db, ref, tags);
+    this.state.sync.changed();
+  }
+
+  async setExperimentLifecycle(ref: ExperimentRef, stage: 'active' | 'deleted', now: number): Promise<Experiment> {
+    validateExperimentRef(ref);
+    checkStage(stage);
+    checkTime(now);
+    const experiment = await setExperimentLifecycle(this.state.db, ref, stage, now);
+    this.state.sync.changed();
+    return experiment;
+  }
+
+  async searchExperiments(untrusted: SearchExperimentsRequest): Promise<Experiment[]> {
+    const request = parseSearchExperiments(untrusted);
+    const maxResults = request.maxResults ?? DEFAULT_SEARCH_RESULTS;
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_SEARCH_RESULTS) {
+      throw invalidParameter(
+        `Invalid value ${String(maxResults)} for parameter 'max_results' supplied. It must be a positive integer at most ${MAX_SEARCH_RESULTS}.`,
+      );
+    }
+    const query: Parameters<typeof searchExperiments>[1] = { maxResults, viewType: request.viewType ?? 'ACTIVE_ONLY' };
+    if (request.filter !== undefined) query.filter = request.filter;
+    if (request.orderBy !== undefined) query.orderBy = request.orderBy;
+    return searchExperiments(this.state.db, query);
   }
 
   async getMetricHistory(runId: string, key: string): Promise<MetricHistoryColumns> {
@@ -467,4 +544,14 @@ function toBlob(data: ArtifactData, path: string): Blob {
   throw invalidParameter(
     `Invalid artifact data for '${path}': pass a Blob, ArrayBuffer, Uint8Array or string (JSON.stringify objects first).`,
   );
+}
+
+function checkStage(stage: unknown): asserts stage is 'active' | 'deleted' {
+  if (stage !== 'active' && stage !== 'deleted')
+    throw new MlflowEdgeError('BAD_REQUEST', `Malformed lifecycle stage ${String(stage)}: 'active' or 'deleted'.`);
+}
+
+function checkTime(now: unknown): asserts now is number {
+  if (!Number.isSafeInteger(now) || (now as number) < 0)
+    throw new MlflowEdgeError('BAD_REQUEST', `Malformed time ${String(now)}: milliseconds since the epoch.`);
 }

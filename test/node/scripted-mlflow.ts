@@ -101,9 +101,18 @@ export interface FakeVersion {
   tags: { key: string; value: string }[];
 }
 
+export interface FakeExperiment {
+  experiment_id: string;
+  name: string;
+  lifecycle_stage: string;
+  creation_time: number;
+  artifact_location?: string;
+  tags?: { key: string; value: string }[];
+}
+
 interface Database {
   createdAt: number;
-  experiments: Map<string, { experiment_id: string; name: string; lifecycle_stage: string; creation_time: number }>;
+  experiments: Map<string, FakeExperiment>;
   runs: Map<string, FakeRun>;
   files: Map<string, Uint8Array>;
   nextExperiment: number;
@@ -332,13 +341,50 @@ export class ScriptedMlflow {
         if (this.experimentByName(String(b.name)))
           return mlflowError(400, 'RESOURCE_ALREADY_EXISTS', `Experiment '${String(b.name)}' already exists.`);
         const id = String(this.db.nextExperiment++);
-        this.db.experiments.set(id, {
+        const created: FakeExperiment = {
           experiment_id: id,
           name: String(b.name),
           lifecycle_stage: 'active',
           creation_time: Date.now(),
-        });
+        };
+        if (b.artifact_location !== undefined) created.artifact_location = String(b.artifact_location);
+        if (Array.isArray(b.tags) && b.tags.length > 0)
+          created.tags = [...(b.tags as { key: string; value: string }[])];
+        this.db.experiments.set(id, created);
         return json({ experiment_id: id });
+      }
+      case 'POST experiments/set-experiment-tag': {
+        const e = this.db.experiments.get(String(b.experiment_id));
+        if (e === undefined)
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`);
+        if (e.lifecycle_stage !== 'active')
+          return mlflowError(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `The experiment ${e.experiment_id} must be in the 'active' state. Current state is ${e.lifecycle_stage}.`,
+          );
+        e.tags = [
+          ...(e.tags ?? []).filter((t) => t.key !== String(b.key)),
+          { key: String(b.key), value: String(b.value) },
+        ];
+        return json({});
+      }
+      case 'POST experiments/delete':
+      case 'POST experiments/restore': {
+        // MLflow's SQL store looks the experiment up in the other stage only.
+        const deleting = r.endpoint === 'experiments/delete';
+        const e = this.db.experiments.get(String(b.experiment_id));
+        if (e === undefined || e.lifecycle_stage !== (deleting ? 'active' : 'deleted'))
+          return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${String(b.experiment_id)} exists`);
+        if (deleting) this.deleteExperiment(e.name);
+        else this.restoreExperiment(e.name);
+        return json({});
+      }
+      case 'POST runs/restore': {
+        const x = run(b.run_id);
+        if (x === undefined) return mlflowError(404, 'RESOURCE_DOES_NOT_EXIST', 'not found');
+        x.info.lifecycle_stage = 'active';
+        return json({});
       }
       case 'POST runs/create': {
         const e = this.db.experiments.get(String(b.experiment_id));

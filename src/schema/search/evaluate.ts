@@ -34,7 +34,7 @@ function compareNumbers(comparator: string, a: number, b: number): boolean {
 }
 
 /** SQL LIKE: `%` any run of characters, `_` exactly one, everything else literal; whole-string match. */
-function likeRegExp(pattern: string, caseInsensitive: boolean): RegExp {
+export function likeRegExp(pattern: string, caseInsensitive: boolean): RegExp {
   let source = '';
   for (const ch of pattern) {
     if (ch === '%') source += '.*';

@@ -15,7 +15,7 @@ import {
 export type RunComparator = (a: Run, b: Run) => number;
 
 /** `shlex.split` of one word, as `_parse_order_by_string` applies it: quotes removed. */
-function shlexWord(raw: string): string {
+export function shlexWord(raw: string): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const ch = raw[i]!;
@@ -107,7 +107,7 @@ function parseOrderBy(clause: string): OrderClause {
 }
 
 /** Code-point order (what SQLite's BINARY collation gives for UTF-8), not UTF-16 code-unit order. */
-function compareStrings(a: string, b: string): number {
+export function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {

@@ -79,6 +79,33 @@ describe('dataset inputs sync', () => {
     expect(remote.inputs.map((i) => i.dataset.name)).toEqual(['iris']);
   });
 
+  it('a run deleted here is deleted on the server after its model input is linked (MLflow refuses inputs to deleted runs)', async () => {
+    const s = server();
+    const { t } = await open(s.url);
+    const train = await t.startRun({ experimentName: 'ds', runName: 'train' });
+    const model = await train.logModel('m', { code: CODE }, { inputExample: [{ r: 1 }] });
+    await train.end();
+    const evaluate = await t.startRun({ experimentName: 'ds', runName: 'eval' });
+    await evaluate.logInput(wine, { context: 'eval', model: model.modelId });
+    await evaluate.end();
+    await t.deleteRun(evaluate.runId);
+    await t.sync();
+    const remoteModel = [...s.db.models.values()].find((m) => m.info.name === 'm')!;
+    const remote = s.runsOf('ds', 'deleted').find((r) => r.info.run_name === 'eval')!;
+    expect(remote.modelInputs).toEqual([remoteModel.info.model_id]);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+    // The model on the server already: linked in the run's upload, deleted after, and checked in the same pass.
+    const again = await t.startRun({ experimentName: 'ds', runName: 'again' });
+    await again.logInput(wine, { context: 'eval', model: model.modelId });
+    await again.end();
+    await t.deleteRun(again.runId);
+    await t.sync();
+    expect(s.runsOf('ds', 'deleted').find((r) => r.info.run_name === 'again')!.modelInputs).toEqual([
+      remoteModel.info.model_id,
+    ]);
+    expect((await t.syncStatus()).pending).toEqual(nothingPending);
+  });
+
   it('a logged model the run used is linked as a model input, with its id on the server, once', async () => {
     const s = server();
     const { t } = await open(s.url);
