@@ -21,6 +21,7 @@
 import type { DeadLetterKind } from '../protocol.js';
 import type { Migrations } from './migrate.js';
 import { bound, type Database, type KeyRange, type ObjectStore, type StoreNames, type Transaction } from './port.js';
+import type { Dataset } from '../schema/datasets/dataset.js';
 import type { LifecycleStage, MetricPoint, RunStatus } from '../schema/entities.js';
 
 export const TAIL_POINTS = 1024;
@@ -143,14 +144,8 @@ export interface DeadLetterRecord {
  * keeps the first input of a dataset to a run; its `seq` (from `meta`, like
  * params and tags) moves the run's, so sync finds it.
  */
-export interface DatasetInputRecord {
+export interface DatasetInputRecord extends Dataset {
   runId: string;
-  name: string;
-  digest: string;
-  sourceType: string;
-  source: string;
-  schema?: string;
-  profile?: string;
   /** The input's tags, e.g. `mlflow.data.context`. */
   tags: Record<string, string>;
   seq: number;

@@ -4,6 +4,7 @@
  * params and tags in seq order, and each series' points in logged order, so
  * acknowledging a batch moves every watermark forward without gaps.
  */
+import type { Dataset } from '../schema/datasets/dataset.js';
 import { MAX_ENTITIES_PER_BATCH, MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH } from '../schema/limits.js';
 
 export interface TextItem {
@@ -144,15 +145,7 @@ export function ackOf(items: readonly BatchItem[]): {
 /** A runs/log-inputs body: MLflow's DatasetInput messages (tags as InputTag lists). */
 export function logInputsBody(
   runId: string,
-  inputs: readonly {
-    name: string;
-    digest: string;
-    sourceType: string;
-    source: string;
-    schema?: string;
-    profile?: string;
-    tags: Record<string, string>;
-  }[],
+  inputs: readonly (Dataset & { tags: Record<string, string> })[],
 ): { run_id: string; datasets: unknown[] } {
   return {
     run_id: runId,

@@ -16,7 +16,8 @@ import {
 
 export type RunPredicate = (run: Run) => boolean;
 
-function compareNumbers(comparator: string, a: number, b: number): boolean {
+/** `a <comparator> b` for MLflow's numeric comparators (=, !=, >, >=, <, <=). */
+export function compareNumbers(comparator: string, a: number, b: number): boolean {
   switch (comparator) {
     case '=':
       return a === b;

@@ -16,7 +16,7 @@
  */
 import type { Experiment } from '../entities.js';
 import { invalidParameter } from '../errors.js';
-import { likeRegExp } from './evaluate.js';
+import { compareNumbers, likeRegExp } from './evaluate.js';
 import { FilterParser, type RawComparison } from './filter-parser.js';
 import { compareStrings, shlexWord } from './order-by.js';
 import { isQuoted, tokenize, type Token } from './tokenizer.js';
@@ -95,23 +95,6 @@ function listOf(value: NonNullable<RawComparison['value']>, details: Record<stri
     );
   }
   return items;
-}
-
-function compareNumbers(comparator: string, a: number, b: number): boolean {
-  switch (comparator) {
-    case '=':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '<':
-      return a < b;
-    default:
-      return a <= b;
-  }
 }
 
 function stringTest(comparator: string, value: string): (lhs: string) => boolean {
