@@ -25,9 +25,15 @@ export class GroupCommitWriter {
   private writing = false;
 
   /** The open end of each series this writer appended to last: see store/metrics.ts. */
-  private readonly open = new OpenBlocks();
+  private readonly open: OpenBlocks;
 
-  constructor(private readonly db: Db) {}
+  /** `sealBlocks`: see OpenBlocks (default true). */
+  constructor(
+    private readonly db: Db,
+    options: { sealBlocks?: boolean } = {},
+  ) {
+    this.open = new OpenBlocks(options.sealBlocks ?? true);
+  }
 
   write(batch: LogBatch): Promise<LogBatchResult> {
     return new Promise((resolve, reject) => {

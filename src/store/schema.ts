@@ -6,8 +6,10 @@
  * - Metric points live in chunks, in the order they were logged; a chunk's
  *   `chunkNo` is the index of its first point / TAIL_POINTS. The open end of
  *   a series is a run of small tail chunks (≤ TAIL_POINTS, cheap to rewrite on
- *   each flush); each completed block of BLOCK_POINTS is sealed into one
- *   record (fewer, larger records read about twice as fast here).
+ *   each flush); in IndexedDB each completed block of BLOCK_POINTS is sealed
+ *   into one record (fewer, larger records read about twice as fast there),
+ *   while a SQLite store keeps a full block's tails (each point written
+ *   once). Readers take either layout.
  *   `series.count` is the total.
  * - Every param, tag and run change gets the next `seq` from `meta`, inside
  *   the transaction that writes it: the log is the outbox sync reads. A

@@ -135,7 +135,7 @@ export class TrackerService implements TrackerWorkerApi {
 
   async open({ dbName, store, remote }: OpenRequest): Promise<{ schemaVersion: number }> {
     if (this.opened !== undefined) return { schemaVersion: SCHEMA_VERSION };
-    const { db, blobs } = await openStore(store ?? dbName, {
+    const { db, blobs, adapter } = await openStore(store ?? dbName, {
       onVersionChange: () => {
         void this.opened?.systemMetrics.stopAll();
         this.opened?.sync.close();
@@ -144,7 +144,8 @@ export class TrackerService implements TrackerWorkerApi {
     });
     const artifacts = new ArtifactStore(db, blobs);
     const sync = new SyncController(db, dbName, artifacts, this.retry, this.options.direct === true);
-    const writer = new GroupCommitWriter(db);
+    // IndexedDB reads one large record about twice as fast as eight small ones; SQLite hardly cares, and writes each point once instead of twice.
+    const writer = new GroupCommitWriter(db, { sealBlocks: adapter === 'indexeddb' });
     const onnx = () => this.opened?.modelHost?.onnxExecutionProvider();
     const monitors = monitorHost(db, writer, () => sync.changed(), store, onnx);
     const systemMetrics = new SystemMetrics(monitors, this.options.direct === true);
