@@ -29,6 +29,13 @@ const NODE_WORKER = './node-worker.js';
 
 /** Opens the tracker on a store directory (see NodeTrackerOptions). */
 export async function openTracker(options: NodeTrackerOptions = {}): Promise<Tracker> {
+  const store: unknown = options.store;
+  if (store !== undefined && (typeof store !== 'object' || store === null)) {
+    throw new MlflowEdgeError(
+      'INVALID_PARAMETER_VALUE',
+      `store must be an object such as { path: ${typeof store === 'string' ? JSON.stringify(store) : "'./mlflow-edge'"} } (got ${typeof store}); nothing was opened.`,
+    );
+  }
   const path = options.store?.path ?? './mlflow-edge';
   if (typeof path !== 'string' || path === '') {
     throw new MlflowEdgeError('INVALID_PARAMETER_VALUE', 'store.path must be a non-empty string: the store directory.');

@@ -134,6 +134,7 @@ export class Run {
     const timestamp = options?.timestamp ?? Date.now();
     let model: string | undefined;
     if (options !== undefined) {
+      checkMetricOptions(key, options);
       validateStep(key, step);
       validateTimestamp(key, timestamp);
       if (options.model !== undefined) model = modelIdOf(options.model);
@@ -148,6 +149,7 @@ export class Run {
   /** Logs several metrics at one step and one timestamp; all are checked before any is logged. */
   logMetrics(metrics: Record<string, number>, options?: MetricOptions): void {
     this.assertRunning();
+    if (options !== undefined) checkMetricOptions(Object.keys(metrics)[0] ?? '', options);
     const step = options?.step ?? 0;
     const timestamp = options?.timestamp ?? Date.now();
     const entries = Object.entries(metrics);
@@ -437,5 +439,30 @@ export class Run {
         { runId: this.runId },
       );
     }
+  }
+}
+
+/**
+ * The options of logMetric(s) are an object: Python's positional step
+ * (`log_metric(key, value, 3)`) or a misspelt option would otherwise log at
+ * step 0 without a word. Keys are only looked at when neither option is set.
+ */
+function checkMetricOptions(key: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new MlflowEdgeError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid options ${describe(options)} for metric '${key}': pass an object, e.g. logMetric('${key}', value, { step: 3 }) (MLflow Python's step is a positional argument; here it is { step }).`,
+      { kind: 'metric', key },
+    );
+  }
+  const o = options as MetricOptions;
+  if (o.step !== undefined || o.timestamp !== undefined || o.model !== undefined) return;
+  const unknown = Object.keys(o).filter((k) => k !== 'step' && k !== 'timestamp' && k !== 'model');
+  if (unknown.length > 0) {
+    throw new MlflowEdgeError(
+      'INVALID_PARAMETER_VALUE',
+      `Unknown option '${unknown[0]}' for metric '${key}': logMetric takes { step, timestamp, model }.`,
+      { kind: 'metric', key },
+    );
   }
 }

@@ -158,7 +158,7 @@ export function validateTagDeletion(key: string): void {
 export function validateMetricValue(key: string, value: unknown): asserts value is number {
   if (typeof value !== 'number') {
     throw invalidParameter(
-      `Got invalid value ${describe(value)} for metric '${key}' (timestamp, step). Please specify value as a valid double (64-bit floating point): a JavaScript number (NaN and ±Infinity are allowed).`,
+      `Got invalid value ${describe(value)} for metric '${key}'. Please specify value as a valid double (64-bit floating point): a JavaScript number (NaN and ±Infinity are allowed).`,
       { kind: 'metric', key },
     );
   }

@@ -78,6 +78,18 @@ function decodePng(png: Uint8Array): { width: number; height: number; colourType
 }
 
 describe('logDict and logText write what MLflow writes', () => {
+  it('refuses a dict with a circular reference with a typed error, storing nothing (it was a bare RangeError)', async () => {
+    const { t, run } = await started();
+    const loop: Record<string, unknown> = { a: 1 };
+    loop.self = loop;
+    const e = await rejection(run.logDict(loop, 'loop.json'));
+    expect(e.code).toBe('INVALID_PARAMETER_VALUE');
+    expect(e.message).toMatch(/circular reference/);
+    expect(await files(t, run)).toEqual([]);
+    await run.logDict({ a: 1 }, 'fine.json');
+    expect(await files(t, run)).toEqual(['fine.json']);
+  });
+
   it('matches mlflow.log_dict byte for byte (JSON with indent 2, YAML by extension)', async () => {
     const { t, run } = await started();
     for (const c of fixtures.dicts) await run.logDict(c.input, c.file);

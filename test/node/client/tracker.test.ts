@@ -178,6 +178,11 @@ describe('logging', () => {
       [() => run.logMetric('m', true as unknown as number), 'INVALID_PARAMETER_VALUE'],
       [() => run.logMetric('m', 1, { step: 1.5 }), 'INVALID_PARAMETER_VALUE'],
       [() => run.logMetric('m', 1, { timestamp: -1 }), 'INVALID_PARAMETER_VALUE'],
+      // Python's positional step, and a misspelt option: both logged at step 0 without a word before.
+      [() => run.logMetric('m', 1, 3 as never), 'INVALID_PARAMETER_VALUE'],
+      [() => run.logMetric('m', 1, { steps: 4 } as never), 'INVALID_PARAMETER_VALUE'],
+      [() => run.logMetrics({ m: 1 }, 3 as never), 'INVALID_PARAMETER_VALUE'],
+      [() => run.logMetric('ok', 1, { step: undefined } as never), 'ok'],
       [() => run.logMetrics({ ok: 1, 'bad#': 2 }), 'INVALID_PARAMETER_VALUE'],
       [() => run.logParams({ ok: 1, '../x': 2 }), 'INVALID_PARAMETER_VALUE'],
       [() => run.logParam('p', { a: 1 } as never), 'INVALID_PARAMETER_VALUE'],
@@ -199,7 +204,7 @@ describe('logging', () => {
     }
     await run.flush();
     const { data } = await t.getRun(run.runId);
-    expect(data.metrics).toEqual({});
+    expect(data.metrics).toEqual({ ok: 1 });
     expect(Object.keys(data.params).sort()).toEqual(['same', 'same ', 'x']);
     expect(Object.keys(data.tags).filter((k) => !k.startsWith('mlflow.'))).toEqual([]);
   });
