@@ -43,7 +43,8 @@ export function validateLoggedModelName(name: unknown): asserts name is string {
 }
 
 /** MLflow 3's logged model id: `m-` and 32 lowercase hex characters. */
-const MODEL_ID = /^m-[0-9a-f]{32}$/;
+/** A logged model's id as this store makes them: 'm-' and 32 hex digits. */
+export const MODEL_ID = /^m-[0-9a-f]{32}$/;
 
 /**
  * The id of the logged model a metric is linked to (MetricOptions.model):

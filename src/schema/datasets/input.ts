@@ -1,6 +1,7 @@
 /** A dataset input as logged (`mlflow.log_input(dataset, context, tags)`), checked as MLflow's server checks it. */
 import type { DatasetInput } from '../entities.js';
 import { invalidParameter } from '../errors.js';
+import { MODEL_ID } from '../registry.js';
 import { validateWellFormed } from '../validation.js';
 import { DATASET_CONTEXT_TAG } from '../search/vocabulary.js';
 import type { Dataset } from './dataset.js';
@@ -26,7 +27,7 @@ export interface LogInputOptions {
 
 /** A model input names a local logged model: `m-` and 32 hex digits. */
 export function checkModelInputId(modelId: unknown): string {
-  if (typeof modelId !== 'string' || !/^m-[0-9a-f]{32}$/.test(modelId))
+  if (typeof modelId !== 'string' || !MODEL_ID.test(modelId))
     throw invalidParameter(
       `Invalid logged model id ${JSON.stringify(modelId) ?? String(modelId)}: pass the modelId of a model logged here ('m-' and 32 hex digits, from run.logModel or tracker.listLoggedModels()).`,
     );
